@@ -1,0 +1,3 @@
+from voiceops.cli import main
+
+main()

@@ -1,0 +1,13 @@
+"""The `voiceops` command. Each subcommand lives in its own module and stays thin."""
+
+from __future__ import annotations
+
+import click
+
+from voiceops import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="voiceops")
+def main() -> None:
+    """Keep voice-AI assistants exactly as this repository describes them."""

@@ -1,0 +1,61 @@
+"""Errors and diagnostics that point at a place in a user's file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about the user's input: an error, or a warning that does not fail the run."""
+
+    message: str
+    location: Location | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        if self.location is None:
+            return f"{prefix}{self.message}"
+        return f"{self.location}: {prefix}{self.message}"
+
+
+class VoiceopsError(Exception):
+    """A problem the user can act on. Rendered as one line, never as a traceback."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        return str(Diagnostic(self.message, self.location))
+
+
+class InputErrors(VoiceopsError):
+    """Several diagnostics at once, e.g. every schema error in every file."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} error(s) in the input")
+        self.diagnostics = diagnostics
+
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """Path as users see it in messages: relative to the working directory when possible."""
+    base = base or Path.cwd()
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
