@@ -11,3 +11,8 @@ from voiceops import __version__
 @click.version_option(__version__, prog_name="voiceops")
 def main() -> None:
     """Keep voice-AI assistants exactly as this repository describes them."""
+
+
+from voiceops.cli.validate import validate  # noqa: E402
+
+main.add_command(validate)

@@ -1,0 +1,108 @@
+"""`voiceops.yaml`: where specs live and how to reach each provider connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voiceops import schema_errors
+from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError, display_path
+from voiceops.providers import PROVIDER_TYPES
+from voiceops.schemas import SchemaStore
+from voiceops.yamlsource import YamlDocument, load_file
+
+CONFIG_NAMES = ("voiceops.yaml", "voiceops.yml")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A named provider connection: its type and its settings (never secret values)."""
+
+    name: str
+    type: str
+    settings: dict[str, Any]
+    location: Location
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return self.settings.get(key, default)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    assistants_dir: Path
+    connections: dict[str, Connection]
+    lenient: bool = False
+    concurrency: int = 16
+    max_update_share: float = 0.3
+    min_managed: int = 10
+    write_only_record: Path = field(default_factory=lambda: Path(".voiceops/write-only.json"))
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+def find_config(start: Path | None = None) -> Path:
+    start = (start or Path.cwd()).resolve()
+    for directory in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    raise VoiceopsError(
+        f"no voiceops.yaml in {start} or any parent directory; create one or pass --config"
+    )
+
+
+def load_config(path: Path | None, schemas: SchemaStore) -> Config:
+    """Read and check voiceops.yaml; raises InputErrors listing every problem in it."""
+    path = (path or find_config()).resolve()
+    if not path.is_file():
+        raise VoiceopsError(f"config file {path} does not exist")
+    source = display_path(path)
+    documents = load_file(path, source)
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        raise VoiceopsError("voiceops.yaml must hold one mapping", Location(source, 1, 1))
+    doc = documents[0]
+    data: dict[str, Any] = doc.data
+    problems = schema_errors.check(schemas.validator("voiceops-config"), data, doc)
+    connections: dict[str, Connection] = {}
+    for name, settings in (data.get("providers") or {}).items():
+        if not isinstance(settings, dict):
+            continue
+        connection, connection_problems = _connection(name, settings, doc, schemas)
+        problems += connection_problems
+        if connection is not None:
+            connections[name] = connection
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputErrors(errors)
+    safety = data.get("safety") or {}
+    return Config(
+        path=path,
+        assistants_dir=(path.parent / data.get("assistants", "assistants/")).resolve(),
+        connections=connections,
+        lenient=bool(data.get("lenient", False)),
+        concurrency=int(data.get("concurrency", 16)),
+        max_update_share=float(safety.get("max_update_share", 0.3)),
+        min_managed=int(safety.get("min_managed", 10)),
+        write_only_record=path.parent / data.get("write_only_record", ".voiceops/write-only.json"),
+    )
+
+
+def _connection(
+    name: str, settings: dict[str, Any], doc: YamlDocument, schemas: SchemaStore
+) -> tuple[Connection | None, list[Diagnostic]]:
+    at = ("providers", name)
+    kind = settings.get("type")
+    if kind not in PROVIDER_TYPES:
+        known = ", ".join(PROVIDER_TYPES)
+        where = doc.location((*at, "type")) if "type" in settings else doc.location(at, key=True)
+        return None, [Diagnostic(f"connection {name!r} has unknown type {kind!r}; use one of: {known}", where)]
+    validator = schemas.validator(kind, "/$defs/connection")
+    problems = schema_errors.check(validator, settings, doc, at)
+    if problems:
+        return None, problems
+    return Connection(name, kind, dict(settings), doc.location(at, key=True)), []

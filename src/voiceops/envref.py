@@ -1,0 +1,66 @@
+"""`${env:NAME}` references inside string values of a spec.
+
+A reference is replaced by the variable's value when a command runs. `$${` writes a literal
+`${`. Anything else that starts with `${` is a malformed reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from voiceops.yamlsource import YamlPath, walk
+
+_TOKEN = re.compile(r"\$\$\{|\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
+
+
+def malformed_reference(text: str) -> str | None:
+    """A message describing the first malformed reference in `text`, or None."""
+    for match in _TOKEN.finditer(text):
+        if match.group(0) == "${":
+            snippet = text[match.start() : match.start() + 24]
+            return (
+                f"malformed environment reference {snippet!r}: write ${{env:NAME}} with NAME made "
+                "of letters, digits and _, or $${ for a literal ${"
+            )
+    return None
+
+
+def variable_names(text: str) -> list[str]:
+    return [m.group(1) for m in _TOKEN.finditer(text) if m.group(1)]
+
+
+def has_reference(text: str) -> bool:
+    return bool(variable_names(text))
+
+
+def substitute(text: str, env: Mapping[str, str]) -> str:
+    """`text` with every reference replaced; the caller has checked that all names are set."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        return env[match.group(1)]
+
+    return _TOKEN.sub(replace, text)
+
+
+def references_in(data: Any) -> list[tuple[YamlPath, str]]:
+    """(path, variable name) for every reference in a JSON-shaped value."""
+    found: list[tuple[YamlPath, str]] = []
+    for path, value in walk(data):
+        if isinstance(value, str):
+            found.extend((path, name) for name in variable_names(value))
+    return found
+
+
+def resolve(data: Any, env: Mapping[str, str]) -> Any:
+    """A copy of `data` with references in every string replaced."""
+    if isinstance(data, str):
+        return substitute(data, env) if "${" in data else data
+    if isinstance(data, dict):
+        return {key: resolve(value, env) for key, value in data.items()}
+    if isinstance(data, list):
+        return [resolve(value, env) for value in data]
+    return data

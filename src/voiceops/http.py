@@ -1,0 +1,224 @@
+"""HTTP to the vendors: one pooled client per connection, bounded concurrency, retries.
+
+Retries use full-jitter exponential backoff and honour `Retry-After`. Reads are always
+retried; updates only when the request cannot have reached the vendor (a connect error)
+or the vendor said to come back later (429, or 503 with `Retry-After`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from voiceops.errors import VoiceopsError
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
+
+
+class RequestFailed(VoiceopsError):
+    """A request that did not succeed, with what the vendor (or the network) said."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, maybe_applied: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        # True when an update may have reached the vendor (timeout, dropped reply, 5xx).
+        self.maybe_applied = maybe_applied
+
+
+class RateLimiter:
+    """Spaces requests so that at most `per_minute` start in any minute."""
+
+    def __init__(self, per_minute: int | None) -> None:
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next_slot = 0.0
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+def check_base_url(url: str, connection: str) -> str:
+    """Credentials go only over https, except to a loopback host (the sandbox)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url.rstrip("/")
+    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
+        return url.rstrip("/")
+    raise VoiceopsError(
+        f"connection {connection!r}: base_url {url!r} must use https:// "
+        "(plain http is allowed only for loopback hosts)"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class Client:
+    """Requests to one connection. Paths are relative to its base URL; nothing else is reachable."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connection: str,
+        global_limit: asyncio.Semaphore,
+        vendor_limit: int,
+        per_minute: int | None = None,
+        timeout_s: float = 30.0,
+        retry: RetryPolicy | None = None,
+        headers: dict[str, str] | None = None,
+        seed: int | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.connection = connection
+        self.base_url = base_url
+        self.global_limit = global_limit
+        self.vendor_limit = asyncio.Semaphore(vendor_limit)
+        self.rate = RateLimiter(per_minute)
+        self.retry = retry or RetryPolicy()
+        self.rng = random.Random(seed)
+        self.http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers or {},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=vendor_limit, max_keepalive_connections=vendor_limit),
+            transport=transport,
+        )
+        # Set by providers that log in (Edmo): called once when a request gets 401.
+        self.reauthenticate: Callable[[], Awaitable[None]] | None = None
+        self.requests_sent = 0
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
+        reauthenticate: bool = True,
+    ) -> httpx.Response:
+        """Send with retries; returns a 2xx response or raises RequestFailed."""
+        safe = method == "GET" if idempotent is None else idempotent
+        reauthenticated = not reauthenticate
+        attempt = 0
+        while True:
+            delay: float | None = None
+            try:
+                response = await self._send(method, path, json, params)
+            except _NOT_SENT as exc:
+                failure = RequestFailed(f"cannot reach {self.base_url}: {_reason(exc)}")
+                delay = self.retry.backoff(attempt, self.rng)
+            except httpx.HTTPError as exc:
+                failure = RequestFailed(
+                    f"{method} {path} failed: {_reason(exc)}", maybe_applied=not safe
+                )
+                if not safe:
+                    raise failure from None
+                delay = self.retry.backoff(attempt, self.rng)
+            else:
+                status = response.status_code
+                if status < 300:
+                    return response
+                if status == 401 and self.reauthenticate is not None and not reauthenticated:
+                    reauthenticated = True
+                    await self.reauthenticate()
+                    continue
+                failure = RequestFailed(
+                    f"{method} {path} answered {status}{_detail(response)}",
+                    status=status,
+                    maybe_applied=not safe and status >= 500,
+                )
+                wait = retry_after(response)
+                if status not in RETRYABLE_STATUS:
+                    raise failure
+                if not safe and not (status == 429 or (status == 503 and wait is not None)):
+                    raise failure
+                delay = wait if wait is not None else self.retry.backoff(attempt, self.rng)
+            attempt += 1
+            if attempt >= self.retry.attempts:
+                if failure.status and failure.status >= 500:
+                    failure.message += f" after {attempt} attempts"
+                raise failure
+            await asyncio.sleep(min(delay, self.retry.max_delay_s))
+
+    async def _send(
+        self, method: str, path: str, body: Any, params: dict[str, Any] | None
+    ) -> httpx.Response:
+        async with self.global_limit, self.vendor_limit:
+            await self.rate.wait()
+            self.requests_sent += 1
+            return await self.http.request(method, path, json=body, params=params)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def _detail(response: httpx.Response) -> str:
+    if 300 <= response.status_code < 400:
+        target = response.headers.get("location", "elsewhere")
+        return f" (a redirect to {target}; voiceops does not follow redirects)"
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        message = body.get("error") or body.get("message")
+        if isinstance(message, str | list):
+            return f": {message}"
+    return ""

@@ -1,0 +1,70 @@
+"""Autocalls: Bearer token; no single read, so each account's list is paged once per run.
+
+The list shows several fields under other names and encodings, and leaves out many write
+fields entirely; those are marked write-only in the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voiceops.http import Client
+from voiceops.providers.base import Provider
+
+PAGE_SIZE = 100
+END_CALL_TOOL = "end_call_tool.description"
+
+
+class Autocalls(Provider):
+    type = "autocalls"
+    default_base_url = "https://app.autocalls.ai/api"
+    read_only = frozenset(
+        {
+            (name,)
+            for name in (
+                "id", "user_id", "engine_id", "synthesizer_id", "transcriber_id", "instance_id",
+                "status", "inbound_webhook_url", "flows_platform_id", "tools",
+                "created_at", "updated_at", "deleted_at",
+            )
+        }
+    )  # fmt: skip
+    read_names = {
+        "name": "assistant_name",
+        "type": "calls_direction",
+        "max_duration": "max_call_duration",
+        "record": "record_call",
+        "fillers": "filler_audios",
+        "reengagement_interval": "re_engagement_interval",
+    }
+    read_values = {
+        "calls_direction": {"inbound": "receive", "outbound": "make"},
+        "filler_audios": {1: True, 0: False},
+    }
+    replaces_whole = frozenset({"variables"})
+    concurrency_cap = 8
+
+    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        wanted = set(ids)
+        found: dict[str, dict[str, Any]] = {}
+        page, last = 1, 1
+        while page <= last and len(found) < len(wanted):
+            response = await client.request(
+                "GET", "/user/assistants/get", params={"page": page, "per_page": PAGE_SIZE}
+            )
+            listing = response.json()
+            for item in listing.get("data", []):
+                if str(item.get("id")) in wanted:
+                    found[str(item["id"])] = item
+            last = int(listing.get("last_page") or 1)
+            page += 1
+        return {i: found.get(i) for i in ids}
+
+    def update_target(self, assistant_id: str) -> tuple[str, str]:
+        return "PUT", f"/user/assistant/{assistant_id}"
+
+    def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        # The API validates this key as Laravel dot notation, i.e. a nested object.
+        encoded = dict(body)
+        if END_CALL_TOOL in encoded:
+            encoded["end_call_tool"] = {"description": encoded.pop(END_CALL_TOOL)}
+        return encoded

@@ -1,0 +1,187 @@
+"""The contract every vendor adapter fulfils.
+
+An adapter declares what is particular to its vendor (class attributes and a few hooks);
+everything else — reading in bulk, mapping read names, building the smallest correct update
+body — is fixed here, so that all vendors behave the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from voiceops.errors import VoiceopsError
+from voiceops.http import Client, RequestFailed, check_base_url
+from voiceops.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
+
+if TYPE_CHECKING:
+    from voiceops.config import Connection
+
+FieldSet = frozenset[FieldPath]
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+class MissingCredential(VoiceopsError):
+    pass
+
+
+class Provider:
+    """Base class of the vendor adapters. Subclasses set the class attributes and hooks."""
+
+    type: ClassVar[str]
+    default_base_url: ClassVar[str]
+    # Settings in voiceops.yaml that name environment variables holding credentials.
+    credential_settings: ClassVar[tuple[str, ...]] = ("token_env",)
+    # Fields the vendor returns but never accepts; dropped from live state before diffing.
+    read_only: ClassVar[FieldSet] = frozenset()
+    # Read name -> write name, and per write name the read value -> write value.
+    read_names: ClassVar[Mapping[str, str]] = {}
+    read_values: ClassVar[Mapping[str, Mapping[Any, Any]]] = {}
+    # Fields every update body must carry (sent with the live value when unchanged).
+    required_in_update: ClassVar[tuple[str, ...]] = ()
+    # Nested objects the vendor replaces whole: sent as live value with desired fields laid over.
+    replaces_whole: ClassVar[frozenset[str]] = frozenset()
+    # Most requests in flight at once, and the documented rate limit.
+    concurrency_cap: ClassVar[int] = 16
+    requests_per_minute: ClassVar[int | None] = None
+
+    def __init__(self, connection: Connection, schemas: SchemaStore, env: Mapping[str, str]):
+        self.connection = connection
+        self.env = env
+        self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
+        self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
+
+    # ---- credentials and connection -------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.connection.name
+
+    @property
+    def base_url(self) -> str:
+        url = self.connection.setting("base_url") or self.default_base_url
+        return check_base_url(url, self.name)
+
+    def credential(self, setting: str) -> str:
+        variable = self.connection.setting(setting)
+        value = self.env.get(variable or "")
+        if not value:
+            raise MissingCredential(
+                f"connection {self.name!r} needs the environment variable {variable}, which is not set",
+                self.connection.location,
+            )
+        return value
+
+    def credential_variables(self) -> list[str]:
+        return [self.connection.setting(s) for s in self.credential_settings]
+
+    def secrets(self) -> list[str]:
+        """Credential values, so outputs can be scrubbed of them."""
+        return [self.env[v] for v in self.credential_variables() if self.env.get(v)]
+
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every request: a Bearer token unless a subclass says otherwise."""
+        return {"Authorization": f"Bearer {self.credential('token_env')}"}
+
+    async def start(self, client: Client) -> None:
+        """Called once before the first request (Edmo logs in here)."""
+
+    def rejected_credentials(self) -> str:
+        names = " and ".join(self.credential_variables())
+        return f"connection {self.name!r}: the vendor rejected the credentials in {names} (401)"
+
+    # ---- reading --------------------------------------------------------------------
+
+    def read_path(self, assistant_id: str) -> str:
+        raise NotImplementedError
+
+    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Live state of each id (None when the vendor does not know it)."""
+
+        async def one(assistant_id: str) -> dict[str, Any] | None:
+            try:
+                response = await client.request("GET", self.read_path(assistant_id))
+            except RequestFailed as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            return response.json()
+
+        results = await asyncio.gather(*(one(i) for i in ids))
+        return dict(zip(ids, results, strict=True))
+
+    def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
+        """Live state in the spec's names and values, without read-only fields."""
+        shaped: dict[str, Any] = {}
+        for read_name, value in copy.deepcopy(live).items():
+            name = self.read_names.get(read_name, read_name)
+            values = self.read_values.get(name)
+            if values is not None and _hashable(value) and value in values:
+                value = values[value]
+            shaped[name] = value
+        for path in self.read_only:
+            _drop(shaped, path)
+        return shaped
+
+    # ---- writing --------------------------------------------------------------------
+
+    def update_target(self, assistant_id: str) -> tuple[str, str]:
+        """Method and path of the update request."""
+        raise NotImplementedError
+
+    def build_body(
+        self, live: dict[str, Any], desired: dict[str, Any], changed: list[str]
+    ) -> dict[str, Any]:
+        """The smallest correct body, in spec names: changed fields plus what the vendor forces."""
+        body: dict[str, Any] = {}
+        for key in changed:
+            value = desired[key]
+            if key in self.replaces_whole and isinstance(value, dict):
+                base = live.get(key)
+                value = overlay(base if isinstance(base, dict) else {}, value)
+            body[key] = value
+        for key in self.required_in_update:
+            if key not in body:
+                body[key] = desired[key] if key in desired else live.get(key)
+        return body
+
+    def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The body in the vendor's wire form (only Autocalls differs from spec names)."""
+        return body
+
+    def update_request(self, assistant_id: str, body: dict[str, Any]) -> UpdateRequest:
+        method, path = self.update_target(assistant_id)
+        return UpdateRequest(method, path, self.encode_body(body))
+
+
+def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `top` laid over it, recursively for nested mappings."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = overlay(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _drop(data: dict[str, Any], path: FieldPath) -> None:
+    for key in path[:-1]:
+        data = data.get(key)  # type: ignore[assignment]
+        if not isinstance(data, dict):
+            return
+    data.pop(path[-1], None)
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None

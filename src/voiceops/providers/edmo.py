@@ -1,0 +1,50 @@
+"""Edmo: cookie login, GET and PATCH per assistant; `model`, `voice`, `transcriber` go whole."""
+
+from __future__ import annotations
+
+from voiceops.http import Client, RequestFailed
+from voiceops.providers.base import Provider
+
+COOKIE = "auth-token"
+
+
+class Edmo(Provider):
+    type = "edmo"
+    default_base_url = "https://agents.goedmo.com/api"
+    credential_settings = ("email_env", "password_env")
+    read_only = frozenset({("id",), ("orgId",), ("createdAt",), ("updatedAt",)})
+    # `model` must always carry provider and model, so it is sent whole like the others.
+    replaces_whole = frozenset({"model", "voice", "transcriber", "metadata"})
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    async def start(self, client: Client) -> None:
+        client.reauthenticate = lambda: self._login(client)
+        await self._login(client)
+
+    async def _login(self, client: Client) -> None:
+        # The login body is not documented publicly; JSON email/password is assumed.
+        credentials = {
+            "email": self.credential("email_env"),
+            "password": self.credential("password_env"),
+        }
+        try:
+            response = await client.request(
+                "POST", "/auth/login", json=credentials, idempotent=True, reauthenticate=False
+            )
+        except RequestFailed as exc:
+            if exc.status in (400, 401, 403):
+                raise RequestFailed(self.rejected_credentials(), status=401) from None
+            raise
+        token = response.cookies.get(COOKIE)
+        if not token:
+            raise RequestFailed(f"connection {self.name!r}: login did not set the {COOKIE} cookie")
+        client.http.cookies.clear()
+        client.http.cookies.set(COOKIE, token)
+
+    def read_path(self, assistant_id: str) -> str:
+        return f"/assistants/{assistant_id}"
+
+    def update_target(self, assistant_id: str) -> tuple[str, str]:
+        return "PATCH", self.read_path(assistant_id)

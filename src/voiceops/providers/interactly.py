@@ -1,0 +1,30 @@
+"""Interactly: Bearer key, one GET and one PATCH per assistant; every PATCH carries `name`."""
+
+from __future__ import annotations
+
+from voiceops.providers.base import Provider
+
+
+class Interactly(Provider):
+    type = "interactly"
+    default_base_url = "https://api-prod.interactly.ai"
+    read_only = frozenset({("_id",), ("teamId",), ("createdAt",), ("updatedAt",)})
+    required_in_update = ("name",)
+    replaces_whole = frozenset(
+        {
+            "config",
+            "startSpeakingOptions",
+            "stopSpeakingOptions",
+            "assistantPredefinedTools",
+            "callForwardData",
+            "assistantAnalysis",
+            "assistantOverrides",
+            "assistantServer",
+        }
+    )
+
+    def read_path(self, assistant_id: str) -> str:
+        return f"/assistants/v1/assistants/{assistant_id}"
+
+    def update_target(self, assistant_id: str) -> tuple[str, str]:
+        return "PATCH", self.read_path(assistant_id)

@@ -1,0 +1,1 @@
+"""Renderers: turn results into text, markdown or JSON. They never see secret values."""

@@ -1,0 +1,46 @@
+"""Diagnostics as plain lines, as JSON, or as GitHub Actions annotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from voiceops.errors import Diagnostic
+
+
+def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
+    items: list[dict[str, Any]] = []
+    for d in diagnostics:
+        where = d.location
+        items.append(
+            {
+                "severity": d.severity,
+                "path": where.path if where else None,
+                "line": where.line if where else None,
+                "col": where.col if where else None,
+                "message": d.message,
+            }
+        )
+    valid = not any(d.severity == "error" for d in diagnostics)
+    return json.dumps(
+        {"format_version": 1, "valid": valid, "documents": documents, "diagnostics": items},
+        indent=2,
+    )
+
+
+def github_annotation(d: Diagnostic) -> str:
+    """A workflow command that shows `d` on the pull request's diff."""
+    level = "warning" if d.severity == "warning" else "error"
+    message = _escape(d.message)
+    if d.location is None:
+        return f"::{level}::{message}"
+    where = d.location
+    return f"::{level} file={_escape_property(where.path)},line={where.line},col={where.col}::{message}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")

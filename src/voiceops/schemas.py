@@ -1,0 +1,98 @@
+"""The JSON Schemas voiceops ships, compiled once per run.
+
+The schemas are the single source of truth for what a spec may contain and for which
+fields are sensitive or write-only: those are marked with the annotation keywords below,
+and this module reads them back as field paths.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+SENSITIVE = "x-voiceops-sensitive"
+WRITE_ONLY = "x-voiceops-write-only"
+ERROR_MESSAGE = "x-voiceops-error"
+HINT = "x-voiceops-hint"
+
+FieldPath = tuple[str, ...]
+
+
+def bundled_schema_dir() -> Path:
+    """`schemas/` inside an installed wheel, or at the top of a source checkout."""
+    packaged = Path(str(resources.files("voiceops"))) / "_schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+class SchemaStore:
+    """Loads each schema file at most once and keeps one compiled validator per schema."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or bundled_schema_dir()
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._validators: dict[tuple[str, str], Draft202012Validator] = {}
+
+    def document(self, name: str) -> dict[str, Any]:
+        if name not in self._documents:
+            path = self.directory / f"{name}.schema.json"
+            self._documents[name] = json.loads(path.read_text(encoding="utf-8"))
+        return self._documents[name]
+
+    def has(self, name: str) -> bool:
+        return (self.directory / f"{name}.schema.json").is_file()
+
+    def validator(self, name: str, pointer: str = "") -> Draft202012Validator:
+        """Validator for a schema file, or for a subschema of it given as a JSON pointer."""
+        key = (name, pointer)
+        if key not in self._validators:
+            root = self.document(name)
+            schema: dict[str, Any] = root
+            if pointer:
+                # Keep $defs reachable from a subschema by referencing it inside the root.
+                schema = {"$schema": root.get("$schema"), "$defs": root.get("$defs", {})}
+                schema["$ref"] = f"#{pointer}"
+            self._validators[key] = Draft202012Validator(
+                schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+        return self._validators[key]
+
+    def annotated_fields(self, name: str, keyword: str) -> frozenset[FieldPath]:
+        """Paths of spec fields whose schema carries `keyword: true`."""
+        root = self.document(name)
+        found: set[FieldPath] = set()
+        _collect(root, root, (), keyword, found, depth=0)
+        return frozenset(found)
+
+    def property_names(self, name: str) -> frozenset[str]:
+        return frozenset(self.document(name).get("properties", {}))
+
+
+def _collect(
+    root: dict[str, Any],
+    schema: Any,
+    path: FieldPath,
+    keyword: str,
+    found: set[FieldPath],
+    depth: int,
+) -> None:
+    if not isinstance(schema, dict) or depth > 32:
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        _collect(root, target, path, keyword, found, depth + 1)
+    if schema.get(keyword) is True and path:
+        found.add(path)
+    for name, sub in schema.get("properties", {}).items():
+        _collect(root, sub, (*path, name), keyword, found, depth + 1)
+    for combinator in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(combinator, []):
+            _collect(root, sub, path, keyword, found, depth + 1)
