@@ -16,3 +16,11 @@ def main() -> None:
 from voiceops.cli.validate import validate  # noqa: E402
 
 main.add_command(validate)
+
+from voiceops.cli.plan import plan  # noqa: E402
+
+main.add_command(plan)
+
+from voiceops.cli.apply import apply  # noqa: E402
+
+main.add_command(apply)

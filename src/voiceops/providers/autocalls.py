@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceops.http import Client
+from voiceops.httpclient import Client
 from voiceops.providers.base import Provider
 
 PAGE_SIZE = 100

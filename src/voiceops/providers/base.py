@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from voiceops.errors import VoiceopsError
-from voiceops.http import Client, RequestFailed, check_base_url
+from voiceops.httpclient import Client, RequestFailed, check_base_url
 from voiceops.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voiceops.http import Client, RequestFailed
+from voiceops.httpclient import Client, RequestFailed
 from voiceops.providers.base import Provider
 
 COOKIE = "auth-token"

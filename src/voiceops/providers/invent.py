@@ -6,7 +6,7 @@ import asyncio
 import math
 from typing import Any
 
-from voiceops.http import Client
+from voiceops.httpclient import Client
 from voiceops.providers.base import Provider
 
 PAGE_SIZE = 100

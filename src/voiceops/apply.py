@@ -1,0 +1,231 @@
+"""The apply stage: plan -> requests -> read-back.
+
+A plan is applied exactly or not at all, assistant by assistant: before sending, voiceops
+re-reads the assistant and refuses it as stale when it changed since the plan was made.
+After sending, it reads back and reports fields the vendor did not keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import StrEnum
+from collections.abc import Callable
+from typing import Any
+
+from voiceops import envref
+from voiceops.documents import AssistantSpec
+from voiceops.engine import Session, fingerprint, make_plan, plan_assistant
+from voiceops.errors import VoiceopsError
+from voiceops.httpclient import RequestFailed
+from voiceops.plan import Plan, SavedAssistant, Status, dump, load_saved, mass_update_warning
+from voiceops.providers.base import Provider
+from voiceops.redaction import resolve_template
+
+# How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
+UNCERTAIN_ATTEMPTS = 3
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    FAILED = "failed"
+    NOT_CONVERGED = "not converged"
+
+
+@dataclass(frozen=True)
+class AssistantResult:
+    name: str
+    connection: str
+    id: str
+    outcome: Outcome
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    results: list[AssistantResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+
+async def apply_saved(
+    session: Session,
+    saved: list[SavedAssistant],
+    *,
+    known_live: dict[str, dict[str, Any] | None] | None = None,
+) -> ApplyReport:
+    """Apply a saved plan. Connections run concurrently; one failure never stops the others."""
+    specs = {s.name: s for s in session.project.specs}
+    results: dict[str, AssistantResult] = {}
+    work: dict[str, list[tuple[SavedAssistant, AssistantSpec]]] = {}
+    for item in saved:
+        spec = specs.get(item.name)
+        if item.status == Status.NO_CHANGE:
+            results[item.name] = _result(item, Outcome.UNCHANGED)
+        elif spec is None:
+            results[item.name] = _result(item, Outcome.STALE, "no longer in the repository")
+        elif item.status == Status.ERROR:
+            results[item.name] = _result(item, Outcome.FAILED, "had an error when planned; plan again")
+        else:
+            work.setdefault(spec.connection, []).append((item, spec))
+
+    async def per_connection(name: str, items: list[tuple[SavedAssistant, AssistantSpec]]) -> None:
+        try:
+            provider, _ = await session.connect(name)
+            known = known_live or {}
+            unread = [spec.id for item, spec in items if known.get(item.name) is None]
+            live = await session.read(name, unread) if unread else {}
+            live.update({spec.id: known[item.name] for item, spec in items if known.get(item.name)})
+        except VoiceopsError as exc:
+            for item, _ in items:
+                results[item.name] = _result(item, Outcome.FAILED, str(exc))
+            return
+        sent = await asyncio.gather(
+            *(
+                _send_one(session, provider, item, spec, live[spec.id])
+                for item, spec in items
+            )
+        )
+        for result in sent:
+            results[result.name] = result
+        applied = [spec for (item, spec) in items if results[item.name].outcome is Outcome.APPLIED]
+        for result in await _read_back(session, provider, applied):
+            results[result.name] = result
+
+    await asyncio.gather(*(per_connection(n, items) for n, items in work.items()))
+    session.write_only.save()
+    return ApplyReport([results[item.name] for item in saved])
+
+
+def _result(item: SavedAssistant, outcome: Outcome, detail: str = "") -> AssistantResult:
+    return AssistantResult(item.name, item.connection, item.id, outcome, detail)
+
+
+async def _send_one(
+    session: Session,
+    provider: Provider,
+    item: SavedAssistant,
+    spec: AssistantSpec,
+    live_raw: dict[str, Any] | None,
+) -> AssistantResult:
+    if live_raw is None:
+        return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
+    current = plan_assistant(session, provider, spec, live_raw)
+    if current.error:
+        return _result(item, Outcome.FAILED, current.error)
+    if not current.changes:
+        return _result(item, Outcome.UNCHANGED, "already matches git")
+    if fingerprint(live_raw) != item.fingerprint:
+        return _result(item, Outcome.STALE, "live state changed since the plan was made")
+    if current.spec_digest != item.spec_digest:
+        return _result(item, Outcome.STALE, "its spec changed since the plan was made")
+    if item.method is None or item.path is None or item.body is None:
+        return _result(item, Outcome.FAILED, "the plan file holds no request for it")
+    desired = envref.resolve(spec.spec, session.options.env)
+    live = provider.to_spec_shape(live_raw)
+    body = resolve_template(item.body, desired, live)
+    _, client = await session.connect(spec.connection)
+    for attempt in range(UNCERTAIN_ATTEMPTS):
+        try:
+            await client.request(item.method, item.path, json=body, idempotent=False)
+            break
+        except RequestFailed as exc:
+            if not exc.maybe_applied or attempt == UNCERTAIN_ATTEMPTS - 1:
+                return _result(item, Outcome.FAILED, _failure(provider, exc))
+            # The update may have landed (e.g. Edmo's 500 after changing its own copy):
+            # read again and resend only what is still missing.
+            try:
+                live_raw = (await session.read(spec.connection, [spec.id]))[spec.id]
+            except VoiceopsError as read_exc:
+                return _result(item, Outcome.FAILED, str(read_exc))
+            if live_raw is None:
+                return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
+            retry = plan_assistant(session, provider, spec, live_raw)
+            if retry.request is None:
+                break
+            body = retry.request.body
+    for change in current.changes:
+        if change.write_only:
+            session.write_only.remember(spec.connection, spec.id, change.top, change.after)
+    return _result(item, Outcome.APPLIED)
+
+
+def _failure(provider: Provider, exc: RequestFailed) -> str:
+    if exc.status == 401:
+        return provider.rejected_credentials()
+    return exc.message
+
+
+async def _read_back(
+    session: Session, provider: Provider, specs: list[AssistantSpec]
+) -> list[AssistantResult]:
+    """Read every applied assistant again and name the fields that did not converge."""
+    if not specs:
+        return []
+    try:
+        live = await session.read(provider.name, [s.id for s in specs])
+    except VoiceopsError as exc:
+        return [
+            AssistantResult(s.name, s.connection, s.id, Outcome.NOT_CONVERGED, f"read-back failed: {exc}")
+            for s in specs
+        ]
+    results = []
+    for spec in specs:
+        raw = live[spec.id]
+        if raw is None:
+            results.append(
+                AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, "gone after the update (404)")
+            )
+            continue
+        after = plan_assistant(session, provider, spec, raw)
+        left = [c.field for c in after.changes if not c.write_only]
+        if left:
+            detail = "the vendor did not keep: " + ", ".join(left)
+            results.append(AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail))
+        else:
+            results.append(AssistantResult(spec.name, spec.connection, spec.id, Outcome.APPLIED))
+    return results
+
+
+async def apply_project(
+    session: Session,
+    *,
+    saved_plan: tuple[str, str] | None,
+    show: Callable[[Plan], None],
+    confirm: Callable[[Plan], bool],
+    allow_mass_update: bool,
+    interactive: bool,
+    targets: tuple[str, ...] = (),
+) -> ApplyReport | None:
+    """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined."""
+    if saved_plan is not None:
+        saved = load_saved(*saved_plan)
+        if targets:
+            saved = [s for s in saved if s.name in targets]
+        known_live = None
+    else:
+        plan = await make_plan(session)
+        show(plan)
+        if not plan.has_changes:
+            return ApplyReport([_result(s, Outcome.UNCHANGED) for s in load_saved(dump(plan), "plan")])
+        if not confirm(plan):
+            return None
+        saved = load_saved(dump(plan), "plan")
+        # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
+        # since the person may have taken a while.
+        known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
+    config = session.project.config
+    updates = sum(1 for s in saved if s.status == Status.UPDATE)
+    warning = mass_update_warning(
+        updates, len(session.project.specs), config.max_update_share, config.min_managed
+    )
+    if warning and not allow_mass_update:
+        raise VoiceopsError(f"refusing to apply: {warning}")
+    return await apply_saved(session, saved, known_live=known_live)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from voiceops.apply import ApplyReport, apply_project
+from voiceops.cli.common import (
+    concurrency_option,
+    config_option,
+    emit,
+    reports_errors,
+    sandbox_option,
+    target_option,
+    use_color,
+)
+from voiceops.engine import RunOptions, Session
+from voiceops.errors import VoiceopsError
+from voiceops.plan import Plan
+from voiceops.render import apply_report, text
+from voiceops.runner import embedded_sandbox, prepare
+from voiceops.validation import Project
+
+
+async def run_apply(
+    project: Project,
+    options: RunOptions,
+    *,
+    planfile: Path | None,
+    auto_approve: bool,
+    allow_mass_update: bool,
+    targets: tuple[str, ...],
+) -> ApplyReport | None:
+    interactive = not auto_approve and sys.stdin.isatty()
+    if planfile is None and not auto_approve and not interactive:
+        raise VoiceopsError(
+            "apply without a plan file asks for confirmation, but there is no terminal; "
+            "pass --auto-approve to apply without asking"
+        )
+    async with Session(project, options) as session:
+
+        def show(plan: Plan) -> None:
+            emit(text.render(plan, color=use_color()), session.redactor)
+
+        def confirm(plan: Plan) -> bool:
+            return auto_approve or click.confirm("Apply these changes?", default=False)
+
+        saved = (planfile.read_text(encoding="utf-8"), str(planfile)) if planfile else None
+        report = await apply_project(
+            session,
+            saved_plan=saved,
+            show=show,
+            confirm=confirm,
+            allow_mass_update=allow_mass_update,
+            interactive=interactive,
+            targets=targets,
+        )
+        if report is not None:
+            emit(apply_report.render(report), session.redactor)
+    return report
+
+
+@click.command()
+@click.argument("planfile", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option(
+    "--allow-mass-update", is_flag=True, help="Allow updating more than the safety threshold."
+)
+@target_option
+@config_option
+@concurrency_option
+@sandbox_option
+@reports_errors
+def apply(
+    planfile: Path | None,
+    auto_approve: bool,
+    allow_mass_update: bool,
+    targets: tuple[str, ...],
+    config_path: Path | None,
+    concurrency: int | None,
+    sandbox: bool,
+) -> None:
+    """Apply a saved plan, or plan and apply after confirmation."""
+    with ExitStack() as stack:
+        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+        project, options = prepare(
+            config_path,
+            targets=() if planfile else targets,
+            concurrency=concurrency,
+            sandbox=endpoints,
+        )
+        report = asyncio.run(
+            run_apply(
+                project,
+                options,
+                planfile=planfile,
+                auto_approve=auto_approve,
+                allow_mass_update=allow_mass_update,
+                targets=targets,
+            )
+        )
+    if report is None:
+        click.echo("Apply cancelled; nothing was sent.", err=True)
+        raise SystemExit(1)
+    raise SystemExit(0 if report.ok else 1)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from voiceops import plan as plan_file
+from voiceops.cli.common import (
+    concurrency_option,
+    config_option,
+    emit,
+    reports_errors,
+    sandbox_option,
+    target_option,
+    use_color,
+)
+from voiceops.engine import RunOptions, Session, make_plan
+from voiceops.plan import Plan
+from voiceops.redaction import Redactor
+from voiceops.render import markdown, text
+from voiceops.runner import embedded_sandbox, prepare
+from voiceops.validation import Project
+
+FORMATS = ("text", "markdown", "json")
+
+
+def render(plan: Plan, output: str) -> str:
+    if output == "json":
+        return plan_file.dump(plan)
+    if output == "markdown":
+        return markdown.render(plan)
+    return text.render(plan, color=use_color())
+
+
+def reading(count: int) -> AbstractContextManager[object]:
+    """A spinner on stderr while live state is read, when there is enough to wait for."""
+    if count <= 3:
+        return nullcontext()
+    return Console(stderr=True).status(f"Reading {count} assistants…")
+
+
+async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
+    async with Session(project, options) as session:
+        with reading(len(project.specs)):
+            result = await make_plan(session)
+    return result, session.redactor
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Write the plan file here.")
+@click.option("--format", "output", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@target_option
+@config_option
+@concurrency_option
+@sandbox_option
+@reports_errors
+def plan(
+    out: Path | None,
+    output: str,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    config_path: Path | None,
+    concurrency: int | None,
+    sandbox: bool,
+) -> None:
+    """Read live state and show what apply would change."""
+    with ExitStack() as stack:
+        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+        project, options = prepare(
+            config_path, targets=targets, concurrency=concurrency, sandbox=endpoints
+        )
+        result, redactor = asyncio.run(run_plan(project, options))
+    for warning in project.warnings:
+        emit(str(warning), redactor, err=True)
+    if out is not None:
+        out.write_text(redactor.redact(plan_file.dump(result)), encoding="utf-8")
+    emit(render(result, output), redactor)
+    if result.has_errors:
+        raise SystemExit(1)
+    raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)

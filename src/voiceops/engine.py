@@ -1,0 +1,230 @@
+"""The plan stage: validated specs + live state -> `Plan`.
+
+`Session` opens one pooled client per connection for the length of a command.
+`plan_assistant` is a pure function from (spec, live state) to an `AssistantPlan`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from voiceops import envref
+from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, Path, diff, lookup
+from voiceops.documents import AssistantSpec
+from voiceops.errors import VoiceopsError
+from voiceops.httpclient import Client, RetryPolicy
+from voiceops.plan import AssistantPlan, Plan, Status, mass_update_warning
+from voiceops.providers import ADAPTERS
+from voiceops.providers.base import Provider
+from voiceops.redaction import Redactor, body_template, is_sensitive
+from voiceops.validation import Project
+from voiceops.writeonly import WriteOnlyRecord
+
+
+@dataclass
+class RunOptions:
+    env: Mapping[str, str]
+    concurrency: int = 16
+    timeout_s: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    seed: int | None = None
+    # Tests may route every connection through one transport (e.g. the in-process sandbox).
+    transport: httpx.AsyncBaseTransport | None = None
+
+
+def fingerprint(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Session:
+    """Open connections for one command run. Use as `async with Session(...) as session`."""
+
+    def __init__(self, project: Project, options: RunOptions) -> None:
+        self.project = project
+        self.options = options
+        self.redactor = Redactor()
+        self.write_only = WriteOnlyRecord.load(project.config.write_only_record)
+        self._limit = asyncio.Semaphore(options.concurrency)
+        self._opened: dict[str, asyncio.Task[tuple[Provider, Client]]] = {}
+        self._clients: list[Client] = []
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(c.close() for c in self._clients), return_exceptions=True)
+
+    def provider(self, name: str) -> Provider:
+        connection = self.project.config.connections[name]
+        provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
+        return provider
+
+    async def connect(self, name: str) -> tuple[Provider, Client]:
+        """The provider and its started client; opened once, shared by all callers."""
+        if name not in self._opened:
+            self._opened[name] = asyncio.ensure_future(self._open(name))
+        return await self._opened[name]
+
+    async def _open(self, name: str) -> tuple[Provider, Client]:
+        provider = self.provider(name)
+        self.redactor.add(*provider.secrets())
+        connection = provider.connection
+        cap = int(connection.setting("concurrency") or provider.concurrency_cap)
+        client = Client(
+            provider.base_url,
+            connection=name,
+            global_limit=self._limit,
+            vendor_limit=min(cap, self.options.concurrency),
+            per_minute=provider.requests_per_minute,
+            timeout_s=float(connection.setting("timeout_s") or self.options.timeout_s),
+            retry=self.options.retry,
+            headers=provider.headers(),
+            seed=self.options.seed,
+            transport=self.options.transport,
+        )
+        self._clients.append(client)
+        try:
+            await provider.start(client)
+        except VoiceopsError as exc:
+            raise connection_error(provider, exc) from None
+        return provider, client
+
+    async def read(self, name: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        provider, client = await self.connect(name)
+        try:
+            return await provider.read(client, ids)
+        except VoiceopsError as exc:
+            raise connection_error(provider, exc) from None
+
+
+def connection_error(provider: Provider, exc: VoiceopsError) -> VoiceopsError:
+    """The one sentence a user sees for a failure that affects a whole connection."""
+    status = getattr(exc, "status", None)
+    if status == 401:
+        return VoiceopsError(provider.rejected_credentials())
+    if exc.location is not None or exc.message.startswith("connection "):
+        return exc
+    return VoiceopsError(f"connection {provider.name!r}: {exc.message}")
+
+
+def group_by_connection(specs: list[AssistantSpec]) -> dict[str, list[AssistantSpec]]:
+    groups: dict[str, list[AssistantSpec]] = {}
+    for spec in specs:
+        groups.setdefault(spec.connection, []).append(spec)
+    return groups
+
+
+async def make_plan(session: Session, specs: list[AssistantSpec] | None = None) -> Plan:
+    """Read every connection's live state once and compare each assistant with git."""
+    project = session.project
+    specs = project.specs if specs is None else specs
+
+    async def per_connection(name: str, group: list[AssistantSpec]) -> list[AssistantPlan]:
+        try:
+            live = await session.read(name, [s.id for s in group])
+        except VoiceopsError as exc:
+            return [error_plan(session, spec, str(exc)) for spec in group]
+        provider, _ = await session.connect(name)
+        return [plan_assistant(session, provider, spec, live[spec.id]) for spec in group]
+
+    groups = group_by_connection(specs)
+    results = await asyncio.gather(*(per_connection(n, g) for n, g in groups.items()))
+    by_name = {a.name: a for group in results for a in group}
+    assistants = [by_name[s.name] for s in specs]
+    plan = Plan(assistants, managed=len(project.specs))
+    config = project.config
+    warning = mass_update_warning(
+        len(plan.with_status(Status.UPDATE)),
+        plan.managed,
+        config.max_update_share,
+        config.min_managed,
+    )
+    if warning:
+        plan.warnings.append(warning)
+    return plan
+
+
+def error_plan(session: Session, spec: AssistantSpec, message: str) -> AssistantPlan:
+    plan = _blank(session, spec)
+    plan.error = message
+    return plan
+
+
+def _blank(session: Session, spec: AssistantSpec) -> AssistantPlan:
+    connection = session.project.config.connections[spec.connection]
+    return AssistantPlan(
+        name=spec.name,
+        connection=spec.connection,
+        provider_type=connection.type,
+        id=spec.id,
+        source=str(spec.doc.location(("metadata", "name"))),
+        spec_digest=fingerprint(spec.spec),
+    )
+
+
+def plan_assistant(
+    session: Session, provider: Provider, spec: AssistantSpec, live_raw: dict[str, Any] | None
+) -> AssistantPlan:
+    """Compare one spec with its live state and build the request that would converge it."""
+    plan = _blank(session, spec)
+    env = session.options.env
+    references = envref.references_in(spec.spec)
+    for path, variable in references:
+        if variable not in env:
+            plan.error = (
+                f"{spec.location(path)}: environment variable {variable} is not set"
+            )
+            return plan
+    if live_raw is None:
+        plan.error = (
+            f"{spec.doc.location(('id',))}: assistant {spec.id!r} was not found on "
+            f"connection {spec.connection!r} (404)"
+        )
+        return plan
+    desired = envref.resolve(spec.spec, env)
+    live = provider.to_spec_shape(live_raw)
+    secret_paths = frozenset(path for path, _ in references)
+    session.redactor.add(*(env[v] for _, v in references))
+    session.redactor.add(
+        *(lookup(live, path) for path in provider.sensitive if isinstance(lookup(live, path), str | dict | list))
+    )
+    plan.fingerprint = fingerprint(live_raw)
+    plan.live_raw = live_raw
+    plan.changes = desired_changes(provider, spec, live, desired, secret_paths, session.write_only)
+    if plan.changes:
+        changed = list(dict.fromkeys(c.top for c in plan.changes))
+        body = provider.build_body(live, desired, changed)
+        plan.request = provider.update_request(spec.id, body)
+        env_names: dict[Path, list[str]] = {}
+        for path, variable in references:
+            env_names.setdefault(path, []).append(variable)
+        template = body_template(body, desired, provider.sensitive, secret_paths, env_names)
+        plan.template = provider.encode_body(template)
+    return plan
+
+
+def desired_changes(
+    provider: Provider,
+    spec: AssistantSpec,
+    live: dict[str, Any],
+    desired: dict[str, Any],
+    secret_paths: frozenset[Path],
+    record: WriteOnlyRecord,
+) -> list[Change]:
+    """Readable fields by comparison with live state; write-only ones by the applied-hash record."""
+    write_only = {path[0] for path in provider.write_only if len(path) == 1}
+    readable = {k: v for k, v in desired.items() if k not in write_only}
+    changes = diff(live, readable, sensitive=provider.sensitive, secret_paths=secret_paths)
+    for key, value in desired.items():
+        if key in write_only and not record.matches(spec.connection, spec.id, key, value):
+            sensitive = is_sensitive((key,), provider.sensitive, secret_paths)
+            changes.append(Change((key,), UNKNOWN_WRITE_ONLY, value, sensitive, write_only=True))
+    return changes

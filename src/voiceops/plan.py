@@ -1,0 +1,196 @@
+"""`Plan` and `AssistantPlan`, and the documented JSON form they are saved in.
+
+The JSON form is the plan file and the output of `--format json`. It never holds a secret:
+sensitive values are marked, and request bodies carry `{"$secret": …}` references.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from voiceops import __version__
+from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change, dotted
+from voiceops.errors import VoiceopsError
+from voiceops.providers.base import UpdateRequest
+
+FORMAT_VERSION = 1
+
+
+class Status(StrEnum):
+    UPDATE = "update"
+    NO_CHANGE = "no-change"
+    ERROR = "error"
+
+
+@dataclass
+class AssistantPlan:
+    name: str
+    connection: str
+    provider_type: str
+    id: str
+    source: str
+    changes: list[Change] = field(default_factory=list)
+    # The real request (with secret values) exists only in memory; `template` is what is saved.
+    request: UpdateRequest | None = None
+    template: dict[str, Any] | None = None
+    fingerprint: str | None = None
+    spec_digest: str = ""
+    error: str | None = None
+    # The live state this plan was made against (memory only; apply reuses it).
+    live_raw: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def status(self) -> Status:
+        if self.error is not None:
+            return Status.ERROR
+        return Status.UPDATE if self.changes else Status.NO_CHANGE
+
+    @property
+    def write_only_fields(self) -> list[str]:
+        return [c.field for c in self.changes if c.write_only]
+
+
+@dataclass
+class Plan:
+    assistants: list[AssistantPlan]
+    managed: int
+    warnings: list[str] = field(default_factory=list)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def with_status(self, status: Status) -> list[AssistantPlan]:
+        return [a for a in self.assistants if a.status is status]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.with_status(Status.UPDATE))
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.with_status(Status.ERROR))
+
+
+def mass_update_warning(updates: int, managed: int, share: float, minimum: int) -> str | None:
+    """The octoDNS-style safety check: too large a share of assistants changing at once."""
+    if managed < minimum or not managed or updates / managed <= share:
+        return None
+    return (
+        f"this would update {updates} of {managed} managed assistants ({updates / managed:.0%}), "
+        f"more than the {share:.0%} safety threshold; apply needs --allow-mass-update"
+    )
+
+
+# ---- JSON form ------------------------------------------------------------------------
+
+
+def change_to_dict(change: Change) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "path": change.field,
+        "path_parts": list(change.path),
+        "sensitive": change.sensitive,
+        "write_only": change.write_only,
+        "before_known": change.before is not ABSENT and change.before != UNKNOWN_WRITE_ONLY,
+    }
+    if change.write_only:
+        item["before_known"] = False
+    before_absent = change.before is ABSENT
+    item["before_absent"] = before_absent
+    if change.sensitive:
+        item["before"] = None
+        item["after"] = None
+    else:
+        item["before"] = None if before_absent or change.write_only else change.before
+        item["after"] = change.after
+    return item
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "voiceops_version": __version__,
+        "created_at": plan.created_at,
+        "summary": {
+            "managed": plan.managed,
+            "update": len(plan.with_status(Status.UPDATE)),
+            "no_change": len(plan.with_status(Status.NO_CHANGE)),
+            "error": len(plan.with_status(Status.ERROR)),
+        },
+        "warnings": plan.warnings,
+        "assistants": [_assistant_to_dict(a) for a in plan.assistants],
+    }
+
+
+def _assistant_to_dict(a: AssistantPlan) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "name": a.name,
+        "connection": a.connection,
+        "provider": a.provider_type,
+        "id": a.id,
+        "source": a.source,
+        "status": a.status.value,
+        "error": a.error,
+        "changes": [change_to_dict(c) for c in a.changes],
+        "fingerprint": a.fingerprint,
+        "spec_digest": a.spec_digest,
+        "request": None,
+    }
+    if a.request is not None and a.template is not None:
+        item["request"] = {"method": a.request.method, "path": a.request.path, "body": a.template}
+    return item
+
+
+def dump(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class SavedAssistant:
+    """One assistant as a plan file recorded it."""
+
+    name: str
+    connection: str
+    id: str
+    status: str
+    fingerprint: str | None
+    spec_digest: str
+    method: str | None
+    path: str | None
+    body: dict[str, Any] | None
+    write_only: tuple[str, ...]
+
+
+def load_saved(text: str, source: str) -> list[SavedAssistant]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise VoiceopsError(f"{source} is not a voiceops plan file: {exc}") from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        raise VoiceopsError(
+            f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION}"
+        )
+    saved = []
+    for item in data.get("assistants", []):
+        request = item.get("request") or {}
+        saved.append(
+            SavedAssistant(
+                name=item["name"],
+                connection=item["connection"],
+                id=item["id"],
+                status=item["status"],
+                fingerprint=item.get("fingerprint"),
+                spec_digest=item.get("spec_digest", ""),
+                method=request.get("method"),
+                path=request.get("path"),
+                body=request.get("body"),
+                write_only=tuple(
+                    c["path"] for c in item.get("changes", []) if c.get("write_only")
+                ),
+            )
+        )
+    return saved
+
+
+__all__ = ["AssistantPlan", "Plan", "Status", "dotted", "dump", "load_saved"]

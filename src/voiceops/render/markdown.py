@@ -1,0 +1,81 @@
+"""Markdown for a pull-request comment: a summary table, then one <details> per assistant.
+
+GitHub rejects comments over 65,536 characters; the report stops adding assistants before
+that and says how many it left out.
+"""
+
+from __future__ import annotations
+
+from voiceops.plan import AssistantPlan, Plan, Status
+from voiceops.render.values import PLAN, Framing, after_text, before_text, is_long, text_diff
+
+COMMENT_LIMIT = 65_536
+MARKER = "<!-- voiceops -->"
+
+
+def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -> str:
+    changed = plan.with_status(Status.UPDATE)
+    errors = plan.with_status(Status.ERROR)
+    head = [
+        MARKER,
+        f"## voiceops {framing.title.lower()}",
+        "",
+        f"| {framing.changed} | unchanged | errors |",
+        "|---:|---:|---:|",
+        f"| {len(changed)} | {len(plan.with_status(Status.NO_CHANGE))} | {len(errors)} |",
+        "",
+    ]
+    head += [f"> [!WARNING]\n> {w}\n" for w in plan.warnings]
+    text = "\n".join(head) + "\n"
+    shown = 0
+    pending = errors + changed
+    for assistant in pending:
+        section = _section(assistant, framing)
+        tail = _truncation_note(len(pending) - shown - 1) if shown + 1 < len(pending) else ""
+        if len(text) + len(section) + len(tail) + 200 > limit:
+            break
+        text += section
+        shown += 1
+    if shown < len(pending):
+        text += _truncation_note(len(pending) - shown)
+    return _escape_mentions(text)
+
+
+def _truncation_note(left_out: int) -> str:
+    return (
+        f"\n**Truncated:** {left_out} more assistant(s) are not shown, to stay under GitHub's "
+        f"{COMMENT_LIMIT:,}-character comment limit. The job log has the full report.\n"
+    )
+
+
+def _section(a: AssistantPlan, framing: Framing) -> str:
+    if a.status is Status.ERROR:
+        return f"<details open><summary>❌ <b>{a.name}</b> — error</summary>\n\n```\n{a.error}\n```\n</details>\n\n"
+    rows = [
+        f"<details><summary>{framing.symbol} <b>{a.name}</b> ({a.connection}) — "
+        f"{len(a.changes)} change(s)</summary>\n",
+        f"`{a.source}`\n",
+        f"| field | {framing.before} | {framing.after} |",
+        "|---|---|---|",
+    ]
+    diffs = []
+    for change in a.changes:
+        if is_long(change):
+            rows.append(f"| `{change.field}` | *(text, see below)* | *(text, see below)* |")
+            diffs.append(f"`{change.field}`\n```diff\n" + "\n".join(text_diff(change)) + "\n```")
+            continue
+        note = " *(write-only)*" if change.write_only else ""
+        rows.append(
+            f"| `{change.field}` | {_cell(before_text(change))} | {_cell(after_text(change))}{note} |"
+        )
+    return "\n".join(rows + [""] + diffs) + "\n</details>\n\n"
+
+
+def _cell(text: str) -> str:
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return "`" + text.replace("|", "\\|").replace("`", "'").replace("\n", " ") + "`"
+
+
+def _escape_mentions(text: str) -> str:
+    return text.replace("@", "@\u200b")

@@ -1,0 +1,71 @@
+"""Setting up a command run: the project, the environment, and (with --sandbox) the sandbox."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from voiceops import envref
+from voiceops.config import Config
+from voiceops.engine import RunOptions
+from voiceops.validation import Project, load_project
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxEndpoints:
+    base_urls: dict[str, str]  # provider type -> base URL
+    credentials: dict[str, str]  # environment variable -> dummy value
+
+
+@contextmanager
+def embedded_sandbox() -> Iterator[SandboxEndpoints]:
+    """The sandbox, served on a free loopback port for the length of one command."""
+    from voiceops.sandbox import Sandbox, SandboxOptions
+
+    sandbox = Sandbox(SandboxOptions())
+    with sandbox.serve(port=0):
+        yield SandboxEndpoints(dict(sandbox.base_urls), dict(sandbox.credentials))
+
+
+def point_at(config: Config, base_urls: Mapping[str, str]) -> Config:
+    """`config` with every connection's base_url replaced by the one for its type."""
+    connections = {
+        name: dataclasses.replace(c, settings={**c.settings, "base_url": base_urls[c.type]})
+        for name, c in config.connections.items()
+    }
+    return dataclasses.replace(config, connections=connections)
+
+
+def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[str, str]:
+    """The environment for a sandbox run: dummy credentials, and a placeholder for each
+    `${env:…}` the specs use that is not set, so a first run needs no secrets at all."""
+    env = {**os.environ, **endpoints.credentials}
+    for spec in project.specs:
+        for _, name in envref.references_in(spec.spec):
+            env.setdefault(name, f"sandbox-placeholder-{name.lower()}")
+    for connection in project.config.connections.values():
+        for key in ("token_env", "email_env", "password_env"):
+            variable = connection.settings.get(key)
+            if variable and variable not in endpoints.credentials:
+                env.setdefault(variable, "sandbox")
+    return env
+
+
+def prepare(
+    config_path: Path | None,
+    *,
+    targets: tuple[str, ...] = (),
+    concurrency: int | None = None,
+    sandbox: SandboxEndpoints | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[Project, RunOptions]:
+    project = load_project(config_path, targets=targets)
+    environment = dict(os.environ if env is None else env)
+    if sandbox is not None:
+        project = dataclasses.replace(project, config=point_at(project.config, sandbox.base_urls))
+        environment = {**sandbox_environment(project, sandbox), **(env or {})}
+    options = RunOptions(env=environment, concurrency=concurrency or project.config.concurrency)
+    return project, options

@@ -1,0 +1,202 @@
+"""The sandbox: four stand-ins on one Starlette app, plus the test-control API."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from voiceops.sandbox.autocalls import Autocalls
+from voiceops.sandbox.edmo import Edmo
+from voiceops.sandbox.faults import FaultPlanner, Faults
+from voiceops.sandbox.gate import DropFilter, VendorGate
+from voiceops.sandbox.interactly import Interactly
+from voiceops.sandbox.invent import Invent
+from voiceops.sandbox.log import RecordedRequest, RequestLog
+from voiceops.sandbox.server import ServerThread
+from voiceops.sandbox.state import VENDORS, State, load_fixture
+from voiceops.sandbox.vendor import Vendor
+
+# voiceops.yaml connection name -> (provider type, settings besides base_url)
+CONNECTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "interactly-prod": ("interactly", {"token_env": "INTERACTLY_API_KEY"}),
+    "edmo-main": ("edmo", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"}),
+    "invent-support": ("invent", {"org_id": "c", "token_env": "INVENT_API_KEY"}),
+    "autocalls-sales": ("autocalls", {"token_env": "AUTOCALLS_TOKEN"}),
+}
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    seed: int = 0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    fault_rate: float = 0.0  # half answered 429, half 500/503
+    state_file: str | os.PathLike[str] | None = None
+    login_ttl_s: float = 3600.0
+    invent_rate_per_minute: int = 500  # <= 0: no limit
+    fixture: str | os.PathLike[str] | dict[str, Any] | None = None
+
+
+class Sandbox:
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = options or SandboxOptions()
+        state_file = Path(self.options.state_file) if self.options.state_file else None
+        self._state = State(load_fixture(self.options.fixture, state_file), state_file)
+        self._edmo = Edmo(self._state, self.options.login_ttl_s)
+        self._invent = Invent(self._state, self.options.invent_rate_per_minute)
+        self._vendors: dict[str, Vendor] = {
+            "interactly": Interactly(self._state),
+            "edmo": self._edmo,
+            "invent": self._invent,
+            "autocalls": Autocalls(self._state),
+        }
+        with self._state.lock:
+            for name, vendor in self._vendors.items():
+                for record in self._state.seed_records[name]:
+                    self._insert(vendor, record, None)
+            self._state.seed_records.clear()
+            self._state.changed()  # with --state, the file exists from the start
+        self._log = RequestLog()
+        self._planner = FaultPlanner(
+            self.options.seed,
+            Faults.spread(self.options.fault_rate, self.options.latency_ms, self.options.jitter_ms),
+        )
+        self.app = Starlette(
+            routes=[
+                Mount(f"/{name}", app=VendorGate(v, v.build_app(), self._planner, self._log))
+                for name, v in self._vendors.items()
+            ]
+        )
+        self._server: ServerThread | None = None
+
+    # -- serving -----------------------------------------------------------------
+
+    @contextmanager
+    def serve(self, port: int = 0) -> Iterator[str]:
+        """Serve on 127.0.0.1:`port` (0: any free port) in a background thread.
+        Yields the server's base URL; each vendor lives under /<vendor>."""
+        if self._server is not None:
+            raise RuntimeError("this sandbox is already serving")
+        server = ServerThread(self.app, port, log_filter=DropFilter())
+        server.start()
+        self._server = server
+        try:
+            yield f"http://127.0.0.1:{server.port}"
+        finally:
+            self._server = None
+            server.stop()
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        if self._server is None:
+            raise RuntimeError("base_urls exist only while the sandbox is serving")
+        root = f"http://127.0.0.1:{self._server.port}"
+        return {name: f"{root}/{name}" for name in VENDORS}
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return dict(self._state.credentials)
+
+    def config_yaml(self) -> str:
+        """A voiceops.yaml `providers:` block for the running sandbox, then the
+        `export` lines for the credentials it expects."""
+        urls = self.base_urls
+        lines = ["providers:"]
+        for connection, (vendor, settings) in CONNECTIONS.items():
+            lines += [f"  {connection}:", f"    type: {vendor}", f"    base_url: {urls[vendor]}"]
+            lines += [f"    {key}: {value}" for key, value in settings.items()]
+        lines.append("")
+        lines += [f"export {k}={shlex.quote(v)}" for k, v in self._state.credentials.items()]
+        return "\n".join(lines) + "\n"
+
+    # -- request log and faults ------------------------------------------------------
+
+    def requests(self, vendor: str | None = None, method: str | None = None) -> list[RecordedRequest]:
+        return self._log.select(vendor, method)
+
+    def clear_requests(self) -> None:
+        self._log.clear()
+
+    def set_faults(self, faults: Faults, vendor: str | None = None) -> None:
+        """Settings for one vendor, or (vendor=None) for all, replacing every
+        vendor's own settings."""
+        if vendor is not None:
+            self._vendor(vendor)
+        self._planner.set(faults, vendor)
+
+    def expire_sessions(self) -> None:
+        """Edmo: every login cookie handed out so far stops working now."""
+        self._edmo.expire_sessions()
+
+    def reset_rate_limits(self) -> None:
+        """Invent: forget the requests counted in the current window."""
+        self._invent.limiter.reset()
+
+    # -- state -------------------------------------------------------------------
+
+    def assistant(self, vendor: str, assistant_id: object) -> dict[str, Any]:
+        """The assistant as the vendor's read endpoint shows it (a copy)."""
+        v = self._vendor(vendor)
+        with self._state.lock:
+            return copy.deepcopy(v.read(self._record(v, assistant_id)))
+
+    def stored(self, vendor: str, assistant_id: object) -> dict[str, Any]:
+        """The raw stored record, including fields the vendor never shows (a copy)."""
+        v = self._vendor(vendor)
+        with self._state.lock:
+            return copy.deepcopy(self._record(v, assistant_id))
+
+    def edit(self, vendor: str, assistant_id: object, changes: dict[str, Any]) -> None:
+        """A change made in the vendor's dashboard: merged at the top level, unchecked."""
+        v = self._vendor(vendor)
+        with self._state.lock:
+            record = self._record(v, assistant_id)
+            record.update(copy.deepcopy(changes))
+            v.touch(record)
+            self._state.changed()
+
+    def add_assistant(
+        self, vendor: str, record: dict[str, Any], account: str | int | None = None
+    ) -> str:
+        """Store a new assistant (stored form; missing fields get defaults) owned by
+        `account` (team, org or user id; default: the sandbox credentials' account)."""
+        v = self._vendor(vendor)
+        with self._state.lock:
+            key = self._insert(v, record, None if account is None else str(account))
+            self._state.changed()
+            return key
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state in fixture form."""
+        return self._state.snapshot()
+
+    # -- internals -----------------------------------------------------------------
+
+    def _vendor(self, vendor: str) -> Vendor:
+        try:
+            return self._vendors[vendor]
+        except KeyError:
+            raise ValueError(f"unknown vendor {vendor!r}; one of {', '.join(VENDORS)}") from None
+
+    def _record(self, vendor: Vendor, assistant_id: object) -> dict[str, Any]:
+        record = self._state.assistants[vendor.name].get(vendor.key(assistant_id))
+        if record is None:
+            raise KeyError(f"no {vendor.name} assistant {assistant_id!r}")
+        return record
+
+    def _insert(self, vendor: Vendor, record: dict[str, Any], account: str | None) -> str:
+        full = vendor.new_record(record, account)
+        key = vendor.key(full[vendor.id_field])
+        if key in self._state.assistants[vendor.name]:
+            raise ValueError(f"{vendor.name} assistant {key!r} already exists")
+        self._state.assistants[vendor.name][key] = full
+        return key

@@ -1,0 +1,105 @@
+"""Fault injection settings and deterministic per-request decisions.
+
+Each decision is derived from a hash of (seed, vendor, method, path, n), where n
+counts earlier requests with the same vendor, method and path. The nth GET of a
+given assistant therefore meets the same fault under the same seed however the
+requests of a run interleave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency_ms: float = 0.0  # added to every answer
+    jitter_ms: float = 0.0  # plus a share of this, from the request's hash
+    rate_429: float = 0.0  # answered 429 with Retry-After, request not processed
+    rate_5xx: float = 0.0  # answered 500 or 503, request not processed
+    drop_rate: float = 0.0  # processed, then the connection is closed mid-answer
+    slow_rate: float = 0.0  # processed, then the answer is held back `slow_s`
+    slow_s: float = 5.0
+    retry_after_s: int = 1
+
+    def __post_init__(self) -> None:
+        rates = (self.rate_429, self.rate_5xx, self.drop_rate, self.slow_rate)
+        if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1 + 1e-9:
+            raise ValueError("fault rates must each be within 0..1 and add up to at most 1")
+        if self.latency_ms < 0 or self.jitter_ms < 0 or self.slow_s < 0:
+            raise ValueError("latency, jitter and slow_s must not be negative")
+        if self.retry_after_s < 0 or int(self.retry_after_s) != self.retry_after_s:
+            raise ValueError("retry_after_s must be a non-negative whole number of seconds")
+
+    @classmethod
+    def spread(cls, fault_rate: float, latency_ms: float = 0.0, jitter_ms: float = 0.0) -> Faults:
+        """`--fault-rate F`: half of F answered 429, half answered 500 or 503."""
+        return cls(
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            rate_429=fault_rate / 2,
+            rate_5xx=fault_rate / 2,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    delay_s: float
+    fault: str | None  # "429", "500", "503", "drop", "slow" or None
+    faults: Faults
+
+
+class FaultPlanner:
+    def __init__(self, seed: int, default: Faults) -> None:
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._global = default
+        self._per_vendor: dict[str, Faults] = {}
+        self._counters: dict[tuple[str, str, str], int] = {}
+
+    def set(self, faults: Faults, vendor: str | None = None) -> None:
+        """A vendor's own settings override the global ones; setting the global ones
+        drops every vendor's own settings."""
+        with self._lock:
+            if vendor is None:
+                self._global = faults
+                self._per_vendor.clear()
+            else:
+                self._per_vendor[vendor] = faults
+
+    def decide(self, vendor: str, method: str, path: str) -> Decision:
+        with self._lock:
+            faults = self._per_vendor.get(vendor, self._global)
+            key = (vendor, method, path)
+            n = self._counters.get(key, 0)
+            self._counters[key] = n + 1
+        if faults == _NONE:
+            return Decision(0.0, None, faults)
+        digest = hashlib.blake2b(
+            f"{self.seed}\x00{vendor}\x00{method}\x00{path}\x00{n}".encode(), digest_size=24
+        ).digest()
+        pick = _unit(digest[0:8])
+        jitter = _unit(digest[8:16])
+        coin = digest[16] & 1
+
+        fault: str | None = None
+        edge = faults.rate_429
+        if pick < edge:
+            fault = "429"
+        elif pick < (edge := edge + faults.rate_5xx):
+            fault = "503" if coin else "500"
+        elif pick < (edge := edge + faults.drop_rate):
+            fault = "drop"
+        elif pick < edge + faults.slow_rate:
+            fault = "slow"
+        delay_s = (faults.latency_ms + faults.jitter_ms * jitter) / 1000.0
+        return Decision(delay_s, fault, faults)
+
+
+_NONE = Faults()
+
+
+def _unit(chunk: bytes) -> float:
+    return int.from_bytes(chunk, "big") / 2**64

@@ -1,0 +1,166 @@
+"""The ASGI layer in front of each stand-in: request log and fault injection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voiceops.sandbox.faults import FaultPlanner
+from voiceops.sandbox.log import RecordedRequest, RequestLog, parse_body, parse_query, redact_headers
+from voiceops.sandbox.vendor import Vendor
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """Raised after the answer's head is sent, to cut the connection on purpose.
+
+    Under uvicorn the client sees the connection close before the body. In-process
+    (httpx.ASGITransport) the client gets this exception, an httpx transport error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the sandbox dropped the connection (injected fault)")
+
+
+class DropFilter(logging.Filter):
+    """Keeps uvicorn from logging a traceback for each deliberate drop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), True
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+async def _wait(seconds: float, receive: Receive) -> bool:
+    """Sleep, unless the client goes away first. True if it went away."""
+    if seconds <= 0:
+        return False
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(gone())
+    try:
+        done, _ = await asyncio.wait({watcher}, timeout=seconds)
+        return watcher in done
+    finally:
+        watcher.cancel()
+
+
+class VendorGate:
+    def __init__(self, vendor: Vendor, app: ASGIApp, planner: FaultPlanner, log: RequestLog):
+        self.vendor = vendor
+        self.app = app
+        self.planner = planner
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path = _route_path(scope)
+        body, gone = await _read_body(receive)
+        if gone:
+            return
+        decision = self.planner.decide(self.vendor.name, method, path)
+
+        def record(status: int, fault: str | None) -> None:
+            self.log.add(
+                RecordedRequest(
+                    vendor=self.vendor.name,
+                    method=method,
+                    path=path,
+                    query=parse_query(scope.get("query_string", b"")),
+                    headers=redact_headers(scope.get("headers", [])),
+                    body=parse_body(body),
+                    status=status,
+                    fault=fault,
+                )
+            )
+
+        if await _wait(decision.delay_s, receive):
+            return
+
+        fault = decision.fault
+        if fault in ("429", "500", "503"):
+            status = int(fault)  # type: ignore[arg-type]
+            headers = {"Retry-After": str(decision.faults.retry_after_s)} if status == 429 else {}
+            message = {429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+            response = self.vendor.error(status, message[status], headers)
+            record(status, fault)
+            await response(scope, receive, send)
+            return
+
+        replay = _replay(body, receive)
+        if fault is None:
+            await self.app(scope, replay, _logging_send(send, lambda status: record(status, None)))
+            return
+
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, replay, hold)
+        status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
+        record(status, fault)
+        if fault == "drop":
+            start = next(m for m in held if m["type"] == "http.response.start")
+            await send(start)
+            raise ConnectionDropped()
+        if await _wait(decision.faults.slow_s, receive):
+            return
+        for message in held:
+            await send(message)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path or "/"
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _logging_send(send: Send, on_status: Any) -> Send:
+    status = 500
+
+    async def wrapped(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            # Logged before the last byte leaves, so a caller that has its answer
+            # always finds the request in the log.
+            on_status(status)
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,392 @@
+"""Invent stand-in.
+
+    GET   /orgs/{org_id}/assistants?page=N&take=M       JSON array + pagination-* headers
+    GET   /orgs/{org_id}/assistants/{assistant_id}
+    PATCH /orgs/{org_id}/assistants/{assistant_id}
+
+Auth: `Authorization: Bearer <key>`; each key is issued for one org. `{org_id}`
+is that org's id or `c`; any other org answers 401. An assistant of another org
+answers 404.
+
+Pagination: `page` is 1-based (default 1), `take` 1..100 (default 10); a page past
+the end is an empty array. Headers: `pagination-count` (total), `pagination-page`,
+`pagination-take`.
+
+Rate limit: a sliding one-minute window per client IP over every request to this
+stand-in; past the limit it answers 429 with `Retry-After` (whole seconds).
+
+Errors use a Fastify-style envelope, `{"statusCode", "error", "message"}` (plus
+`"code"` on validation failures), with ajv-like wording. Unknown and read-only
+top-level keys are rejected, and so are unknown keys inside `config`, except
+`config.conversation.enable_update_contact_tool`: it is read-only, shown on read,
+and ignored when sent back. `config` is replaced whole by an update (keeping that
+read-only flag). `avatar_id` is write-only: a read shows `avatar_url`, derived as
+`https://cdn.invent.sandbox.invalid/avatars/<avatar_id>.png` (null for null).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from voiceops.sandbox.checks import Problem, Spec, check, number_text
+from voiceops.sandbox.state import State
+from voiceops.sandbox.vendor import BadJSON, Stamp, Vendor, bearer_token, json_object, json_response
+
+CURRENT_ORG = "c"
+MAX_TAKE = 100
+DEFAULT_TAKE = 10
+READ_FIELDS = (
+    "id",
+    "name",
+    "enabled",
+    "deleted",
+    "secret_key",
+    "avatar_url",
+    "config",
+    "integrations",
+    "actions",
+    "created_at",
+    "updated_at",
+)
+_STR = Spec("str")
+_BOOL = Spec("bool")
+
+CONFIG = Spec(
+    "obj",
+    extra="reject",
+    fields={
+        "language": _STR,
+        "model": _STR,
+        "stt": Spec("obj", extra="reject", fields={"model": _STR}),
+        "tts": Spec("obj", extra="reject", fields={"model": _STR, "voice_id": _STR}),
+        "conversation": Spec(
+            "obj",
+            extra="reject",
+            ignore=frozenset({"enable_update_contact_tool"}),
+            fields={
+                "thread_mode": _STR,
+                "enable_memories": _BOOL,
+                "enable_transfer_to_human_tool": _BOOL,
+                "welcome_banner": Spec("str", nullable=True),
+                "suggested_messages": Spec("list", items=_STR),
+                "auto_intro_message": Spec("str", nullable=True),
+                "enable_end_conversation_tool": _BOOL,
+                "enable_block_contact_tool": _BOOL,
+                "enable_auto_resolve": _BOOL,
+                "enable_auto_follow_ups": _BOOL,
+                "enable_auto_csat": _BOOL,
+                "enable_private_chats": _BOOL,
+            },
+        ),
+        "knowledge_scope": _STR,
+        "timezone": _STR,
+        "instructions": _STR,
+    },
+)
+BODY = Spec(
+    "obj",
+    extra="reject",
+    fields={
+        "name": Spec("str", min_len=1, max_len=1024),
+        "enabled": _BOOL,
+        "avatar_id": Spec("str", nullable=True),
+        "config": CONFIG,
+    },
+)
+_TYPES = {
+    "str": "string",
+    "int": "integer",
+    "num": "number",
+    "bool": "boolean",
+    "obj": "object",
+    "list": "array",
+}
+
+
+def _message(problem: Problem) -> str:
+    where = "/".join(["body", *(str(p) for p in problem.path)])
+    spec = problem.spec
+    if problem.kind == "unknown":
+        parent = "/".join(["body", *(str(p) for p in problem.path[:-1])])
+        return f"{parent} must NOT have additional properties ({problem.path[-1]!s})"
+    if spec is None:
+        return f"{where} is invalid"
+    if problem.kind == "type":
+        kind = _TYPES.get(spec.kind, "valid")
+        return f"{where} must be {kind}" + (",null" if spec.nullable else "")
+    if problem.kind == "min_len":
+        return f"{where} must NOT have fewer than {spec.min_len} characters"
+    if problem.kind == "max_len":
+        return f"{where} must NOT have more than {spec.max_len} characters"
+    if problem.kind == "min":
+        return f"{where} must be >= {number_text(spec.min)}"
+    if problem.kind == "max":
+        return f"{where} must be <= {number_text(spec.max)}"
+    return problem.detail or f"{where} is invalid"
+
+
+def avatar_url(avatar_id: str | None) -> str | None:
+    return None if avatar_id is None else f"https://cdn.invent.sandbox.invalid/avatars/{avatar_id}.png"
+
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "language": "auto",
+    "model": "gpt-4o-mini",
+    "stt": {"model": "whisper-1"},
+    "tts": {"model": "eleven_turbo_v2_5", "voice_id": "21m00Tcm4TlvDq8ikWAM"},
+    "conversation": {
+        "thread_mode": "new",
+        "enable_memories": False,
+        "enable_transfer_to_human_tool": False,
+        "welcome_banner": "",
+        "suggested_messages": [],
+        "auto_intro_message": "",
+        "enable_end_conversation_tool": True,
+        "enable_block_contact_tool": False,
+        "enable_auto_resolve": False,
+        "enable_auto_follow_ups": False,
+        "enable_auto_csat": False,
+        "enable_private_chats": False,
+        "enable_update_contact_tool": False,
+    },
+    "knowledge_scope": "all",
+    "timezone": "UTC",
+    "instructions": "",
+}
+
+
+class SlidingWindow:
+    """At most `limit` requests per key in any 60-second window; limit <= 0 disables."""
+
+    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._hits: dict[str, deque[float]] = {}
+
+    def hit(self, key: str) -> tuple[bool, int, int]:
+        """(allowed, remaining, seconds until a slot frees up)."""
+        if self.limit <= 0:
+            return True, 0, 0
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window_s:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                wait = max(1, math.ceil(hits[0] + self.window_s - now))
+                return False, 0, wait
+            hits.append(now)
+            return True, self.limit - len(hits), 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+class _RateLimited:
+    def __init__(self, vendor: Invent, app: ASGIApp) -> None:
+        self.vendor = vendor
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            client = scope.get("client") or ("unknown", 0)
+            allowed, _, wait = self.vendor.limiter.hit(str(client[0]))
+            if not allowed:
+                response = self.vendor.error(
+                    429,
+                    f"Rate limit exceeded, retry in {wait} seconds",
+                    {
+                        "Retry-After": str(wait),
+                        "x-ratelimit-limit": str(self.vendor.limiter.limit),
+                        "x-ratelimit-remaining": "0",
+                        "x-ratelimit-reset": str(wait),
+                    },
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class Invent(Vendor):
+    name = "invent"
+    id_field = "id"
+    created_field = "created_at"
+    updated_field = "updated_at"
+    stamp = Stamp(3)
+
+    def __init__(self, state: State, rate_per_minute: int) -> None:
+        super().__init__(state)
+        self.limiter = SlidingWindow(rate_per_minute)
+
+    def build_app(self) -> ASGIApp:
+        one = "/orgs/{org_id}/assistants/{assistant_id}"
+        app = Starlette(
+            routes=[
+                Route("/orgs/{org_id}/assistants", self.list_assistants, methods=["GET"]),
+                Route(one, self.get_assistant, methods=["GET"]),
+                Route(one, self.patch_assistant, methods=["PATCH"]),
+            ],
+            exception_handlers={HTTPException: self._http_error},
+        )
+        return _RateLimited(self, app)
+
+    def error(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ) -> Response:
+        phrases = {
+            400: "Bad Request",
+            401: "Unauthorized",
+            404: "Not Found",
+            405: "Method Not Allowed",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+        }
+        body: dict[str, Any] = {"statusCode": status}
+        if code:
+            body["code"] = code
+        body["error"] = phrases.get(status, "Error")
+        body["message"] = message
+        return json_response(body, status, headers)
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return self.error(exc.status_code, exc.detail)
+
+    def read(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {name: record.get(name) for name in READ_FIELDS}
+
+    def owner(self, record: dict[str, Any]) -> str:
+        return str(record.get("org_id"))
+
+    def _keys(self) -> dict[str, Any]:
+        return dict(self.state.accounts[self.name].get("keys", {}))
+
+    def default_account(self) -> str:
+        return str(self._keys().get(self.state.credentials.get("INVENT_API_KEY", ""), ""))
+
+    def new_record(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
+        given = copy.deepcopy(record)
+        full: dict[str, Any] = {
+            "id": f"asst_{secrets.token_hex(6)}",
+            "name": "New Assistant",
+            "enabled": True,
+            "deleted": False,
+            "secret_key": f"sk_sandbox_{secrets.token_hex(16)}",
+            "avatar_id": None,
+            "config": copy.deepcopy(DEFAULT_CONFIG),
+            "integrations": [],
+            "actions": [],
+            **given,
+        }
+        full.setdefault("org_id", account or self.default_account())
+        full.setdefault("avatar_url", avatar_url(full["avatar_id"]))
+        now = self.stamp.now()
+        full.setdefault("created_at", now)
+        full.setdefault("updated_at", now)
+        return full
+
+    def _org(self, request: Request) -> tuple[str | None, Response | None]:
+        token = bearer_token(request)
+        org = self._keys().get(token) if token else None
+        if org is None:
+            return None, self.error(401, "Missing or invalid API key")
+        wanted = request.path_params["org_id"]
+        if wanted not in (CURRENT_ORG, str(org)):
+            return None, self.error(401, f"This API key is not valid for org {wanted}")
+        return str(org), None
+
+    def _find(self, org: str, assistant_id: str) -> dict[str, Any] | None:
+        record = self.state.assistants[self.name].get(assistant_id)
+        if record is None or self.owner(record) != org or record.get("deleted"):
+            return None
+        return record
+
+    async def list_assistants(self, request: Request) -> Response:
+        org, failure = self._org(request)
+        if failure is not None or org is None:
+            return failure or self.error(401, "Unauthorized")
+        page, take = request.query_params.get("page", "1"), request.query_params.get("take")
+        take = str(DEFAULT_TAKE) if take is None else take
+        problems = []
+        if not page.isdigit() or int(page) < 1:
+            problems.append("querystring/page must be integer >= 1")
+        if not take.isdigit() or not 1 <= int(take) <= MAX_TAKE:
+            problems.append(f"querystring/take must be integer between 1 and {MAX_TAKE}")
+        if problems:
+            return self.error(400, ", ".join(problems), code="FST_ERR_VALIDATION")
+        page_n, take_n = int(page), int(take)
+        with self.state.lock:
+            mine = [
+                r
+                for r in self.state.assistants[self.name].values()
+                if self.owner(r) == org and not r.get("deleted")
+            ]
+            chunk = [self.read(r) for r in mine[(page_n - 1) * take_n : page_n * take_n]]
+            response = json_response(
+                chunk,
+                headers={
+                    "pagination-count": str(len(mine)),
+                    "pagination-page": str(page_n),
+                    "pagination-take": str(take_n),
+                },
+            )
+        return response
+
+    async def get_assistant(self, request: Request) -> Response:
+        org, failure = self._org(request)
+        if failure is not None or org is None:
+            return failure or self.error(401, "Unauthorized")
+        with self.state.lock:
+            record = self._find(org, request.path_params["assistant_id"])
+            if record is None:
+                return self.error(404, "Assistant not found")
+            return json_response(self.read(record))
+
+    async def patch_assistant(self, request: Request) -> Response:
+        org, failure = self._org(request)
+        if failure is not None or org is None:
+            return failure or self.error(401, "Unauthorized")
+        try:
+            body = await json_object(request)
+        except BadJSON as exc:
+            return self.error(400, str(exc))
+        cleaned, problems = check(body, BODY)
+        if problems:
+            message = ", ".join(_message(p) for p in problems)
+            return self.error(400, message, code="FST_ERR_VALIDATION")
+        with self.state.lock:
+            record = self._find(org, request.path_params["assistant_id"])
+            if record is None:
+                return self.error(404, "Assistant not found")
+            if "config" in cleaned:
+                old = (record.get("config") or {}).get("conversation") or {}
+                if "enable_update_contact_tool" in old:
+                    conversation = cleaned["config"].setdefault("conversation", {})
+                    conversation["enable_update_contact_tool"] = old["enable_update_contact_tool"]
+            if "avatar_id" in cleaned:
+                cleaned["avatar_url"] = avatar_url(cleaned["avatar_id"])
+            record.update(cleaned)
+            self.touch(record)
+            self.state.changed()
+            return json_response(self.read(record))

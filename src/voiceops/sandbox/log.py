@@ -1,0 +1,81 @@
+"""The request log that tests read back."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+REDACTED = "<redacted>"
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie"})
+_SECRET_BODY_KEYS = frozenset({"password"})
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    vendor: str
+    method: str
+    path: str  # below the vendor's prefix, e.g. "/assistants/asst_123"
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names; credentials redacted
+    body: Any  # parsed JSON; None when empty; the raw text when it is not JSON
+    status: int  # for a dropped connection: the status the answer would have had
+    fault: str | None  # "429", "500", "503", "drop", "slow", or None
+
+
+def redact_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name_b, value_b in raw:
+        name = name_b.decode("latin-1").lower()
+        value = REDACTED if name in _SECRET_HEADERS else value_b.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def parse_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(body, dict) and _SECRET_BODY_KEYS & body.keys():
+        body = {k: (REDACTED if k in _SECRET_BODY_KEYS else v) for k, v in body.items()}
+    return body
+
+
+def parse_query(raw: bytes) -> dict[str, str]:
+    if not raw:
+        return {}
+    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+
+
+class RequestLog:
+    """Bounded so that a long-running `voiceops sandbox` does not grow without end."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[RecordedRequest] = deque(maxlen=limit)
+
+    def add(self, entry: RecordedRequest) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def select(self, vendor: str | None = None, method: str | None = None) -> list[RecordedRequest]:
+        wanted_method = method.upper() if method else None
+        with self._lock:
+            entries = list(self._entries)
+        return [
+            e
+            for e in entries
+            if (vendor is None or e.vendor == vendor)
+            and (wanted_method is None or e.method == wanted_method)
+        ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

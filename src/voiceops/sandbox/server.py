@@ -1,0 +1,91 @@
+"""Runs an ASGI app with uvicorn in a background thread on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import uvicorn
+from starlette.types import ASGIApp
+
+HOST = "127.0.0.1"
+
+
+class ServerThread:
+    def __init__(self, app: ASGIApp, port: int = 0, log_filter: logging.Filter | None = None):
+        self.app = app
+        self.requested_port = port
+        self.log_filter = log_filter
+        self.port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    def start(self, ready_timeout_s: float = 30.0) -> int:
+        # Bind here so that a busy port fails in the caller, and port 0 is resolved.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, self.requested_port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            http="auto",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        if self.log_filter is not None:
+            logging.getLogger("uvicorn.error").addFilter(self.log_filter)
+
+        def run() -> None:
+            try:
+                assert self._server is not None
+                self._server.run(sockets=[sock])
+            except BaseException as exc:  # reported by start() or stop()
+                self._failure = exc
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name=f"voiceops-sandbox-{self.port}")
+        self._thread.daemon = True
+        self._thread.start()
+        deadline = time.monotonic() + ready_timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the sandbox server did not start: {self._failure!r}")
+            time.sleep(0.005)
+        self._wait_accepting(deadline)
+        return self.port
+
+    def _wait_accepting(self, deadline: float) -> None:
+        assert self.port is not None
+        while True:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=1.0):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout=5)
+        if self.log_filter is not None:
+            logging.getLogger("uvicorn.error").removeFilter(self.log_filter)
+        self._server = None
+        self._thread = None

@@ -1,0 +1,108 @@
+"""The sandbox's in-memory world: credentials, accounts and assistants per vendor.
+
+The fixture format (also the `--state` file format, written as JSON):
+
+    credentials: {ENV_VAR: value, ...}          # what the banner tells users to export
+    <vendor>:
+      <account tables>                          # keys, users, tokens: vendor-specific
+      assistants: [<stored record>, ...]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+VENDORS = ("interactly", "edmo", "invent", "autocalls")
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    # Timestamps stay strings: the stand-ins serve them back verbatim.
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
+def parse_fixture_text(text: str) -> dict[str, Any]:
+    data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
+    if not isinstance(data, dict):
+        raise ValueError("a sandbox fixture must be a mapping")
+    return data
+
+
+def default_fixture_text() -> str:
+    return resources.files("voiceops.sandbox").joinpath("seed.yaml").read_text(encoding="utf-8")
+
+
+def load_fixture(
+    fixture: str | os.PathLike[str] | dict[str, Any] | None, state_file: Path | None
+) -> dict[str, Any]:
+    """The persisted state if `state_file` exists, else `fixture`, else the default seed."""
+    if state_file is not None and state_file.exists():
+        return parse_fixture_text(state_file.read_text(encoding="utf-8"))
+    if isinstance(fixture, dict):
+        return copy.deepcopy(fixture)
+    if fixture is not None:
+        return parse_fixture_text(Path(fixture).read_text(encoding="utf-8"))
+    return parse_fixture_text(default_fixture_text())
+
+
+class State:
+    """Shared by the HTTP handlers (server thread) and the Python API (caller's thread);
+    every read or write of records happens under `lock`."""
+
+    def __init__(self, data: dict[str, Any], state_file: Path | None) -> None:
+        self.lock = threading.RLock()
+        self.state_file = state_file
+        self.credentials: dict[str, str] = {
+            str(k): str(v) for k, v in (data.get("credentials") or {}).items()
+        }
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.assistants: dict[str, dict[str, dict[str, Any]]] = {}
+        self.seed_records: dict[str, list[dict[str, Any]]] = {}
+        for vendor in VENDORS:
+            section = dict(data.get(vendor) or {})
+            self.seed_records[vendor] = list(section.pop("assistants", None) or [])
+            self.accounts[vendor] = section
+            self.assistants[vendor] = {}
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            data: dict[str, Any] = {"credentials": dict(self.credentials)}
+            for vendor in VENDORS:
+                data[vendor] = {
+                    **self.accounts[vendor],
+                    "assistants": list(self.assistants[vendor].values()),
+                }
+            return copy.deepcopy(data)
+
+    def changed(self) -> None:
+        """Call after every change, holding `lock`."""
+        if self.state_file is None:
+            return
+        text = json.dumps(self.snapshot(), indent=2, ensure_ascii=False)
+        target = self.state_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,121 @@
+"""What every stand-in shares: the vendor interface, JSON answers, timestamps."""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+if TYPE_CHECKING:
+    from voiceops.sandbox.state import State
+
+
+class BadJSON(Exception):
+    """The request body is not a JSON object."""
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise BadJSON("request body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise BadJSON("request body must be a JSON object")
+    return data
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class Stamp:
+    """ISO-8601 UTC timestamps in one vendor's style, strictly increasing per record."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits  # fractional digits: 3 (JavaScript) or 6 (Laravel)
+        self.unit = timedelta(microseconds=10 ** (6 - digits))
+
+    def format(self, moment: datetime) -> str:
+        fraction = f"{moment.microsecond:06d}"[: self.digits]
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+
+    def now(self) -> str:
+        return self.format(datetime.fromtimestamp(time.time(), UTC))
+
+    def after(self, previous: str | None) -> str:
+        """Now, or one tick past `previous` when the clock has not moved past it."""
+        moment = datetime.fromtimestamp(time.time(), UTC)
+        if previous:
+            try:
+                last = datetime.fromisoformat(previous)
+            except ValueError:
+                last = None
+            if last is not None:
+                if last.tzinfo is None:
+                    last = last.replace(tzinfo=UTC)
+                moment = max(moment, last + self.unit)
+        return self.format(moment)
+
+
+class Vendor(ABC):
+    """One stand-in. Records are stored in the vendor's own stored form; `read` turns
+    one into what the vendor's read endpoints return."""
+
+    name: str
+    id_field: str
+    created_field: str
+    updated_field: str
+    stamp: Stamp
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    @abstractmethod
+    def build_app(self) -> ASGIApp: ...
+
+    @abstractmethod
+    def error(
+        self, status: int, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """An error answer in the vendor's envelope."""
+
+    @abstractmethod
+    def read(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as the vendor's read endpoints show it (a new top-level dict)."""
+
+    @abstractmethod
+    def owner(self, record: dict[str, Any]) -> str:
+        """The account (team, org, user) the record belongs to."""
+
+    @abstractmethod
+    def default_account(self) -> str:
+        """The account of the credentials the sandbox hands out."""
+
+    @abstractmethod
+    def new_record(self, record: dict[str, Any], account: str) -> dict[str, Any]:
+        """A complete stored record from a partial one: defaults, id and timestamps."""
+
+    def key(self, assistant_id: object) -> str:
+        return str(assistant_id)
+
+    def touch(self, record: dict[str, Any]) -> None:
+        record[self.updated_field] = self.stamp.after(record.get(self.updated_field))

@@ -1,0 +1,61 @@
+"""The record of write-only fields voiceops has applied.
+
+A write-only field is accepted by the vendor but never returned, so live state cannot show
+whether it matches git. After applying one, voiceops stores a hash of the applied value
+(never the value) in a small JSON file next to voiceops.yaml; a later plan applies the field
+again only when its desired value hashes differently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+def value_hash(connection: str, assistant_id: str, field_name: str, value: Any) -> str:
+    canonical = json.dumps(
+        [connection, assistant_id, field_name, value], sort_keys=True, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class WriteOnlyRecord:
+    path: Path
+    hashes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> WriteOnlyRecord:
+        if not path.is_file():
+            return cls(path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(path, {k: dict(v) for k, v in data.get("assistants", {}).items()})
+
+    @staticmethod
+    def key(connection: str, assistant_id: str) -> str:
+        return f"{connection}/{assistant_id}"
+
+    def matches(self, connection: str, assistant_id: str, field_name: str, value: Any) -> bool:
+        stored = self.hashes.get(self.key(connection, assistant_id), {}).get(field_name)
+        return stored == value_hash(connection, assistant_id, field_name, value)
+
+    def remember(self, connection: str, assistant_id: str, field_name: str, value: Any) -> None:
+        entry = self.hashes.setdefault(self.key(connection, assistant_id), {})
+        entry[field_name] = value_hash(connection, assistant_id, field_name, value)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "format_version": FORMAT_VERSION,
+            "about": "hashes of write-only fields applied by voiceops; no values",
+            "assistants": {k: dict(sorted(v.items())) for k, v in sorted(self.hashes.items())},
+        }
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, self.path)
