@@ -72,7 +72,9 @@ async def apply_saved(
         elif spec is None:
             results[item.name] = _result(item, Outcome.STALE, "no longer in the repository")
         elif item.status == Status.ERROR:
-            results[item.name] = _result(item, Outcome.FAILED, "had an error when planned; plan again")
+            results[item.name] = _result(
+                item, Outcome.FAILED, "had an error when planned; plan again"
+            )
         else:
             work.setdefault(spec.connection, []).append((item, spec))
 
@@ -88,10 +90,7 @@ async def apply_saved(
                 results[item.name] = _result(item, Outcome.FAILED, str(exc))
             return
         sent = await asyncio.gather(
-            *(
-                _send_one(session, provider, item, spec, live[spec.id])
-                for item, spec in items
-            )
+            *(_send_one(session, provider, item, spec, live[spec.id]) for item, spec in items)
         )
         for result in sent:
             results[result.name] = result
@@ -173,7 +172,9 @@ async def _read_back(
         live = await session.read(provider.name, [s.id for s in specs])
     except VoiceopsError as exc:
         return [
-            AssistantResult(s.name, s.connection, s.id, Outcome.NOT_CONVERGED, f"read-back failed: {exc}")
+            AssistantResult(
+                s.name, s.connection, s.id, Outcome.NOT_CONVERGED, f"read-back failed: {exc}"
+            )
             for s in specs
         ]
     results = []
@@ -181,14 +182,22 @@ async def _read_back(
         raw = live[spec.id]
         if raw is None:
             results.append(
-                AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, "gone after the update (404)")
+                AssistantResult(
+                    spec.name,
+                    spec.connection,
+                    spec.id,
+                    Outcome.NOT_CONVERGED,
+                    "gone after the update (404)",
+                )
             )
             continue
         after = plan_assistant(session, provider, spec, raw)
         left = [c.field for c in after.changes if not c.write_only]
         if left:
             detail = "the vendor did not keep: " + ", ".join(left)
-            results.append(AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail))
+            results.append(
+                AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail)
+            )
         else:
             results.append(AssistantResult(spec.name, spec.connection, spec.id, Outcome.APPLIED))
     return results
@@ -214,7 +223,9 @@ async def apply_project(
         plan = await make_plan(session)
         show(plan)
         if not plan.has_changes:
-            return ApplyReport([_result(s, Outcome.UNCHANGED) for s in load_saved(dump(plan), "plan")])
+            return ApplyReport(
+                [_result(s, Outcome.UNCHANGED) for s in load_saved(dump(plan), "plan")]
+            )
         if not confirm(plan):
             return None
         saved = load_saved(dump(plan), "plan")

@@ -179,9 +179,7 @@ def plan_assistant(
     references = envref.references_in(spec.spec)
     for path, variable in references:
         if variable not in env:
-            plan.error = (
-                f"{spec.location(path)}: environment variable {variable} is not set"
-            )
+            plan.error = f"{spec.location(path)}: environment variable {variable} is not set"
             return plan
     if live_raw is None:
         plan.error = (
@@ -194,7 +192,11 @@ def plan_assistant(
     secret_paths = frozenset(path for path, _ in references)
     session.redactor.add(*(env[v] for _, v in references))
     session.redactor.add(
-        *(lookup(live, path) for path in provider.sensitive if isinstance(lookup(live, path), str | dict | list))
+        *(
+            lookup(live, path)
+            for path in provider.sensitive
+            if isinstance(lookup(live, path), str | dict | list)
+        )
     )
     plan.fingerprint = fingerprint(live_raw)
     plan.live_raw = live_raw

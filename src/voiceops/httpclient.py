@@ -131,7 +131,9 @@ class Client:
             headers=headers or {},
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=vendor_limit, max_keepalive_connections=vendor_limit),
+            limits=httpx.Limits(
+                max_connections=vendor_limit, max_keepalive_connections=vendor_limit
+            ),
             transport=transport,
         )
         # Set by providers that log in (Edmo): called once when a request gets 401.

@@ -185,9 +185,7 @@ def load_saved(text: str, source: str) -> list[SavedAssistant]:
                 method=request.get("method"),
                 path=request.get("path"),
                 body=request.get("body"),
-                write_only=tuple(
-                    c["path"] for c in item.get("changes", []) if c.get("write_only")
-                ),
+                write_only=tuple(c["path"] for c in item.get("changes", []) if c.get("write_only")),
             )
         )
     return saved

@@ -52,7 +52,9 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def is_sensitive(path: Path, sensitive: frozenset[FieldPath], secret_paths: frozenset[Path]) -> bool:
+def is_sensitive(
+    path: Path, sensitive: frozenset[FieldPath], secret_paths: frozenset[Path]
+) -> bool:
     """A path is sensitive when it is, or lies under, a sensitive field or an env-derived value."""
     return any(path[: len(s)] == s for s in sensitive) or any(
         path[: len(s)] == s for s in secret_paths

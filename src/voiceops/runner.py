@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from voiceops import envref
-from voiceops.config import Config
+from voiceops.config import Config, load_config
+from voiceops.documents import load_specs
+from voiceops.schemas import SchemaStore
 from voiceops.engine import RunOptions
 from voiceops.validation import Project, load_project
 
@@ -54,6 +56,20 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
     return env
 
 
+def prepare_connections(
+    config_path: Path | None, *, sandbox: SandboxEndpoints | None = None
+) -> tuple[Project, RunOptions]:
+    """Like `prepare`, for commands that need the connections but not valid specs (import).
+    Specs that do validate are still loaded, so import can find the files it overwrites."""
+    schemas = SchemaStore()
+    config = load_config(config_path, schemas)
+    specs = []
+    if config.assistants_dir.is_dir():
+        specs = load_specs([config.assistants_dir], config, schemas).specs
+    project = Project(config, specs, schemas, [])
+    return _with_environment(project, sandbox, None)
+
+
 def prepare(
     config_path: Path | None,
     *,
@@ -63,6 +79,15 @@ def prepare(
     env: Mapping[str, str] | None = None,
 ) -> tuple[Project, RunOptions]:
     project = load_project(config_path, targets=targets)
+    return _with_environment(project, sandbox, env, concurrency)
+
+
+def _with_environment(
+    project: Project,
+    sandbox: SandboxEndpoints | None,
+    env: Mapping[str, str] | None,
+    concurrency: int | None = None,
+) -> tuple[Project, RunOptions]:
     environment = dict(os.environ if env is None else env)
     if sandbox is not None:
         project = dataclasses.replace(project, config=point_at(project.config, sandbox.base_urls))

@@ -3,76 +3,190 @@
 PyYAML accepts duplicate keys silently and expands aliases without bound, and YAML 1.1
 turns words like `no` and `on` into booleans. This loader refuses the first two and
 remembers the third, so schema errors can explain it.
+
+Positions are kept compactly: the start of every key and value, in the depth-first order
+of the loaded data, packed into one integer array. A location is found by walking the data
+along a path and counting, which only happens when something is reported.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from voiceops.errors import Location, VoiceopsError
 
 MAX_FILE_BYTES = 1024 * 1024
+# Specs are a few levels deep; anything far deeper is a mistake or an attack on the parser.
+MAX_DEPTH = 64
 YamlPath = tuple[str | int, ...]
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:null",
-    _BOOL_TAG,
-    "tag:yaml.org,2002:str",
-}
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SHIFT = 32
+_COL_MASK = (1 << _SHIFT) - 1
+# libyaml's composer recurses in C for each nesting level and crashes far below 1 MiB of
+# brackets, so flow nesting is measured from tokens before composing when it could be deep.
+_BRACKETS_BEFORE_SCAN = 2 * MAX_DEPTH
 
 
-@dataclass
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, with a shortcut for plain scalars that can only be strings."""
+
+    # First characters of every implicit (untagged) YAML 1.1 scalar type other than str.
+    _SPECIAL_START = frozenset(k for k in _BaseLoader.yaml_implicit_resolvers if k)
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and (
+            not implicit[0] or (value and value[0] not in self._SPECIAL_START)
+        ):
+            return _STR_TAG
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+
+_constructor = yaml.constructor.SafeConstructor()
+_BOOL_VALUES: dict[str, bool] = _constructor.bool_values
+
+
+@dataclass(eq=False)
 class YamlDocument:
-    """One YAML document: its data, and the position of every value and key in it."""
+    """One YAML document: its data, and the position of every value and key in it.
+
+    `data` must not be changed after loading: positions are found by walking it.
+    """
 
     data: Any
     source: str
-    index: int
-    value_positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
-    # Plain scalars that YAML 1.1 turned into something other than the text (e.g. `no` -> False).
-    surprises: dict[YamlPath, str] = field(default_factory=dict)
+    index: int = 0
+    # Start of each key and value (line << 32 | column, both from 0), depth first.
+    marks: array[int] = field(default_factory=lambda: array("Q"), repr=False)
+    # Plain scalars that YAML 1.1 turned into something other than the text (`no` -> False),
+    # by their index in `marks`.
+    surprising: dict[int, str] = field(default_factory=dict, repr=False)
 
     def location(self, path: YamlPath, *, key: bool = False) -> Location:
-        """Where `path` is written; falls back to the nearest enclosing value that exists."""
-        positions = self.key_positions if key else self.value_positions
-        if path in positions:
-            line, col = positions[path]
-            return Location(self.source, line, col)
-        for end in range(len(path) - 1, -1, -1):
-            prefix = path[:end]
-            if prefix in self.key_positions and prefix:
-                line, col = self.key_positions[prefix]
-                return Location(self.source, line, col)
-            if prefix in self.value_positions:
-                line, col = self.value_positions[prefix]
-                return Location(self.source, line, col)
-        return Location(self.source, 1, 1)
+        """Where `path` is written: its key (with `key=True`, when it has one) or its value.
+        Falls back to the nearest enclosing key or value that exists."""
+        key_at, value_at, found = self._find(path)
+        at = key_at if key_at is not None and (key or not found) else value_at
+        if at >= len(self.marks):
+            return Location(self.source, 1, 1)
+        mark = self.marks[at]
+        return Location(self.source, (mark >> _SHIFT) + 1, (mark & _COL_MASK) + 1)
+
+    def surprise(self, path: YamlPath) -> str | None:
+        """The text YAML 1.1 read as something else at `path`, if it did."""
+        if not self.surprising:
+            return None
+        _, value_at, found = self._find(path)
+        return self.surprising.get(value_at) if found else None
+
+    @property
+    def surprises(self) -> dict[YamlPath, str]:
+        if not self.surprising:
+            return {}
+        paths = self._paths()
+        return {paths[i][0]: text for i, text in self.surprising.items()}
+
+    @property
+    def value_positions(self) -> dict[YamlPath, tuple[int, int]]:
+        return {
+            path: self._position(i) for i, (path, is_key) in enumerate(self._paths()) if not is_key
+        }
+
+    @property
+    def key_positions(self) -> dict[YamlPath, tuple[int, int]]:
+        return {path: self._position(i) for i, (path, is_key) in enumerate(self._paths()) if is_key}
+
+    def _position(self, at: int) -> tuple[int, int]:
+        mark = self.marks[at]
+        return (mark >> _SHIFT) + 1, (mark & _COL_MASK) + 1
+
+    def _find(self, path: YamlPath) -> tuple[int | None, int, bool]:
+        """(index of the key, index of the value, whether the whole path exists); when it
+        does not, the indices are those of the deepest part that does."""
+        data = self.data
+        key_at: int | None = None
+        value_at = 0
+        for part in path:
+            if isinstance(data, dict) and isinstance(part, str) and part in data:
+                at = value_at + 1
+                for name, child in data.items():
+                    if name == part:
+                        key_at, value_at, data = at, at + 1, child
+                        break
+                    at += 1 + _size(child)
+            elif (
+                isinstance(data, list) and type(part) is int and 0 <= part < len(data)  # type: ignore[operator]
+            ):
+                at = value_at + 1
+                for child in data[:part]:
+                    at += _size(child)
+                key_at, value_at, data = None, at, data[part]
+            else:
+                return key_at, value_at, False
+        return key_at, value_at, True
+
+    def _paths(self) -> list[tuple[YamlPath, bool]]:
+        """(path, is a key) for every entry of `marks`, in the same order."""
+        out: list[tuple[YamlPath, bool]] = []
+
+        def visit(value: Any, path: YamlPath) -> None:
+            out.append((path, False))
+            if isinstance(value, dict):
+                for name, child in value.items():
+                    out.append(((*path, name), True))
+                    visit(child, (*path, name))
+            elif isinstance(value, list):
+                for i, child in enumerate(value):
+                    visit(child, (*path, i))
+
+        visit(self.data, ())
+        return out
+
+
+def _size(value: Any) -> int:
+    """How many entries of `marks` a value and everything inside it take up."""
+    if isinstance(value, dict):
+        return 1 + sum(1 + _size(child) for child in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_size(child) for child in value)
+    return 1
 
 
 def read_text(path: Path, source: str) -> str:
     """File contents as text, refusing oversized files and bytes that are not UTF-8."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise VoiceopsError(
+                f"file is {size / 1024 / 1024:.1f} MiB; voiceops reads spec files of at most "
+                "1 MiB, so split it into several files",
+                Location(source, 1, 1),
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
         raise VoiceopsError(
-            f"file is {size / 1_000_000:.1f} MB; voiceops reads spec files of at most 1 MiB",
-            Location(source, 1, 1),
-        )
-    raw = path.read_bytes()
+            f"cannot read the file: {exc.strerror or exc}", Location(source)
+        ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Columns count characters, as editors do; everything before the bad byte decodes.
+        col = len(raw[line_start : exc.start].decode("utf-8-sig")) + 1
         raise VoiceopsError(
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
             Location(source, line, col),
@@ -81,6 +195,9 @@ def read_text(path: Path, source: str) -> str:
 
 def load_documents(text: str, source: str) -> list[YamlDocument]:
     """Parse every document in `text`. Empty documents (e.g. a trailing `---`) are skipped."""
+    if text.count("[") + text.count("{") > _BRACKETS_BEFORE_SCAN:
+        _check_flow_depth(text, source)
+    check_aliases = "&" in text  # an alias needs an anchor, and an anchor needs `&`
     loader = _Loader(text)
     documents: list[YamlDocument] = []
     try:
@@ -89,14 +206,18 @@ def load_documents(text: str, source: str) -> list[YamlDocument]:
             node = loader.get_node()
             if node is not None:
                 doc = YamlDocument(data=None, source=source, index=index)
-                doc.data = _Builder(doc).build(node, ())
+                doc.data = _Builder(doc, text, check_aliases).value(node, 0)
                 documents.append(doc)
             index += 1
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise VoiceopsError(f"invalid YAML: {problem}", where) from None
+        raise _syntax_error(exc, source) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        raise VoiceopsError(
+            f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason}); "
+            "remove it or write it as an escape in a double-quoted string",
+            Location(source, line, col),
+        ) from None
     except yaml.YAMLError as exc:
         raise VoiceopsError(f"invalid YAML: {exc}", Location(source)) from None
     finally:
@@ -108,72 +229,190 @@ def load_file(path: Path, source: str) -> list[YamlDocument]:
     return load_documents(read_text(path, source), source)
 
 
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _check_flow_depth(text: str, source: str) -> None:
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_token():
+            token = loader.get_token()
+            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = token.start_mark
+                    raise VoiceopsError(
+                        f"values are nested more than {MAX_DEPTH} levels deep",
+                        Location(source, mark.line + 1, mark.column + 1),
+                    )
+            elif isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+                depth -= 1
+    except yaml.YAMLError:
+        pass  # the parser proper reports syntax errors, with better context
+    finally:
+        loader.dispose()
+
+
+_SYNTAX_HINTS = (
+    ("found character that cannot start any token", "; if this is a tab, indent with spaces"),
+    ("tab character", "; indent YAML with spaces, not tabs"),
+    ("mapping values are not allowed", "; check the indentation, or quote a value containing ': '"),
+    ("did not find expected key", "; check the indentation of this line"),
+    ("did not find expected '-'", "; check the indentation of this line"),
+    ("found undefined alias", "; anchors and aliases (&name, *name) are not allowed"),
+    ("duplicate anchor", "; anchors and aliases (&name, *name) are not allowed"),
+)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> VoiceopsError:
+    mark = exc.problem_mark or exc.context_mark
+    where = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+    problem = exc.problem or exc.context or "not valid YAML"
+    message = f"invalid YAML: {problem}"
+    context_mark = exc.context_mark
+    if exc.context and context_mark is not None and context_mark is not mark:
+        opener = exc.context.removeprefix("while ")
+        message += f" ({opener} that starts at line {context_mark.line + 1}"
+        message += f", column {context_mark.column + 1})"
+    for needle, hint in _SYNTAX_HINTS:
+        if needle in problem:
+            message += hint
+            break
+    if "flow sequence" in (exc.context or ""):
+        message += "; is a ] missing?"
+    elif "flow mapping" in (exc.context or ""):
+        message += "; is a } missing?"
+    elif "quoted scalar" in (exc.context or ""):
+        message += "; is a closing quote missing?"
+    return VoiceopsError(message, where)
+
+
 class _Builder:
     """Turns a composed node graph into plain data, recording positions on the way."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    __slots__ = ("doc", "text", "marks", "seen")
+
+    def __init__(self, doc: YamlDocument, text: str, check_aliases: bool) -> None:
         self.doc = doc
-        self.constructor = yaml.constructor.SafeConstructor()
-        self.seen: set[int] = set()
+        self.text = text
+        self.marks = doc.marks
+        self.seen: set[int] | None = set() if check_aliases else None
 
-    def build(self, node: yaml.Node, path: YamlPath) -> Any:
-        if id(node) in self.seen:
-            raise self._error(
-                node,
-                "this value is reused through a YAML alias; anchors and aliases (&name, *name) "
-                "are not allowed in voiceops files",
-            )
-        self.seen.add(id(node))
-        self.doc.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node, path)
+    def value(self, node: Node, depth: int) -> Any:
+        seen = self.seen
+        if seen is not None:
+            if id(node) in seen:
+                raise self._alias_error(node)
+            seen.add(id(node))
+        mark = node.start_mark
+        marks = self.marks
+        marks.append(mark.line << _SHIFT | mark.column)
+        kind = node.__class__
+        if kind is ScalarNode:
+            if node.tag == _STR_TAG:
+                return node.value
+            return self._scalar(node, len(marks) - 1)
+        if depth >= MAX_DEPTH:
+            raise self._error(node, f"values are nested more than {MAX_DEPTH} levels deep")
+        if kind is MappingNode:
+            return self._mapping(node, depth + 1)
+        if kind is SequenceNode:
+            return [self.value(item, depth + 1) for item in node.value]
+        raise self._error(node, "unsupported YAML node")  # pragma: no cover
 
-    def _mapping(self, node: yaml.MappingNode, path: YamlPath) -> dict[str, Any]:
+    def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        marks = self.marks
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise self._error(key_node, "YAML merge keys (<<) are not allowed")
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not ScalarNode:
                 raise self._error(key_node, "a mapping key must be a plain string")
-            key = self._scalar(key_node, None)
-            if not isinstance(key, str):
-                hint = ""
-                if isinstance(key, bool):
-                    hint = f'; YAML 1.1 reads {key_node.value} as a boolean: quote it ("{key_node.value}")'
-                raise self._error(key_node, f"mapping key {key_node.value!r} is not a string{hint}")
-            child = (*path, key)
-            if key in result:
-                first_line, _ = self.doc.key_positions[child]
+            tag = key_node.tag
+            if tag == _STR_TAG:
+                key = key_node.value
+            elif tag == _MERGE_TAG:
                 raise self._error(
-                    key_node, f"duplicate key {key!r} (first defined on line {first_line})"
+                    key_node, "YAML merge keys (<<) are not allowed; write the fields out in full"
                 )
-            self.doc.key_positions[child] = (
-                key_node.start_mark.line + 1,
-                key_node.start_mark.column + 1,
-            )
-            result[key] = self.build(value_node, child)
+            else:
+                raise self._error(key_node, _key_message(key_node, self._scalar(key_node, None)))
+            if key in result:
+                raise self._duplicate(node, key_node, key)
+            mark = key_node.start_mark
+            marks.append(mark.line << _SHIFT | mark.column)
+            result[key] = self.value(value_node, depth)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: YamlPath | None) -> Any:
-        if node.tag not in _PLAIN_TAGS:
+    def _scalar(self, node: ScalarNode, at: int | None) -> Any:
+        tag = node.tag
+        text: str = node.value
+        if tag == _NULL_TAG:
+            value: Any = None
+        elif tag == _BOOL_TAG:
+            value = _BOOL_VALUES[text.lower()]
+            if at is not None and node.style is None and text.lower() not in ("true", "false"):
+                self.doc.surprising[at] = text
+            return value
+        elif tag == _INT_TAG:
+            value = _constructor.construct_yaml_int(node)
+        elif tag == _FLOAT_TAG:
+            value = _constructor.construct_yaml_float(node)
+        else:
             # Timestamps, binary and custom tags stay text: specs are JSON-shaped.
-            return node.value
-        value = self.constructor.construct_object(node)
-        if path is not None and not node.style and not isinstance(value, str):
-            text = node.value
-            if node.tag == _BOOL_TAG and text.lower() not in ("true", "false"):
-                self.doc.surprises[path] = text
-            elif isinstance(value, int | float) and (":" in text or text.startswith("0")):
-                if text not in ("0", "0.0") and not text.startswith("0."):
-                    self.doc.surprises[path] = text
+            return text
+        if at is not None and node.style is None and value is not None and _surprising_number(text):
+            self.doc.surprising[at] = text
         return value
 
-    def _error(self, node: yaml.Node, message: str) -> VoiceopsError:
+    def _duplicate(self, mapping: MappingNode, key_node: ScalarNode, key: str) -> VoiceopsError:
+        first = next(k for k, _ in mapping.value if k.tag == _STR_TAG and k.value == key)
+        return self._error(
+            key_node,
+            f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1}); "
+            "a key may appear only once in a mapping",
+        )
+
+    def _alias_error(self, node: Node) -> VoiceopsError:
+        rule = "anchors and aliases (&name, *name) are not allowed in voiceops files"
+        # Composed nodes do not remember the alias that reached them: find it in the events.
+        loader = _Loader(self.text)
+        try:
+            while loader.check_event():
+                event = loader.get_event()
+                if isinstance(event, yaml.AliasEvent):
+                    mark = event.start_mark
+                    return VoiceopsError(
+                        f"*{event.anchor} is a YAML alias; {rule}: write the value out in full",
+                        Location(self.doc.source, mark.line + 1, mark.column + 1),
+                    )
+        finally:
+            loader.dispose()
+        return self._error(node, f"a value is reused through a YAML alias; {rule}")
+
+    def _error(self, node: Node, message: str) -> VoiceopsError:
         mark = node.start_mark
         return VoiceopsError(message, Location(self.doc.source, mark.line + 1, mark.column + 1))
+
+
+def _surprising_number(text: str) -> bool:
+    """Whether a plain number is written in a way YAML 1.1 reads unexpectedly:
+    sexagesimal (`1:30` is 90), octal (`0755` is 493), hexadecimal or binary."""
+    digits = text.lstrip("+-")
+    if ":" in digits:
+        return True
+    return len(digits) > 1 and digits[0] == "0" and digits[1] not in ".eE"
+
+
+def _key_message(node: ScalarNode, key: Any) -> str:
+    text = node.value
+    if key is None and not text:
+        return "a mapping key is missing before the colon"
+    if isinstance(key, bool):
+        reading = f"YAML 1.1 reads {text} as {str(key).lower()}"
+        return f'mapping key {text} is not a string: {reading}; quote it ("{text}")'
+    return f'mapping key {text} is not a string; quote it ("{text}")'
 
 
 def walk(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any]]:

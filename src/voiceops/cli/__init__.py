@@ -24,3 +24,11 @@ main.add_command(plan)
 from voiceops.cli.apply import apply  # noqa: E402
 
 main.add_command(apply)
+
+from voiceops.cli.drift import drift  # noqa: E402
+
+main.add_command(drift)
+
+from voiceops.cli.import_ import import_command  # noqa: E402
+
+main.add_command(import_command)

@@ -26,7 +26,10 @@ target_option = click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Only these assistants (repeatable)."
 )
 concurrency_option = click.option(
-    "--concurrency", type=click.IntRange(1, 256), default=None, help="Requests in flight at once [16]."
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Requests in flight at once [16].",
 )
 
 

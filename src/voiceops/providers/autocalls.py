@@ -6,6 +6,7 @@ fields entirely; those are marked write-only in the schema.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from voiceops.httpclient import Client
@@ -43,21 +44,28 @@ class Autocalls(Provider):
     replaces_whole = frozenset({"variables"})
     concurrency_cap = 8
 
-    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        wanted = set(ids)
-        found: dict[str, dict[str, Any]] = {}
+    async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
         page, last = 1, 1
-        while page <= last and len(found) < len(wanted):
+        while page <= last:
             response = await client.request(
                 "GET", "/user/assistants/get", params={"page": page, "per_page": PAGE_SIZE}
             )
             listing = response.json()
-            for item in listing.get("data", []):
-                if str(item.get("id")) in wanted:
-                    found[str(item["id"])] = item
+            yield listing.get("data", [])
             last = int(listing.get("last_page") or 1)
             page += 1
+
+    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        wanted = set(ids)
+        found: dict[str, dict[str, Any]] = {}
+        async for items in self.pages(client):
+            found.update({str(i["id"]): i for i in items if str(i.get("id")) in wanted})
+            if len(found) == len(wanted):
+                break
         return {i: found.get(i) for i in ids}
+
+    async def list_all(self, client: Client) -> list[dict[str, Any]]:
+        return [item async for items in self.pages(client) for item in items]
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PUT", f"/user/assistant/{assistant_id}"

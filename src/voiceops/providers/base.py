@@ -119,6 +119,12 @@ class Provider:
         results = await asyncio.gather(*(one(i) for i in ids))
         return dict(zip(ids, results, strict=True))
 
+    async def list_all(self, client: Client) -> list[dict[str, Any]]:
+        """Every assistant the credentials can see, for `import --all`."""
+        raise VoiceopsError(
+            f"{self.type} documents no endpoint that lists assistants; name them with --id"
+        )
+
     def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
         """Live state in the spec's names and values, without read-only fields."""
         shaped: dict[str, Any] = {}

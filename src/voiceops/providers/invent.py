@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
+from collections.abc import AsyncIterator
 from typing import Any
 
 from voiceops.httpclient import Client
@@ -43,29 +43,32 @@ class Invent(Provider):
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
 
-    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        """Page through the list while that costs fewer requests than one GET per id."""
-        if len(ids) <= 1:
-            return await super().read(client, ids)
-        wanted = set(ids)
-        found: dict[str, dict[str, Any]] = {}
+    async def pages(self, client: Client) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+        """Each page of the list with the number of pages still to come."""
         page, pages = 1, 1
         while page <= pages:
             response = await client.request(
                 "GET", f"/orgs/{self.org}/assistants", params={"page": page, "take": PAGE_SIZE}
             )
-            for item in response.json():
-                if str(item.get("id")) in wanted and not item.get("deleted"):
-                    found[str(item["id"])] = item
-            total = int(response.headers.get("pagination-count", 0))
-            pages = math.ceil(total / PAGE_SIZE)
+            pages = math.ceil(int(response.headers.get("pagination-count", 0)) / PAGE_SIZE)
+            yield [i for i in response.json() if not i.get("deleted")], pages - page
             page += 1
+
+    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Page through the list while that costs fewer requests than one GET per id."""
+        if len(ids) <= 1:
+            return await super().read(client, ids)
+        found: dict[str, dict[str, Any]] = {}
+        wanted = set(ids)
+        async for items, remaining in self.pages(client):
+            found.update({str(i["id"]): i for i in items if str(i.get("id")) in wanted})
             missing = [i for i in ids if i not in found]
-            if not missing or (pages - page + 1) > len(missing):
+            if not missing:
                 break
-        missing = [i for i in ids if i not in found]
-        if missing and page <= pages:
-            singles = await super().read(client, missing)
-            found.update({k: v for k, v in singles.items() if v is not None})
-        await asyncio.sleep(0)
+            if remaining > len(missing):
+                found.update({k: v for k, v in (await super().read(client, missing)).items() if v})
+                break
         return {i: found.get(i) for i in ids}
+
+    async def list_all(self, client: Client) -> list[dict[str, Any]]:
+        return [item async for items, _ in self.pages(client) for item in items]

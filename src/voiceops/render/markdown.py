@@ -26,6 +26,8 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
         "",
     ]
     head += [f"> [!WARNING]\n> {w}\n" for w in plan.warnings]
+    if framing.advice and plan.has_changes:
+        head += [framing.advice, ""]
     text = "\n".join(head) + "\n"
     shown = 0
     pending = errors + changed

@@ -23,6 +23,8 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
         lines.extend(_assistant(assistant, framing, style))
         lines.append("")
     lines.append(summary(plan, framing))
+    if framing.advice and plan.has_changes:
+        lines.append(framing.advice)
     return "\n".join(lines)
 
 
@@ -33,7 +35,9 @@ def summary(plan: Plan, framing: Framing) -> str:
     if not changed and not errors:
         nothing = "No drift" if framing is not PLAN else "No changes"
         return f"{nothing}: {unchanged} assistant(s) match git."
-    return f"{framing.title}: {changed} {framing.changed}, {unchanged} unchanged, {errors} error(s)."
+    return (
+        f"{framing.title}: {changed} {framing.changed}, {unchanged} unchanged, {errors} error(s)."
+    )
 
 
 def _assistant(a: AssistantPlan, framing: Framing, style) -> list[str]:  # type: ignore[no-untyped-def]
@@ -47,7 +51,9 @@ def _assistant(a: AssistantPlan, framing: Framing, style) -> list[str]:  # type:
         if is_long(change):
             lines.append(f"    ~ {name}:")
             for line in text_diff(change):
-                colour = "red" if line.startswith("-") else "green" if line.startswith("+") else None
+                colour = (
+                    "red" if line.startswith("-") else "green" if line.startswith("+") else None
+                )
                 lines.append("        " + (style(line, colour) if colour else line))
             continue
         note = "  (write-only)" if change.write_only else ""

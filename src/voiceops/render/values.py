@@ -22,10 +22,20 @@ class Framing:
     before: str  # label of the live value
     after: str  # label of the git value
     symbol: str = "~"
+    advice: str = ""
 
 
 PLAN = Framing("Plan", "to update", "live", "git")
-DRIFT = Framing("Drift", "drifted", "live (changed outside git)", "git")
+DRIFT = Framing(
+    "Drift",
+    "drifted",
+    "live (changed outside git)",
+    "git",
+    advice=(
+        "Two ways out: run `voiceops apply` to put git's values back, or keep the live values "
+        "with `voiceops import --provider CONN --id ID --force` and commit the result."
+    ),
+)
 
 
 def show(value: Any) -> str:
@@ -51,9 +61,7 @@ def is_long(change: Change) -> bool:
     if change.sensitive or change.write_only:
         return False
     both = (change.before, change.after)
-    return all(isinstance(v, str) for v in both) and any(
-        "\n" in v or len(v) > SHORT for v in both
-    )
+    return all(isinstance(v, str) for v in both) and any("\n" in v or len(v) > SHORT for v in both)
 
 
 def text_diff(change: Change) -> list[str]:

@@ -120,7 +120,9 @@ class Sandbox:
 
     # -- request log and faults ------------------------------------------------------
 
-    def requests(self, vendor: str | None = None, method: str | None = None) -> list[RecordedRequest]:
+    def requests(
+        self, vendor: str | None = None, method: str | None = None
+    ) -> list[RecordedRequest]:
         return self._log.select(vendor, method)
 
     def clear_requests(self) -> None:

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp
 
 from voiceops.sandbox.checks import Problem, Spec, check, dotted, number_text
 from voiceops.sandbox.state import State
-from voiceops.sandbox.vendor import BadJSON, Stamp, Vendor, json_object, json_response
+from voiceops.sandbox.vendor import BadJSON, Stamp, Vendor, derived_hex, json_object, json_response
 
 COOKIE = "auth-token"
 FIRST_MESSAGE_MODES = (
@@ -184,7 +184,7 @@ class Edmo(Vendor):
     def new_record(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
         full = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(record)}
         full.setdefault("id", f"asst_{secrets.token_hex(6)}")
-        full.setdefault("externalId", secrets.token_hex(16))
+        full.setdefault("externalId", derived_hex(str(full["id"]), 32))
         full.setdefault("orgId", account or self.default_account())
         now = self.stamp.now()
         full.setdefault("createdAt", now)
@@ -215,7 +215,9 @@ class Edmo(Vendor):
         records = self.state.assistants[self.name]
         record = records.get(assistant_id)
         if record is None:
-            record = next((r for r in records.values() if r.get("externalId") == assistant_id), None)
+            record = next(
+                (r for r in records.values() if r.get("externalId") == assistant_id), None
+            )
         if record is None or self.owner(record) != org:
             return None
         return record

@@ -10,7 +10,13 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voiceops.sandbox.faults import FaultPlanner
-from voiceops.sandbox.log import RecordedRequest, RequestLog, parse_body, parse_query, redact_headers
+from voiceops.sandbox.log import (
+    RecordedRequest,
+    RequestLog,
+    parse_body,
+    parse_query,
+    redact_headers,
+)
 from voiceops.sandbox.vendor import Vendor
 
 

@@ -234,7 +234,9 @@ def cross_field_errors(body: Mapping[str, Any], merged: Mapping[str, Any]) -> li
     if not tools.get("endCall"):
         for name in END_CALL_FIELDS:
             if _provided(body.get(name)):
-                errors.append(f"{name} can be set only when assistantPredefinedTools.endCall is true")
+                errors.append(
+                    f"{name} can be set only when assistantPredefinedTools.endCall is true"
+                )
     if not tools.get("knowledgeBase") and _provided(body.get("assistantKnowledgeBaseIds")):
         errors.append(
             "assistantKnowledgeBaseIds can be set only when "

@@ -44,7 +44,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voiceops.sandbox.checks import Problem, Spec, check, number_text
 from voiceops.sandbox.state import State
-from voiceops.sandbox.vendor import BadJSON, Stamp, Vendor, bearer_token, json_object, json_response
+from voiceops.sandbox.vendor import (
+    BadJSON,
+    Stamp,
+    Vendor,
+    bearer_token,
+    derived_hex,
+    json_object,
+    json_response,
+)
 
 CURRENT_ORG = "c"
 MAX_TAKE = 100
@@ -140,7 +148,9 @@ def _message(problem: Problem) -> str:
 
 
 def avatar_url(avatar_id: str | None) -> str | None:
-    return None if avatar_id is None else f"https://cdn.invent.sandbox.invalid/avatars/{avatar_id}.png"
+    return (
+        None if avatar_id is None else f"https://cdn.invent.sandbox.invalid/avatars/{avatar_id}.png"
+    )
 
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -292,13 +302,13 @@ class Invent(Vendor):
             "name": "New Assistant",
             "enabled": True,
             "deleted": False,
-            "secret_key": f"sk_sandbox_{secrets.token_hex(16)}",
             "avatar_id": None,
             "config": copy.deepcopy(DEFAULT_CONFIG),
             "integrations": [],
             "actions": [],
             **given,
         }
+        full.setdefault("secret_key", "sk_sandbox_" + derived_hex(str(full["id"]), 32))
         full.setdefault("org_id", account or self.default_account())
         full.setdefault("avatar_url", avatar_url(full["avatar_id"]))
         now = self.stamp.now()

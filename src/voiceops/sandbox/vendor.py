@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from abc import ABC, abstractmethod
@@ -37,6 +38,11 @@ async def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadJSON("request body must be a JSON object")
     return data
+
+
+def derived_hex(text: str, length: int) -> str:
+    """Stable pseudo-random hex, so that generated secrets do not change between runs."""
+    return hashlib.blake2b(text.encode(), digest_size=(length + 1) // 2).hexdigest()[:length]
 
 
 def bearer_token(request: Request) -> str | None:

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import asyncio
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from voiceops import plan as plan_file
+from voiceops.cli.common import (
+    concurrency_option,
+    config_option,
+    emit,
+    reports_errors,
+    sandbox_option,
+    use_color,
+)
+from voiceops.cli.plan import reading
+from voiceops.drift import detect_drift
+from voiceops.engine import RunOptions, Session
+from voiceops.plan import Plan
+from voiceops.redaction import Redactor
+from voiceops.render import markdown, text
+from voiceops.render.values import DRIFT
+from voiceops.runner import embedded_sandbox, prepare
+from voiceops.validation import Project
+
+
+async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
+    async with Session(project, options) as session:
+        with reading(len(project.specs)):
+            report = await detect_drift(session)
+    return report, session.redactor
+
+
+@click.command()
+@click.option(
+    "--format", "output", type=click.Choice(["text", "markdown", "json"]), default="text",
+    show_default=True,
+)  # fmt: skip
+@config_option
+@concurrency_option
+@sandbox_option
+@reports_errors
+def drift(output: str, config_path: Path | None, concurrency: int | None, sandbox: bool) -> None:
+    """Report live state that differs from git; exit 2 when any does."""
+    with ExitStack() as stack:
+        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+        project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
+        report, redactor = asyncio.run(run_drift(project, options))
+    if output == "json":
+        rendered = plan_file.dump(report)
+    elif output == "markdown":
+        rendered = markdown.render(report, DRIFT)
+    else:
+        rendered = text.render(report, DRIFT, color=use_color())
+    emit(rendered, redactor)
+    if report.has_errors:
+        raise SystemExit(1)
+    raise SystemExit(2 if report.has_changes else 0)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import asyncio
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from voiceops.cli.common import config_option, emit, reports_errors, sandbox_option
+from voiceops.engine import RunOptions, Session
+from voiceops.errors import VoiceopsError, display_path
+from voiceops.importer import ImportedAssistant, import_assistants
+from voiceops.redaction import Redactor
+from voiceops.runner import embedded_sandbox, prepare_connections
+from voiceops.validation import Project
+
+
+async def run_import(
+    project: Project,
+    options: RunOptions,
+    connection: str,
+    ids: list[str] | None,
+    out_dir: Path,
+    force: bool,
+) -> tuple[list[ImportedAssistant], list[str], Redactor]:
+    async with Session(project, options) as session:
+        results, write_only = await import_assistants(
+            session, connection, ids, out_dir, force=force
+        )
+    return results, write_only, session.redactor
+
+
+def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
+    lines = []
+    variables: dict[str, str] = {}
+    for result in results:
+        where = display_path(result.path)
+        if result.written:
+            lines.append(f"wrote {where} ({result.name}, id {result.id})")
+        else:
+            lines.append(f"skipped {result.name}: {result.note}")
+        variables.update(result.env_vars)
+    if variables:
+        lines.append("Sensitive values were replaced by references; set these variables:")
+        lines += [f"  {name}  ({field})" for name, field in sorted(variables.items())]
+    if write_only:
+        lines.append(
+            "Write-only fields cannot be read, so they were not imported: "
+            + ", ".join(write_only)
+        )
+    return "\n".join(lines)
+
+
+@click.command(name="import")
+@click.option("--provider", "connection", required=True, metavar="CONN", help="Connection name.")
+@click.option("--id", "ids", multiple=True, metavar="ID", help="Assistant id (repeatable).")
+@click.option("--all", "import_all", is_flag=True, help="Every assistant the connection sees.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Directory for the files.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@config_option
+@sandbox_option
+@reports_errors
+def import_command(
+    connection: str,
+    ids: tuple[str, ...],
+    import_all: bool,
+    out_dir: Path | None,
+    force: bool,
+    config_path: Path | None,
+    sandbox: bool,
+) -> None:
+    """Write spec files from live assistants, to start managing them."""
+    if bool(ids) == import_all:
+        raise VoiceopsError("give either --id ID (one or more) or --all")
+    with ExitStack() as stack:
+        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+        project, options = prepare_connections(config_path, sandbox=endpoints)
+        results, write_only, redactor = asyncio.run(
+            run_import(
+                project,
+                options,
+                connection,
+                None if import_all else list(ids),
+                out_dir or project.config.assistants_dir,
+                force,
+            )
+        )
+    emit(describe(results, write_only), redactor)
+    if any(not r.written for r in results):
+        raise SystemExit(1)

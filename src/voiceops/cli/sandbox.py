@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from voiceops.sandbox import Sandbox, SandboxOptions
+
+
+def render_banner(sb: Sandbox) -> str:
+    """What `voiceops sandbox` prints once it is serving."""
+    return (
+        "voiceops sandbox: local stand-ins of interactly, edmo, invent and autocalls.\n"
+        "Put this in voiceops.yaml and run the export lines in your shell:\n\n"
+        f"{sb.config_yaml()}\n"
+        "Serving until Ctrl-C."
+    )
+
+
+def _wait_for_interrupt() -> None:
+    threading.Event().wait()
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added to every answer.")
+@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="Up to this much more.")
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests answered with an error: half 429, half 500/503.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Makes faults reproducible.")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Load state from FILE if it exists; save every change to it.",
+)
+@click.option(
+    "--login-ttl",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3600.0,
+    show_default=True,
+    help="Seconds an Edmo login cookie stays valid.",
+)
+def sandbox(
+    port: int,
+    latency_ms: float,
+    jitter_ms: float,
+    fault_rate: float,
+    seed: int,
+    state_file: Path | None,
+    login_ttl: float,
+) -> None:
+    """Serve local stand-ins of the four provider APIs on 127.0.0.1."""
+    options = SandboxOptions(
+        seed=seed,
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        fault_rate=fault_rate,
+        state_file=state_file,
+        login_ttl_s=login_ttl,
+    )
+    sb = Sandbox(options)
+    try:
+        serving = sb.serve(port=port)
+        serving.__enter__()
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    try:
+        click.echo(render_banner(sb))
+        _wait_for_interrupt()
+    except KeyboardInterrupt:
+        click.echo("\nStopped.", err=True)
+    finally:
+        serving.__exit__(None, None, None)

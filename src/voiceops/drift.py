@@ -1,0 +1,23 @@
+"""Drift: live state that differs from git, i.e. edits made outside voiceops.
+
+It is a plan read the other way round. Write-only fields are left out: the vendor never
+shows them, so they cannot have drifted as far as anyone can observe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from voiceops.engine import Session, make_plan
+from voiceops.plan import Plan
+
+
+async def detect_drift(session: Session) -> Plan:
+    plan = await make_plan(session)
+    assistants = []
+    for assistant in plan.assistants:
+        observable = [c for c in assistant.changes if not c.write_only]
+        if len(observable) != len(assistant.changes):
+            assistant = dataclasses.replace(assistant, changes=observable)
+        assistants.append(assistant)
+    return dataclasses.replace(plan, assistants=assistants, warnings=[])

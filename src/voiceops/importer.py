@@ -1,0 +1,200 @@
+"""`voiceops import`: write spec files from live assistants, to start managing them.
+
+Read-only fields are dropped, read names are mapped to write names, and sensitive values
+become `${env:…}` references so that no secret is written to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from voiceops.changes import dotted
+from voiceops.documents import AssistantSpec
+from voiceops.engine import Session
+from voiceops.errors import VoiceopsError, display_path
+from voiceops.providers.base import Provider
+from voiceops.schemas import FieldPath
+from voiceops.yamlsource import walk
+
+
+@dataclass
+class ImportedAssistant:
+    name: str
+    id: str
+    path: Path
+    written: bool
+    env_vars: dict[str, str] = field(default_factory=dict)  # variable -> field
+    note: str = ""
+
+
+async def import_assistants(
+    session: Session,
+    connection: str,
+    ids: list[str] | None,
+    out_dir: Path,
+    *,
+    force: bool = False,
+) -> tuple[list[ImportedAssistant], list[str]]:
+    """Write one file per assistant; returns what was done and the write-only field names."""
+    if connection not in session.project.config.connections:
+        known = ", ".join(sorted(session.project.config.connections))
+        raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
+    provider, client = await session.connect(connection)
+    if ids is None:
+        items = await provider.list_all(client)
+        live = {str(item["id"]): item for item in items}
+    else:
+        live = await session.read(connection, ids)
+    managed = {(s.connection, s.id): s for s in session.project.specs}
+    taken = {s.name for s in session.project.specs}
+    results = []
+    for assistant_id, raw in live.items():
+        if raw is None:
+            raise VoiceopsError(f"assistant {assistant_id!r} was not found on {connection!r} (404)")
+        existing = managed.get((connection, assistant_id))
+        result = _import_one(
+            session, provider, assistant_id, raw, existing, taken, out_dir, force=force
+        )
+        taken.add(result.name)
+        results.append(result)
+    write_only = sorted(dotted(p) for p in provider.write_only)
+    return results, write_only
+
+
+def _import_one(
+    session: Session,
+    provider: Provider,
+    assistant_id: str,
+    raw: dict[str, Any],
+    existing: AssistantSpec | None,
+    taken: set[str],
+    out_dir: Path,
+    *,
+    force: bool,
+) -> ImportedAssistant:
+    if existing is not None and len(_documents_in(existing)) == 1:
+        name, path = existing.name, Path(existing.source)
+    else:
+        name = _unique(slug(_display_name(raw) or f"{provider.name}-{assistant_id}"), taken)
+        path = out_dir / f"{name}.yaml"
+    spec, env_vars = spec_from_live(session, provider, raw, name)
+    result = ImportedAssistant(name, assistant_id, path, written=False, env_vars=env_vars)
+    if path.exists() and not force:
+        result.note = f"{display_path(path)} exists; pass --force to overwrite it"
+        return result
+    document = {
+        "apiVersion": "voiceops/v1",
+        "kind": "Assistant",
+        "metadata": {"name": name},
+        "provider": provider.name,
+        "id": raw.get("id", assistant_id),
+        "spec": spec,
+    }
+    schema = Path(os.path.relpath(_schema_dir(session), path.parent.resolve()))
+    header = f"# yaml-language-server: $schema={schema.as_posix()}/assistant.schema.json\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + dump_yaml(document), encoding="utf-8")
+    result.written = True
+    return result
+
+
+def spec_from_live(
+    session: Session, provider: Provider, raw: dict[str, Any], name: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The live assistant as a spec: writable fields only, secrets as env references."""
+    schemas = session.project.schemas
+    writable = schemas.property_names(provider.type)
+    shaped = provider.to_spec_shape(raw)
+    spec = {k: v for k, v in shaped.items() if k in writable and v is not None}
+    env_vars: dict[str, str] = {}
+    for path in sorted(provider.sensitive):
+        _replace_secrets(spec, path, name, env_vars)
+    validator = schemas.validator(provider.type)
+    for error in validator.iter_errors(spec):
+        if error.absolute_path and error.instance is None:
+            _remove(spec, tuple(error.absolute_path))
+    return spec, env_vars
+
+
+def _replace_secrets(spec: dict[str, Any], path: FieldPath, name: str, found: dict[str, str]) -> None:
+    parent: Any = spec
+    for key in path[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    if not isinstance(parent, dict) or path[-1] not in parent:
+        return
+    value = parent[path[-1]]
+    for sub, leaf in list(walk(value)):
+        if not isinstance(leaf, str) or not leaf:
+            continue
+        full = (*path, *sub)
+        variable = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{'_'.join(map(str, full))}".upper())
+        found[variable] = dotted(full)
+        reference = f"${{env:{variable}}}"
+        if not sub:
+            parent[path[-1]] = reference
+        else:
+            target = value
+            for key in sub[:-1]:
+                target = target[key]
+            target[sub[-1]] = reference
+
+
+def _remove(data: dict[str, Any], path: tuple[Any, ...]) -> None:
+    for key in path[:-1]:
+        data = data.get(key) if isinstance(data, dict) else None  # type: ignore[assignment]
+    if isinstance(data, dict):
+        data.pop(path[-1], None)
+
+
+def _display_name(raw: dict[str, Any]) -> str:
+    for key in ("name", "assistant_name"):
+        if isinstance(raw.get(key), str):
+            return raw[key]
+    return ""
+
+
+def slug(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return cleaned[:63].rstrip("-") or "assistant"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name[:60]}-{n}"
+        n += 1
+    return candidate
+
+
+def _documents_in(spec: AssistantSpec) -> list[object]:
+    try:
+        return list(yaml.safe_load_all(Path(spec.source).read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError):
+        return []
+
+
+def _schema_dir(session: Session) -> Path:
+    local = session.project.config.root / "schemas"
+    return local if local.is_dir() else session.project.schemas.directory
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def dump_yaml(document: dict[str, Any]) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
