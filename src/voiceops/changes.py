@@ -14,7 +14,7 @@ from deepdiff import DeepDiff
 
 from voiceops.schemas import FieldPath
 
-Path = tuple[str | int, ...]
+ValuePath = tuple[str | int, ...]
 
 
 class _Absent:
@@ -41,7 +41,7 @@ UNKNOWN_WRITE_ONLY = "(write-only: not readable)"
 
 @dataclass(frozen=True)
 class Change:
-    path: Path
+    path: ValuePath
     before: Any
     after: Any
     sensitive: bool = False
@@ -56,7 +56,7 @@ class Change:
         return str(self.path[0])
 
 
-def dotted(path: Path) -> str:
+def dotted(path: ValuePath) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -70,7 +70,7 @@ def project(live: Any, desired: Any) -> Any:
     return live
 
 
-def lookup(data: Any, path: Path) -> Any:
+def lookup(data: Any, path: ValuePath) -> Any:
     for part in path:
         if isinstance(data, dict) and part in data:
             data = data[part]
@@ -86,7 +86,7 @@ def diff(
     desired: dict[str, Any],
     *,
     sensitive: frozenset[FieldPath] = frozenset(),
-    secret_paths: frozenset[Path] = frozenset(),
+    secret_paths: frozenset[ValuePath] = frozenset(),
 ) -> list[Change]:
     """Changes that turn the managed part of `live` into `desired`, in spec order.
 
@@ -101,7 +101,7 @@ def diff(
         view="tree",
         verbose_level=2,
     )
-    paths: dict[Path, None] = {}
+    paths: dict[ValuePath, None] = {}
     for level in (level for group in report.values() for level in group):
         paths[_atomic(tuple(level.path(output_format="list")), desired)] = None
     order = {key: i for i, key in enumerate(desired)}
@@ -116,7 +116,7 @@ def diff(
     return changes
 
 
-def _atomic(path: Path, desired: Any) -> Path:
+def _atomic(path: ValuePath, desired: Any) -> ValuePath:
     """Cut a path at the first list, or where live and desired stop both being mappings."""
     data = desired
     for i, part in enumerate(path):
@@ -126,14 +126,14 @@ def _atomic(path: Path, desired: Any) -> Path:
     return path
 
 
-def _sort_key(path: Path) -> tuple[str, ...]:
+def _sort_key(path: ValuePath) -> tuple[str, ...]:
     return tuple(str(p) for p in path)
 
 
-def _prefix(prefix: Path, path: Path) -> bool:
+def _prefix(prefix: ValuePath, path: ValuePath) -> bool:
     return path[: len(prefix)] == prefix
 
 
-def _under(path: Path, fields: frozenset[FieldPath]) -> bool:
+def _under(path: ValuePath, fields: frozenset[FieldPath]) -> bool:
     """True when `path` is a sensitive field, inside one, or contains one."""
     return any(_prefix(f, path) or _prefix(path, f) for f in fields)

@@ -16,7 +16,10 @@ from typing import Any
 import httpx
 
 from voiceops import envref
-from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, Path, diff, lookup
+from pathlib import Path
+
+from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, diff, lookup
+from voiceops.changes import ValuePath
 from voiceops.documents import AssistantSpec
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Client, RetryPolicy
@@ -35,6 +38,8 @@ class RunOptions:
     timeout_s: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     seed: int | None = None
+    # Where hashes of applied write-only fields are kept; None keeps them in memory.
+    write_only_record: Path | None = None
     # Tests may route every connection through one transport (e.g. the in-process sandbox).
     transport: httpx.AsyncBaseTransport | None = None
 
@@ -51,7 +56,7 @@ class Session:
         self.project = project
         self.options = options
         self.redactor = Redactor()
-        self.write_only = WriteOnlyRecord.load(project.config.write_only_record)
+        self.write_only = WriteOnlyRecord.load(options.write_only_record)
         self._limit = asyncio.Semaphore(options.concurrency)
         self._opened: dict[str, asyncio.Task[tuple[Provider, Client]]] = {}
         self._clients: list[Client] = []
@@ -205,7 +210,7 @@ def plan_assistant(
         changed = list(dict.fromkeys(c.top for c in plan.changes))
         body = provider.build_body(live, desired, changed)
         plan.request = provider.update_request(spec.id, body)
-        env_names: dict[Path, list[str]] = {}
+        env_names: dict[ValuePath, list[str]] = {}
         for path, variable in references:
             env_names.setdefault(path, []).append(variable)
         template = body_template(body, desired, provider.sensitive, secret_paths, env_names)
@@ -218,7 +223,7 @@ def desired_changes(
     spec: AssistantSpec,
     live: dict[str, Any],
     desired: dict[str, Any],
-    secret_paths: frozenset[Path],
+    secret_paths: frozenset[ValuePath],
     record: WriteOnlyRecord,
 ) -> list[Change]:
     """Readable fields by comparison with live state; write-only ones by the applied-hash record."""

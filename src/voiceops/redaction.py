@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from voiceops.changes import ABSENT, Path, lookup
+from voiceops.changes import ABSENT, ValuePath, lookup
 from voiceops.schemas import FieldPath
 
 MASK = "(sensitive)"
@@ -53,7 +53,7 @@ def _strings(value: Any) -> Iterable[str]:
 
 
 def is_sensitive(
-    path: Path, sensitive: frozenset[FieldPath], secret_paths: frozenset[Path]
+    path: ValuePath, sensitive: frozenset[FieldPath], secret_paths: frozenset[ValuePath]
 ) -> bool:
     """A path is sensitive when it is, or lies under, a sensitive field or an env-derived value."""
     return any(path[: len(s)] == s for s in sensitive) or any(
@@ -65,13 +65,13 @@ def body_template(
     body: dict[str, Any],
     spec: dict[str, Any],
     sensitive: frozenset[FieldPath],
-    secret_paths: frozenset[Path],
-    env_names: dict[Path, list[str]],
+    secret_paths: frozenset[ValuePath],
+    env_names: dict[ValuePath, list[str]],
 ) -> dict[str, Any]:
     """`body` (spec names) with every sensitive leaf replaced by a reference to its source:
     the spec (resolved again from the environment at apply time) or the live assistant."""
 
-    def walk(value: Any, path: Path) -> Any:
+    def walk(value: Any, path: ValuePath) -> Any:
         if isinstance(value, dict):
             return {key: walk(item, (*path, key)) for key, item in value.items()}
         if not is_sensitive(path, sensitive, secret_paths):

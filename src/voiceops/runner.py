@@ -92,5 +92,10 @@ def _with_environment(
     if sandbox is not None:
         project = dataclasses.replace(project, config=point_at(project.config, sandbox.base_urls))
         environment = {**sandbox_environment(project, sandbox), **(env or {})}
-    options = RunOptions(env=environment, concurrency=concurrency or project.config.concurrency)
+    options = RunOptions(
+        env=environment,
+        concurrency=concurrency or project.config.concurrency,
+        # A sandbox run must not touch the record of what production has applied.
+        write_only_record=None if sandbox else project.config.write_only_record,
+    )
     return project, options

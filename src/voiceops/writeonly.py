@@ -27,12 +27,12 @@ def value_hash(connection: str, assistant_id: str, field_name: str, value: Any) 
 
 @dataclass
 class WriteOnlyRecord:
-    path: Path
+    path: Path | None  # None: kept in memory only (sandbox runs)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> WriteOnlyRecord:
-        if not path.is_file():
+    def load(cls, path: Path | None) -> WriteOnlyRecord:
+        if path is None or not path.is_file():
             return cls(path)
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(path, {k: dict(v) for k, v in data.get("assistants", {}).items()})
@@ -50,6 +50,8 @@ class WriteOnlyRecord:
         entry[field_name] = value_hash(connection, assistant_id, field_name, value)
 
     def save(self) -> None:
+        if self.path is None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         document = {
             "format_version": FORMAT_VERSION,

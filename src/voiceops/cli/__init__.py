@@ -32,3 +32,7 @@ main.add_command(drift)
 from voiceops.cli.import_ import import_command  # noqa: E402
 
 main.add_command(import_command)
+
+from voiceops.cli.sandbox import sandbox  # noqa: E402
+
+main.add_command(sandbox)

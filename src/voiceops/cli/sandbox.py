@@ -1,6 +1,9 @@
+"""`voiceops sandbox`: serve the local stand-ins until Ctrl-C."""
+
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -24,8 +27,8 @@ def _wait_for_interrupt() -> None:
 
 @click.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added to every answer.")
-@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="Up to this much more.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency.")
+@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="Plus up to this.")
 @click.option(
     "--fault-rate",
     type=click.FloatRange(0, 1),
@@ -65,15 +68,14 @@ def sandbox(
         login_ttl_s=login_ttl,
     )
     sb = Sandbox(options)
-    try:
-        serving = sb.serve(port=port)
-        serving.__enter__()
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-    try:
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(sb.serve(port=port))
+        except OSError as exc:
+            message = f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
+            raise click.ClickException(message) from None
         click.echo(render_banner(sb))
-        _wait_for_interrupt()
-    except KeyboardInterrupt:
-        click.echo("\nStopped.", err=True)
-    finally:
-        serving.__exit__(None, None, None)
+        try:
+            _wait_for_interrupt()
+        except KeyboardInterrupt:
+            click.echo("\nStopped.", err=True)
