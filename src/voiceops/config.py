@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,21 +65,22 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     source = display_path(path)
     documents = load_file(path, source)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
-        raise VoiceopsError("voiceops.yaml must hold one mapping", Location(source, 1, 1))
+        raise VoiceopsError(_shape_problem(documents), Location(source, 1, 1))
     doc = documents[0]
     data: dict[str, Any] = doc.data
     problems = schema_errors.check(schemas.validator("voiceops-config"), data, doc)
     connections: dict[str, Connection] = {}
-    for name, settings in (data.get("providers") or {}).items():
-        if not isinstance(settings, dict):
-            continue
+    providers = data.get("providers")
+    for name, settings in (providers if isinstance(providers, dict) else {}).items():
+        if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
+            continue  # the config schema has reported it
         connection, connection_problems = _connection(name, settings, doc, schemas)
         problems += connection_problems
         if connection is not None:
             connections[name] = connection
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise InputErrors(errors)
+        raise InputErrors(sorted(errors, key=lambda d: d.location or Location("")))
     safety = data.get("safety") or {}
     return Config(
         path=path,
@@ -92,15 +94,26 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     )
 
 
+def _shape_problem(documents: list[YamlDocument]) -> str:
+    if not documents:
+        return "voiceops.yaml is empty; it must be a mapping with at least a providers: section"
+    if len(documents) > 1:
+        return f"voiceops.yaml must hold one YAML document, not {len(documents)}"
+    return "voiceops.yaml must be a mapping of settings (assistants:, providers:, ...)"
+
+
 def _connection(
     name: str, settings: dict[str, Any], doc: YamlDocument, schemas: SchemaStore
 ) -> tuple[Connection | None, list[Diagnostic]]:
     at = ("providers", name)
-    kind = settings.get("type")
+    kind = settings["type"]
     if kind not in PROVIDER_TYPES:
-        known = ", ".join(PROVIDER_TYPES)
-        where = doc.location((*at, "type")) if "type" in settings else doc.location(at, key=True)
-        return None, [Diagnostic(f"connection {name!r} has unknown type {kind!r}; use one of: {known}", where)]
+        message = f"connection {name!r} has unknown type {kind!r}"
+        close = difflib.get_close_matches(kind, PROVIDER_TYPES, n=1, cutoff=0.6)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+        message += f"; use one of: {', '.join(PROVIDER_TYPES)}"
+        return None, [Diagnostic(message, doc.location((*at, "type")))]
     validator = schemas.validator(kind, "/$defs/connection")
     problems = schema_errors.check(validator, settings, doc, at)
     if problems:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voiceops import envref, schema_errors
-from voiceops.config import Config
+from voiceops.config import Config, Connection
 from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
 from voiceops.providers import PROVIDER_TYPES
 from voiceops.schemas import SchemaStore
-from voiceops.yamlsource import YamlDocument, YamlPath, load_file, walk
+from voiceops.yamlsource import YamlDocument, YamlPath, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -71,13 +72,19 @@ def load_specs(
     for path in spec_files(paths):
         source = display_path(path)
         try:
-            documents = load_file(path, source)
+            text = read_text(path, source)
+            documents = load_documents(text, source)
         except VoiceopsError as exc:
             result.diagnostics.append(Diagnostic(exc.message, exc.location))
             continue
         if not documents:
+            what = "holds only comments" if text.strip() else "is empty"
             result.diagnostics.append(
-                Diagnostic("file is empty; expected at least one assistant document", Location(source))
+                Diagnostic(
+                    f"file {what}; expected at least one assistant document "
+                    "(apiVersion: voiceops/v1, kind: Assistant)",
+                    Location(source),
+                )
             )
         for doc in documents:
             result.documents += 1
@@ -89,46 +96,128 @@ def load_specs(
             if not any(p.severity == "error" for p in problems):
                 result.specs.append(spec)
     result.diagnostics.extend(_cross_check(envelopes))
+    result.diagnostics.sort(key=diagnostic_order)
     return result
+
+
+def diagnostic_order(d: Diagnostic) -> tuple[bool, Location]:
+    """File, then line, then column; diagnostics about no file in particular first."""
+    return (d.location is not None, d.location or Location(""))
 
 
 def _check_document(
     doc: YamlDocument, config: Config, schemas: SchemaStore, lenient: bool
 ) -> tuple[AssistantSpec | None, list[Diagnostic]]:
-    if not isinstance(doc.data, dict):
-        kind = type(doc.data).__name__
-        return None, [Diagnostic(f"an assistant document must be a mapping, not {kind}", doc.location(()))]
     data = doc.data
+    if not isinstance(data, dict):
+        message = (
+            "an assistant document must be a mapping with apiVersion, kind, metadata, "
+            f"provider, id and spec, not {_kind(data)}"
+        )
+        return None, [Diagnostic(message, doc.location(()))]
     problems = schema_errors.check(schemas.validator("assistant"), data, doc)
-    if problems:
+    envelope_ok = not problems
+    connection = _connection(doc, config, problems)
+    spec = data.get("spec")
+    if isinstance(spec, dict):
+        if connection is not None:
+            problems += _check_spec(doc, spec, connection, config, schemas, lenient)
+        references = envref.malformed_references(spec, ("spec",))
+        if references:
+            # A malformed reference also breaks the field's pattern; say only the first.
+            at = {doc.location(path) for path, _ in references}
+            problems = [p for p in problems if p.location not in at]
+            problems += [Diagnostic(message, doc.location(path)) for path, message in references]
+    problems += _number_surprises(doc, problems)
+    if not envelope_ok or connection is None:
         return None, problems
-    connection = config.connections.get(data["provider"])
-    if connection is None:
-        known = ", ".join(sorted(config.connections)) or "none"
-        message = f"unknown connection {data['provider']!r}; voiceops.yaml defines: {known}"
-        return None, [Diagnostic(message, doc.location(("provider",)))]
-    spec = data["spec"]
+    labels = data["metadata"].get("labels", {})
+    name = data["metadata"]["name"]
+    return AssistantSpec(name, connection.name, str(data["id"]), spec, doc, labels), problems
+
+
+def _connection(doc: YamlDocument, config: Config, problems: list[Diagnostic]) -> Connection | None:
+    """The connection the document names; reports an unknown one in `problems`."""
+    provider = doc.data.get("provider")
+    if not isinstance(provider, str):
+        return None
+    connection = config.connections.get(provider)
+    where = doc.location(("provider",))
+    if connection is None and not any(p.location == where for p in problems):
+        names = sorted(config.connections)
+        message = f"unknown connection {provider!r}"
+        close = difflib.get_close_matches(provider, names, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        known = ", ".join(names) if names else "no connections"
+        problems.append(Diagnostic(f"{message} (voiceops.yaml defines {known})", where))
+    return connection
+
+
+def _check_spec(
+    doc: YamlDocument,
+    spec: dict[str, Any],
+    connection: Connection,
+    config: Config,
+    schemas: SchemaStore,
+    lenient: bool,
+) -> list[Diagnostic]:
     problems = schema_errors.check(
         schemas.validator(connection.type), spec, doc, ("spec",), lenient=lenient
     )
-    mismatch = _type_mismatch(spec, connection.type, schemas)
+    mismatch = _type_mismatch(spec, connection.type, schemas) if problems else None
     if mismatch:
         message = (
             f"connection {connection.name!r} is of type {connection.type}, but this spec uses "
-            f"{mismatch} fields; point provider at a {mismatch} connection"
+            f"{mismatch} fields; point provider at a connection of type {mismatch}"
         )
-        unknown_field = [p for p in problems if p.message.startswith("unknown field")]
-        problems = [p for p in problems if p not in unknown_field]
+        suitable = sorted(c.name for c in config.connections.values() if c.type == mismatch)
+        if suitable:
+            message += f", such as {', '.join(map(repr, suitable))}"
+        else:
+            message += ", after adding one to voiceops.yaml"
+        problems = [p for p in problems if not p.message.startswith("unknown field")]
         problems.insert(0, Diagnostic(message, doc.location(("provider",))))
-    for path, value in walk(spec):
-        if isinstance(value, str):
-            bad = envref.malformed_reference(value)
-            if bad:
-                problems.append(Diagnostic(bad, doc.location(("spec", *path))))
-    labels = data["metadata"].get("labels", {})
-    return AssistantSpec(
-        data["metadata"]["name"], connection.name, str(data["id"]), spec, doc, labels
-    ), problems
+    return problems
+
+
+def _number_surprises(doc: YamlDocument, problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Warnings for numbers YAML 1.1 read from unusual notation (`0755` is 493, `1:30`
+    is 90) that the schema accepted, so that the change of meaning is not silent."""
+    texts = doc.surprising.values()
+    if not any(":" in t or t.lstrip("+-")[:1] == "0" for t in texts):
+        return []
+    reported = {p.location for p in problems}
+    warnings = []
+    for path, text in doc.surprises.items():
+        where = doc.location(path)
+        value = _value_at(doc.data, path)
+        if where in reported or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        warnings.append(
+            Diagnostic(
+                f"{schema_errors.field_name(path)} is written {text}, which YAML 1.1 reads as "
+                f'the number {value}; write {value} if you meant that, or "{text}" in quotes '
+                "for the text",
+                where,
+                severity="warning",
+            )
+        )
+    return warnings
+
+
+def _value_at(data: Any, path: YamlPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "an empty document"
+    if isinstance(value, list):
+        return "a list"
+    return f"a single value ({value!r})"
 
 
 def _type_mismatch(spec: dict[str, Any], kind: str, schemas: SchemaStore) -> str | None:

@@ -19,12 +19,36 @@ def malformed_reference(text: str) -> str | None:
     """A message describing the first malformed reference in `text`, or None."""
     for match in _TOKEN.finditer(text):
         if match.group(0) == "${":
-            snippet = text[match.start() : match.start() + 24]
+            rest = text[match.start() :]
+            end = rest.find("}")
+            snippet = rest[: end + 1] if 0 <= end < 40 else rest[:24]
+            if rest.startswith("${env:") and (end < 0 or "\n" in rest[:end]):
+                return f"environment reference {snippet!r} is missing its closing }}"
             return (
-                f"malformed environment reference {snippet!r}: write ${{env:NAME}} with NAME made "
-                "of letters, digits and _, or $${ for a literal ${"
+                f"malformed environment reference {snippet!r}: write ${{env:NAME}}, where NAME "
+                "is letters, digits and _ and does not start with a digit "
+                "(write $${ for a literal ${)"
             )
     return None
+
+
+def malformed_references(data: Any, path: YamlPath = ()) -> list[tuple[YamlPath, str]]:
+    """(path, message) for every string in a JSON-shaped value with a malformed reference."""
+    found: list[tuple[YamlPath, str]] = []
+    if isinstance(data, str):
+        if "${" in data:
+            message = malformed_reference(data)
+            if message:
+                found.append((path, message))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str | dict | list):
+                found.extend(malformed_references(value, (*path, key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, str | dict | list):
+                found.extend(malformed_references(value, (*path, i)))
+    return found
 
 
 def variable_names(text: str) -> list[str]:

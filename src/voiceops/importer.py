@@ -19,7 +19,7 @@ from voiceops.documents import AssistantSpec
 from voiceops.engine import Session
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.providers.base import Provider
-from voiceops.schemas import FieldPath
+from voiceops.schemas import ERROR_MESSAGE, FieldPath
 from voiceops.yamlsource import walk
 
 
@@ -30,6 +30,7 @@ class ImportedAssistant:
     path: Path
     written: bool
     env_vars: dict[str, str] = field(default_factory=dict)  # variable -> field
+    dropped: list[str] = field(default_factory=list)  # live values the schema rejects
     note: str = ""
 
 
@@ -84,7 +85,10 @@ def _import_one(
         name = _unique(slug(_display_name(raw) or f"{provider.name}-{assistant_id}"), taken)
         path = out_dir / f"{name}.yaml"
     spec, env_vars = spec_from_live(session, provider, raw, name)
-    result = ImportedAssistant(name, assistant_id, path, written=False, env_vars=env_vars)
+    dropped = drop_rejected(spec, session, provider)
+    result = ImportedAssistant(
+        name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
+    )
     if path.exists() and not force:
         result.note = f"{display_path(path)} exists; pass --force to overwrite it"
         return result
@@ -115,14 +119,29 @@ def spec_from_live(
     env_vars: dict[str, str] = {}
     for path in sorted(provider.sensitive):
         _replace_secrets(spec, path, name, env_vars)
-    validator = schemas.validator(provider.type)
-    for error in validator.iter_errors(spec):
-        if error.absolute_path and error.instance is None:
-            _remove(spec, tuple(error.absolute_path))
     return spec, env_vars
 
 
-def _replace_secrets(spec: dict[str, Any], path: FieldPath, name: str, found: dict[str, str]) -> None:
+def drop_rejected(spec: dict[str, Any], session: Session, provider: Provider) -> list[str]:
+    """Remove live values the schema rejects (e.g. a field the vendor's own rules forbid in
+    this combination). They stay unmanaged, which is safe; each is reported."""
+    validator = session.project.schemas.validator(provider.type)
+    dropped: list[str] = []
+    for _ in range(10):
+        errors = [e for e in validator.iter_errors(spec) if e.absolute_path]
+        if not errors:
+            break
+        for error in errors:
+            path = tuple(error.absolute_path)
+            if _remove(spec, path):
+                reason = error.schema.get(ERROR_MESSAGE) if isinstance(error.schema, dict) else None
+                dropped.append(f"{dotted(path)} ({reason or error.message})")
+    return dropped
+
+
+def _replace_secrets(
+    spec: dict[str, Any], path: FieldPath, name: str, found: dict[str, str]
+) -> None:
     parent: Any = spec
     for key in path[:-1]:
         parent = parent.get(key) if isinstance(parent, dict) else None
@@ -145,11 +164,21 @@ def _replace_secrets(spec: dict[str, Any], path: FieldPath, name: str, found: di
             target[sub[-1]] = reference
 
 
-def _remove(data: dict[str, Any], path: tuple[Any, ...]) -> None:
+def _remove(data: Any, path: tuple[Any, ...]) -> bool:
     for key in path[:-1]:
-        data = data.get(key) if isinstance(data, dict) else None  # type: ignore[assignment]
-    if isinstance(data, dict):
-        data.pop(path[-1], None)
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
+            data = data[key]
+        else:
+            return False
+    if isinstance(data, dict) and path[-1] in data:
+        del data[path[-1]]
+        return True
+    if isinstance(data, list) and isinstance(path[-1], int) and path[-1] < len(data):
+        del data[path[-1]]
+        return True
+    return False
 
 
 def _display_name(raw: dict[str, Any]) -> str:
@@ -180,8 +209,8 @@ def _documents_in(spec: AssistantSpec) -> list[object]:
 
 
 def _schema_dir(session: Session) -> Path:
-    local = session.project.config.root / "schemas"
-    return local if local.is_dir() else session.project.schemas.directory
+    """Where users keep the schemas for their editors: `schemas/` beside voiceops.yaml."""
+    return session.project.config.root / "schemas"
 
 
 class _Dumper(yaml.SafeDumper):

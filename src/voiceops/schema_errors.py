@@ -5,16 +5,26 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections import defaultdict
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
 
 from voiceops.errors import Diagnostic
+from voiceops.schema_quick import Check, Unsupported, compile_schema
 from voiceops.schemas import ERROR_MESSAGE, HINT
 from voiceops.yamlsource import YamlDocument, YamlPath
 
-_JSON_TYPES = {
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+_VALUE_WORDS = {
     bool: "a boolean",
     int: "an integer",
     float: "a number",
@@ -23,6 +33,30 @@ _JSON_TYPES = {
     dict: "a mapping",
     type(None): "null",
 }
+# What the patterns in the shipped schemas mean, in words.
+PATTERN_WORDS = {
+    "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": (
+        "use only lowercase letters, digits and hyphens, start and end with a letter or digit, "
+        "and be at most 63 characters long, like clinic-intake"
+    ),
+    "^[a-z0-9][a-z0-9-]*$": (
+        "use only lowercase letters, digits and hyphens, and start with a letter or digit"
+    ),
+    "^[A-Za-z0-9_]+$": "use only letters, digits and underscores, like team_size",
+    "^[A-Za-z_][A-Za-z0-9_]*$": (
+        "be an environment variable name: letters, digits and underscores, "
+        "not starting with a digit"
+    ),
+    "^(https?://|\\$\\{env:[A-Za-z_][A-Za-z0-9_]*\\})": (
+        "start with https:// or http://, or be an ${env:NAME} reference"
+    ),
+    "^https?://": "start with https:// or http://",
+    "^https://": "start with https://",
+}
+# Keywords that concern one value; at most one of their errors is reported per value.
+_NOT_VALUE = frozenset({"required", "additionalProperties", "dependentRequired"})
+
+_quick_checks: dict[int, tuple[Draft202012Validator, Check | None]] = {}
 
 
 def check(
@@ -34,10 +68,20 @@ def check(
     lenient: bool = False,
 ) -> list[Diagnostic]:
     """Every schema error of `instance` (found at `prefix` inside `doc`), in file order."""
-    diagnostics = [
-        _diagnostic(error, doc, prefix, lenient) for error in validator.iter_errors(instance)
-    ]
-    return sorted(diagnostics, key=lambda d: (d.location.line, d.location.col) if d.location else (0, 0))
+    quick = _quick_check(validator)
+    if quick is not None and quick(instance):
+        return []
+    reported: list[Diagnostic] = []
+    by_path: dict[YamlPath, list[ValidationError]] = defaultdict(list)
+    for error in _expand(validator.iter_errors(instance)):
+        path: YamlPath = (*prefix, *error.absolute_path)
+        if error.validator in _NOT_VALUE or _is_property_name(error):
+            reported.extend(_structure_diagnostics(error, path, doc))
+        else:
+            by_path[path].append(error)
+    for path, errors in by_path.items():
+        reported.append(_value_diagnostic(errors, path, doc, lenient))
+    return sorted(reported, key=_file_order)
 
 
 def field_name(path: YamlPath) -> str:
@@ -47,44 +91,112 @@ def field_name(path: YamlPath) -> str:
     return text or "document"
 
 
-def _diagnostic(
-    error: ValidationError, doc: YamlDocument, prefix: YamlPath, lenient: bool
+def _quick_check(validator: Draft202012Validator) -> Check | None:
+    """The compiled check for `validator`'s schema, or None if it cannot be compiled."""
+    entry = _quick_checks.get(id(validator))
+    if entry is None or entry[0] is not validator:
+        try:
+            compiled: Check | None = compile_schema(validator.schema, validator.format_checker)
+        except Unsupported:
+            compiled = None
+        if len(_quick_checks) >= 64:
+            _quick_checks.pop(next(iter(_quick_checks)))
+        # The validator is kept in the entry so that its id is not reused while cached.
+        entry = _quick_checks[id(validator)] = (validator, compiled)
+    return entry[1]
+
+
+def _file_order(d: Diagnostic) -> tuple[int, int]:
+    return (d.location.line, d.location.col) if d.location else (0, 0)
+
+
+def _expand(errors: Any) -> list[ValidationError]:
+    """Errors with each anyOf/oneOf replaced by the errors of the alternative the user
+    most likely meant: the one whose type matches the value."""
+    out: list[ValidationError] = []
+    for error in errors:
+        if error.validator not in ("anyOf", "oneOf") or not error.context or _custom(error):
+            out.append(error)
+            continue
+        branches: dict[Any, list[ValidationError]] = defaultdict(list)
+        for sub in error.context:
+            branches[sub.relative_schema_path[0]].append(sub)
+        typed = [
+            subs
+            for subs in branches.values()
+            if not any(s.validator == "type" and not s.relative_path for s in subs)
+        ]
+        if typed:
+            out.extend(_expand(min(typed, key=len)))
+        else:
+            out.append(error)
+    return out
+
+
+def _structure_diagnostics(
+    error: ValidationError, path: YamlPath, doc: YamlDocument
+) -> list[Diagnostic]:
+    name = _name(path)
+    if error.validator == "additionalProperties":
+        known = list((error.schema or {}).get("properties", {}))
+        where = f" in {name}" if path else ""
+        found = []
+        for key in _unexpected_keys(error):
+            message = f"unknown field {key!r}{where}"
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            elif 0 < len(known) <= 8:
+                message += f"; the fields allowed here are {', '.join(known)}"
+            found.append(Diagnostic(message, doc.location((*path, key), key=True)))
+        return found
+    if _is_property_name(error):
+        key = error.instance
+        words = PATTERN_WORDS.get(error.validator_value) if error.validator == "pattern" else None
+        rule = f"; a name here must {words}" if words else f": {error.message}"
+        return [Diagnostic(f"{key!r} is not a valid name{rule}", doc.location((*path, key), True))]
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if key not in error.instance]
+        noun = "field" if len(missing) == 1 else "fields"
+        message = f"{name} is missing the required {noun} {', '.join(missing)}"
+        return [Diagnostic(message, doc.location(path, key=True))]
+    return [Diagnostic(f"{name}: {error.message}", doc.location(path))]
+
+
+def _value_diagnostic(
+    errors: list[ValidationError], path: YamlPath, doc: YamlDocument, lenient: bool
 ) -> Diagnostic:
-    if error.validator in ("anyOf", "oneOf") and error.context and not _custom(error):
-        deeper = best_match(error.context)
-        if deeper is not None and not _custom(error):
-            error = deeper
-    path: YamlPath = (*prefix, *error.absolute_path)
-    location = doc.location(path)
+    """One diagnostic for all the errors of one value: the most telling of them."""
+    error = min(errors, key=lambda e: _rank(e, lenient))
     message = _custom(error) or _message(error, path)
-
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = _unexpected_keys(error)
-        if extra:
-            location = doc.location((*path, extra[0]), key=True)
-    elif error.validator == "required":
-        location = doc.location(path, key=True) if path else doc.location(path)
-
-    surprise = doc.surprises.get(path)
-    if surprise is not None and error.validator in ("type", "enum", "const", "pattern"):
-        message += (
-            f"; YAML 1.1 read the unquoted {surprise} as {json.dumps(error.instance)}: "
-            f'write "{surprise}" in quotes if you meant the text'
-        )
+    surprise = doc.surprise(path)
+    if error.validator in ("type", "enum", "const", "pattern"):
+        message += _quoting_hint(error, surprise)
     hint = error.schema.get(HINT) if isinstance(error.schema, dict) else None
     if hint:
         message += f". {hint}"
+    location = doc.location(path)
     if lenient and error.validator == "enum":
-        return Diagnostic(
-            message + " (accepted in lenient mode)", location, severity="warning"
-        )
+        return Diagnostic(f"{message} (accepted in lenient mode)", location, "warning")
     return Diagnostic(message, location)
+
+
+def _rank(error: ValidationError, lenient: bool) -> int:
+    if lenient and error.validator == "enum":
+        return 9
+    if _custom(error):
+        return 0
+    return {"type": 1, "const": 2, "enum": 3}.get(str(error.validator), 4)
 
 
 def _custom(error: ValidationError) -> str | None:
     if isinstance(error.schema, dict) and isinstance(error.schema.get(ERROR_MESSAGE), str):
-        return error.schema[ERROR_MESSAGE]
+        return str(error.schema[ERROR_MESSAGE])
     return None
+
+
+def _is_property_name(error: ValidationError) -> bool:
+    return "propertyNames" in error.relative_schema_path
 
 
 def _unexpected_keys(error: ValidationError) -> list[str]:
@@ -98,60 +210,115 @@ def _unexpected_keys(error: ValidationError) -> list[str]:
     ]
 
 
+def _name(path: YamlPath) -> str:
+    return field_name(path) if path else "the document"
+
+
 def _message(error: ValidationError, path: YamlPath) -> str:
-    name = field_name(path)
+    name = _name(path)
     value = error.instance
     kind = error.validator
     expected = error.validator_value
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if kind == "type":
+        if isinstance(schema.get("enum"), list):
+            return f"{name} must be one of {_options(schema['enum'])}, not {_describe(value)}"
         wanted = expected if isinstance(expected, list) else [expected]
-        return f"{name} must be {' or '.join(wanted)}, not {_describe(value)}"
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        return f"{name} must be {words}, not {_describe(value)}"
     if kind == "enum":
-        options = ", ".join(json.dumps(v) for v in expected)
-        return f"{name} is {json.dumps(value)}, which is not one of: {options}"
+        message = f"{name} is {_show(value)}, which is not one of {_options(expected)}"
+        texts = [o for o in expected if isinstance(o, str)]
+        close = difflib.get_close_matches(str(value), texts, n=1, cutoff=0.6)
+        return message + (f"; did you mean {json.dumps(close[0])}?" if close else "")
     if kind == "const":
-        return f"{name} must be {json.dumps(expected)}, not {json.dumps(value)}"
+        return f"{name} must be {json.dumps(expected)}, not {_show(value)}"
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        bound = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "greater than",
-            "exclusiveMaximum": "less than",
-        }[kind]
-        return f"{name} is {value}, but it must be {bound} {expected}"
+        return f"{name} is {_show(value)}, but it must be {_range(schema)}"
     if kind == "minLength":
-        return f"{name} must be at least {expected} characters long"
+        if expected == 1:
+            return f"{name} must not be empty"
+        return f"{name} is {len(value)} characters long; it must be at least {expected}"
     if kind == "maxLength":
         return f"{name} is {len(value)} characters long; the limit is {expected}"
     if kind == "minItems":
-        return f"{name} must have at least {expected} item(s)"
+        return f"{name} has {len(value)} item(s); it must have at least {expected}"
     if kind == "maxItems":
         return f"{name} has {len(value)} items; the limit is {expected}"
     if kind == "pattern":
-        return f"{name} is {json.dumps(value)}, which does not match the pattern {expected}"
+        words = PATTERN_WORDS.get(expected)
+        if words:
+            return f"{name} is {_show(value)}; it must {words}"
+        return f"{name} is {_show(value)}, which does not match the pattern {expected}"
     if kind == "format":
-        return f"{name} is {json.dumps(value)}, which is not a valid {expected}"
-    if kind == "required":
-        missing = [key for key in expected if key not in value]
-        return f"{name} is missing the required field {', '.join(missing)}"
-    if kind == "additionalProperties":
-        extra = _unexpected_keys(error)
-        known = list((error.schema or {}).get("properties", {}))
-        parts = []
-        for key in extra:
-            close = difflib.get_close_matches(key, known, n=1)
-            parts.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        where = f" in {name}" if path else ""
-        return f"unknown field {', '.join(parts)}{where}"
-    if kind == "not":
+        return f"{name} is {_show(value)}, which is not a valid {expected}"
+    if kind in ("not", "false"):
         return f"{name} is not allowed here"
-    if kind == "false":
-        return f"{name} is not allowed here"
+    if kind in ("anyOf", "oneOf"):
+        return f"{name} is {_show(value)}, which matches none of the allowed forms"
     return f"{name}: {error.message}"
 
 
+def _range(schema: dict[str, Any]) -> str:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    above, below = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    parts = []
+    if low is not None:
+        parts.append(f"at least {low}")
+    if above is not None:
+        parts.append(f"greater than {above}")
+    if high is not None:
+        parts.append(f"at most {high}")
+    if below is not None:
+        parts.append(f"less than {below}")
+    return " and ".join(parts)
+
+
+def _quoting_hint(error: ValidationError, surprise: str | None) -> str:
+    value = error.instance
+    if surprise is not None:
+        return (
+            f"; YAML 1.1 read the unquoted {surprise} as {json.dumps(value)}: "
+            f'write "{surprise}" in quotes if you meant the text'
+        )
+    if error.validator != "type" or (isinstance(error.schema, dict) and "enum" in error.schema):
+        return ""
+    expected = error.validator_value
+    wanted = expected if isinstance(expected, list) else [expected]
+    if "string" in wanted and isinstance(value, bool | int | float):
+        return f'; put it in quotes ("{_plain(value)}") if you meant the text'
+    if {"integer", "number"} & set(wanted) and isinstance(value, str) and _numeric(value):
+        return "; remove the quotes to write a number"
+    if "boolean" in wanted and isinstance(value, str) and value.lower() in ("true", "false"):
+        return "; remove the quotes to write true or false"
+    return ""
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _options(options: list[Any]) -> str:
+    return ", ".join(json.dumps(o) for o in options)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _describe(value: Any) -> str:
-    label = _JSON_TYPES.get(type(value), type(value).__name__)
-    if isinstance(value, dict | list):
+    label = _VALUE_WORDS.get(type(value), type(value).__name__)
+    if isinstance(value, dict | list) or value is None:
         return label
-    return f"{label} ({json.dumps(value)})"
+    return f"{label} ({_show(value)})"

@@ -37,6 +37,7 @@ class SchemaStore:
         self.directory = directory or bundled_schema_dir()
         self._documents: dict[str, dict[str, Any]] = {}
         self._validators: dict[tuple[str, str], Draft202012Validator] = {}
+        self._property_names: dict[str, frozenset[str]] = {}
 
     def document(self, name: str) -> dict[str, Any]:
         if name not in self._documents:
@@ -70,7 +71,9 @@ class SchemaStore:
         return frozenset(found)
 
     def property_names(self, name: str) -> frozenset[str]:
-        return frozenset(self.document(name).get("properties", {}))
+        if name not in self._property_names:
+            self._property_names[name] = frozenset(self.document(name).get("properties", {}))
+        return self._property_names[name]
 
 
 def _collect(

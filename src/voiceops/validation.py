@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceops.config import Config, load_config
-from voiceops.documents import AssistantSpec, load_specs
-from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
+from voiceops.documents import AssistantSpec, diagnostic_order, load_specs
+from voiceops.errors import Diagnostic, InputErrors, VoiceopsError, display_path
 from voiceops.schemas import SchemaStore
 
 
@@ -39,13 +39,23 @@ def validate(
     try:
         config = load_config(config_path, schemas)
         result = load_specs(
-            paths or [config.assistants_dir], config, schemas, lenient=lenient or config.lenient
+            paths or [_assistants_dir(config)], config, schemas, lenient=lenient or config.lenient
         )
     except InputErrors as exc:
-        return ValidationReport(exc.diagnostics, 0)
+        return ValidationReport(sorted(exc.diagnostics, key=diagnostic_order), 0)
     except VoiceopsError as exc:
         return ValidationReport([Diagnostic(exc.message, exc.location)], 0)
     return ValidationReport(result.diagnostics, result.documents)
+
+
+def _assistants_dir(config: Config) -> Path:
+    directory = config.assistants_dir
+    if not directory.is_dir():
+        raise VoiceopsError(
+            f"the assistants directory {display_path(directory)} named in "
+            f"{display_path(config.path)} does not exist"
+        )
+    return directory
 
 
 def load_project(
@@ -54,7 +64,9 @@ def load_project(
     """The validated project; raises InputErrors unless every document is valid."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas)
-    result = load_specs([config.assistants_dir], config, schemas, lenient=lenient or config.lenient)
+    result = load_specs(
+        [_assistants_dir(config)], config, schemas, lenient=lenient or config.lenient
+    )
     if result.errors:
         raise InputErrors(result.errors)
     specs = result.specs

@@ -349,20 +349,22 @@ class _Builder:
         tag = node.tag
         text: str = node.value
         if tag == _NULL_TAG:
-            value: Any = None
-        elif tag == _BOOL_TAG:
+            return None
+        if tag == _BOOL_TAG:
             value = _BOOL_VALUES[text.lower()]
-            if at is not None and node.style is None and text.lower() not in ("true", "false"):
+            if at is not None and not node.style and text.lower() not in ("true", "false"):
                 self.doc.surprising[at] = text
             return value
-        elif tag == _INT_TAG:
+        if tag == _INT_TAG:
             value = _constructor.construct_yaml_int(node)
+            surprising = _surprising_int(text)
         elif tag == _FLOAT_TAG:
             value = _constructor.construct_yaml_float(node)
+            surprising = ":" in text
         else:
             # Timestamps, binary and custom tags stay text: specs are JSON-shaped.
             return text
-        if at is not None and node.style is None and value is not None and _surprising_number(text):
+        if surprising and at is not None and not node.style:
             self.doc.surprising[at] = text
         return value
 
@@ -396,13 +398,11 @@ class _Builder:
         return VoiceopsError(message, Location(self.doc.source, mark.line + 1, mark.column + 1))
 
 
-def _surprising_number(text: str) -> bool:
-    """Whether a plain number is written in a way YAML 1.1 reads unexpectedly:
-    sexagesimal (`1:30` is 90), octal (`0755` is 493), hexadecimal or binary."""
+def _surprising_int(text: str) -> bool:
+    """Whether YAML 1.1 reads this integer unexpectedly: sexagesimal (`1:30` is 90),
+    octal (`0755` is 493), hexadecimal or binary."""
     digits = text.lstrip("+-")
-    if ":" in digits:
-        return True
-    return len(digits) > 1 and digits[0] == "0" and digits[1] not in ".eE"
+    return ":" in digits or (len(digits) > 1 and digits[0] == "0")
 
 
 def _key_message(node: ScalarNode, key: Any) -> str:

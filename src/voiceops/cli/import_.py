@@ -40,13 +40,13 @@ def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
         else:
             lines.append(f"skipped {result.name}: {result.note}")
         variables.update(result.env_vars)
+        lines += [f"  not imported (schema rejects the live value): {d}" for d in result.dropped]
     if variables:
         lines.append("Sensitive values were replaced by references; set these variables:")
         lines += [f"  {name}  ({field})" for name, field in sorted(variables.items())]
     if write_only:
         lines.append(
-            "Write-only fields cannot be read, so they were not imported: "
-            + ", ".join(write_only)
+            "Write-only fields cannot be read, so they were not imported: " + ", ".join(write_only)
         )
     return "\n".join(lines)
 

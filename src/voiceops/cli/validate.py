@@ -11,8 +11,12 @@ from voiceops.validation import validate as validate_files
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="voiceops.yaml to use.")
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="voiceops.yaml to use."
+)
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--lenient", is_flag=True, help="Treat unknown enum values as warnings.")
 def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, lenient: bool) -> None:
     """Check assistant files offline: YAML, schemas, cross-document rules."""

@@ -28,19 +28,19 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
     head += [f"> [!WARNING]\n> {w}\n" for w in plan.warnings]
     if framing.advice and plan.has_changes:
         head += [framing.advice, ""]
-    text = "\n".join(head) + "\n"
-    shown = 0
+    text = _escape_mentions("\n".join(head) + "\n")
     pending = errors + changed
+    reserve = len(_truncation_note(len(pending)))
+    shown = 0
     for assistant in pending:
-        section = _section(assistant, framing)
-        tail = _truncation_note(len(pending) - shown - 1) if shown + 1 < len(pending) else ""
-        if len(text) + len(section) + len(tail) + 200 > limit:
+        section = _escape_mentions(_section(assistant, framing))
+        if len(text) + len(section) + reserve > limit:
             break
         text += section
         shown += 1
     if shown < len(pending):
         text += _truncation_note(len(pending) - shown)
-    return _escape_mentions(text)
+    return text
 
 
 def _truncation_note(left_out: int) -> str:
