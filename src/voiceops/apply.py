@@ -8,9 +8,9 @@ After sending, it reads back and reports fields the vendor did not keep.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from collections.abc import Callable
 from typing import Any
 
 from voiceops import envref
@@ -60,8 +60,11 @@ async def apply_saved(
     saved: list[SavedAssistant],
     *,
     known_live: dict[str, dict[str, Any] | None] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> ApplyReport:
-    """Apply a saved plan. Connections run concurrently; one failure never stops the others."""
+    """Apply a saved plan. Connections run concurrently; one failure never stops the others.
+
+    `errors` holds the message of each assistant whose planning failed, when it is known."""
     specs = {s.name: s for s in session.project.specs}
     results: dict[str, AssistantResult] = {}
     work: dict[str, list[tuple[SavedAssistant, AssistantSpec]]] = {}
@@ -72,9 +75,8 @@ async def apply_saved(
         elif spec is None:
             results[item.name] = _result(item, Outcome.STALE, "no longer in the repository")
         elif item.status == Status.ERROR:
-            results[item.name] = _result(
-                item, Outcome.FAILED, "had an error when planned; plan again"
-            )
+            detail = (errors or {}).get(item.name) or "had an error when planned; plan again"
+            results[item.name] = _result(item, Outcome.FAILED, detail)
         else:
             work.setdefault(spec.connection, []).append((item, spec))
 
@@ -131,6 +133,8 @@ async def _send_one(
     live = provider.to_spec_shape(live_raw)
     body = resolve_template(item.body, desired, live)
     _, client = await session.connect(spec.connection)
+    # Whether a re-read can tell that the update landed: only through a readable field.
+    observable = any(not c.write_only for c in current.changes)
     for attempt in range(UNCERTAIN_ATTEMPTS):
         try:
             await client.request(item.method, item.path, json=body, idempotent=False)
@@ -147,7 +151,12 @@ async def _send_one(
             if live_raw is None:
                 return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
             retry = plan_assistant(session, provider, spec, live_raw)
-            if retry.request is None:
+            if retry.error:
+                return _result(item, Outcome.FAILED, retry.error)
+            # An update lands whole or not at all, so when its readable fields are all in
+            # place its write-only ones are too; only an all-write-only update is resent blind.
+            missing = [c for c in retry.changes if not (observable and c.write_only)]
+            if not missing or retry.request is None:
                 break
             body = retry.request.body
     for change in current.changes:
@@ -214,29 +223,38 @@ async def apply_project(
     targets: tuple[str, ...] = (),
 ) -> ApplyReport | None:
     """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined."""
+    errors: dict[str, str] = {}
     if saved_plan is not None:
         saved = load_saved(*saved_plan)
         if targets:
+            unknown = sorted(set(targets) - {s.name for s in saved})
+            if unknown:
+                names = ", ".join(map(repr, unknown))
+                raise VoiceopsError(f"the plan file {saved_plan[1]} holds no assistant {names}")
             saved = [s for s in saved if s.name in targets]
+        _refuse_mass_update(session, saved, allow_mass_update)
         known_live = None
     else:
         plan = await make_plan(session)
         show(plan)
-        if not plan.has_changes:
-            return ApplyReport(
-                [_result(s, Outcome.UNCHANGED) for s in load_saved(dump(plan), "plan")]
-            )
-        if not confirm(plan):
-            return None
         saved = load_saved(dump(plan), "plan")
+        errors = {a.name: a.error for a in plan.assistants if a.error}
+        if plan.has_changes:
+            # Refused before anyone is asked to confirm what could not be applied anyway.
+            _refuse_mass_update(session, saved, allow_mass_update)
+            if not confirm(plan):
+                return None
         # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
         # since the person may have taken a while.
         known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
+    return await apply_saved(session, saved, known_live=known_live, errors=errors)
+
+
+def _refuse_mass_update(session: Session, saved: list[SavedAssistant], allowed: bool) -> None:
     config = session.project.config
     updates = sum(1 for s in saved if s.status == Status.UPDATE)
     warning = mass_update_warning(
         updates, len(session.project.specs), config.max_update_share, config.min_managed
     )
-    if warning and not allow_mass_update:
+    if warning and not allowed:
         raise VoiceopsError(f"refusing to apply: {warning}")
-    return await apply_saved(session, saved, known_live=known_live)

@@ -142,8 +142,10 @@ def _connection(doc: YamlDocument, config: Config, problems: list[Diagnostic]) -
     if not isinstance(provider, str):
         return None
     connection = config.connections.get(provider)
+    if connection is not None:
+        return connection
     where = doc.location(("provider",))
-    if connection is None and not any(p.location == where for p in problems):
+    if not any(p.location == where for p in problems):
         names = sorted(config.connections)
         message = f"unknown connection {provider!r}"
         close = difflib.get_close_matches(provider, names, n=1, cutoff=0.6)
@@ -151,7 +153,7 @@ def _connection(doc: YamlDocument, config: Config, problems: list[Diagnostic]) -
             message += f"; did you mean {close[0]!r}?"
         known = ", ".join(names) if names else "no connections"
         problems.append(Diagnostic(f"{message} (voiceops.yaml defines {known})", where))
-    return connection
+    return None
 
 
 def _check_spec(
@@ -225,10 +227,8 @@ def _type_mismatch(spec: dict[str, Any], kind: str, schemas: SchemaStore) -> str
     keys = set(spec)
     if not keys or keys <= schemas.property_names(kind):
         return None
-    for other in PROVIDER_TYPES:
-        if other != kind and keys <= schemas.property_names(other):
-            return other
-    return None
+    fits = [o for o in PROVIDER_TYPES if o != kind and keys <= schemas.property_names(o)]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _cross_check(specs: list[AssistantSpec]) -> list[Diagnostic]:

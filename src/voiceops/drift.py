@@ -17,7 +17,10 @@ async def detect_drift(session: Session) -> Plan:
     assistants = []
     for assistant in plan.assistants:
         observable = [c for c in assistant.changes if not c.write_only]
-        if len(observable) != len(assistant.changes):
+        if not observable and assistant.changes:
+            # Nothing left to report: no request either, or the report would contradict itself.
+            assistant = dataclasses.replace(assistant, changes=[], request=None, template=None)
+        elif len(observable) != len(assistant.changes):
             assistant = dataclasses.replace(assistant, changes=observable)
         assistants.append(assistant)
     return dataclasses.replace(plan, assistants=assistants, warnings=[])

@@ -34,21 +34,30 @@ def malformed_reference(text: str) -> str | None:
 
 def malformed_references(data: Any, path: YamlPath = ()) -> list[tuple[YamlPath, str]]:
     """(path, message) for every string in a JSON-shaped value with a malformed reference."""
+    if not _any_malformed(data):
+        return []
     found: list[tuple[YamlPath, str]] = []
-    if isinstance(data, str):
-        if "${" in data:
-            message = malformed_reference(data)
+    for at, value in walk(data, path):
+        if isinstance(value, str) and "${" in value:
+            message = malformed_reference(value)
             if message:
-                found.append((path, message))
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, str | dict | list):
-                found.extend(malformed_references(value, (*path, key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            if isinstance(value, str | dict | list):
-                found.extend(malformed_references(value, (*path, i)))
+                found.append((at, message))
     return found
+
+
+def _any_malformed(data: Any) -> bool:
+    # Without building paths: almost every spec has none, and this runs for each one.
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "${" in value and malformed_reference(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def variable_names(text: str) -> list[str]:

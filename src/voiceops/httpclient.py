@@ -30,6 +30,9 @@ class RetryPolicy:
     attempts: int = 5
     base_delay_s: float = 0.2
     max_delay_s: float = 10.0
+    # A vendor's Retry-After is honoured up to this long (it may exceed max_delay_s:
+    # retrying before the vendor's window reopens only spends another attempt).
+    max_retry_after_s: float = 120.0
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
@@ -189,21 +192,27 @@ class Client:
                     raise failure
                 if not safe and not (status == 429 or (status == 503 and wait is not None)):
                     raise failure
-                delay = wait if wait is not None else self.retry.backoff(attempt, self.rng)
+                if wait is not None:
+                    delay = min(wait, self.retry.max_retry_after_s)
+                else:
+                    delay = self.retry.backoff(attempt, self.rng)
             attempt += 1
             if attempt >= self.retry.attempts:
                 if failure.status and failure.status >= 500:
                     failure.message += f" after {attempt} attempts"
                 raise failure
-            await asyncio.sleep(min(delay, self.retry.max_delay_s))
+            await asyncio.sleep(delay)
 
     async def _send(
         self, method: str, path: str, body: Any, params: dict[str, Any] | None
     ) -> httpx.Response:
-        async with self.global_limit, self.vendor_limit:
+        # Waiting for the vendor's rate limit holds only this vendor's slot, never one of
+        # the run's shared slots, so other vendors' requests go on meanwhile.
+        async with self.vendor_limit:
             await self.rate.wait()
-            self.requests_sent += 1
-            return await self.http.request(method, path, json=body, params=params)
+            async with self.global_limit:
+                self.requests_sent += 1
+                return await self.http.request(method, path, json=body, params=params)
 
 
 def _reason(exc: Exception) -> str:

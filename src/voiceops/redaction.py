@@ -74,6 +74,9 @@ def body_template(
     def walk(value: Any, path: ValuePath) -> Any:
         if isinstance(value, dict):
             return {key: walk(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, list):
+            # A list item may come from the environment (`- ${env:NAME}`) on its own.
+            return [walk(item, (*path, index)) for index, item in enumerate(value)]
         if not is_sensitive(path, sensitive, secret_paths):
             return value
         if lookup(spec, path) is ABSENT:

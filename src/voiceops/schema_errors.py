@@ -73,12 +73,20 @@ def check(
         return []
     reported: list[Diagnostic] = []
     by_path: dict[YamlPath, list[ValidationError]] = defaultdict(list)
+    missing: dict[YamlPath, list[str]] = defaultdict(list)
     for error in _expand(validator.iter_errors(instance)):
         path: YamlPath = (*prefix, *error.absolute_path)
-        if error.validator in _NOT_VALUE or _is_property_name(error):
+        if error.validator == "required":
+            missing[path].extend(k for k in error.validator_value if k not in error.instance)
+        elif error.validator in _NOT_VALUE or _is_property_name(error):
             reported.extend(_structure_diagnostics(error, path, doc))
         else:
             by_path[path].append(error)
+    for path, keys in missing.items():
+        names = list(dict.fromkeys(keys))
+        noun = "field" if len(names) == 1 else "fields"
+        message = f"{_name(path)} is missing the required {noun} {', '.join(names)}"
+        reported.append(Diagnostic(message, doc.location(path, key=True)))
     for path, errors in by_path.items():
         reported.append(_value_diagnostic(errors, path, doc, lenient))
     return sorted(reported, key=_file_order)
@@ -143,9 +151,9 @@ def _structure_diagnostics(
         found = []
         for key in _unexpected_keys(error):
             message = f"unknown field {key!r}{where}"
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+            close = _similar_field(key, known)
             if close:
-                message += f"; did you mean {close[0]!r}?"
+                message += f"; did you mean {close!r}?"
             elif 0 < len(known) <= 8:
                 message += f"; the fields allowed here are {', '.join(known)}"
             found.append(Diagnostic(message, doc.location((*path, key), key=True)))
@@ -153,13 +161,9 @@ def _structure_diagnostics(
     if _is_property_name(error):
         key = error.instance
         words = PATTERN_WORDS.get(error.validator_value) if error.validator == "pattern" else None
-        rule = f"; a name here must {words}" if words else f": {error.message}"
-        return [Diagnostic(f"{key!r} is not a valid name{rule}", doc.location((*path, key), True))]
-    if error.validator == "required":
-        missing = [key for key in error.validator_value if key not in error.instance]
-        noun = "field" if len(missing) == 1 else "fields"
-        message = f"{name} is missing the required {noun} {', '.join(missing)}"
-        return [Diagnostic(message, doc.location(path, key=True))]
+        rule = f"; it must {words}" if words else f": {error.message}"
+        message = f"{key!r} is not a valid name under {name}{rule}"
+        return [Diagnostic(message, doc.location((*path, key), key=True))]
     return [Diagnostic(f"{name}: {error.message}", doc.location(path))]
 
 
@@ -193,6 +197,15 @@ def _custom(error: ValidationError) -> str | None:
     if isinstance(error.schema, dict) and isinstance(error.schema.get(ERROR_MESSAGE), str):
         return str(error.schema[ERROR_MESSAGE])
     return None
+
+
+def _similar_field(key: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+    if close:
+        return close[0]
+    # A shorter name for a longer field, such as name for assistant_name.
+    longer = [k for k in known if k.lower().endswith(("_" + key).lower())]
+    return longer[0] if len(longer) == 1 else None
 
 
 def _is_property_name(error: ValidationError) -> bool:

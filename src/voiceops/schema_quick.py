@@ -128,16 +128,23 @@ class _Compiler:
             ):
                 raise Unsupported(keyword)
         checks: list[Check] = []
-        if "type" in schema:
+        # With a single type, its keyword group also checks the type: one call instead of two.
+        single = schema.get("type") if isinstance(schema.get("type"), str) else None
+        groups = {
+            "object": self._object(schema, strict=single == "object"),
+            "array": self._array(schema, strict=single == "array"),
+            "string": self._string(schema, strict=single == "string"),
+        }
+        if single in groups and groups[single] is not None:
+            checks.append(groups.pop(single))  # type: ignore[arg-type]
+        elif "type" in schema:
             checks.append(self._type(schema["type"]))
         for keyword in ("enum", "const", "$ref", "format", "allOf", "anyOf", "oneOf", "not", "if"):
             if keyword in schema:
                 check = getattr(self, "_" + keyword.strip("$"))(schema[keyword], schema)
                 if check is not None:
                     checks.append(check)
-        for group in (self._object(schema), self._array(schema), self._string(schema)):
-            if group is not None:
-                checks.append(group)
+        checks.extend(group for group in groups.values() if group is not None)
         number = self._number(schema)
         if number is not None:
             checks.append(number)
@@ -221,7 +228,8 @@ class _Compiler:
         otherwise = self.compile(schema.get("else", True))
         return lambda x: then(x) if condition(x) else otherwise(x)
 
-    def _object(self, schema: dict[str, Any]) -> Check | None:
+    def _object(self, schema: dict[str, Any], *, strict: bool) -> Check | None:
+        """Object keywords; with `strict`, anything that is not an object fails."""
         keywords = (
             "properties",
             "patternProperties",
@@ -234,24 +242,45 @@ class _Compiler:
         )
         if not any(k in schema for k in keywords):
             return None
+        other = not strict
         properties = {name: self.compile(s) for name, s in schema.get("properties", {}).items()}
-        patterns = tuple(
-            (re.compile(p), self.compile(s)) for p, s in schema.get("patternProperties", {}).items()
-        )
         additional = (
             self.compile(schema["additionalProperties"])
             if "additionalProperties" in schema
             else None
         )
-        names = self.compile(schema["propertyNames"]) if "propertyNames" in schema else None
         required = tuple(_list(schema.get("required", []), "required"))
+        rare = ("patternProperties", "propertyNames", "minProperties", "maxProperties")
+        if not any(k in schema for k in (*rare, "dependentRequired")):
+
+            def simple(x: Any) -> bool:
+                if not isinstance(x, dict):
+                    return other
+                for name in required:
+                    if name not in x:
+                        return False
+                for key, value in x.items():
+                    known = properties.get(key)
+                    if known is None:
+                        if additional is not None and not additional(value):
+                            return False
+                    elif not known(value):
+                        return False
+                return True
+
+            return simple
+
+        patterns = tuple(
+            (re.compile(p), self.compile(s)) for p, s in schema.get("patternProperties", {}).items()
+        )
+        names = self.compile(schema["propertyNames"]) if "propertyNames" in schema else None
         low = schema.get("minProperties", 0)
         high = schema.get("maxProperties")
         dependent = tuple((k, tuple(v)) for k, v in schema.get("dependentRequired", {}).items())
 
         def check(x: Any) -> bool:
             if not isinstance(x, dict):
-                return True
+                return other
             for name in required:
                 if name not in x:
                     return False
@@ -283,7 +312,7 @@ class _Compiler:
 
         return check
 
-    def _array(self, schema: dict[str, Any]) -> Check | None:
+    def _array(self, schema: dict[str, Any], *, strict: bool) -> Check | None:
         if "prefixItems" in schema or "contains" in schema:
             raise Unsupported("prefixItems/contains")
         if not any(k in schema for k in ("items", "minItems", "maxItems", "uniqueItems")):
@@ -292,10 +321,11 @@ class _Compiler:
         low = schema.get("minItems", 0)
         high = schema.get("maxItems")
         unique = schema.get("uniqueItems", False)
+        other = not strict
 
         def check(x: Any) -> bool:
             if not isinstance(x, list):
-                return True
+                return other
             if len(x) < low or (high is not None and len(x) > high):
                 return False
             if items is not None:
@@ -310,16 +340,17 @@ class _Compiler:
 
         return check
 
-    def _string(self, schema: dict[str, Any]) -> Check | None:
+    def _string(self, schema: dict[str, Any], *, strict: bool) -> Check | None:
         if not any(k in schema for k in ("minLength", "maxLength", "pattern")):
             return None
         low = schema.get("minLength", 0)
         high = schema.get("maxLength")
         pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+        other = not strict
 
         def check(x: Any) -> bool:
             if not isinstance(x, str):
-                return True
+                return other
             if len(x) < low or (high is not None and len(x) > high):
                 return False
             return pattern is None or pattern.search(x) is not None

@@ -15,14 +15,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voiceops.errors import VoiceopsError
+
 FORMAT_VERSION = 1
 
 
 def value_hash(connection: str, assistant_id: str, field_name: str, value: Any) -> str:
     canonical = json.dumps(
-        [connection, assistant_id, field_name, value], sort_keys=True, separators=(",", ":")
+        [connection, assistant_id, field_name, _semantic(value)],
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _semantic(value: Any) -> Any:
+    """`value` with whole floats as ints, so that 1 and 1.0 hash alike (they are equal)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _semantic(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_semantic(item) for item in value]
+    return value
 
 
 @dataclass
@@ -34,8 +49,15 @@ class WriteOnlyRecord:
     def load(cls, path: Path | None) -> WriteOnlyRecord:
         if path is None or not path.is_file():
             return cls(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(path, {k: dict(v) for k, v in data.get("assistants", {}).items()})
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            hashes = {str(k): dict(v) for k, v in data.get("assistants", {}).items()}
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise VoiceopsError(
+                f"{path} is not a record of applied write-only fields ({exc}); "
+                "fix or delete it (deleting it makes the next apply send write-only fields again)"
+            ) from None
+        return cls(path, hashes)
 
     @staticmethod
     def key(connection: str, assistant_id: str) -> str:

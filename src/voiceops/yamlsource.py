@@ -11,6 +11,7 @@ along a path and counting, which only happens when something is reported.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _SHIFT = 32
 _COL_MASK = (1 << _SHIFT) - 1
 # libyaml's composer recurses in C for each nesting level and crashes far below 1 MiB of
@@ -42,17 +45,23 @@ _BRACKETS_BEFORE_SCAN = 2 * MAX_DEPTH
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The safe loader, with a shortcut for plain scalars that can only be strings."""
+    """The safe loader, resolving implicit tags without the general resolver's detours:
+    it is called for every node, and most plain scalars can only be strings."""
 
-    # First characters of every implicit (untagged) YAML 1.1 scalar type other than str.
-    _SPECIAL_START = frozenset(k for k in _BaseLoader.yaml_implicit_resolvers if k)
+    _IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+        first: tuple(resolvers)
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+        if first is not None
+    }
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is ScalarNode and (
-            not implicit[0] or (value and value[0] not in self._SPECIAL_START)
-        ):
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, pattern in self._IMPLICIT.get(value[:1], ()):
+                    if pattern.match(value):
+                        return tag
             return _STR_TAG
-        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        return _MAP_TAG if kind is MappingNode else _SEQ_TAG
 
 
 _constructor = yaml.constructor.SafeConstructor()
@@ -264,6 +273,7 @@ _SYNTAX_HINTS = (
     ("did not find expected '-'", "; check the indentation of this line"),
     ("found undefined alias", "; anchors and aliases (&name, *name) are not allowed"),
     ("duplicate anchor", "; anchors and aliases (&name, *name) are not allowed"),
+    ("incompatible YAML document", "; remove the %YAML line, voiceops reads YAML 1.1"),
 )
 
 

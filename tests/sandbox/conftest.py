@@ -31,9 +31,18 @@ def serve(stack: ExitStack) -> Callable[..., Sandbox]:
     return start
 
 
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[Sandbox]:
+    sb = Sandbox()
+    with sb.serve(port=0):
+        yield sb
+
+
 @pytest.fixture
-def sb(serve: Callable[..., Sandbox]) -> Sandbox:
-    return serve()
+def sb(shared_sandbox: Sandbox) -> Sandbox:
+    """A served sandbox with default options, back in its initial state."""
+    shared_sandbox.reset()
+    return shared_sandbox
 
 
 def _client(stack: ExitStack, base_url: str, token: str | None = None) -> httpx.Client:
@@ -76,7 +85,7 @@ def login(client: httpx.Client, sb: Sandbox) -> httpx.Response:
 
 @pytest.fixture
 def invent(sb: Sandbox, stack: ExitStack) -> httpx.Client:
-    base = sb.base_urls["invent"] + "/orgs/c/assistants"
+    base = sb.base_urls["invent"] + "/orgs/c"
     return _client(stack, base, sb.credentials["INVENT_API_KEY"])
 
 

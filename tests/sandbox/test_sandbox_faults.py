@@ -201,4 +201,3 @@ def test_decisions_depend_only_on_per_path_order(seed: int, calls: list[str]) ->
         alone = FaultPlanner(seed, faults)
         replay = [alone.decide("invent", "GET", path) for _ in seen]
         assert [(d.fault, d.delay_s) for d in replay] == seen
-

@@ -23,7 +23,7 @@ def test_get_returns_the_full_assistant(interactly: httpx.Client) -> None:
     assert {"createdAt", "updatedAt", "config", "assistantPredefinedTools"} <= body.keys()
 
 
-@pytest.mark.parametrize("auth", [None, "Bearer wrong-key", "Basic abc", "Bearer "])
+@pytest.mark.parametrize("auth", [None, "Bearer wrong-key", "Basic abc", "Bearer"])
 def test_missing_or_bad_key_is_401(sb: Sandbox, auth: str | None) -> None:
     headers = {"Authorization": auth} if auth else {}
     url = f"{sb.base_urls['interactly']}/assistants/v1/assistants/{CLINIC}"

@@ -24,7 +24,7 @@ READ_KEYS = {
 
 
 def test_read_shape(invent: httpx.Client) -> None:
-    response = invent.get("/asst_support")
+    response = invent.get("/assistants/asst_support")
     assert response.status_code == 200
     body = response.json()
     assert set(body) == READ_KEYS
@@ -35,7 +35,8 @@ def test_read_shape(invent: httpx.Client) -> None:
 @pytest.mark.parametrize("org", ["c", "org_main"])
 def test_current_org_alias_and_own_org_id(sb: Sandbox, org: str) -> None:
     url = f"{sb.base_urls['invent']}/orgs/{org}/assistants/asst_support"
-    response = httpx.get(url, headers={"Authorization": f"Bearer {sb.credentials['INVENT_API_KEY']}"})
+    token = sb.credentials["INVENT_API_KEY"]
+    response = httpx.get(url, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
 
 
@@ -63,21 +64,21 @@ def test_auth_failures_are_401(sb: Sandbox, org: str, token: str | None) -> None
 @pytest.mark.parametrize("assistant_id", ["asst_missing", "asst_partner_desk"])
 def test_unknown_or_other_orgs_assistant_is_404(invent: httpx.Client, assistant_id: str) -> None:
     for response in (
-        invent.get(f"/{assistant_id}"),
-        invent.patch(f"/{assistant_id}", json={"name": "x"}),
+        invent.get(f"/assistants/{assistant_id}"),
+        invent.patch(f"/assistants/{assistant_id}", json={"name": "x"}),
     ):
         assert response.status_code == 404
         assert response.json()["statusCode"] == 404
 
 
 def test_list_is_paginated_with_headers(invent: httpx.Client) -> None:
-    first = invent.get("")
+    first = invent.get("/assistants")
     assert first.status_code == 200
     assert len(first.json()) == 10
     assert first.headers["pagination-count"] == "12"
     assert first.headers["pagination-page"] == "1"
     assert first.headers["pagination-take"] == "10"
-    second = invent.get("", params={"page": 2})
+    second = invent.get("/assistants", params={"page": 2})
     assert len(second.json()) == 2
     assert second.headers["pagination-page"] == "2"
     ids = [a["id"] for a in first.json() + second.json()]
@@ -86,23 +87,23 @@ def test_list_is_paginated_with_headers(invent: httpx.Client) -> None:
 
 
 def test_list_page_size_and_end(invent: httpx.Client) -> None:
-    page = invent.get("", params={"page": 3, "take": 5})
+    page = invent.get("/assistants", params={"page": 3, "take": 5})
     assert [a["id"] for a in page.json()] == ["asst_feedback", "asst_status"]
     assert page.headers["pagination-take"] == "5"
-    assert invent.get("", params={"page": 9, "take": 5}).json() == []
-    assert len(invent.get("", params={"take": 100}).json()) == 12
+    assert invent.get("/assistants", params={"page": 9, "take": 5}).json() == []
+    assert len(invent.get("/assistants", params={"take": 100}).json()) == 12
 
 
 @pytest.mark.parametrize("params", [{"take": 101}, {"take": 0}, {"page": 0}, {"page": "x"}])
 def test_bad_pagination_is_400(invent: httpx.Client, params: dict[str, Any]) -> None:
-    response = invent.get("", params=params)
+    response = invent.get("/assistants", params=params)
     assert response.status_code == 400
     assert response.json()["statusCode"] == 400
 
 
 def test_patch_is_partial_and_answers_the_assistant(invent: httpx.Client, sb: Sandbox) -> None:
     before = sb.assistant("invent", "asst_support")
-    response = invent.patch("/asst_support", json={"enabled": False})
+    response = invent.patch("/assistants/asst_support", json={"enabled": False})
     assert response.status_code == 200
     after = response.json()
     assert after == sb.assistant("invent", "asst_support")
@@ -113,7 +114,7 @@ def test_patch_is_partial_and_answers_the_assistant(invent: httpx.Client, sb: Sa
 
 
 def test_config_is_replaced_whole_but_keeps_its_read_only_flag(invent: httpx.Client) -> None:
-    response = invent.patch("/asst_support", json={"config": {"model": "gpt-4o"}})
+    response = invent.patch("/assistants/asst_support", json={"config": {"model": "gpt-4o"}})
     assert response.status_code == 200, response.text
     assert response.json()["config"] == {
         "model": "gpt-4o",
@@ -122,10 +123,10 @@ def test_config_is_replaced_whole_but_keeps_its_read_only_flag(invent: httpx.Cli
 
 
 def test_read_only_flag_sent_back_is_ignored(invent: httpx.Client) -> None:
-    config = invent.get("/asst_support").json()["config"]
+    config = invent.get("/assistants/asst_support").json()["config"]
     config["conversation"]["enable_update_contact_tool"] = False
     config["conversation"]["enable_auto_csat"] = True
-    response = invent.patch("/asst_support", json={"config": config})
+    response = invent.patch("/assistants/asst_support", json={"config": config})
     assert response.status_code == 200, response.text
     conversation = response.json()["config"]["conversation"]
     assert conversation["enable_update_contact_tool"] is True
@@ -133,10 +134,11 @@ def test_read_only_flag_sent_back_is_ignored(invent: httpx.Client) -> None:
 
 
 def test_avatar_id_shows_as_avatar_url(invent: httpx.Client) -> None:
-    body = invent.patch("/asst_support", json={"avatar_id": "file_new"}).json()
+    body = invent.patch("/assistants/asst_support", json={"avatar_id": "file_new"}).json()
     assert body["avatar_url"].endswith("/file_new.png")
     assert "avatar_id" not in body
-    assert invent.patch("/asst_support", json={"avatar_id": None}).json()["avatar_url"] is None
+    cleared = invent.patch("/assistants/asst_support", json={"avatar_id": None}).json()
+    assert cleared["avatar_url"] is None
 
 
 @pytest.mark.parametrize(
@@ -159,7 +161,7 @@ def test_invalid_updates_are_400(
     invent: httpx.Client, sb: Sandbox, body: dict[str, Any], fragment: str
 ) -> None:
     before = sb.stored("invent", "asst_support")
-    response = invent.patch("/asst_support", json=body)
+    response = invent.patch("/assistants/asst_support", json=body)
     assert response.status_code == 400
     error = response.json()
     assert error["statusCode"] == 400 and error["error"] == "Bad Request"
@@ -168,7 +170,7 @@ def test_invalid_updates_are_400(
 
 
 def test_name_of_1024_characters_is_accepted(invent: httpx.Client) -> None:
-    assert invent.patch("/asst_support", json={"name": "x" * 1024}).status_code == 200
+    assert invent.patch("/assistants/asst_support", json={"name": "x" * 1024}).status_code == 200
 
 
 def test_rate_limit_answers_429_past_the_limit(

@@ -55,9 +55,7 @@ def test_unknown_vendor_or_id() -> None:
         sb.assistant("edmo", "asst_nope")
 
 
-def test_edit_is_visible_over_http_and_bumps_the_timestamp(
-    sb: Sandbox, edmo: httpx.Client
-) -> None:
+def test_edit_is_visible_over_http_and_bumps_the_timestamp(sb: Sandbox, edmo: httpx.Client) -> None:
     before = edmo.get("/assistants/asst_123").json()
     sb.edit("edmo", "asst_123", {"firstMessage": "Edited in the dashboard"})
     after = edmo.get("/assistants/asst_123").json()
@@ -124,9 +122,10 @@ def test_state_file_persists_every_change(
     client = client_for(sb, "autocalls", sb.credentials["AUTOCALLS_TOKEN"])
     assert client.put("/user/assistant/127", json={"max_call_duration": 900}).status_code == 200
     saved = json.loads(state.read_text())
-    assert next(a for a in saved["autocalls"]["assistants"] if a["id"] == 127)[
-        "max_call_duration"
-    ] == 900
+    assert (
+        next(a for a in saved["autocalls"]["assistants"] if a["id"] == 127)["max_call_duration"]
+        == 900
+    )
     sb.edit("interactly", CLINIC, {"name": "Edited"})
     assert [p.name for p in state.parent.iterdir()] == ["sandbox.json"]  # no temp files left
 

@@ -15,7 +15,7 @@ from voiceops.cli.common import (
     sandbox_option,
     use_color,
 )
-from voiceops.cli.plan import reading
+from voiceops.cli.plan import reading, report_errors
 from voiceops.drift import detect_drift
 from voiceops.engine import RunOptions, Session
 from voiceops.plan import Plan
@@ -55,6 +55,7 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     else:
         rendered = text.render(report, DRIFT, color=use_color())
     emit(rendered, redactor)
+    report_errors(report, redactor)
     if report.has_errors:
         raise SystemExit(1)
     raise SystemExit(2 if report.has_changes else 0)

@@ -18,7 +18,7 @@ from voiceops.cli.common import (
     use_color,
 )
 from voiceops.engine import RunOptions, Session, make_plan
-from voiceops.plan import Plan
+from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor
 from voiceops.render import markdown, text
 from voiceops.runner import embedded_sandbox, prepare
@@ -40,6 +40,13 @@ def reading(count: int) -> AbstractContextManager[object]:
     if count <= 3:
         return nullcontext()
     return Console(stderr=True).status(f"Reading {count} assistants…")
+
+
+def report_errors(result: Plan, redactor: Redactor) -> None:
+    """Each distinct per-assistant error, as one line on stderr (the report has them too)."""
+    messages = dict.fromkeys(a.error for a in result.with_status(Status.ERROR) if a.error)
+    for message in messages:
+        emit(f"error: {message}", redactor, err=True)
 
 
 async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
@@ -79,6 +86,7 @@ def plan(
     if out is not None:
         out.write_text(redactor.redact(plan_file.dump(result)), encoding="utf-8")
     emit(render(result, output), redactor)
+    report_errors(result, redactor)
     if result.has_errors:
         raise SystemExit(1)
     raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)

@@ -1,3 +1,5 @@
+"""`voiceops validate`: check assistant files offline."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +19,7 @@ from voiceops.validation import validate as validate_files
 @click.option(
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option("--lenient", is_flag=True, help="Treat unknown enum values as warnings.")
+@click.option("--lenient", is_flag=True, help="Report unknown enum values as warnings.")
 def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, lenient: bool) -> None:
     """Check assistant files offline: YAML, schemas, cross-document rules."""
     report = validate_files(list(paths), config_path, lenient=lenient)
@@ -26,9 +28,19 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, len
     else:
         for diagnostic in report.diagnostics:
             click.echo(str(diagnostic), err=True)
-        if report.ok:
-            click.echo(f"{report.documents} assistant document(s) valid.")
+        errors = sum(d.severity == "error" for d in report.diagnostics)
+        warnings = len(report.diagnostics) - errors
+        if errors:
+            click.echo(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}.", err=True)
+        else:
+            noted = f" ({_count(warnings, 'warning')})" if warnings else ""
+            click.echo(f"{report.documents} assistant document(s) valid{noted}.")
     if os.environ.get("GITHUB_ACTIONS") == "true":
+        # With --format json, stdout carries only the JSON document.
         for diagnostic in report.diagnostics:
-            click.echo(github_annotation(diagnostic))
+            click.echo(github_annotation(diagnostic), err=output == "json")
     raise SystemExit(0 if report.ok else 1)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

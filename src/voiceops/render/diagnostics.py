@@ -35,7 +35,8 @@ def github_annotation(d: Diagnostic) -> str:
     if d.location is None:
         return f"::{level}::{message}"
     where = d.location
-    return f"::{level} file={_escape_property(where.path)},line={where.line},col={where.col}::{message}"
+    properties = f"file={_escape_property(where.path)},line={where.line},col={where.col}"
+    return f"::{level} {properties}::{message}"
 
 
 def _escape(text: str) -> str:

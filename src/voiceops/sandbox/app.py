@@ -50,7 +50,8 @@ class Sandbox:
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
         state_file = Path(self.options.state_file) if self.options.state_file else None
-        self._state = State(load_fixture(self.options.fixture, state_file), state_file)
+        self._initial = load_fixture(self.options.fixture, state_file)
+        self._state = State(state_file)
         self._edmo = Edmo(self._state, self.options.login_ttl_s)
         self._invent = Invent(self._state, self.options.invent_rate_per_minute)
         self._vendors: dict[str, Vendor] = {
@@ -59,17 +60,9 @@ class Sandbox:
             "invent": self._invent,
             "autocalls": Autocalls(self._state),
         }
-        with self._state.lock:
-            for name, vendor in self._vendors.items():
-                for record in self._state.seed_records[name]:
-                    self._insert(vendor, record, None)
-            self._state.seed_records.clear()
-            self._state.changed()  # with --state, the file exists from the start
+        self._load_initial()
         self._log = RequestLog()
-        self._planner = FaultPlanner(
-            self.options.seed,
-            Faults.spread(self.options.fault_rate, self.options.latency_ms, self.options.jitter_ms),
-        )
+        self._planner = FaultPlanner(self.options.seed, self._initial_faults())
         self.app = Starlette(
             routes=[
                 Mount(f"/{name}", app=VendorGate(v, v.build_app(), self._planner, self._log))
@@ -181,7 +174,28 @@ class Sandbox:
         """The whole state in fixture form."""
         return self._state.snapshot()
 
+    def reset(self) -> None:
+        """Back to the state this sandbox started with: records, sessions, rate-limit
+        windows, fault settings and counters, request log. Cheaper than a new server."""
+        self._load_initial()
+        self._edmo.expire_sessions()
+        self._invent.limiter.reset()
+        self._planner.reset(self._initial_faults())
+        self._log.clear()
+
     # -- internals -----------------------------------------------------------------
+
+    def _initial_faults(self) -> Faults:
+        o = self.options
+        return Faults.spread(o.fault_rate, o.latency_ms, o.jitter_ms)
+
+    def _load_initial(self) -> None:
+        with self._state.lock:
+            records = self._state.load(self._initial)
+            for name, vendor in self._vendors.items():
+                for record in records[name]:
+                    self._insert(vendor, record, None)
+            self._state.changed()  # with a state file, it exists from the start
 
     def _vendor(self, vendor: str) -> Vendor:
         try:

@@ -69,6 +69,12 @@ class FaultPlanner:
             else:
                 self._per_vendor[vendor] = faults
 
+    def reset(self, faults: Faults) -> None:
+        with self._lock:
+            self._global = faults
+            self._per_vendor.clear()
+            self._counters.clear()
+
     def decide(self, vendor: str, method: str, path: str) -> Decision:
         with self._lock:
             faults = self._per_vendor.get(vendor, self._global)

@@ -25,7 +25,9 @@ class ServerThread:
 
     def start(self, ready_timeout_s: float = 30.0) -> int:
         # Bind here so that a busy port fails in the caller, and port 0 is resolved.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto must be IPPROTO_TCP: asyncio disables Nagle on accepted connections
+        # only then, and without that every answer waits for a delayed ACK (~40 ms).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, self.requested_port))

@@ -64,20 +64,26 @@ class State:
     """Shared by the HTTP handlers (server thread) and the Python API (caller's thread);
     every read or write of records happens under `lock`."""
 
-    def __init__(self, data: dict[str, Any], state_file: Path | None) -> None:
+    def __init__(self, state_file: Path | None) -> None:
         self.lock = threading.RLock()
         self.state_file = state_file
-        self.credentials: dict[str, str] = {
-            str(k): str(v) for k, v in (data.get("credentials") or {}).items()
-        }
-        self.accounts: dict[str, dict[str, Any]] = {}
-        self.assistants: dict[str, dict[str, dict[str, Any]]] = {}
-        self.seed_records: dict[str, list[dict[str, Any]]] = {}
-        for vendor in VENDORS:
-            section = dict(data.get(vendor) or {})
-            self.seed_records[vendor] = list(section.pop("assistants", None) or [])
-            self.accounts[vendor] = section
-            self.assistants[vendor] = {}
+        self.credentials: dict[str, str] = {}
+        self.accounts: dict[str, dict[str, Any]] = {v: {} for v in VENDORS}
+        self.assistants: dict[str, dict[str, dict[str, Any]]] = {v: {} for v in VENDORS}
+
+    def load(self, data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """Replace credentials and accounts with the fixture's and drop every
+        assistant; returns the fixture's assistant records per vendor."""
+        data = copy.deepcopy(data)
+        records: dict[str, list[dict[str, Any]]] = {}
+        with self.lock:
+            self.credentials = {str(k): str(v) for k, v in (data.get("credentials") or {}).items()}
+            for vendor in VENDORS:
+                section = dict(data.get(vendor) or {})
+                records[vendor] = list(section.pop("assistants", None) or [])
+                self.accounts[vendor] = section
+                self.assistants[vendor] = {}
+        return records
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:

@@ -1,0 +1,127 @@
+"""Edits made in a vendor's dashboard (here: straight into the sandbox) show up in `plan`
+and in `voiceops drift`; write-only fields never count as drift."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import Workspace
+from tests.integration.test_plan_support import (
+    EXAMPLES,
+    assert_clean,
+    assistant,
+    changes,
+    match_sandbox,
+    plan_json,
+)
+from voiceops.sandbox import Sandbox
+
+
+def drift_json(workspace: Workspace) -> tuple[int, dict]:
+    result = workspace.run("drift", "--format", "json")
+    assert_clean(result)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _dashboard_edit(sandbox: Sandbox, name: str) -> tuple[str, object, object]:
+    """One edit per vendor, in a field the spec manages: (field, live value, git value)."""
+    vendor, _, assistant_id = EXAMPLES[name]
+    if name == "clinic-intake":
+        sandbox.edit(vendor, assistant_id, {"hints": ["Riverside", "copay"]})
+        return "hints", ["Riverside", "copay"], ["Riverside", "copay", "referral"]
+    if name == "enrollment-assistant":
+        voice = {"provider": "azure", "voiceId": "en-US-JennyNeural"}
+        sandbox.edit(vendor, assistant_id, {"voice": voice})
+        return "voice.provider", "azure", "openai"
+    if name == "support-concierge":
+        config = sandbox.stored(vendor, assistant_id)["config"]
+        config["conversation"]["thread_mode"] = "continue"
+        sandbox.edit(vendor, assistant_id, {"config": config})
+        return "config.conversation.thread_mode", "continue", "new"
+    sandbox.edit(vendor, int(assistant_id), {"calls_direction": "receive"})
+    return "calls_direction", "receive", "make"
+
+
+def test_no_drift_exits_zero(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    result = workspace.run("drift")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "No drift: 4 assistant(s) match git."
+    code, report = drift_json(workspace)
+    assert code == 0 and report["summary"]["no_change"] == 4
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_dashboard_edit_is_drift_and_in_the_plan(
+    workspace: Workspace, sandbox: Sandbox, name: str
+) -> None:
+    match_sandbox(workspace, sandbox)
+    field, live, git = _dashboard_edit(sandbox, name)
+    code, report = drift_json(workspace)
+    assert code == 2
+    assert report["summary"] == {"managed": 4, "update": 1, "no_change": 3, "error": 0}
+    change = changes(report, name)[field]
+    assert (change["before"], change["after"]) == (live, git)
+    plan = plan_json(workspace, "--detailed-exitcode")
+    assert changes(plan, name) == changes(report, name)
+    text = workspace.run("drift")
+    assert text.exit_code == 2
+    assert f"~ {field}: {json.dumps(live)} -> {json.dumps(git)}" in text.stdout
+    assert "Drift: 1 drifted, 3 unchanged, 0 error(s)." in text.stdout
+    assert "voiceops apply" in text.stdout
+
+
+def test_drift_in_markdown(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    sandbox.edit("autocalls", 127, {"max_call_duration": 300})
+    result = workspace.run("drift", "--format", "markdown")
+    assert result.exit_code == 2
+    assert "## voiceops drift" in result.stdout
+    assert "| `max_call_duration` | `300` | `900` |" in result.stdout
+
+
+def test_write_only_fields_are_never_drift(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    # Forget what was applied: the plan must send the write-only fields again...
+    (workspace.root / ".voiceops" / "write-only.json").unlink()
+    plan = plan_json(workspace, "--detailed-exitcode")
+    assert set(changes(plan, "sales-outreach")) == {"llm_temperature", "who_speaks_first"}
+    # ...but nobody can see them live, so they are not drift.
+    code, report = drift_json(workspace)
+    assert code == 0, report
+    assert assistant(report, "sales-outreach")["changes"] == []
+    assert assistant(report, "sales-outreach")["request"] is None
+    text = workspace.run("drift")
+    assert text.exit_code == 0
+    assert "llm_temperature" not in text.stdout and "write-only" not in text.stdout
+
+
+def test_write_only_value_changed_in_the_dashboard_is_not_drift(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    match_sandbox(workspace, sandbox)
+    sandbox.edit("autocalls", 127, {"llm_temperature": 0.9, "who_speaks_first": "Customer"})
+    assert workspace.run("drift").exit_code == 0
+    assert plan_json(workspace, "--detailed-exitcode")["summary"]["update"] == 0
+
+
+def test_drift_with_an_error_exits_one(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    sandbox.edit("autocalls", 127, {"max_call_duration": 300})
+    result = workspace.run("drift", env={"INVENT_API_KEY": "revoked"})
+    assert result.exit_code == 1
+    assert_clean(result)
+    assert "~ max_call_duration: 300 -> 900" in result.stdout
+    assert result.stderr.splitlines() == [
+        "error: connection 'invent-support': the vendor rejected the credentials in "
+        "INVENT_API_KEY (401)"
+    ]
+
+
+def test_unmanaged_dashboard_edit_is_not_drift(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    sandbox.edit("edmo", "asst_123", {"voicemailMessage": "Changed in the dashboard"})
+    sandbox.edit("interactly", EXAMPLES["clinic-intake"][2], {"dtmfInputEnabled": True})
+    assert workspace.run("drift").exit_code == 0

@@ -1,0 +1,249 @@
+"""Errors a user can act on, and faults the client rides out."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import Workspace
+from tests.integration.test_plan_support import (
+    FAST_RETRY,
+    add_spec,
+    assert_clean,
+    assistant,
+    closed_port,
+    comparable,
+    error_lines,
+    fast_retries,  # noqa: F401  (fixture)
+    line_of,
+    python_plan,
+    set_base_url,
+)
+from voiceops.httpclient import RetryPolicy
+from voiceops.plan import Status
+from voiceops.sandbox import Faults, Sandbox
+
+pytestmark = pytest.mark.usefixtures("fast_retries")
+
+
+def _failed_run(workspace: Workspace, *args: str, env: dict[str, str] | None = None):
+    """Run plan in every format; each must exit 1 with the same one-line errors."""
+    results = {
+        output: workspace.run("plan", "--format", output, *args, env=env)
+        for output in ("text", "markdown", "json")
+    }
+    for output, result in results.items():
+        assert result.exit_code == 1, (output, result.output)
+        assert_clean(result)
+        assert _same(error_lines(result)) == _same(error_lines(results["text"])), output
+    json.loads(results["json"].stdout)  # stdout stays a JSON document
+    return results["text"], json.loads(results["json"].stdout)
+
+
+def _same(lines: list[str]) -> list[str]:
+    # Runs meet injected faults in their own order: 500 in one may be 503 in the next.
+    return [re.sub(r"answered 50\d: [^:]+ after", "answered 5xx after", line) for line in lines]
+
+
+def _others_reported(plan: dict, failed: set[str]) -> None:
+    for item in plan["assistants"]:
+        if item["name"] in failed:
+            assert item["status"] == "error", item
+        else:
+            assert item["status"] == "update", item
+            assert item["changes"], item
+
+
+def test_missing_environment_variable(workspace: Workspace) -> None:
+    env = dict(workspace.env)
+    del env["CLINIC_WEBHOOK_SECRET"]
+    workspace.env = env
+    result, plan = _failed_run(workspace)
+    path = workspace.spec_file("clinic-intake")
+    line = line_of(path, "${env:CLINIC_WEBHOOK_SECRET}")
+    error = assistant(plan, "clinic-intake")["error"]
+    assert error.startswith(f"assistants/clinic-intake.yaml:{line}:")
+    assert error.endswith("environment variable CLINIC_WEBHOOK_SECRET is not set")
+    assert error_lines(result) == [f"error: {error}"]
+    assert f"    {error}" in result.stdout
+    _others_reported(plan, {"clinic-intake"})
+
+
+def test_missing_credential_variable(workspace: Workspace) -> None:
+    env = dict(workspace.env)
+    del env["AUTOCALLS_TOKEN"]
+    workspace.env = env
+    result, plan = _failed_run(workspace)
+    line = line_of(workspace.config, "autocalls-sales:")
+    error = assistant(plan, "sales-outreach")["error"]
+    assert error.startswith(f"voiceops.yaml:{line}:")
+    assert "'autocalls-sales'" in error and "AUTOCALLS_TOKEN" in error
+    assert len(error_lines(result)) == 1
+    _others_reported(plan, {"sales-outreach"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "name", "connection"),
+    [
+        ("INTERACTLY_API_KEY", "clinic-intake", "interactly-prod"),
+        ("INVENT_API_KEY", "support-concierge", "invent-support"),
+        ("AUTOCALLS_TOKEN", "sales-outreach", "autocalls-sales"),
+    ],
+)
+def test_rejected_token(workspace: Workspace, variable: str, name: str, connection: str) -> None:
+    result, plan = _failed_run(workspace, env={variable: "wrong-token-value"})
+    expected = f"connection {connection!r}: the vendor rejected the credentials in {variable} (401)"
+    assert assistant(plan, name)["error"] == expected
+    assert error_lines(result) == [f"error: {expected}"]
+    assert "wrong-token-value" not in result.output
+    _others_reported(plan, {name})
+
+
+def test_rejected_credentials_for_every_assistant_of_the_connection(
+    workspace: Workspace,
+) -> None:
+    add_spec(
+        workspace, "after-hours", "interactly-prod", "6a1c2e3f4b5d6e7f8a9b0c1d", {"idleTimeout": 15}
+    )
+    result, plan = _failed_run(workspace, env={"INTERACTLY_API_KEY": "nope-nope"})
+    assert assistant(plan, "after-hours")["status"] == "error"
+    assert assistant(plan, "clinic-intake")["status"] == "error"
+    # One sentence, said once.
+    assert len(error_lines(result)) == 1
+
+
+def test_assistant_not_found(workspace: Workspace) -> None:
+    add_spec(workspace, "ghost", "edmo-main", "asst_nope", {"name": "Ghost"})
+    result, plan = _failed_run(workspace)
+    path = workspace.spec_file("ghost")
+    error = assistant(plan, "ghost")["error"]
+    assert error == (
+        f"assistants/ghost.yaml:{line_of(path, 'id: asst_nope')}:5: assistant 'asst_nope' "
+        "was not found on connection 'edmo-main' (404)"
+    )
+    assert error_lines(result) == [f"error: {error}"]
+    assert "ghost" in result.stdout
+    _others_reported(plan, {"ghost"})
+
+
+def test_another_accounts_assistant_is_not_found(workspace: Workspace) -> None:
+    add_spec(workspace, "other-team", "interactly-prod", "7c0d4e4e4e4e4e4e4e4e4e4e", {"name": "x"})
+    _, plan = _failed_run(workspace)
+    assert "(404)" in assistant(plan, "other-team")["error"]
+    _others_reported(plan, {"other-team"})
+
+
+def test_unreachable_network(workspace: Workspace) -> None:
+    port = closed_port()
+    set_base_url(workspace, "invent-support", f"http://127.0.0.1:{port}")
+    result, plan = _failed_run(workspace)
+    error = assistant(plan, "support-concierge")["error"]
+    assert error.startswith(f"connection 'invent-support': cannot reach http://127.0.0.1:{port}")
+    assert "\n" not in error
+    assert error_lines(result) == [f"error: {error}"]
+    _others_reported(plan, {"support-concierge"})
+
+
+def test_plain_http_to_a_remote_host_is_refused(workspace: Workspace, sandbox: Sandbox) -> None:
+    set_base_url(workspace, "autocalls-sales", "http://autocalls.example.com/api")
+    sandbox.clear_requests()
+    result, plan = _failed_run(workspace)
+    error = assistant(plan, "sales-outreach")["error"]
+    assert "must use https://" in error and "'autocalls-sales'" in error
+    _others_reported(plan, {"sales-outreach"})
+    assert not sandbox.requests("autocalls")
+
+
+@pytest.mark.parametrize(
+    ("vendor", "name"),
+    [
+        ("interactly", "clinic-intake"),
+        ("edmo", "enrollment-assistant"),
+        ("invent", "support-concierge"),
+        ("autocalls", "sales-outreach"),
+    ],
+)
+def test_persistent_server_error(
+    workspace: Workspace, sandbox: Sandbox, vendor: str, name: str
+) -> None:
+    sandbox.set_faults(Faults(rate_5xx=1.0), vendor=vendor)
+    result, plan = _failed_run(workspace)
+    error = assistant(plan, name)["error"]
+    assert error.startswith(f"connection {assistant(plan, name)['connection']!r}: ")
+    assert " answered 50" in error and error.endswith(f"after {FAST_RETRY.attempts} attempts")
+    assert error_lines(result) == [f"error: {error}"]
+    _others_reported(plan, {name})
+
+
+def test_persistent_rate_limit(workspace: Workspace, sandbox: Sandbox) -> None:
+    sandbox.set_faults(Faults(rate_429=1.0, retry_after_s=0), vendor="autocalls")
+    _, plan = _failed_run(workspace)
+    assert "answered 429" in assistant(plan, "sales-outreach")["error"]
+    _others_reported(plan, {"sales-outreach"})
+
+
+def test_several_errors_at_once(workspace: Workspace, sandbox: Sandbox) -> None:
+    env = dict(workspace.env)
+    del env["CLINIC_WEBHOOK_SECRET"]
+    workspace.env = env
+    sandbox.set_faults(Faults(rate_5xx=1.0), vendor="edmo")
+    add_spec(workspace, "ghost", "autocalls-sales", 999, {"record_call": True})
+    result, plan = _failed_run(workspace)
+    assert plan["summary"] == {"managed": 5, "update": 2, "no_change": 0, "error": 3}
+    assert len(error_lines(result)) == 3
+    assert "Plan: 2 to update, 0 unchanged, 3 error(s)." in result.stdout
+
+
+# ---- retries -----------------------------------------------------------------------------
+
+FAULTS = Faults(rate_429=0.3, rate_5xx=0.3, retry_after_s=0)
+
+
+def _more_assistants(workspace: Workspace) -> None:
+    add_spec(
+        workspace, "after-hours", "interactly-prod", "6a1c2e3f4b5d6e7f8a9b0c1d", {"idleTimeout": 15}
+    )
+    add_spec(workspace, "financial-aid", "edmo-main", "asst_456", {"name": "Financial Aid"})
+    add_spec(workspace, "sales-desk", "invent-support", "asst_sales", {"enabled": False})
+    add_spec(workspace, "reminders", "autocalls-sales", 128, {"record_call": True})
+
+
+def test_faults_are_retried_and_the_plan_is_unchanged(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    _more_assistants(workspace)
+    expected, _ = python_plan(workspace)
+    assert not expected.has_errors
+    sandbox.set_faults(FAULTS)
+    sandbox.clear_requests()
+    faulty, _ = python_plan(workspace)
+    assert comparable(faulty) == comparable(expected)
+    injected = [r for r in sandbox.requests() if r.fault]
+    assert {r.fault for r in injected} >= {"429", "503", "500"}
+    assert len({r.vendor for r in injected}) >= 3
+
+
+def test_faults_through_the_cli(workspace: Workspace, sandbox: Sandbox) -> None:
+    expected = workspace.run("plan", "--format", "json")
+    sandbox.set_faults(FAULTS)
+    sandbox.clear_requests()
+    faulty = workspace.run("plan", "--format", "json")
+    assert faulty.exit_code == 0, faulty.output
+    assert faulty.stderr == ""
+    assert comparable(json.loads(faulty.stdout)) == comparable(json.loads(expected.stdout))
+    assert any(r.fault for r in sandbox.requests())
+
+
+def test_retry_after_is_honoured_with_the_default_policy(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    # Retry-After: 0 means the default (slower) backoff is never waited for on a 429.
+    sandbox.set_faults(Faults(rate_429=0.5, retry_after_s=0), vendor="interactly")
+    plan, _ = python_plan(workspace, retry=RetryPolicy())
+    assert assistant_status(plan, "clinic-intake") is Status.UPDATE
+
+
+def assistant_status(plan, name: str) -> Status:  # type: ignore[no-untyped-def]
+    return next(a.status for a in plan.assistants if a.name == name)

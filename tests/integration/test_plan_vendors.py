@@ -1,0 +1,230 @@
+"""What is particular to each vendor: Autocalls' read names and single list, Edmo's login,
+Invent's pagination."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Workspace
+from tests.integration.test_plan_support import (
+    ExpiringSessions,
+    add_spec,
+    assert_clean,
+    assistant,
+    changes,
+    error_lines,
+    match_sandbox,
+    plan_json,
+    python_plan,
+    set_base_url,
+    set_spec,
+)
+from voiceops.plan import Status, plan_to_dict
+from voiceops.sandbox import Sandbox, SandboxOptions
+
+# ---- Autocalls ---------------------------------------------------------------------------
+
+
+def test_autocalls_read_names_map_to_write_names(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    live = sandbox.assistant("autocalls", 127)
+    # The read shape really does use the other names and encodings.
+    assert (live["name"], live["type"], live["fillers"], live["max_duration"]) == (
+        "Sales Outreach",
+        "outbound",
+        1,
+        900,
+    )
+    assert "assistant_name" not in live and "calls_direction" not in live
+    plan = plan_json(workspace, "--detailed-exitcode", "--target", "sales-outreach")
+    assert assistant(plan, "sales-outreach")["status"] == "no-change"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "before"),
+    [
+        ("assistant_name", "Sales Callbacks", "Sales Outreach"),
+        ("calls_direction", "receive", "make"),
+        ("filler_audios", False, True),
+        ("record_call", False, True),
+        ("max_call_duration", 1200, 900),
+        ("re_engagement_interval", 30, 45),
+    ],
+)
+def test_autocalls_mapped_field_change(
+    workspace: Workspace, sandbox: Sandbox, field: str, value: object, before: object
+) -> None:
+    match_sandbox(workspace, sandbox)
+    set_spec(workspace, "sales-outreach", (field,), value)
+    plan = plan_json(workspace, "--target", "sales-outreach")
+    change = changes(plan, "sales-outreach")
+    assert list(change) == [field]
+    assert (change[field]["before"], change[field]["after"]) == (before, value)
+    assert assistant(plan, "sales-outreach")["request"]["body"] == {field: value}
+
+
+def test_autocalls_fillers_zero_reads_as_false(workspace: Workspace, sandbox: Sandbox) -> None:
+    sandbox.edit("autocalls", 127, {"filler_audios": False})
+    assert sandbox.assistant("autocalls", 127)["fillers"] == 0
+    set_spec(workspace, "sales-outreach", ("filler_audios",), False)
+    plan = plan_json(workspace, "--target", "sales-outreach")
+    assert "filler_audios" not in changes(plan, "sales-outreach")
+
+
+def test_autocalls_list_is_read_once_per_plan(workspace: Workspace, sandbox: Sandbox) -> None:
+    add_spec(workspace, "appointment-reminders", "autocalls-sales", 128, {"record_call": True})
+    add_spec(workspace, "inbound-reception", "autocalls-sales", 129, {"calls_direction": "make"})
+    for number in range(1000, 1130):
+        sandbox.add_assistant("autocalls", {"id": number, "assistant_name": f"Bulk {number}"})
+    add_spec(workspace, "bulk-1120", "autocalls-sales", 1120, {"assistant_name": "Bulk 1120"})
+    sandbox.clear_requests()
+    plan = plan_json(workspace)
+    reads = sandbox.requests("autocalls", "GET")
+    # 133 assistants in the account: two pages of 100, each read once for four assistants.
+    assert [r.query.get("page") for r in reads] == ["1", "2"]
+    assert all(r.path == "/user/assistants/get" for r in reads)
+    assert set(changes(plan, "appointment-reminders")) == {"record_call"}
+    assert set(changes(plan, "inbound-reception")) == {"calls_direction"}
+    assert assistant(plan, "bulk-1120")["status"] == "no-change"
+
+
+def test_autocalls_unknown_id_is_reported(workspace: Workspace, sandbox: Sandbox) -> None:
+    add_spec(workspace, "ghost", "autocalls-sales", 4242, {"record_call": True})
+    sandbox.clear_requests()
+    result = workspace.run("plan", "--format", "json")
+    assert result.exit_code == 1
+    plan = plan_json(workspace)
+    error = assistant(plan, "ghost")["error"]
+    assert "'4242'" in error and "autocalls-sales" in error and "ghost.yaml" in error
+    assert assistant(plan, "sales-outreach")["status"] == "update"
+
+
+# ---- Edmo --------------------------------------------------------------------------------
+
+
+def test_edmo_logs_in_again_when_the_session_expires(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    add_spec(workspace, "financial-aid", "edmo-main", "asst_456", {"name": "Financial Aid"})
+    add_spec(workspace, "campus-tours", "edmo-main", "asst_789", {"endCallPhrases": ["bye"]})
+    expected, _ = python_plan(workspace)
+    sandbox.clear_requests()
+    # One request at a time, so that each read meets an expired session exactly once.
+    plan, _ = python_plan(workspace, transport=ExpiringSessions(sandbox), concurrency=1)
+    assert not plan.has_errors, [a.error for a in plan.assistants]
+    got = plan_to_dict(plan)
+    want = plan_to_dict(expected)
+    got.pop("created_at")
+    want.pop("created_at")
+    assert got == want
+    logins = [r for r in sandbox.requests("edmo", "POST") if r.path == "/auth/login"]
+    rejected = [r for r in sandbox.requests("edmo", "GET") if r.status == 401]
+    # Every read met an expired session, and each led to exactly one new login.
+    assert len(rejected) == 3
+    assert len(logins) == 1 + len(rejected)
+    assert all(r.status == 200 for r in logins)
+    statuses = {a.name: a.status for a in plan.assistants}
+    assert statuses["financial-aid"] is Status.UPDATE
+    assert statuses["campus-tours"] is Status.NO_CHANGE
+
+
+def test_edmo_short_sessions_through_the_cli(workspace: Workspace) -> None:
+    sb = Sandbox(SandboxOptions(seed=1, login_ttl_s=0.0))
+    with sb.serve(port=0):
+        # Each session ends as soon as it starts: the CLI fails cleanly rather than looping.
+        set_base_url(workspace, "edmo-main", sb.base_urls["edmo"])
+        result = workspace.run("plan", "--target", "enrollment-assistant")
+        assert_clean(result)
+        assert result.exit_code == 1
+        logins = [r for r in sb.requests("edmo", "POST") if r.path == "/auth/login"]
+        assert len(logins) == 2
+
+
+def test_edmo_bad_password(workspace: Workspace) -> None:
+    result = workspace.run("plan", env={"EDMO_PASSWORD": "not-the-password"})
+    assert result.exit_code == 1
+    assert_clean(result)
+    message = (
+        "connection 'edmo-main': the vendor rejected the credentials in EDMO_EMAIL and "
+        "EDMO_PASSWORD (401)"
+    )
+    assert message in result.stdout
+    assert any(message in line for line in error_lines(result))
+    assert "not-the-password" not in result.output
+    assert "Plan: 3 to update, 0 unchanged, 1 error(s)." in result.stdout
+
+
+# ---- Invent ------------------------------------------------------------------------------
+
+
+def _bulk_invent(sandbox: Sandbox, count: int) -> None:
+    for number in range(count):
+        sandbox.add_assistant("invent", {"id": f"asst_bulk_{number:03d}", "name": f"Bulk {number}"})
+
+
+def test_invent_assistants_on_later_pages(workspace: Workspace, sandbox: Sandbox) -> None:
+    _bulk_invent(sandbox, 300)  # 11 seeded + 300 in the org: four pages of 100
+    managed = {"asst_bulk_120": "Bulk 120", "asst_bulk_210": "Renamed", "asst_bulk_299": "Bulk 299"}
+    for assistant_id, name in managed.items():
+        add_spec(
+            workspace,
+            assistant_id.replace("_", "-"),
+            "invent-support",
+            assistant_id,
+            {"name": name},
+        )
+    sandbox.clear_requests()
+    plan = plan_json(workspace)
+    assert assistant(plan, "asst-bulk-120")["status"] == "no-change"
+    assert assistant(plan, "asst-bulk-299")["status"] == "no-change"
+    change = changes(plan, "asst-bulk-210")["name"]
+    assert (change["before"], change["after"]) == ("Bulk 210", "Renamed")
+    assert set(changes(plan, "support-concierge")) == {
+        "config.model",
+        "config.conversation.enable_auto_csat",
+    }
+    reads = sandbox.requests("invent", "GET")
+    pages = [r for r in reads if r.path == "/orgs/c/assistants"]
+    singles = [r for r in reads if r.path != "/orgs/c/assistants"]
+    assert {r.query["take"] for r in pages} == {"100"}
+    assert len({r.query["page"] for r in pages}) == len(pages)
+    # Four managed assistants: never more than one request each, never more than the pages.
+    assert len(reads) <= 4
+    assert len(pages) + len(singles) == len(reads)
+
+
+def test_invent_few_assistants_far_away_are_read_one_by_one(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    _bulk_invent(sandbox, 300)
+    add_spec(workspace, "far-away", "invent-support", "asst_bulk_290", {"name": "Bulk 290"})
+    sandbox.clear_requests()
+    plan = plan_json(workspace)
+    assert assistant(plan, "far-away")["status"] == "no-change"
+    reads = sandbox.requests("invent", "GET")
+    assert len(reads) <= 3, [(r.path, r.query) for r in reads]
+
+
+def test_invent_single_assistant_is_one_get(workspace: Workspace, sandbox: Sandbox) -> None:
+    sandbox.clear_requests()
+    plan_json(workspace, "--target", "support-concierge")
+    reads = sandbox.requests("invent", "GET")
+    assert [r.path for r in reads] == ["/orgs/c/assistants/asst_support"]
+
+
+def test_invent_unknown_id_with_paging(workspace: Workspace, sandbox: Sandbox) -> None:
+    _bulk_invent(sandbox, 150)
+    add_spec(workspace, "bulk-5", "invent-support", "asst_bulk_005", {"name": "Bulk 5"})
+    add_spec(workspace, "missing", "invent-support", "asst_missing", {"name": "Missing"})
+    plan = plan_json(workspace)
+    assert assistant(plan, "bulk-5")["status"] == "no-change"
+    error = assistant(plan, "missing")["error"]
+    assert "'asst_missing'" in error and "missing.yaml" in error and "(404)" in error
+
+
+def test_invent_deleted_assistant_is_not_found(workspace: Workspace, sandbox: Sandbox) -> None:
+    sandbox.edit("invent", "asst_sales", {"deleted": True})
+    add_spec(workspace, "sales-desk", "invent-support", "asst_sales", {"name": "Sales Desk"})
+    plan = plan_json(workspace)
+    assert "(404)" in assistant(plan, "sales-desk")["error"]
+    assert assistant(plan, "support-concierge")["status"] == "update"

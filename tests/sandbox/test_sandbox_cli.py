@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import importlib
+import socket
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from voiceops.cli import main
+from voiceops.sandbox import Sandbox
+
+# The package exports the command under the module's own name.
+sandbox_cli = importlib.import_module("voiceops.cli.sandbox")
+
+CONNECTIONS = {
+    "interactly-prod": ("interactly", {"token_env": "INTERACTLY_API_KEY"}),
+    "edmo-main": ("edmo", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"}),
+    "invent-support": ("invent", {"org_id": "c", "token_env": "INVENT_API_KEY"}),
+    "autocalls-sales": ("autocalls", {"token_env": "AUTOCALLS_TOKEN"}),
+}
+
+
+def _check_block(text: str, sb: Sandbox) -> None:
+    block, _, exports = text.partition("\n\n")
+    providers = yaml.safe_load(block)["providers"]
+    assert set(providers) == set(CONNECTIONS)
+    for name, (vendor, settings) in CONNECTIONS.items():
+        assert providers[name] == {"type": vendor, "base_url": sb.base_urls[vendor], **settings}
+    lines = [line for line in exports.splitlines() if line]
+    assert lines == [f"export {k}={v}" for k, v in sb.credentials.items()]
+
+
+def test_config_yaml_is_a_ready_providers_block(sb: Sandbox) -> None:
+    _check_block(sb.config_yaml(), sb)
+
+
+def test_banner_contains_the_block(sb: Sandbox) -> None:
+    banner = sandbox_cli.render_banner(sb)
+    assert sb.config_yaml() in banner
+    exports = [line for line in banner.splitlines() if line.startswith("export ")]
+    assert len(exports) == len(sb.credentials)
+
+
+def test_base_urls_exist_only_while_serving() -> None:
+    sb = Sandbox()
+    with pytest.raises(RuntimeError):
+        _ = sb.base_urls
+    with sb.serve() as base_url:
+        assert sb.base_urls["edmo"] == f"{base_url}/edmo"
+        assert base_url.startswith("http://127.0.0.1:")
+    with pytest.raises(RuntimeError):
+        _ = sb.base_urls
+
+
+def test_serving_twice_in_a_row() -> None:
+    sb = Sandbox()
+    for _ in range(2):
+        with sb.serve():
+            pass
+    with sb.serve(), pytest.raises(RuntimeError), sb.serve():
+        pass
+
+
+@pytest.fixture
+def no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the command return as if Ctrl-C came right after the banner."""
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sandbox_cli, "_wait_for_interrupt", interrupt)
+
+
+def test_command_prints_the_block_and_stops_on_ctrl_c(no_wait: None) -> None:
+    result = CliRunner().invoke(main, ["sandbox", "--port", "0", "--fault-rate", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert "providers:\n  interactly-prod:\n    type: interactly" in result.output
+    assert "base_url: http://127.0.0.1:" in result.output
+    assert "export INTERACTLY_API_KEY=sandbox-interactly-key" in result.output
+
+
+def test_command_reports_a_busy_port(no_wait: None) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["sandbox", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_command_rejects_bad_options() -> None:
+    assert CliRunner().invoke(main, ["sandbox", "--fault-rate", "2"]).exit_code == 2
+    assert CliRunner().invoke(main, ["sandbox", "--login-ttl", "0"]).exit_code == 2
+
+
+def test_help_lists_the_command() -> None:
+    result = CliRunner().invoke(main, ["sandbox", "--help"])
+    assert result.exit_code == 0
+    for option in ("--port", "--latency-ms", "--jitter-ms", "--fault-rate", "--seed", "--state"):
+        assert option in result.output
