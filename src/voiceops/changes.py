@@ -2,7 +2,8 @@
 
 Only fields the spec names are compared: live state is first projected onto the spec's
 shape (field by field inside nested mappings; lists are compared whole, order counting).
-Numbers compare by value, so `1` equals `1.0`; key order never matters.
+Numbers compare by value, so `1` equals `1.0` (but `true` never equals `1`); key order
+never matters.
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ def project(live: Any, desired: Any) -> Any:
 
 def lookup(data: Any, path: ValuePath) -> Any:
     for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_dict or in_list:
             data = data[part]
         else:
             return ABSENT
@@ -95,18 +96,16 @@ def diff(
     """
     managed = project(live, desired)
     report = DeepDiff(
-        managed,
-        desired,
-        ignore_numeric_type_changes=True,
+        _comparable(managed),
+        _comparable(desired),
         view="tree",
         verbose_level=2,
     )
     paths: dict[ValuePath, None] = {}
     for level in (level for group in report.values() for level in group):
         paths[_atomic(tuple(level.path(output_format="list")), desired)] = None
-    order = {key: i for i, key in enumerate(desired)}
     changes = []
-    for path in sorted(paths, key=lambda p: (order.get(p[0], len(order)), _sort_key(p))):
+    for path in sorted(paths, key=lambda p: _spec_order(p, desired)):
         is_secret = _under(path, sensitive) or any(
             _prefix(s, path) or _prefix(path, s) for s in secret_paths
         )
@@ -114,6 +113,30 @@ def diff(
             Change(path, lookup(managed, path), lookup(desired, path), sensitive=is_secret)
         )
     return changes
+
+
+# DeepDiff (like Python) equates True with 1 and False with 0; JSON does not.
+_BOOLEAN_TAGS = {True: "\x00voiceops:true", False: "\x00voiceops:false"}
+_NAN_TAG = "\x00voiceops:nan"
+
+
+def _comparable(value: Any) -> Any:
+    """`value` prepared for an exact comparison with JSON's notion of equality: a whole
+    float becomes an int (so `1.0` equals `1`), and each boolean a tag no number equals.
+
+    (DeepDiff's own ignore_numeric_type_changes would also round every number to 12
+    decimal places, hiding real differences.)"""
+    if isinstance(value, bool):
+        return _BOOLEAN_TAGS[value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, float) and value != value:
+        return _NAN_TAG  # NaN (only YAML can write it) equals itself here
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    return value
 
 
 def _atomic(path: ValuePath, desired: Any) -> ValuePath:
@@ -126,8 +149,16 @@ def _atomic(path: ValuePath, desired: Any) -> ValuePath:
     return path
 
 
-def _sort_key(path: ValuePath) -> tuple[str, ...]:
-    return tuple(str(p) for p in path)
+def _spec_order(path: ValuePath, desired: Any) -> tuple[int, ...]:
+    """Where each step of `path` is written in the spec, so that changes read in spec order
+    at every level of nesting."""
+    positions = []
+    data = desired
+    for part in path:
+        keys = list(data) if isinstance(data, dict) else []
+        positions.append(keys.index(part) if part in keys else len(keys))
+        data = data[part] if part in keys else None
+    return tuple(positions)
 
 
 def _prefix(prefix: ValuePath, path: ValuePath) -> bool:

@@ -39,9 +39,19 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _SHIFT = 32
 _COL_MASK = (1 << _SHIFT) - 1
-# libyaml's composer recurses in C for each nesting level and crashes far below 1 MiB of
-# brackets, so flow nesting is measured from tokens before composing when it could be deep.
+# libyaml's composer recurses in C for each nesting level and crashes on a few hundred
+# thousand levels, which fit in 1 MiB as brackets (`[[[`) or compact block collections
+# (`- - -`, `? ? ?`). Nesting by indentation costs quadratic space and cannot get that deep.
+# When either form could be deep, nesting is measured from tokens before composing.
 _BRACKETS_BEFORE_SCAN = 2 * MAX_DEPTH
+_COMPACT_NESTING = re.compile(r"[-?][ \t]+[-?][ \t]")
+_OPENING_TOKENS = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
+_CLOSING_TOKENS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -204,8 +214,8 @@ def read_text(path: Path, source: str) -> str:
 
 def load_documents(text: str, source: str) -> list[YamlDocument]:
     """Parse every document in `text`. Empty documents (e.g. a trailing `---`) are skipped."""
-    if text.count("[") + text.count("{") > _BRACKETS_BEFORE_SCAN:
-        _check_flow_depth(text, source)
+    if text.count("[") + text.count("{") > _BRACKETS_BEFORE_SCAN or _COMPACT_NESTING.search(text):
+        _check_depth(text, source)
     check_aliases = "&" in text  # an alias needs an anchor, and an anchor needs `&`
     loader = _Loader(text)
     documents: list[YamlDocument] = []
@@ -213,7 +223,9 @@ def load_documents(text: str, source: str) -> list[YamlDocument]:
         index = 0
         while loader.check_node():
             node = loader.get_node()
-            if node is not None:
+            # An empty document (`---` followed by nothing) holds nothing to check.
+            empty = node.__class__ is ScalarNode and node.value == "" and not node.style
+            if not empty:
                 doc = YamlDocument(data=None, source=source, index=index)
                 doc.data = _Builder(doc, text, check_aliases).value(node, 0)
                 documents.append(doc)
@@ -243,13 +255,13 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _check_flow_depth(text: str, source: str) -> None:
+def _check_depth(text: str, source: str) -> None:
     loader = _Loader(text)
     depth = 0
     try:
         while loader.check_token():
             token = loader.get_token()
-            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+            if isinstance(token, _OPENING_TOKENS):
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = token.start_mark
@@ -257,7 +269,7 @@ def _check_flow_depth(text: str, source: str) -> None:
                         f"values are nested more than {MAX_DEPTH} levels deep",
                         Location(source, mark.line + 1, mark.column + 1),
                     )
-            elif isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+            elif isinstance(token, _CLOSING_TOKENS):
                 depth -= 1
     except yaml.YAMLError:
         pass  # the parser proper reports syntax errors, with better context

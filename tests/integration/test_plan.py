@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -452,6 +455,43 @@ def test_no_color_means_no_escape_sequences(
     assert "Plan: 4 to update" in plain.stdout
     assert not ANSI.search(plain.stdout + plain.stderr)
     assert "\x1b" not in plain.stdout + plain.stderr
+
+
+def _on_a_terminal(workspace: Workspace, *args: str, no_color: bool) -> tuple[int, bytes]:
+    """The real command in a child process whose stdout and stderr are a terminal."""
+    pty = pytest.importorskip("pty")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(workspace.env, TERM="xterm-256color")
+    if no_color:
+        env["NO_COLOR"] = "1"
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "voiceops", *args, "--config", str(workspace.config)]
+    child = subprocess.Popen(
+        command, stdin=follower, stdout=follower, stderr=follower, env=env, cwd=workspace.root
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    return child.wait(), output
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_no_color_on_a_real_terminal(workspace: Workspace, command: str) -> None:
+    code, coloured = _on_a_terminal(workspace, command, no_color=False)
+    assert code in (0, 2)
+    assert b"\x1b[" in coloured  # colour (and the progress spinner) on a terminal
+    code, plain = _on_a_terminal(workspace, command, no_color=True)
+    assert code in (0, 2)
+    assert b"clinic-intake" in plain
+    assert b"\x1b" not in plain
 
 
 # ---- mass-update warning -----------------------------------------------------------------

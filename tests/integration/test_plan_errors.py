@@ -137,13 +137,13 @@ def test_another_accounts_assistant_is_not_found(workspace: Workspace) -> None:
 
 def test_unreachable_network(workspace: Workspace) -> None:
     port = closed_port()
-    set_base_url(workspace, "invent-support", f"http://127.0.0.1:{port}")
+    set_base_url(workspace, "autocalls-sales", f"http://127.0.0.1:{port}")
     result, plan = _failed_run(workspace)
-    error = assistant(plan, "support-concierge")["error"]
-    assert error.startswith(f"connection 'invent-support': cannot reach http://127.0.0.1:{port}")
+    error = assistant(plan, "sales-outreach")["error"]
+    assert error.startswith(f"connection 'autocalls-sales': cannot reach http://127.0.0.1:{port}")
     assert "\n" not in error
     assert error_lines(result) == [f"error: {error}"]
-    _others_reported(plan, {"support-concierge"})
+    _others_reported(plan, {"sales-outreach"})
 
 
 def test_plain_http_to_a_remote_host_is_refused(workspace: Workspace, sandbox: Sandbox) -> None:

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from voiceops.sandbox import Sandbox
+from voiceops.sandbox.autocalls import WRITE_ONLY
 
 LARAVEL_KEYS = {
     "current_page",
@@ -268,3 +269,13 @@ def test_unknown_or_foreign_id_is_404(autocalls: httpx.Client, assistant_id: str
     response = autocalls.put(f"/assistant/{assistant_id}", json={"assistant_name": "x"})
     assert response.status_code == 404
     assert set(response.json()) == {"message"}
+
+
+def test_every_write_only_field_is_stored_but_never_listed(
+    autocalls: httpx.Client, sb: Sandbox
+) -> None:
+    stored = sb.stored("autocalls", 127)
+    listed = _listed(autocalls, 127)
+    for name in WRITE_ONLY:
+        assert name in stored
+        assert name not in listed

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import yaml
 
-from voiceops.sandbox import Sandbox, SandboxOptions
+from voiceops.sandbox import Faults, Sandbox, SandboxOptions
 
 CLINIC = "5f7b1b1b1b1b1b1b1b1b1b1b"
 
@@ -152,3 +152,14 @@ def test_failed_updates_do_not_touch_the_state_file(
     client = client_for(sb, "autocalls", sb.credentials["AUTOCALLS_TOKEN"])
     assert client.put("/user/assistant/127", json={"max_call_duration": 1}).status_code == 422
     assert state.read_text() == text
+
+
+def test_reset_restores_the_initial_state(sb: Sandbox, edmo: httpx.Client) -> None:
+    initial = sb.snapshot()
+    assert edmo.patch("/assistants/asst_123", json={"name": "Changed"}).status_code == 200
+    sb.add_assistant("autocalls", {"assistant_name": "Extra"})
+    sb.set_faults(Faults(rate_5xx=1.0))
+    sb.reset()
+    assert sb.snapshot() == initial
+    assert sb.requests() == []
+    assert edmo.get("/assistants/asst_123").status_code == 401  # sessions are gone, no faults

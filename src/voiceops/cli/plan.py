@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 
@@ -36,8 +37,9 @@ def render(plan: Plan, output: str) -> str:
 
 
 def reading(count: int) -> AbstractContextManager[object]:
-    """A spinner on stderr while live state is read, when there is enough to wait for."""
-    if count <= 3:
+    """A spinner on stderr while live state is read, when there is enough to wait for.
+    None under NO_COLOR: a spinner is drawn with escape sequences, colour or not."""
+    if count <= 3 or "NO_COLOR" in os.environ:
         return nullcontext()
     return Console(stderr=True).status(f"Reading {count} assistants…")
 

@@ -45,7 +45,6 @@ PROVIDERS = (*MODELS_BY_PROVIDER, "custom-llm")
 WELCOME_MODES = ("assistant-speaks-first", "assistant-waits-for-user", "automatic")
 PREDEFINED_TOOLS = ("knowledgeBase", "endCall", "appointment", "volumeControl", "waitList")
 END_CALL_FIELDS = ("endCallMessage", "endCallToolDescription", "endCallPhrases")
-READ_ONLY = ("_id", "teamId", "createdAt", "updatedAt")
 
 
 def _background_sound(value: str) -> str | None:

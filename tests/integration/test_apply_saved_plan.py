@@ -1,0 +1,184 @@
+"""`voiceops apply PLANFILE`: a saved plan is applied exactly or not at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Workspace
+from tests.integration.test_apply_support import (
+    CLINIC,
+    ENROLLMENT,
+    SUPPORT,
+    updates,
+)
+from voiceops.redaction import SECRET_REF
+
+ROTATED = "rotated-webhook-secret-2"
+
+
+def save_plan(ws: Workspace, env: dict[str, str] | None = None) -> Path:
+    planfile = ws.root / "plan.json"
+    result = ws.run("plan", "--out", str(planfile), env=env)
+    assert result.exit_code == 0, result.output
+    return planfile
+
+
+def report_line(stdout: str, name: str) -> str:
+    return next(line for line in stdout.splitlines() if line.startswith("  ") and name in line)
+
+
+def test_saved_plan_sends_exactly_the_planned_requests(workspace: Workspace) -> None:
+    sb = workspace.sandbox
+    planfile = save_plan(workspace)
+    planned = {a["name"]: a["request"] for a in json.loads(planfile.read_text())["assistants"]}
+
+    result = workspace.run("apply", str(planfile))  # a plan file needs no confirmation
+    assert result.exit_code == 0, result.output
+    assert "Apply: 4 applied" in result.stdout
+
+    sent = {(r.method, r.path): r.body for r in updates(sb)}
+    assert len(sent) == 4
+    for request in planned.values():
+        body = sent[(request["method"], request["path"])]
+        # Identical apart from the secret, which the plan file only refers to.
+        assert _without_refs(request["body"]) == _without_refs(body, like=request["body"])
+    assert (
+        sent[("PATCH", f"/assistants/v1/assistants/{CLINIC[1]}")]["assistantServer"]["secret"]
+        == workspace.env["CLINIC_WEBHOOK_SECRET"]
+    )
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def _without_refs(body: object, like: object = None) -> object:
+    """`body` with every place the plan's body holds a secret reference blanked."""
+    like = body if like is None else like
+    if isinstance(like, dict):
+        if SECRET_REF in like:
+            return "<secret>"
+        assert isinstance(body, dict)
+        return {k: _without_refs(body[k], like[k]) for k in like}
+    return body
+
+
+def test_dashboard_edit_after_planning_makes_that_assistant_stale(workspace: Workspace) -> None:
+    sb = workspace.sandbox
+    planfile = save_plan(workspace)
+    # Someone edits a field git does not even manage: the plan no longer describes the
+    # assistant exactly, so it is refused.
+    sb.edit(*ENROLLMENT, {"voicemailMessage": "Edited in the dashboard."})
+    sb.clear_requests()
+
+    result = workspace.run("apply", str(planfile))
+    assert result.exit_code == 1
+    line = report_line(result.stdout, "enrollment-assistant")
+    assert line.split()[0] == "stale"
+    assert "changed since the plan was made" in line
+    assert "Apply: 3 applied, 0 unchanged, 1 stale, 0 failed, 0 not converged." in result.stdout
+    assert updates(sb, "edmo") == []
+    assert {r.vendor for r in updates(sb)} == {"interactly", "invent", "autocalls"}
+    assert sb.stored(*ENROLLMENT)["voicemailMessage"] == "Edited in the dashboard."
+
+
+def test_spec_edit_after_planning_makes_that_assistant_stale(workspace: Workspace) -> None:
+    sb = workspace.sandbox
+    planfile = save_plan(workspace)
+    workspace.edit_spec("clinic-intake", idleTimeout=25)
+
+    result = workspace.run("apply", str(planfile))
+    assert result.exit_code == 1
+    line = report_line(result.stdout, "clinic-intake")
+    assert line.split()[0] == "stale"
+    assert "spec changed" in line
+    assert updates(sb, "interactly") == []
+    assert len(updates(sb)) == 3
+    assert sb.stored(*CLINIC)["idleTimeout"] == 30
+
+
+def test_assistant_removed_from_git_after_planning_is_stale(workspace: Workspace) -> None:
+    planfile = save_plan(workspace)
+    workspace.spec_file("support-concierge").unlink()
+    result = workspace.run("apply", str(planfile))
+    assert result.exit_code == 1
+    assert "no longer in the repository" in report_line(result.stdout, "support-concierge")
+    assert updates(workspace.sandbox, "invent") == []
+
+
+def test_assistant_deleted_at_the_vendor_after_planning_fails_alone(workspace: Workspace) -> None:
+    planfile = save_plan(workspace)
+    workspace.sandbox.edit(*SUPPORT, {"deleted": True})
+    result = workspace.run("apply", str(planfile))
+    assert result.exit_code == 1
+    line = report_line(result.stdout, "support-concierge")
+    assert line.split()[0] == "failed" and "404" in line
+    assert "Apply: 3 applied, 0 unchanged, 0 stale, 1 failed, 0 not converged." in result.stdout
+
+
+def test_applying_the_same_plan_twice_sends_nothing_the_second_time(
+    workspace: Workspace,
+) -> None:
+    sb = workspace.sandbox
+    planfile = save_plan(workspace)
+    first = workspace.run("apply", str(planfile))
+    assert first.exit_code == 0, first.output
+    sb.clear_requests()
+
+    second = workspace.run("apply", str(planfile))
+    assert second.exit_code == 0, second.output
+    assert updates(sb) == []
+    assert "Apply: 0 applied, 4 unchanged, 0 stale, 0 failed, 0 not converged." in second.stdout
+
+
+def test_secret_references_are_resolved_when_the_plan_is_applied(workspace: Workspace) -> None:
+    sb = workspace.sandbox
+    planfile = save_plan(workspace)
+    text = planfile.read_text()
+    assert workspace.env["CLINIC_WEBHOOK_SECRET"] not in text
+    assert "CLINIC_WEBHOOK_SECRET" in text  # the reference, by name
+
+    result = workspace.run("apply", str(planfile), env={"CLINIC_WEBHOOK_SECRET": ROTATED})
+    assert result.exit_code == 0, result.output
+    body = updates(sb, "interactly")[0].body
+    assert body["assistantServer"]["secret"] == ROTATED
+    assert sb.stored(*CLINIC)["assistantServer"]["secret"] == ROTATED
+    assert ROTATED not in result.output
+
+
+def test_secret_from_the_environment_inside_a_list(workspace: Workspace) -> None:
+    """A list item can be `${env:NAME}` on its own; the plan file must refer to it, and
+    apply must send the value (not the mask)."""
+    sb = workspace.sandbox
+    hints = ["Riverside", "${env:CLINIC_HINT}"]
+    workspace.edit_spec("clinic-intake", hints=hints)
+    env = {"CLINIC_HINT": "hint-value-from-env"}
+    planfile = workspace.root / "plan.json"
+    planned = workspace.run("plan", "--out", str(planfile), "--target", "clinic-intake", env=env)
+    assert planned.exit_code == 0, planned.output
+    assert "hint-value-from-env" not in planfile.read_text()
+
+    result = workspace.run("apply", str(planfile), env=env)
+    assert result.exit_code == 0, result.output
+    assert updates(sb, "interactly")[0].body["hints"] == ["Riverside", "hint-value-from-env"]
+    assert sb.stored(*CLINIC)["hints"] == ["Riverside", "hint-value-from-env"]
+
+
+def test_target_picks_assistants_from_the_plan_file(workspace: Workspace) -> None:
+    planfile = save_plan(workspace)
+    result = workspace.run("apply", str(planfile), "--target", "enrollment-assistant")
+    assert result.exit_code == 0, result.output
+    assert [r.vendor for r in updates(workspace.sandbox)] == ["edmo"]
+
+    unknown = workspace.run("apply", str(planfile), "--target", "no-such-assistant")
+    assert unknown.exit_code == 1
+    assert "no-such-assistant" in unknown.stderr
+    assert len(updates(workspace.sandbox)) == 1
+
+
+def test_a_file_that_is_not_a_plan_is_refused(workspace: Workspace) -> None:
+    planfile = workspace.root / "plan.json"
+    planfile.write_text('{"format_version": 99}')
+    result = workspace.run("apply", str(planfile))
+    assert result.exit_code == 1
+    assert "not a voiceops plan file" in result.stderr
+    assert "Traceback" not in result.output
+    assert updates(workspace.sandbox) == []
