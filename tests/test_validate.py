@@ -3,6 +3,7 @@ JSON or GitHub annotations, and with --lenient."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -331,3 +332,16 @@ def test_load_project_gives_specs_that_know_where_they_came_from(
     assert (
         str(spec.location(("assistantServer", "secret"))) == "assistants/clinic-intake.yaml:54:13"
     )
+
+
+def test_the_benchmark_generates_valid_specs_for_every_vendor(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "bench", ROOT / "benchmarks" / "bench_validate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.write_repository(tmp_path, count=40, per_file=10)
+    report = validate([], tmp_path / "voiceops.yaml")
+    assert report.diagnostics == []
+    assert report.documents == 40

@@ -91,9 +91,15 @@ async def apply_saved(
             for item, _ in items:
                 results[item.name] = _result(item, Outcome.FAILED, str(exc))
             return
-        sent = await asyncio.gather(
-            *(_send_one(session, provider, item, spec, live[spec.id]) for item, spec in items)
-        )
+        # Each update is prepared only when a request slot is near: preparing all of them
+        # before the first is sent would leave the connection idle meanwhile.
+        turns = asyncio.Semaphore(session.options.concurrency)
+
+        async def send(item: SavedAssistant, spec: AssistantSpec) -> AssistantResult:
+            async with turns:
+                return await _send_one(session, provider, item, spec, live[spec.id])
+
+        sent = await asyncio.gather(*(send(item, spec) for item, spec in items))
         for result in sent:
             results[result.name] = result
         applied = [spec for (item, spec) in items if results[item.name].outcome is Outcome.APPLIED]

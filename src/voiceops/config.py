@@ -65,7 +65,7 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     source = display_path(path)
     documents = load_file(path, source)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
-        raise VoiceopsError(_shape_problem(documents), Location(source, 1, 1))
+        raise VoiceopsError(_shape_problem(documents, path.name), Location(source, 1, 1))
     doc = documents[0]
     data: dict[str, Any] = doc.data
     problems = schema_errors.check(schemas.validator("voiceops-config"), data, doc)
@@ -94,12 +94,12 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     )
 
 
-def _shape_problem(documents: list[YamlDocument]) -> str:
+def _shape_problem(documents: list[YamlDocument], name: str) -> str:
     if not documents:
-        return "voiceops.yaml is empty; it must be a mapping with at least a providers: section"
+        return f"{name} is empty; it must be a mapping with at least a providers: section"
     if len(documents) > 1:
-        return f"voiceops.yaml must hold one YAML document, not {len(documents)}"
-    return "voiceops.yaml must be a mapping of settings (assistants:, providers:, ...)"
+        return f"{name} must hold one YAML document, not {len(documents)}"
+    return f"{name} must be a mapping of settings (assistants:, providers:, ...)"
 
 
 def _connection(

@@ -11,15 +11,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from voiceops import envref
-from pathlib import Path
-
-from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, diff, lookup
-from voiceops.changes import ValuePath
+from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
 from voiceops.documents import AssistantSpec
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Client, RetryPolicy
@@ -105,9 +103,21 @@ class Session:
     async def read(self, name: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         provider, client = await self.connect(name)
         try:
-            return await provider.read(client, ids)
+            live = await provider.read(client, ids)
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
+        except ValueError:  # a body that is not JSON, e.g. a web page at a wrong base_url
+            raise unexpected_answer(provider) from None
+        if not all(item is None or isinstance(item, dict) for item in live.values()):
+            raise unexpected_answer(provider)
+        return live
+
+
+def unexpected_answer(provider: Provider) -> VoiceopsError:
+    return VoiceopsError(
+        f"connection {provider.name!r}: {provider.base_url} did not answer with the JSON "
+        f"the {provider.type} API sends; check its base_url"
+    )
 
 
 def connection_error(provider: Provider, exc: VoiceopsError) -> VoiceopsError:

@@ -11,8 +11,8 @@ from pathlib import Path
 from voiceops import envref
 from voiceops.config import Config, load_config
 from voiceops.documents import load_specs
-from voiceops.schemas import SchemaStore
 from voiceops.engine import RunOptions
+from voiceops.schemas import SchemaStore
 from voiceops.validation import Project, load_project
 
 

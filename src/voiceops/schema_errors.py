@@ -11,8 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from voiceops.errors import Diagnostic
-from voiceops.schema_quick import Check, Unsupported, compile_schema
-from voiceops.schemas import ERROR_MESSAGE, HINT
+from voiceops.schemas import ERROR_MESSAGE, HINT, CompiledSchema
 from voiceops.yamlsource import YamlDocument, YamlPath
 
 _TYPE_WORDS = {
@@ -54,13 +53,10 @@ PATTERN_WORDS = {
     "^https://": "start with https://",
 }
 # Keywords that concern one value; at most one of their errors is reported per value.
-_NOT_VALUE = frozenset({"required", "additionalProperties", "dependentRequired"})
-
-_quick_checks: dict[int, tuple[Draft202012Validator, Check | None]] = {}
-
+_NOT_VALUE = frozenset({"additionalProperties", "dependentRequired"})
 
 def check(
-    validator: Draft202012Validator,
+    validator: CompiledSchema,
     instance: Any,
     doc: YamlDocument,
     prefix: YamlPath = (),
@@ -68,9 +64,6 @@ def check(
     lenient: bool = False,
 ) -> list[Diagnostic]:
     """Every schema error of `instance` (found at `prefix` inside `doc`), in file order."""
-    quick = _quick_check(validator)
-    if quick is not None and quick(instance):
-        return []
     reported: list[Diagnostic] = []
     by_path: dict[YamlPath, list[ValidationError]] = defaultdict(list)
     missing: dict[YamlPath, list[str]] = defaultdict(list)
@@ -97,21 +90,6 @@ def field_name(path: YamlPath) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "document"
-
-
-def _quick_check(validator: Draft202012Validator) -> Check | None:
-    """The compiled check for `validator`'s schema, or None if it cannot be compiled."""
-    entry = _quick_checks.get(id(validator))
-    if entry is None or entry[0] is not validator:
-        try:
-            compiled: Check | None = compile_schema(validator.schema, validator.format_checker)
-        except Unsupported:
-            compiled = None
-        if len(_quick_checks) >= 64:
-            _quick_checks.pop(next(iter(_quick_checks)))
-        # The validator is kept in the entry so that its id is not reused while cached.
-        entry = _quick_checks[id(validator)] = (validator, compiled)
-    return entry[1]
 
 
 def _file_order(d: Diagnostic) -> tuple[int, int]:

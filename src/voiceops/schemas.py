@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+import jsonschema_rs
+from jsonschema import Draft202012Validator, ValidationError
 
 SENSITIVE = "x-voiceops-sensitive"
 WRITE_ONLY = "x-voiceops-write-only"
@@ -30,13 +33,37 @@ def bundled_schema_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
+@dataclass(frozen=True)
+class CompiledSchema:
+    """One schema, compiled twice: a fast yes/no check (jsonschema-rs, in Rust) for the
+    common case of a valid document, and python-jsonschema to explain the failures.
+
+    The fast check validates formats, so it is never more lenient than the explaining one;
+    an instance it rejects is valid if jsonschema finds no error in it."""
+
+    explainer: Draft202012Validator
+    fast: Any
+
+    @property
+    def schema(self) -> Any:
+        return self.explainer.schema
+
+    def is_valid(self, instance: Any) -> bool:
+        return bool(self.fast.is_valid(instance)) or self.explainer.is_valid(instance)
+
+    def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
+        if self.fast.is_valid(instance):
+            return iter(())
+        return self.explainer.iter_errors(instance)
+
+
 class SchemaStore:
     """Loads each schema file at most once and keeps one compiled validator per schema."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or bundled_schema_dir()
         self._documents: dict[str, dict[str, Any]] = {}
-        self._validators: dict[tuple[str, str], Draft202012Validator] = {}
+        self._validators: dict[tuple[str, str], CompiledSchema] = {}
         self._property_names: dict[str, frozenset[str]] = {}
 
     def document(self, name: str) -> dict[str, Any]:
@@ -48,7 +75,7 @@ class SchemaStore:
     def has(self, name: str) -> bool:
         return (self.directory / f"{name}.schema.json").is_file()
 
-    def validator(self, name: str, pointer: str = "") -> Draft202012Validator:
+    def validator(self, name: str, pointer: str = "") -> CompiledSchema:
         """Validator for a schema file, or for a subschema of it given as a JSON pointer."""
         key = (name, pointer)
         if key not in self._validators:
@@ -58,8 +85,9 @@ class SchemaStore:
                 # Keep $defs reachable from a subschema by referencing it inside the root.
                 schema = {"$schema": root.get("$schema"), "$defs": root.get("$defs", {})}
                 schema["$ref"] = f"#{pointer}"
-            self._validators[key] = Draft202012Validator(
-                schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+            self._validators[key] = CompiledSchema(
+                Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER),
+                jsonschema_rs.Draft202012Validator(schema, validate_formats=True),
             )
         return self._validators[key]
 

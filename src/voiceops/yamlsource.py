@@ -214,7 +214,8 @@ def read_text(path: Path, source: str) -> str:
 
 def load_documents(text: str, source: str) -> list[YamlDocument]:
     """Parse every document in `text`. Empty documents (e.g. a trailing `---`) are skipped."""
-    if text.count("[") + text.count("{") > _BRACKETS_BEFORE_SCAN or _COMPACT_NESTING.search(text):
+    brackets = text.count("[") + text.count("{") - text.count("${")
+    if brackets > _BRACKETS_BEFORE_SCAN or _COMPACT_NESTING.search(text):
         _check_depth(text, source)
     check_aliases = "&" in text  # an alias needs an anchor, and an anchor needs `&`
     loader = _Loader(text)

@@ -15,9 +15,10 @@ from tests.integration.test_apply_support import (
     EXAMPLES,
     SALES,
     SUPPORT,
+    UPDATED_AT,
     add_document,
-    set_spec,
     assert_only_managed_changed,
+    set_spec,
     spec_of,
     updates,
 )
@@ -139,10 +140,7 @@ def test_apply_changes_only_managed_fields(workspace: Workspace, name: str) -> N
     after = sb.stored(vendor, assistant_id)
     assert after != before
     assert_only_managed_changed(before, after, spec_of(workspace, name), vendor)
-    assert (
-        after[{"interactly": "updatedAt", "edmo": "updatedAt"}.get(vendor, "updated_at")]
-        != (before[{"interactly": "updatedAt", "edmo": "updatedAt"}.get(vendor, "updated_at")])
-    )
+    assert after[UPDATED_AT[vendor]] != before[UPDATED_AT[vendor]]
 
 
 def test_nothing_is_sent_for_assistants_without_changes(workspace: Workspace) -> None:

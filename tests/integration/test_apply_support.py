@@ -146,17 +146,19 @@ def assert_only_managed_changed(
     assert unmanaged_after == unmanaged_before
 
 
-def _without(stored: Any, managed: Any, top: str | None = None) -> Any:
-    if not isinstance(stored, dict) or not isinstance(managed, dict):
-        return stored
-    kept = {}
+def _without(stored: dict[str, Any], managed: dict[str, Any], top: str | None = None) -> Any:
+    """The unmanaged part of `stored`. Below a managed object only its unmanaged fields
+    count, and only where there are any."""
+    kept: dict[str, Any] = {}
     for key, value in stored.items():
         if key == top:
             continue
         if key not in managed:
             kept[key] = value
         elif isinstance(managed[key], dict) and isinstance(value, dict):
-            kept[key] = _without(value, managed[key])
+            below = _without(value, managed[key])
+            if below:
+                kept[key] = below
     return kept
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -38,7 +37,8 @@ def test_drift_made_in_a_dashboard_is_reported_and_apply_fixes_it(workspace: Wor
 
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     assert workspace.run("drift").exit_code == 0
-    assert workspace.sandbox.assistant("interactly", "5f7b1b1b1b1b1b1b1b1b1b1b")["idleTimeout"] == 20
+    live = workspace.sandbox.assistant("interactly", "5f7b1b1b1b1b1b1b1b1b1b1b")
+    assert live["idleTimeout"] == 20
 
 
 def test_write_only_fields_are_not_drift(workspace: Workspace) -> None:

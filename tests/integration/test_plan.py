@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -295,6 +296,37 @@ def test_sensitive_change_is_masked_everywhere(workspace: Workspace, sandbox: Sa
     assert body["assistantServer"]["url"] == "https://hooks.example.com/voice"
 
 
+def test_environment_values_inside_lists_and_objects_are_masked(
+    workspace: Workspace, sandbox: Sandbox, tmp_path
+) -> None:
+    match_sandbox(workspace, sandbox)
+    reference = "${env:CLINIC_WEBHOOK_SECRET}"
+    set_spec(workspace, "clinic-intake", ("hints",), ["Riverside", reference])
+    set_spec(workspace, "sales-outreach", ("variables",), {"company_name": reference})
+    out = tmp_path / "plan.json"
+    env = {"CLINIC_WEBHOOK_SECRET": ROTATED}
+    result = workspace.run("plan", "--out", str(out), env=env)
+    assert re.search(r"~ hints +: \(sensitive\) -> \(sensitive\)", result.stdout)
+    assert "~ variables.company_name: (sensitive) -> (sensitive)" in result.stdout
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    for text in (result.output, out.read_text(encoding="utf-8")):
+        assert ROTATED not in text
+    hints = assistant(plan, "clinic-intake")["request"]["body"]["hints"]
+    assert hints == [
+        "Riverside",
+        {"$secret": {"from": "spec", "path": ["hints", 1], "env": ["CLINIC_WEBHOOK_SECRET"]}},
+    ]
+    variables = assistant(plan, "sales-outreach")["request"]["body"]["variables"]
+    assert variables["company_name"] == {
+        "$secret": {
+            "from": "spec",
+            "path": ["variables", "company_name"],
+            "env": ["CLINIC_WEBHOOK_SECRET"],
+        }
+    }
+    assert variables["demo_length"] == "30 minutes"  # the live value kept in the whole object
+
+
 def test_sensitive_value_unchanged_is_not_a_change(workspace: Workspace, sandbox: Sandbox) -> None:
     match_sandbox(workspace, sandbox)
     plan = plan_json(workspace, "--target", "clinic-intake")
@@ -439,6 +471,14 @@ def test_out_writes_a_plan_file_without_secrets(
         assert secret not in result.output, secret
 
 
+def test_out_into_a_missing_directory_is_one_sentence(workspace: Workspace, tmp_path) -> None:
+    out = tmp_path / "missing" / "plan.json"
+    result = workspace.run("plan", "--out", str(out))
+    assert result.exit_code == 1
+    assert_clean(result)
+    assert result.stderr == f"error: cannot write the plan file {out}: No such file or directory\n"
+
+
 def test_no_color_means_no_escape_sequences(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -547,6 +587,14 @@ def test_no_mass_update_warning_under_the_threshold(workspace: Workspace) -> Non
 def test_no_mass_update_warning_with_few_assistants(workspace: Workspace) -> None:
     # All 4 change, but fewer than 10 are managed.
     assert plan_json(workspace)["warnings"] == []
+
+
+def test_one_request_at_a_time_gives_the_same_plan(workspace: Workspace) -> None:
+    serial = plan_json(workspace, "--concurrency", "1")
+    parallel = plan_json(workspace, "--concurrency", "64")
+    serial.pop("created_at")
+    parallel.pop("created_at")
+    assert serial == parallel
 
 
 def test_plan_is_reproducible(workspace: Workspace) -> None:

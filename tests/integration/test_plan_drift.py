@@ -125,3 +125,24 @@ def test_unmanaged_dashboard_edit_is_not_drift(workspace: Workspace, sandbox: Sa
     sandbox.edit("edmo", "asst_123", {"voicemailMessage": "Changed in the dashboard"})
     sandbox.edit("interactly", EXAMPLES["clinic-intake"][2], {"dtmfInputEnabled": True})
     assert workspace.run("drift").exit_code == 0
+
+
+def test_secret_changed_in_the_dashboard_is_drift_and_stays_secret(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    match_sandbox(workspace, sandbox)
+    assistant_id = EXAMPLES["clinic-intake"][2]
+    server = sandbox.stored("interactly", assistant_id)["assistantServer"]
+    sandbox.edit(
+        "interactly",
+        assistant_id,
+        {"assistantServer": {**server, "secret": "dashboard-typed-secret", "headers": {}}},
+    )
+    outputs = [workspace.run("drift", "--format", f) for f in ("text", "markdown", "json")]
+    for result in outputs:
+        assert result.exit_code == 2
+        assert "dashboard-typed-secret" not in result.output
+        assert "sandbox-webhook-secret" not in result.output
+    assert "~ assistantServer.secret: (sensitive) -> (sensitive)" in outputs[0].stdout
+    change = changes(json.loads(outputs[2].stdout), "clinic-intake")["assistantServer.secret"]
+    assert change["sensitive"] and change["before"] is None and change["after"] is None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -19,7 +22,9 @@ from tests.integration.test_plan_support import (
     fast_retries,  # noqa: F401  (fixture)
     line_of,
     python_plan,
+    read_spec,
     set_base_url,
+    write_spec,
 )
 from voiceops.httpclient import RetryPolicy
 from voiceops.plan import Status
@@ -68,6 +73,19 @@ def test_missing_environment_variable(workspace: Workspace) -> None:
     assert error.endswith("environment variable CLINIC_WEBHOOK_SECRET is not set")
     assert error_lines(result) == [f"error: {error}"]
     assert f"    {error}" in result.stdout
+    _others_reported(plan, {"clinic-intake"})
+
+
+def test_missing_environment_variable_inside_a_list(workspace: Workspace) -> None:
+    document = read_spec(workspace, "clinic-intake")
+    document["spec"]["hints"] = ["Riverside", "${env:HINT_NOT_SET}"]
+    write_spec(workspace, "clinic-intake", document)
+    result, plan = _failed_run(workspace)
+    line = line_of(workspace.spec_file("clinic-intake"), "${env:HINT_NOT_SET}")
+    error = assistant(plan, "clinic-intake")["error"]
+    assert error == (
+        f"assistants/clinic-intake.yaml:{line}:5: environment variable HINT_NOT_SET is not set"
+    )
     _others_reported(plan, {"clinic-intake"})
 
 
@@ -144,6 +162,66 @@ def test_unreachable_network(workspace: Workspace) -> None:
     assert "\n" not in error
     assert error_lines(result) == [f"error: {error}"]
     _others_reported(plan, {"sales-outreach"})
+
+
+class _Always200(BaseHTTPRequestHandler):
+    """A web server (say, the vendor's dashboard at a wrong base_url): 200 for anything."""
+
+    body = b"<!doctype html><html><body>Sign in</body></html>"
+    content_type = "text/html"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def web_page() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Always200)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize(
+    ("connection", "name"),
+    [
+        ("interactly-prod", "clinic-intake"),
+        ("invent-support", "support-concierge"),
+        ("autocalls-sales", "sales-outreach"),
+    ],
+)
+def test_base_url_answering_with_a_web_page(
+    workspace: Workspace, web_page: str, connection: str, name: str
+) -> None:
+    add_spec(workspace, "sales-desk", "invent-support", "asst_sales", {"enabled": False})
+    set_base_url(workspace, connection, web_page)
+    result, plan = _failed_run(workspace)
+    error = assistant(plan, name)["error"]
+    assert error.startswith(f"connection {connection!r}: {web_page} did not answer with the JSON")
+    assert error.endswith("check its base_url")
+    _others_reported(plan, {name, "sales-desk"} if connection == "invent-support" else {name})
+
+
+def test_edmo_base_url_answering_with_a_web_page(workspace: Workspace, web_page: str) -> None:
+    set_base_url(workspace, "edmo-main", web_page)
+    _, plan = _failed_run(workspace)
+    error = assistant(plan, "enrollment-assistant")["error"]
+    assert error == "connection 'edmo-main': login did not set the auth-token cookie"
+    _others_reported(plan, {"enrollment-assistant"})
 
 
 def test_plain_http_to_a_remote_host_is_refused(workspace: Workspace, sandbox: Sandbox) -> None:

@@ -63,6 +63,23 @@ def test_autocalls_mapped_field_change(
     assert assistant(plan, "sales-outreach")["request"]["body"] == {field: value}
 
 
+def test_autocalls_dotted_write_only_field_is_sent_nested(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    match_sandbox(workspace, sandbox)
+    set_spec(workspace, "sales-outreach", ("end_call_tool.description",), "End politely.")
+    result = workspace.run("plan", "--target", "sales-outreach")
+    expected = '~ end_call_tool.description: (write-only: not readable) -> "End politely."'
+    assert f"{expected}  (write-only)" in result.stdout
+    plan = plan_json(workspace, "--target", "sales-outreach")
+    change = changes(plan, "sales-outreach")["end_call_tool.description"]
+    assert change["write_only"] and change["path_parts"] == ["end_call_tool.description"]
+    body = assistant(plan, "sales-outreach")["request"]["body"]
+    assert body == {"end_call_tool": {"description": "End politely."}}
+    # Nobody can see it live, so it is not drift either.
+    assert workspace.run("drift").exit_code == 0
+
+
 def test_autocalls_fillers_zero_reads_as_false(workspace: Workspace, sandbox: Sandbox) -> None:
     sandbox.edit("autocalls", 127, {"filler_audios": False})
     assert sandbox.assistant("autocalls", 127)["fillers"] == 0

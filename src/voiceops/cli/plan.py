@@ -19,6 +19,7 @@ from voiceops.cli.common import (
     use_color,
 )
 from voiceops.engine import RunOptions, Session, make_plan
+from voiceops.errors import VoiceopsError
 from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor
 from voiceops.render import markdown, text
@@ -86,7 +87,11 @@ def plan(
     for warning in project.warnings:
         emit(str(warning), redactor, err=True)
     if out is not None:
-        out.write_text(redactor.redact(plan_file.dump(result)), encoding="utf-8")
+        try:
+            out.write_text(redactor.redact(plan_file.dump(result)), encoding="utf-8")
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise VoiceopsError(f"cannot write the plan file {out}: {reason}") from None
     emit(render(result, output), redactor)
     report_errors(result, redactor)
     if result.has_errors:

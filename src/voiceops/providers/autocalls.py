@@ -51,6 +51,8 @@ class Autocalls(Provider):
                 "GET", "/user/assistants/get", params={"page": page, "per_page": PAGE_SIZE}
             )
             listing = response.json()
+            if not isinstance(listing, dict) or not isinstance(listing.get("data", []), list):
+                raise ValueError("not a page of the assistant list")
             yield listing.get("data", [])
             last = int(listing.get("last_page") or 1)
             page += 1

@@ -76,7 +76,8 @@ class Provider:
         value = self.env.get(variable or "")
         if not value:
             raise MissingCredential(
-                f"connection {self.name!r} needs the environment variable {variable}, which is not set",
+                f"connection {self.name!r} needs the environment variable {variable}, "
+                "which is not set",
                 self.connection.location,
             )
         return value

@@ -51,7 +51,10 @@ class Invent(Provider):
                 "GET", f"/orgs/{self.org}/assistants", params={"page": page, "take": PAGE_SIZE}
             )
             pages = math.ceil(int(response.headers.get("pagination-count", 0)) / PAGE_SIZE)
-            yield [i for i in response.json() if not i.get("deleted")], pages - page
+            items = response.json()
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise ValueError("not a page of the assistant list")
+            yield [i for i in items if not i.get("deleted")], pages - page
             page += 1
 
     async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:

@@ -52,7 +52,10 @@ def _truncation_note(left_out: int) -> str:
 
 def _section(a: AssistantPlan, framing: Framing) -> str:
     if a.status is Status.ERROR:
-        return f"<details open><summary>❌ <b>{a.name}</b> — error</summary>\n\n```\n{a.error}\n```\n</details>\n\n"
+        return (
+            f"<details open><summary>❌ <b>{a.name}</b> — error</summary>\n\n"
+            f"```\n{a.error}\n```\n</details>\n\n"
+        )
     rows = [
         f"<details><summary>{framing.symbol} <b>{a.name}</b> ({a.connection}) — "
         f"{len(a.changes)} change(s)</summary>\n",
@@ -67,9 +70,8 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
             diffs.append(f"`{change.field}`\n```diff\n" + "\n".join(text_diff(change)) + "\n```")
             continue
         note = " *(write-only)*" if change.write_only else ""
-        rows.append(
-            f"| `{change.field}` | {_cell(before_text(change))} | {_cell(after_text(change))}{note} |"
-        )
+        before, after = _cell(before_text(change)), _cell(after_text(change))
+        rows.append(f"| `{change.field}` | {before} | {after}{note} |")
     return "\n".join(rows + [""] + diffs) + "\n</details>\n\n"
 
 
