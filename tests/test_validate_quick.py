@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from voiceops.schema_errors import PATTERN_WORDS
-import jsonschema_rs
 from voiceops.schemas import SchemaStore
 
 ROOT = Path(__file__).resolve().parent.parent

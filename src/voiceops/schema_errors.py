@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import ValidationError
 
 from voiceops.errors import Diagnostic
 from voiceops.schemas import ERROR_MESSAGE, HINT, CompiledSchema
@@ -54,6 +54,7 @@ PATTERN_WORDS = {
 }
 # Keywords that concern one value; at most one of their errors is reported per value.
 _NOT_VALUE = frozenset({"additionalProperties", "dependentRequired"})
+
 
 def check(
     validator: CompiledSchema,

@@ -8,9 +8,9 @@ and this module reads them back as field paths.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

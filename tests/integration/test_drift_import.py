@@ -134,5 +134,3 @@ def _lookup(data: dict, dotted: str) -> str:
     for part in dotted.split("."):
         value = value[part]
     return str(value)
-
-
