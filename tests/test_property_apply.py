@@ -161,6 +161,8 @@ EDMO_LIVE_MODEL = st.fixed_dictionaries(
 INVENT: Tree = {
     "name": words,
     "enabled": st.booleans(),
+    # write-only: reads show avatar_url (derived from it) instead
+    "avatar_id": st.none() | words.map(lambda w: "file_" + w.replace(" ", "_")),
     "config": {
         "language": words,
         "model": words,
@@ -344,6 +346,9 @@ def test_apply_then_plan_is_empty_and_nothing_unmanaged_changes(
     assert assistant.status is Status.NO_CHANGE, assistant.changes or assistant.error
 
     after = sandbox.stored(vendor, assistant_id)
-    assert_only_managed_changed(before, after, to_stored(vendor, desired), vendor)
+    managed = to_stored(vendor, desired)
+    if "avatar_id" in managed:
+        managed["avatar_url"] = "derived by the vendor from avatar_id"
+    assert_only_managed_changed(before, after, managed, vendor)
     if report.results[0].outcome is Outcome.UNCHANGED:
         assert after == before

@@ -173,11 +173,13 @@ def test_closed_objects_everywhere_documented(name):
 # ------------------------------------------------------------------ annotations
 
 
-def test_write_only_fields_are_exactly_the_autocalls_ones():
+def test_write_only_fields_are_the_ones_reads_never_show():
     assert annotated(load_schema("autocalls"), "x-voiceops-write-only") == {
         (name,) for name in AUTOCALLS_WRITE_ONLY
     }
-    for vendor in ("interactly", "edmo", "invent"):
+    # Invent reads show avatar_url, never the avatar_id that updates take.
+    assert annotated(load_schema("invent"), "x-voiceops-write-only") == {("avatar_id",)}
+    for vendor in ("interactly", "edmo"):
         assert annotated(load_schema(vendor), "x-voiceops-write-only") == set()
 
 

@@ -257,10 +257,11 @@ async def apply_project(
 
 
 def _refuse_mass_update(session: Session, saved: list[SavedAssistant], allowed: bool) -> None:
-    config = session.project.config
+    project = session.project
     updates = sum(1 for s in saved if s.status == Status.UPDATE)
-    warning = mass_update_warning(
-        updates, len(session.project.specs), config.max_update_share, config.min_managed
-    )
+    # The share is of every managed assistant, also when --target narrows the run.
+    managed = project.managed or len(project.specs)
+    config = project.config
+    warning = mass_update_warning(updates, managed, config.max_update_share, config.min_managed)
     if warning and not allowed:
         raise VoiceopsError(f"refusing to apply: {warning}")

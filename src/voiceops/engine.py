@@ -154,7 +154,7 @@ async def make_plan(session: Session, specs: list[AssistantSpec] | None = None) 
     results = await asyncio.gather(*(per_connection(n, g) for n, g in groups.items()))
     by_name = {a.name: a for group in results for a in group}
     assistants = [by_name[s.name] for s in specs]
-    plan = Plan(assistants, managed=len(project.specs))
+    plan = Plan(assistants, managed=project.managed or len(project.specs))
     config = project.config
     warning = mass_update_warning(
         len(plan.with_status(Status.UPDATE)),

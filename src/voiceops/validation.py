@@ -29,6 +29,8 @@ class Project:
     specs: list[AssistantSpec]
     schemas: SchemaStore
     warnings: list[Diagnostic]
+    # Every assistant the repository manages, also when --target narrows `specs`.
+    managed: int = 0
 
 
 def validate(
@@ -76,4 +78,4 @@ def load_project(
             raise VoiceopsError(f"no assistant is named {', '.join(map(repr, unknown))}")
         specs = [s for s in specs if s.name in targets]
     warnings = [d for d in result.diagnostics if d.severity == "warning"]
-    return Project(config, specs, schemas, warnings)
+    return Project(config, specs, schemas, warnings, managed=len(result.specs))

@@ -68,6 +68,20 @@ def test_at_the_threshold_apply_goes_ahead(workspace: Workspace) -> None:
     assert "Apply: 3 applied, 7 unchanged" in result.stdout
 
 
+def test_target_does_not_narrow_what_the_share_is_of(workspace: Workspace) -> None:
+    manage_more_assistants(workspace, 6)
+    targets = [arg for name in ("clinic-intake", "enrollment-assistant", "sales-outreach",
+                                "support-concierge") for arg in ("--target", name)]  # fmt: skip
+    refused = workspace.run("apply", "--auto-approve", *targets)
+    assert refused.exit_code == 1
+    assert "4 of 10" in refused.stderr
+    assert updates(workspace.sandbox) == []
+
+    three = workspace.run("apply", "--auto-approve", *targets[:6])  # 3 of 10: allowed
+    assert three.exit_code == 0, three.output
+    assert len(updates(workspace.sandbox)) == 3
+
+
 def test_below_ten_managed_assistants_there_is_no_threshold(workspace: Workspace) -> None:
     manage_more_assistants(workspace, 5)  # 9 managed, 4 change
     assert THRESHOLD_WORDS not in workspace.run("plan").output

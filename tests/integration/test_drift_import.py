@@ -28,7 +28,8 @@ def test_drift_made_in_a_dashboard_is_reported_and_apply_fixes_it(workspace: Wor
     workspace.sandbox.edit("interactly", "5f7b1b1b1b1b1b1b1b1b1b1b", {"idleTimeout": 45})
     drifted = workspace.run("drift")
     assert drifted.exit_code == 2
-    assert "idleTimeout" in drifted.stdout and "45 -> 20" in drifted.stdout
+    assert "idleTimeout" in drifted.stdout and "live 45, git 20" in drifted.stdout
+    assert "voiceops import --provider interactly-prod --id 5f7b" in drifted.stdout
     assert "voiceops apply" in drifted.stdout and "voiceops import" in drifted.stdout
 
     as_json = json.loads(workspace.run("drift", "--format", "json").stdout)

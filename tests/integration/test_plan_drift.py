@@ -68,7 +68,7 @@ def test_dashboard_edit_is_drift_and_in_the_plan(
     assert changes(plan, name) == changes(report, name)
     text = workspace.run("drift")
     assert text.exit_code == 2
-    assert f"~ {field}: {json.dumps(live)} -> {json.dumps(git)}" in text.stdout
+    assert f"~ {field}: live {json.dumps(live)}, git {json.dumps(git)}" in text.stdout
     assert "Drift: 1 drifted, 3 unchanged, 0 error(s)." in text.stdout
     assert "voiceops apply" in text.stdout
 
@@ -113,7 +113,7 @@ def test_drift_with_an_error_exits_one(workspace: Workspace, sandbox: Sandbox) -
     result = workspace.run("drift", env={"INVENT_API_KEY": "revoked"})
     assert result.exit_code == 1
     assert_clean(result)
-    assert "~ max_call_duration: 300 -> 900" in result.stdout
+    assert "~ max_call_duration: live 300, git 900" in result.stdout
     assert result.stderr.splitlines() == [
         "error: connection 'invent-support': the vendor rejected the credentials in "
         "INVENT_API_KEY (401)"
@@ -143,6 +143,6 @@ def test_secret_changed_in_the_dashboard_is_drift_and_stays_secret(
         assert result.exit_code == 2
         assert "dashboard-typed-secret" not in result.output
         assert "sandbox-webhook-secret" not in result.output
-    assert "~ assistantServer.secret: (sensitive) -> (sensitive)" in outputs[0].stdout
+    assert "~ assistantServer.secret: live (sensitive), git (sensitive)" in outputs[0].stdout
     change = changes(json.loads(outputs[2].stdout), "clinic-intake")["assistantServer.secret"]
     assert change["sensitive"] and change["before"] is None and change["after"] is None

@@ -7,7 +7,15 @@ that and says how many it left out.
 from __future__ import annotations
 
 from voiceops.plan import AssistantPlan, Plan, Status
-from voiceops.render.values import PLAN, Framing, after_text, before_text, is_long, text_diff
+from voiceops.render.values import (
+    PLAN,
+    Framing,
+    after_text,
+    before_text,
+    import_command,
+    is_long,
+    text_diff,
+)
 
 COMMENT_LIMIT = 65_536
 MARKER = "<!-- voiceops -->"
@@ -60,6 +68,11 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
         f"<details><summary>{framing.symbol} <b>{a.name}</b> ({a.connection}) — "
         f"{len(a.changes)} change(s)</summary>\n",
         f"`{a.source}`\n",
+        *(
+            [f"To keep the live values: `{import_command(a.connection, a.id)}`\n"]
+            if framing.offer_import
+            else []
+        ),
         f"| field | {framing.before} | {framing.after} |",
         "|---|---|---|",
     ]

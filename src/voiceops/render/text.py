@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from voiceops.plan import AssistantPlan, Plan, Status
-from voiceops.render.values import PLAN, Framing, after_text, before_text, is_long, text_diff
+from voiceops.render.values import (
+    PLAN,
+    Framing,
+    after_text,
+    before_text,
+    import_command,
+    is_long,
+    text_diff,
+)
 
 
 def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
@@ -57,12 +65,14 @@ def _assistant(a: AssistantPlan, framing: Framing, style) -> list[str]:  # type:
                 lines.append("        " + (style(line, colour) if colour else line))
             continue
         note = "  (write-only)" if change.write_only else ""
-        lines.append(
-            f"    ~ {name}: {style(before_text(change), 'red')} -> "
-            f"{style(after_text(change), 'green')}{note}"
+        pair = framing.pair.format(
+            before=style(before_text(change), "red"), after=style(after_text(change), "green")
         )
+        lines.append(f"    ~ {name}: {pair}{note}")
     if a.write_only_fields:
         lines.append(
             "    write-only fields cannot be read back; voiceops records a hash of what it applied"
         )
+    if framing.offer_import:
+        lines.append(f"    to keep the live values: {import_command(a.connection, a.id)}")
     return lines

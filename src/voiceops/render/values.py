@@ -22,7 +22,9 @@ class Framing:
     before: str  # label of the live value
     after: str  # label of the git value
     symbol: str = "~"
+    pair: str = "{before} -> {after}"  # one changed value on one line
     advice: str = ""
+    offer_import: bool = False  # name the import command that keeps each live value
 
 
 PLAN = Framing("Plan", "to update", "live", "git")
@@ -31,11 +33,17 @@ DRIFT = Framing(
     "drifted",
     "live (changed outside git)",
     "git",
+    pair="live {before}, git {after}",
     advice=(
         "Two ways out: run `voiceops apply` to put git's values back, or keep the live values "
         "with `voiceops import --provider CONN --id ID --force` and commit the result."
     ),
+    offer_import=True,
 )
+
+
+def import_command(connection: str, assistant_id: str) -> str:
+    return f"voiceops import --provider {connection} --id {assistant_id} --force"
 
 
 def show(value: Any) -> str:
