@@ -19,7 +19,7 @@ from voiceops.engine import Session, fingerprint, make_plan, plan_assistant
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import RequestFailed
 from voiceops.plan import Plan, SavedAssistant, Status, dump, load_saved, mass_update_warning
-from voiceops.providers.base import Provider
+from voiceops.providers.base import LiveState, Provider
 from voiceops.redaction import resolve_template
 
 # How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
@@ -120,7 +120,7 @@ async def _send_one(
     provider: Provider,
     item: SavedAssistant,
     spec: AssistantSpec,
-    live_raw: dict[str, Any] | None,
+    live_raw: LiveState,
 ) -> AssistantResult:
     if live_raw is None:
         return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
@@ -208,7 +208,17 @@ async def _read_back(
             continue
         after = plan_assistant(session, provider, spec, raw)
         left = [c.field for c in after.changes if not c.write_only]
-        if left:
+        if after.error:
+            results.append(
+                AssistantResult(
+                    spec.name,
+                    spec.connection,
+                    spec.id,
+                    Outcome.NOT_CONVERGED,
+                    f"read-back failed: {after.error}",
+                )
+            )
+        elif left:
             detail = "the vendor did not keep: " + ", ".join(left)
             results.append(
                 AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail)

@@ -20,10 +20,10 @@ from voiceops import envref
 from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
 from voiceops.documents import AssistantSpec
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import Client, RetryPolicy
+from voiceops.httpclient import Client, RequestFailed, RetryPolicy
 from voiceops.plan import AssistantPlan, Plan, Status, mass_update_warning
 from voiceops.providers import ADAPTERS
-from voiceops.providers.base import Provider
+from voiceops.providers.base import LiveState, Provider
 from voiceops.redaction import Redactor, body_template, is_sensitive
 from voiceops.validation import Project
 from voiceops.writeonly import WriteOnlyRecord
@@ -100,7 +100,7 @@ class Session:
             raise connection_error(provider, exc) from None
         return provider, client
 
-    async def read(self, name: str, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    async def read(self, name: str, ids: list[str]) -> dict[str, LiveState]:
         provider, client = await self.connect(name)
         try:
             live = await provider.read(client, ids)
@@ -108,7 +108,9 @@ class Session:
             raise connection_error(provider, exc) from None
         except ValueError:  # a body that is not JSON, e.g. a web page at a wrong base_url
             raise unexpected_answer(provider) from None
-        if not all(item is None or isinstance(item, dict) for item in live.values()):
+        if not all(
+            item is None or isinstance(item, dict | RequestFailed) for item in live.values()
+        ):
             raise unexpected_answer(provider)
         return live
 
@@ -186,7 +188,7 @@ def _blank(session: Session, spec: AssistantSpec) -> AssistantPlan:
 
 
 def plan_assistant(
-    session: Session, provider: Provider, spec: AssistantSpec, live_raw: dict[str, Any] | None
+    session: Session, provider: Provider, spec: AssistantSpec, live_raw: LiveState
 ) -> AssistantPlan:
     """Compare one spec with its live state and build the request that would converge it."""
     plan = _blank(session, spec)
@@ -200,6 +202,12 @@ def plan_assistant(
         plan.error = (
             f"{spec.doc.location(('id',))}: assistant {spec.id!r} was not found on "
             f"connection {spec.connection!r} (404)"
+        )
+        return plan
+    if isinstance(live_raw, RequestFailed):
+        plan.error = (
+            f"{spec.doc.location(('id',))}: reading assistant {spec.id!r} on connection "
+            f"{spec.connection!r} failed: {live_raw.message}"
         )
         return plan
     desired = envref.resolve(spec.spec, env)

@@ -16,9 +16,10 @@ import yaml
 
 from voiceops.changes import dotted
 from voiceops.documents import AssistantSpec
-from voiceops.engine import Session
+from voiceops.engine import Session, connection_error
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.providers.base import Provider
+from voiceops.httpclient import RequestFailed
+from voiceops.providers.base import LiveState, Provider
 from voiceops.schemas import ERROR_MESSAGE, FieldPath
 from voiceops.yamlsource import walk
 
@@ -48,8 +49,11 @@ async def import_assistants(
         raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
     provider, client = await session.connect(connection)
     if ids is None:
-        items = await provider.list_all(client)
-        live = {str(item["id"]): item for item in items}
+        try:
+            items = await provider.list_all(client)
+        except VoiceopsError as exc:
+            raise connection_error(provider, exc) from None
+        live: dict[str, LiveState] = {str(item["id"]): item for item in items}
     else:
         live = await session.read(connection, ids)
     managed = {(s.connection, s.id): s for s in session.project.specs}
@@ -58,6 +62,8 @@ async def import_assistants(
     for assistant_id, raw in live.items():
         if raw is None:
             raise VoiceopsError(f"assistant {assistant_id!r} was not found on {connection!r} (404)")
+        if isinstance(raw, RequestFailed):
+            raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
         existing = managed.get((connection, assistant_id))
         result = _import_one(
             session, provider, assistant_id, raw, existing, taken, out_dir, force=force

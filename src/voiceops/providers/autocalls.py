@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from voiceops.httpclient import Client
-from voiceops.providers.base import Provider
+from voiceops.providers.base import LiveState, Provider
 
 PAGE_SIZE = 100
 END_CALL_TOOL = "end_call_tool.description"
@@ -57,7 +57,7 @@ class Autocalls(Provider):
             last = int(listing.get("last_page") or 1)
             page += 1
 
-    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         wanted = set(ids)
         found: dict[str, dict[str, Any]] = {}
         async for items in self.pages(client):

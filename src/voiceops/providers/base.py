@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from voiceops.config import Connection
 
 FieldSet = frozenset[FieldPath]
+# One assistant's live state as read: the object, None (unknown id), or why reading it failed.
+LiveState = dict[str, Any] | None | RequestFailed
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,19 @@ class Provider:
     def read_path(self, assistant_id: str) -> str:
         raise NotImplementedError
 
-    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        """Live state of each id (None when the vendor does not know it)."""
+    async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
+        """Live state of each id: None when the vendor does not know it, and the failure when
+        reading that one assistant failed (a whole-connection failure raises instead)."""
 
-        async def one(assistant_id: str) -> dict[str, Any] | None:
+        async def one(assistant_id: str) -> LiveState:
             try:
                 response = await client.request("GET", self.read_path(assistant_id))
             except RequestFailed as exc:
                 if exc.status == 404:
                     return None
-                raise
+                if exc.status is None or exc.status == 401:
+                    raise
+                return exc
             return response.json()
 
         results = await asyncio.gather(*(one(i) for i in ids))

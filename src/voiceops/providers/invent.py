@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from voiceops.httpclient import Client
-from voiceops.providers.base import Provider
+from voiceops.providers.base import LiveState, Provider
 
 PAGE_SIZE = 100
 
@@ -57,7 +57,7 @@ class Invent(Provider):
             yield [i for i in items if not i.get("deleted")], pages - page
             page += 1
 
-    async def read(self, client: Client, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         """Page through the list while that costs fewer requests than one GET per id."""
         if len(ids) <= 1:
             return await super().read(client, ids)
