@@ -62,8 +62,11 @@ class Session:
     async def __aenter__(self) -> Session:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         await asyncio.gather(*(c.close() for c in self._clients), return_exceptions=True)
+        if isinstance(error, VoiceopsError):
+            # An error leaving the run (e.g. a vendor's message quoting a value) is scrubbed too.
+            error.message = self.redactor.redact(error.message)
 
     def provider(self, name: str) -> Provider:
         connection = self.project.config.connections[name]
