@@ -32,6 +32,16 @@ def embedded_sandbox() -> Iterator[SandboxEndpoints]:
         yield SandboxEndpoints(dict(sandbox.base_urls), dict(sandbox.credentials))
 
 
+@contextmanager
+def sandbox_if(enabled: bool) -> Iterator[SandboxEndpoints | None]:
+    """The embedded sandbox when `--sandbox` was given, else nothing."""
+    if not enabled:
+        yield None
+        return
+    with embedded_sandbox() as endpoints:
+        yield endpoints
+
+
 def point_at(config: Config, base_urls: Mapping[str, str]) -> Config:
     """`config` with every connection's base_url replaced by the one for its type."""
     connections = {

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -21,7 +20,7 @@ from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
 from voiceops.plan import Plan
 from voiceops.render import apply_report, text
-from voiceops.runner import embedded_sandbox, prepare
+from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
 
 
@@ -84,8 +83,7 @@ def apply(
     sandbox: bool,
 ) -> None:
     """Apply a saved plan, or plan and apply after confirmation."""
-    with ExitStack() as stack:
-        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+    with sandbox_if(sandbox) as endpoints:
         project, options = prepare(
             config_path,
             targets=() if planfile else targets,

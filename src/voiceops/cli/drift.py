@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -22,7 +21,7 @@ from voiceops.plan import Plan
 from voiceops.redaction import Redactor
 from voiceops.render import markdown, text
 from voiceops.render.values import DRIFT
-from voiceops.runner import embedded_sandbox, prepare
+from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
 
 
@@ -44,8 +43,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 @reports_errors
 def drift(output: str, config_path: Path | None, concurrency: int | None, sandbox: bool) -> None:
     """Report live state that differs from git; exit 2 when any does."""
-    with ExitStack() as stack:
-        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+    with sandbox_if(sandbox) as endpoints:
         project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
         report, redactor = asyncio.run(run_drift(project, options))
     if output == "json":

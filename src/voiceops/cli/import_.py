@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.importer import ImportedAssistant, import_assistants
 from voiceops.redaction import Redactor
-from voiceops.runner import embedded_sandbox, prepare_connections
+from voiceops.runner import prepare_connections, sandbox_if
 from voiceops.validation import Project
 
 
@@ -72,8 +71,7 @@ def import_command(
     """Write spec files from live assistants, to start managing them."""
     if bool(ids) == import_all:
         raise VoiceopsError("give either --id ID (one or more) or --all")
-    with ExitStack() as stack:
-        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+    with sandbox_if(sandbox) as endpoints:
         project, options = prepare_connections(config_path, sandbox=endpoints)
         results, write_only, redactor = asyncio.run(
             run_import(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import click
@@ -23,7 +23,7 @@ from voiceops.errors import VoiceopsError
 from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor
 from voiceops.render import markdown, text
-from voiceops.runner import embedded_sandbox, prepare
+from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
 
 FORMATS = ("text", "markdown", "json")
@@ -78,8 +78,7 @@ def plan(
     sandbox: bool,
 ) -> None:
     """Read live state and show what apply would change."""
-    with ExitStack() as stack:
-        endpoints = stack.enter_context(embedded_sandbox()) if sandbox else None
+    with sandbox_if(sandbox) as endpoints:
         project, options = prepare(
             config_path, targets=targets, concurrency=concurrency, sandbox=endpoints
         )

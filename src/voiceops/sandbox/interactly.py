@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -300,18 +301,9 @@ class Interactly(Vendor):
     def error(
         self, status: int, message: str | list[str], headers: Mapping[str, str] | None = None
     ) -> Response:
-        phrases = {
-            400: "Bad Request",
-            401: "Unauthorized",
-            404: "Not Found",
-            405: "Method Not Allowed",
-            429: "Too Many Requests",
-            500: "Internal Server Error",
-            503: "Service Unavailable",
-        }
         body: dict[str, Any] = {"statusCode": status, "message": message}
         if status != 401:
-            body["error"] = phrases.get(status, "Error")
+            body["error"] = HTTPStatus(status).phrase
         return json_response(body, status, headers)
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:

@@ -33,6 +33,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -263,19 +264,10 @@ class Invent(Vendor):
         headers: Mapping[str, str] | None = None,
         code: str | None = None,
     ) -> Response:
-        phrases = {
-            400: "Bad Request",
-            401: "Unauthorized",
-            404: "Not Found",
-            405: "Method Not Allowed",
-            429: "Too Many Requests",
-            500: "Internal Server Error",
-            503: "Service Unavailable",
-        }
         body: dict[str, Any] = {"statusCode": status}
         if code:
             body["code"] = code
-        body["error"] = phrases.get(status, "Error")
+        body["error"] = HTTPStatus(status).phrase
         body["message"] = message
         return json_response(body, status, headers)
 
