@@ -86,7 +86,9 @@ async def apply_saved(
             known = known_live or {}
             unread = [spec.id for item, spec in items if known.get(item.name) is None]
             live = await session.read(name, unread) if unread else {}
-            live.update({spec.id: known[item.name] for item, spec in items if known.get(item.name)})
+            for item, spec in items:
+                if known.get(item.name) is not None:
+                    live[spec.id] = known[item.name]
         except VoiceopsError as exc:
             for item, _ in items:
                 results[item.name] = _result(item, Outcome.FAILED, str(exc))
@@ -135,6 +137,9 @@ async def _send_one(
         return _result(item, Outcome.STALE, "its spec changed since the plan was made")
     if item.method is None or item.path is None or item.body is None:
         return _result(item, Outcome.FAILED, "the plan file holds no request for it")
+    if (item.method, item.path) != provider.update_target(spec.id):
+        detail = "the plan file's request is not this assistant's update; plan again"
+        return _result(item, Outcome.FAILED, detail)
     desired = envref.resolve(spec.spec, session.options.env)
     live = provider.to_spec_shape(live_raw)
     body = resolve_template(item.body, desired, live)
@@ -186,46 +191,26 @@ async def _read_back(
     try:
         live = await session.read(provider.name, [s.id for s in specs])
     except VoiceopsError as exc:
-        return [
-            AssistantResult(
-                s.name, s.connection, s.id, Outcome.NOT_CONVERGED, f"read-back failed: {exc}"
-            )
-            for s in specs
-        ]
+        return [_not_converged(s, f"read-back failed: {exc}") for s in specs]
     results = []
     for spec in specs:
         raw = live[spec.id]
         if raw is None:
-            results.append(
-                AssistantResult(
-                    spec.name,
-                    spec.connection,
-                    spec.id,
-                    Outcome.NOT_CONVERGED,
-                    "gone after the update (404)",
-                )
-            )
+            results.append(_not_converged(spec, "gone after the update (404)"))
             continue
         after = plan_assistant(session, provider, spec, raw)
         left = [c.field for c in after.changes if not c.write_only]
         if after.error:
-            results.append(
-                AssistantResult(
-                    spec.name,
-                    spec.connection,
-                    spec.id,
-                    Outcome.NOT_CONVERGED,
-                    f"read-back failed: {after.error}",
-                )
-            )
+            results.append(_not_converged(spec, f"read-back failed: {after.error}"))
         elif left:
-            detail = "the vendor did not keep: " + ", ".join(left)
-            results.append(
-                AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail)
-            )
+            results.append(_not_converged(spec, "the vendor did not keep: " + ", ".join(left)))
         else:
             results.append(AssistantResult(spec.name, spec.connection, spec.id, Outcome.APPLIED))
     return results
+
+
+def _not_converged(spec: AssistantSpec, detail: str) -> AssistantResult:
+    return AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail)
 
 
 async def apply_project(
@@ -269,9 +254,10 @@ async def apply_project(
 def _refuse_mass_update(session: Session, saved: list[SavedAssistant], allowed: bool) -> None:
     project = session.project
     updates = sum(1 for s in saved if s.status == Status.UPDATE)
-    # The share is of every managed assistant, also when --target narrows the run.
-    managed = project.managed or len(project.specs)
     config = project.config
-    warning = mass_update_warning(updates, managed, config.max_update_share, config.min_managed)
+    # The share is of every managed assistant, also when --target narrows the run.
+    warning = mass_update_warning(
+        updates, project.managed, config.max_update_share, config.min_managed
+    )
     if warning and not allowed:
         raise VoiceopsError(f"refusing to apply: {warning}")

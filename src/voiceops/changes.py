@@ -14,8 +14,10 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from voiceops.schemas import FieldPath
+from voiceops.yamlsource import YamlPath, dotted
 
-ValuePath = tuple[str | int, ...]
+# A path into spec-shaped data: keys and list indices.
+ValuePath = YamlPath
 
 
 class _Absent:
@@ -55,13 +57,6 @@ class Change:
     @property
     def top(self) -> str:
         return str(self.path[0])
-
-
-def dotted(path: ValuePath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def project(live: Any, desired: Any) -> Any:
@@ -106,9 +101,7 @@ def diff(
         paths[_atomic(tuple(level.path(output_format="list")), desired)] = None
     changes = []
     for path in sorted(paths, key=lambda p: _spec_order(p, desired)):
-        is_secret = _under(path, sensitive) or any(
-            _prefix(s, path) or _prefix(path, s) for s in secret_paths
-        )
+        is_secret = _under(path, sensitive) or _under(path, secret_paths)
         changes.append(
             Change(path, lookup(managed, path), lookup(desired, path), sensitive=is_secret)
         )
@@ -165,6 +158,6 @@ def _prefix(prefix: ValuePath, path: ValuePath) -> bool:
     return path[: len(prefix)] == prefix
 
 
-def _under(path: ValuePath, fields: frozenset[FieldPath]) -> bool:
-    """True when `path` is a sensitive field, inside one, or contains one."""
+def _under(path: ValuePath, fields: frozenset[ValuePath]) -> bool:
+    """True when `path` is one of `fields`, inside one, or contains one."""
     return any(_prefix(f, path) or _prefix(path, f) for f in fields)

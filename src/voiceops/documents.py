@@ -13,7 +13,7 @@ from voiceops.config import Config, Connection
 from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
 from voiceops.providers import PROVIDER_TYPES
 from voiceops.schemas import SchemaStore
-from voiceops.yamlsource import YamlDocument, YamlPath, load_documents, read_text
+from voiceops.yamlsource import YamlDocument, YamlPath, dotted, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -198,7 +198,7 @@ def _number_surprises(doc: YamlDocument, problems: list[Diagnostic]) -> list[Dia
             continue
         warnings.append(
             Diagnostic(
-                f"{schema_errors.field_name(path)} is written {text}, which YAML 1.1 reads as "
+                f"{dotted(path)} is written {text}, which YAML 1.1 reads as "
                 f'the number {value}; write {value} if you meant that, or "{text}" in quotes '
                 "for the text",
                 where,

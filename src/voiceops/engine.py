@@ -1,7 +1,8 @@
 """The plan stage: validated specs + live state -> `Plan`.
 
 `Session` opens one pooled client per connection for the length of a command.
-`plan_assistant` is a pure function from (spec, live state) to an `AssistantPlan`.
+`plan_assistant` turns (spec, live state) into an `AssistantPlan` without any I/O; it only
+tells the session's redactor about the secret values it handles.
 """
 
 from __future__ import annotations
@@ -68,11 +69,6 @@ class Session:
             # An error leaving the run (e.g. a vendor's message quoting a value) is scrubbed too.
             error.message = self.redactor.redact(error.message)
 
-    def provider(self, name: str) -> Provider:
-        connection = self.project.config.connections[name]
-        provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
-        return provider
-
     async def connect(self, name: str) -> tuple[Provider, Client]:
         """The provider and its started client; opened once, shared by all callers."""
         if name not in self._opened:
@@ -80,13 +76,12 @@ class Session:
         return await self._opened[name]
 
     async def _open(self, name: str) -> tuple[Provider, Client]:
-        provider = self.provider(name)
+        connection = self.project.config.connections[name]
+        provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
         self.redactor.add(*provider.secrets())
-        connection = provider.connection
         cap = int(connection.setting("concurrency") or provider.concurrency_cap)
         client = Client(
             provider.base_url,
-            connection=name,
             global_limit=self._limit,
             vendor_limit=min(cap, self.options.concurrency),
             per_minute=provider.requests_per_minute,
@@ -142,10 +137,10 @@ def group_by_connection(specs: list[AssistantSpec]) -> dict[str, list[AssistantS
     return groups
 
 
-async def make_plan(session: Session, specs: list[AssistantSpec] | None = None) -> Plan:
+async def make_plan(session: Session) -> Plan:
     """Read every connection's live state once and compare each assistant with git."""
     project = session.project
-    specs = project.specs if specs is None else specs
+    specs = project.specs
 
     async def per_connection(name: str, group: list[AssistantSpec]) -> list[AssistantPlan]:
         try:
@@ -159,7 +154,7 @@ async def make_plan(session: Session, specs: list[AssistantSpec] | None = None) 
     results = await asyncio.gather(*(per_connection(n, g) for n, g in groups.items()))
     by_name = {a.name: a for group in results for a in group}
     assistants = [by_name[s.name] for s in specs]
-    plan = Plan(assistants, managed=project.managed or len(project.specs))
+    plan = Plan(assistants, managed=project.managed)
     config = project.config
     warning = mass_update_warning(
         len(plan.with_status(Status.UPDATE)),

@@ -64,10 +64,6 @@ def variable_names(text: str) -> list[str]:
     return [m.group(1) for m in _TOKEN.finditer(text) if m.group(1)]
 
 
-def has_reference(text: str) -> bool:
-    return bool(variable_names(text))
-
-
 def substitute(text: str, env: Mapping[str, str]) -> str:
     """`text` with every reference replaced; the caller has checked that all names are set."""
 

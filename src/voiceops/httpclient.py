@@ -112,7 +112,6 @@ class Client:
         self,
         base_url: str,
         *,
-        connection: str,
         global_limit: asyncio.Semaphore,
         vendor_limit: int,
         per_minute: int | None = None,
@@ -122,7 +121,6 @@ class Client:
         seed: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.connection = connection
         self.base_url = base_url
         self.global_limit = global_limit
         self.vendor_limit = asyncio.Semaphore(vendor_limit)
@@ -141,7 +139,6 @@ class Client:
         )
         # Set by providers that log in (Edmo): called once when a request gets 401.
         self.reauthenticate: Callable[[], Awaitable[None]] | None = None
-        self.requests_sent = 0
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -157,6 +154,10 @@ class Client:
         reauthenticate: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response or raises RequestFailed."""
+        target = urlsplit(path)
+        if target.scheme or target.netloc:
+            # httpx would send an absolute URL elsewhere, with this connection's credentials.
+            raise RequestFailed(f"{method} {path} refused: not a path under {self.base_url}")
         safe = method == "GET" if idempotent is None else idempotent
         reauthenticated = not reauthenticate
         attempt = 0
@@ -211,7 +212,6 @@ class Client:
         async with self.vendor_limit:
             await self.rate.wait()
             async with self.global_limit:
-                self.requests_sent += 1
                 return await self.http.request(method, path, json=body, params=params)
 
 

@@ -14,14 +14,13 @@ from typing import Any
 
 import yaml
 
-from voiceops.changes import dotted
 from voiceops.documents import AssistantSpec
 from voiceops.engine import Session, connection_error
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.httpclient import RequestFailed
 from voiceops.providers.base import LiveState, Provider
 from voiceops.schemas import ERROR_MESSAGE, FieldPath
-from voiceops.yamlsource import walk
+from voiceops.yamlsource import dotted, walk
 
 
 @dataclass

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from voiceops import __version__
-from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change, dotted
+from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.errors import VoiceopsError
 from voiceops.providers.base import UpdateRequest
 
@@ -87,24 +87,18 @@ def mass_update_warning(updates: int, managed: int, share: float, minimum: int) 
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:
-    item: dict[str, Any] = {
+    before_absent = change.before is ABSENT
+    unreadable = change.write_only or change.before == UNKNOWN_WRITE_ONLY
+    return {
         "path": change.field,
         "path_parts": list(change.path),
         "sensitive": change.sensitive,
         "write_only": change.write_only,
-        "before_known": change.before is not ABSENT and change.before != UNKNOWN_WRITE_ONLY,
+        "before_known": not before_absent and not unreadable,
+        "before_absent": before_absent,
+        "before": None if change.sensitive or before_absent or change.write_only else change.before,
+        "after": None if change.sensitive else change.after,
     }
-    if change.write_only:
-        item["before_known"] = False
-    before_absent = change.before is ABSENT
-    item["before_absent"] = before_absent
-    if change.sensitive:
-        item["before"] = None
-        item["after"] = None
-    else:
-        item["before"] = None if before_absent or change.write_only else change.before
-        item["after"] = change.after
-    return item
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
@@ -159,7 +153,6 @@ class SavedAssistant:
     method: str | None
     path: str | None
     body: dict[str, Any] | None
-    write_only: tuple[str, ...]
 
 
 def load_saved(text: str, source: str) -> list[SavedAssistant]:
@@ -185,10 +178,6 @@ def load_saved(text: str, source: str) -> list[SavedAssistant]:
                 method=request.get("method"),
                 path=request.get("path"),
                 body=request.get("body"),
-                write_only=tuple(c["path"] for c in item.get("changes", []) if c.get("write_only")),
             )
         )
     return saved
-
-
-__all__ = ["AssistantPlan", "Plan", "Status", "dotted", "dump", "load_saved"]

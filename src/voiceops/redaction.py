@@ -102,7 +102,3 @@ def resolve_template(template: Any, spec: dict[str, Any], live: dict[str, Any]) 
     if isinstance(template, list):
         return [resolve_template(value, spec, live) for value in template]
     return template
-
-
-def masked(value: Any, sensitive: bool) -> Any:
-    return MASK if sensitive and value is not ABSENT else value

@@ -12,6 +12,7 @@ from voiceops import envref
 from voiceops.config import Config, load_config
 from voiceops.documents import load_specs
 from voiceops.engine import RunOptions
+from voiceops.providers import ADAPTERS
 from voiceops.schemas import SchemaStore
 from voiceops.validation import Project, load_project
 
@@ -59,8 +60,8 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
         for _, name in envref.references_in(spec.spec):
             env.setdefault(name, f"sandbox-placeholder-{name.lower()}")
     for connection in project.config.connections.values():
-        for key in ("token_env", "email_env", "password_env"):
-            variable = connection.settings.get(key)
+        for setting in ADAPTERS[connection.type].credential_settings:
+            variable = connection.setting(setting)
             if variable and variable not in endpoints.credentials:
                 env.setdefault(variable, "sandbox")
     return env
@@ -76,7 +77,7 @@ def prepare_connections(
     specs = []
     if config.assistants_dir.is_dir():
         specs = load_specs([config.assistants_dir], config, schemas).specs
-    project = Project(config, specs, schemas, [])
+    project = Project(config, specs, schemas, [], managed=len(specs))
     return _with_environment(project, sandbox, None)
 
 

@@ -12,7 +12,7 @@ from jsonschema import ValidationError
 
 from voiceops.errors import Diagnostic
 from voiceops.schemas import ERROR_MESSAGE, HINT, CompiledSchema
-from voiceops.yamlsource import YamlDocument, YamlPath
+from voiceops.yamlsource import YamlDocument, YamlPath, dotted
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -84,13 +84,6 @@ def check(
     for path, errors in by_path.items():
         reported.append(_value_diagnostic(errors, path, doc, lenient))
     return sorted(reported, key=_file_order)
-
-
-def field_name(path: YamlPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "document"
 
 
 def _file_order(d: Diagnostic) -> tuple[int, int]:
@@ -203,7 +196,7 @@ def _unexpected_keys(error: ValidationError) -> list[str]:
 
 
 def _name(path: YamlPath) -> str:
-    return field_name(path) if path else "the document"
+    return dotted(path) if path else "the document"
 
 
 def _message(error: ValidationError, path: YamlPath) -> str:

@@ -72,9 +72,6 @@ class SchemaStore:
             self._documents[name] = json.loads(path.read_text(encoding="utf-8"))
         return self._documents[name]
 
-    def has(self, name: str) -> bool:
-        return (self.directory / f"{name}.schema.json").is_file()
-
     def validator(self, name: str, pointer: str = "") -> CompiledSchema:
         """Validator for a schema file, or for a subschema of it given as a JSON pointer."""
         key = (name, pointer)

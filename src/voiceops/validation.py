@@ -30,7 +30,7 @@ class Project:
     schemas: SchemaStore
     warnings: list[Diagnostic]
     # Every assistant the repository manages, also when --target narrows `specs`.
-    managed: int = 0
+    managed: int
 
 
 def validate(
@@ -60,15 +60,11 @@ def _assistants_dir(config: Config) -> Path:
     return directory
 
 
-def load_project(
-    config_path: Path | None, *, targets: tuple[str, ...] = (), lenient: bool = False
-) -> Project:
+def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> Project:
     """The validated project; raises InputErrors unless every document is valid."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas)
-    result = load_specs(
-        [_assistants_dir(config)], config, schemas, lenient=lenient or config.lenient
-    )
+    result = load_specs([_assistants_dir(config)], config, schemas, lenient=config.lenient)
     if result.errors:
         raise InputErrors(result.errors)
     specs = result.specs

@@ -438,6 +438,14 @@ def _key_message(node: ScalarNode, key: Any) -> str:
     return f'mapping key {text} is not a string; quote it ("{text}")'
 
 
+def dotted(path: YamlPath) -> str:
+    """A path as users write it: `assistantServer.headers`, `hints[2]`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
 def walk(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any]]:
     """Every (path, value) pair in a JSON-shaped value, depth first, containers included."""
     yield path, data

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Workspace
 from tests.integration.test_apply_support import (
@@ -12,6 +15,7 @@ from tests.integration.test_apply_support import (
     SUPPORT,
     updates,
 )
+from voiceops.httpclient import Client, RequestFailed
 from voiceops.redaction import SECRET_REF
 
 ROTATED = "rotated-webhook-secret-2"
@@ -182,3 +186,33 @@ def test_a_file_that_is_not_a_plan_is_refused(workspace: Workspace) -> None:
     assert "not a voiceops plan file" in result.stderr
     assert "Traceback" not in result.output
     assert updates(workspace.sandbox) == []
+
+
+def test_a_request_that_is_not_the_assistants_own_update_is_refused(workspace: Workspace) -> None:
+    # A plan file travels as a CI artifact: its request must be the update voiceops would
+    # send for that assistant, never another method or a URL on another host.
+    planfile = save_plan(workspace)
+    plan = json.loads(planfile.read_text())
+    by_name = {a["name"]: a for a in plan["assistants"]}
+    by_name["clinic-intake"]["request"]["path"] = "https://attacker.example/collect"
+    by_name["enrollment-assistant"]["request"]["method"] = "DELETE"
+    planfile.write_text(json.dumps(plan))
+
+    result = workspace.run("apply", str(planfile))
+    assert result.exit_code == 1
+    for name in ("clinic-intake", "enrollment-assistant"):
+        assert "not this assistant's update" in report_line(result.stdout, name)
+    assert sorted(r.vendor for r in updates(workspace.sandbox)) == ["autocalls", "invent"]
+    assert workspace.sandbox.stored(*ENROLLMENT) is not None
+
+
+def test_the_client_sends_only_paths_under_its_base_url() -> None:
+    async def request_elsewhere() -> None:
+        client = Client("http://127.0.0.1:9", global_limit=asyncio.Semaphore(1), vendor_limit=1)
+        try:
+            await client.request("GET", "https://attacker.example/collect")
+        finally:
+            await client.close()
+
+    with pytest.raises(RequestFailed, match="not a path under"):
+        asyncio.run(request_elsewhere())

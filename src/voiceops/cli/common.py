@@ -6,13 +6,19 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
+from voiceops import plan as plan_file
 from voiceops.errors import InputErrors, VoiceopsError
+from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor
+from voiceops.render import markdown, text
+from voiceops.render.values import PLAN, Framing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +36,13 @@ concurrency_option = click.option(
     type=click.IntRange(1, 256),
     default=None,
     help="Requests in flight at once [16].",
+)
+report_format_option = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
 )
 
 
@@ -54,5 +67,29 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit(text: str, redactor: Redactor, *, err: bool = False) -> None:
-    click.echo(redactor.redact(text), err=err)
+def emit(output: str, redactor: Redactor, *, err: bool = False) -> None:
+    click.echo(redactor.redact(output), err=err)
+
+
+def reading(count: int) -> AbstractContextManager[object]:
+    """A spinner on stderr while live state is read, when there is enough to wait for.
+    None under NO_COLOR: a spinner is drawn with escape sequences, colour or not."""
+    if count <= 3 or "NO_COLOR" in os.environ:
+        return nullcontext()
+    return Console(stderr=True).status(f"Reading {count} assistants…")
+
+
+def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:
+    """A plan or drift report in the format chosen with --format."""
+    if output == "json":
+        return plan_file.dump(report)
+    if output == "markdown":
+        return markdown.render(report, framing)
+    return text.render(report, framing, color=use_color())
+
+
+def report_errors(report: Plan, redactor: Redactor) -> None:
+    """Each distinct per-assistant error, as one line on stderr (the report has them too)."""
+    messages = dict.fromkeys(a.error for a in report.with_status(Status.ERROR) if a.error)
+    for message in messages:
+        emit(f"error: {message}", redactor, err=True)

@@ -5,21 +5,21 @@ from pathlib import Path
 
 import click
 
-from voiceops import plan as plan_file
 from voiceops.cli.common import (
     concurrency_option,
     config_option,
     emit,
+    reading,
+    render_report,
+    report_errors,
+    report_format_option,
     reports_errors,
     sandbox_option,
-    use_color,
 )
-from voiceops.cli.plan import reading, report_errors
 from voiceops.drift import detect_drift
 from voiceops.engine import RunOptions, Session
 from voiceops.plan import Plan
 from voiceops.redaction import Redactor
-from voiceops.render import markdown, text
 from voiceops.render.values import DRIFT
 from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
@@ -33,10 +33,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 
 
 @click.command()
-@click.option(
-    "--format", "output", type=click.Choice(["text", "markdown", "json"]), default="text",
-    show_default=True,
-)  # fmt: skip
+@report_format_option
 @config_option
 @concurrency_option
 @sandbox_option
@@ -46,13 +43,7 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     with sandbox_if(sandbox) as endpoints:
         project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
         report, redactor = asyncio.run(run_drift(project, options))
-    if output == "json":
-        rendered = plan_file.dump(report)
-    elif output == "markdown":
-        rendered = markdown.render(report, DRIFT)
-    else:
-        rendered = text.render(report, DRIFT, color=use_color())
-    emit(rendered, redactor)
+    emit(render_report(report, output, DRIFT), redactor)
     report_errors(report, redactor)
     if report.has_errors:
         raise SystemExit(1)

@@ -1,55 +1,29 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from voiceops import plan as plan_file
 from voiceops.cli.common import (
     concurrency_option,
     config_option,
     emit,
+    reading,
+    render_report,
+    report_errors,
+    report_format_option,
     reports_errors,
     sandbox_option,
     target_option,
-    use_color,
 )
 from voiceops.engine import RunOptions, Session, make_plan
 from voiceops.errors import VoiceopsError
-from voiceops.plan import Plan, Status
+from voiceops.plan import Plan
 from voiceops.redaction import Redactor
-from voiceops.render import markdown, text
 from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
-
-FORMATS = ("text", "markdown", "json")
-
-
-def render(plan: Plan, output: str) -> str:
-    if output == "json":
-        return plan_file.dump(plan)
-    if output == "markdown":
-        return markdown.render(plan)
-    return text.render(plan, color=use_color())
-
-
-def reading(count: int) -> AbstractContextManager[object]:
-    """A spinner on stderr while live state is read, when there is enough to wait for.
-    None under NO_COLOR: a spinner is drawn with escape sequences, colour or not."""
-    if count <= 3 or "NO_COLOR" in os.environ:
-        return nullcontext()
-    return Console(stderr=True).status(f"Reading {count} assistants…")
-
-
-def report_errors(result: Plan, redactor: Redactor) -> None:
-    """Each distinct per-assistant error, as one line on stderr (the report has them too)."""
-    messages = dict.fromkeys(a.error for a in result.with_status(Status.ERROR) if a.error)
-    for message in messages:
-        emit(f"error: {message}", redactor, err=True)
 
 
 async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
@@ -61,7 +35,7 @@ async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redacto
 
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path), help="Write the plan file here.")
-@click.option("--format", "output", type=click.Choice(FORMATS), default="text", show_default=True)
+@report_format_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @target_option
 @config_option
@@ -91,7 +65,7 @@ def plan(
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise VoiceopsError(f"cannot write the plan file {out}: {reason}") from None
-    emit(render(result, output), redactor)
+    emit(render_report(result, output), redactor)
     report_errors(result, redactor)
     if result.has_errors:
         raise SystemExit(1)

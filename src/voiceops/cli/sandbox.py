@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from voiceops.sandbox import Sandbox, SandboxOptions
+if TYPE_CHECKING:
+    from voiceops.sandbox import Sandbox
 
 
 def render_banner(sb: Sandbox) -> str:
@@ -59,6 +61,9 @@ def sandbox(
     login_ttl: float,
 ) -> None:
     """Serve local stand-ins of the four provider APIs on 127.0.0.1."""
+    # Imported here so that other commands do not load the ASGI stack.
+    from voiceops.sandbox import Sandbox, SandboxOptions
+
     options = SandboxOptions(
         seed=seed,
         latency_ms=latency_ms,

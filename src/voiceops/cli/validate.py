@@ -7,15 +7,14 @@ from pathlib import Path
 
 import click
 
+from voiceops.cli.common import config_option
 from voiceops.render.diagnostics import as_json, github_annotation
 from voiceops.validation import validate as validate_files
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), help="voiceops.yaml to use."
-)
+@config_option
 @click.option(
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

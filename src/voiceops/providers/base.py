@@ -32,10 +32,6 @@ class UpdateRequest:
     body: dict[str, Any]
 
 
-class MissingCredential(VoiceopsError):
-    pass
-
-
 class Provider:
     """Base class of the vendor adapters. Subclasses set the class attributes and hooks."""
 
@@ -77,7 +73,7 @@ class Provider:
         variable = self.connection.setting(setting)
         value = self.env.get(variable or "")
         if not value:
-            raise MissingCredential(
+            raise VoiceopsError(
                 f"connection {self.name!r} needs the environment variable {variable}, "
                 "which is not set",
                 self.connection.location,

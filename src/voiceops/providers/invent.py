@@ -61,7 +61,7 @@ class Invent(Provider):
         """Page through the list while that costs fewer requests than one GET per id."""
         if len(ids) <= 1:
             return await super().read(client, ids)
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, LiveState] = {}
         wanted = set(ids)
         async for items, remaining in self.pages(client):
             found.update({str(i["id"]): i for i in items if str(i.get("id")) in wanted})
@@ -69,7 +69,7 @@ class Invent(Provider):
             if not missing:
                 break
             if remaining > len(missing):
-                found.update({k: v for k, v in (await super().read(client, missing)).items() if v})
+                found.update(await super().read(client, missing))
                 break
         return {i: found.get(i) for i in ids}
 

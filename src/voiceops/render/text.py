@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from voiceops.plan import AssistantPlan, Plan, Status
@@ -48,7 +50,7 @@ def summary(plan: Plan, framing: Framing) -> str:
     )
 
 
-def _assistant(a: AssistantPlan, framing: Framing, style) -> list[str]:  # type: ignore[no-untyped-def]
+def _assistant(a: AssistantPlan, framing: Framing, style: Callable[..., str]) -> list[str]:
     header = f"{a.name} ({a.connection}, id {a.id})  {a.source}"
     if a.status is Status.ERROR:
         return [style(f"! {header}", "red", bold=True), f"    {a.error}"]

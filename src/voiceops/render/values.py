@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from voiceops.changes import ABSENT, Change
+from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.redaction import MASK
 
 SHORT = 120
@@ -54,7 +54,7 @@ def show(value: Any) -> str:
 
 def before_text(change: Change) -> str:
     if change.write_only:
-        return "(write-only: not readable)"
+        return UNKNOWN_WRITE_ONLY
     if change.sensitive and change.before is not ABSENT:
         return MASK
     return show(change.before)
