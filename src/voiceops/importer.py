@@ -20,7 +20,7 @@ from voiceops.errors import VoiceopsError, display_path
 from voiceops.httpclient import RequestFailed
 from voiceops.providers.base import LiveState, Provider
 from voiceops.schemas import ERROR_MESSAGE, FieldPath
-from voiceops.yamlsource import dotted, walk
+from voiceops.yamlsource import YamlDocument, dotted, load_file, walk
 
 
 @dataclass
@@ -57,12 +57,15 @@ async def import_assistants(
         live = await session.read(connection, ids)
     managed = {(s.connection, s.id): s for s in session.project.specs}
     taken = {s.name for s in session.project.specs}
-    results = []
+    # Every assistant must have been read before any file is written.
     for assistant_id, raw in live.items():
         if raw is None:
             raise VoiceopsError(f"assistant {assistant_id!r} was not found on {connection!r} (404)")
         if isinstance(raw, RequestFailed):
             raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
+    results = []
+    for assistant_id, raw in live.items():
+        assert isinstance(raw, dict)
         existing = managed.get((connection, assistant_id))
         result = _import_one(
             session, provider, assistant_id, raw, existing, taken, out_dir, force=force
@@ -206,10 +209,10 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _documents_in(spec: AssistantSpec) -> list[object]:
+def _documents_in(spec: AssistantSpec) -> list[YamlDocument]:
     try:
-        return list(yaml.safe_load_all(Path(spec.source).read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError):
+        return load_file(Path(spec.source), spec.source)
+    except (OSError, VoiceopsError):
         return []
 
 

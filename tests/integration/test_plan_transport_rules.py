@@ -59,3 +59,13 @@ def test_import_writes_back_to_the_file_that_manages_the_assistant(workspace: Wo
     drift = json.loads(workspace.run("drift", "--format", "json").stdout)
     enrollment = next(a for a in drift["assistants"] if a["name"] == "enrollment-assistant")
     assert enrollment["status"] == "no-change"
+
+
+def test_import_writes_nothing_when_one_id_is_unknown(workspace: Workspace) -> None:
+    out = workspace.root / "imported"
+    result = workspace.run(
+        "import", "--provider", "edmo-main", "--id", "asst_123", "--id", "nope", "--out", str(out)
+    )
+    assert result.exit_code == 1
+    assert "'nope' was not found" in result.output
+    assert not out.exists() or not list(out.iterdir())
