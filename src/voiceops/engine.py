@@ -123,6 +123,11 @@ def unexpected_answer(provider: Provider) -> VoiceopsError:
 def connection_error(provider: Provider, exc: VoiceopsError) -> VoiceopsError:
     """The one sentence a user sees for a failure that affects a whole connection."""
     status = getattr(exc, "status", None)
+    if status == 401 and getattr(exc, "after_login", False):
+        return VoiceopsError(
+            f"connection {provider.name!r}: the vendor answered 401 right after a successful "
+            "login; the account may not be allowed to read these assistants"
+        )
     if status == 401:
         return VoiceopsError(provider.rejected_credentials())
     if exc.location is not None or exc.message.startswith("connection "):

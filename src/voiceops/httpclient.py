@@ -46,6 +46,8 @@ class RequestFailed(VoiceopsError):
     ) -> None:
         super().__init__(message)
         self.status = status
+        # True for a 401 that came right after logging in again: the credentials worked.
+        self.after_login = False
         # True when an update may have reached the vendor (timeout, dropped reply, 5xx).
         self.maybe_applied = maybe_applied
 
@@ -188,6 +190,7 @@ class Client:
                     status=status,
                     maybe_applied=not safe and status >= 500,
                 )
+                failure.after_login = status == 401 and reauthenticate and reauthenticated
                 wait = retry_after(response)
                 if status not in RETRYABLE_STATUS:
                     raise failure

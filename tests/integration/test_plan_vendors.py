@@ -155,6 +155,9 @@ def test_edmo_short_sessions_through_the_cli(workspace: Workspace) -> None:
         assert result.exit_code == 1
         logins = [r for r in sb.requests("edmo", "POST") if r.path == "/auth/login"]
         assert len(logins) == 2
+        # The credentials worked, so the message does not blame them.
+        assert "401 right after a successful login" in result.stdout
+        assert "rejected the credentials" not in result.stdout
 
 
 def test_edmo_bad_password(workspace: Workspace) -> None:
