@@ -281,3 +281,8 @@ def test_no_change_exactly_when_the_managed_projection_is_equal(
         # Half the examples start from a live state that already holds every desired value.
         live = {**live, **copy.deepcopy(desired)}
     assert (diff(live, desired) == []) == _same(project(live, desired), desired)
+
+
+def test_keys_that_look_private_are_compared() -> None:
+    changes = diff({"variables": {"__note": "old"}}, {"variables": {"__note": "new"}})
+    assert [c.path for c in changes] == [("variables", "__note")]

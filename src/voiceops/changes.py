@@ -95,6 +95,9 @@ def diff(
         _comparable(desired),
         view="tree",
         verbose_level=2,
+        # By default DeepDiff skips keys that start with "__"; in a free-form map (Autocalls
+        # `variables`, Edmo `metadata`) such a key is an ordinary field.
+        ignore_private_variables=False,
     )
     paths: dict[ValuePath, None] = {}
     for level in (level for group in report.values() for level in group):

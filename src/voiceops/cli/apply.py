@@ -11,6 +11,7 @@ from voiceops.cli.common import (
     concurrency_option,
     config_option,
     emit,
+    emit_warnings,
     reports_errors,
     sandbox_option,
     target_option,
@@ -90,6 +91,7 @@ def apply(
             concurrency=concurrency,
             sandbox=endpoints,
         )
+        emit_warnings(project.warnings)
         report = asyncio.run(
             run_apply(
                 project,

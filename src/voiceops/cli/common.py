@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 
 from voiceops import plan as plan_file
-from voiceops.errors import InputErrors, VoiceopsError
+from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
 from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor
 from voiceops.render import markdown, text
@@ -69,6 +69,12 @@ def reports_errors(command: F) -> F:
 
 def emit(output: str, redactor: Redactor, *, err: bool = False) -> None:
     click.echo(redactor.redact(output), err=err)
+
+
+def emit_warnings(warnings: list[Diagnostic]) -> None:
+    """Input warnings (e.g. a YAML 1.1 surprise the schema accepted) go to stderr."""
+    for warning in warnings:
+        click.echo(str(warning), err=True)
 
 
 def reading(count: int) -> AbstractContextManager[object]:

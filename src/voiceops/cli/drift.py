@@ -9,6 +9,7 @@ from voiceops.cli.common import (
     concurrency_option,
     config_option,
     emit,
+    emit_warnings,
     reading,
     render_report,
     report_errors,
@@ -43,6 +44,7 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     with sandbox_if(sandbox) as endpoints:
         project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
         report, redactor = asyncio.run(run_drift(project, options))
+    emit_warnings(project.warnings)
     emit(render_report(report, output, DRIFT), redactor)
     report_errors(report, redactor)
     if report.has_errors:

@@ -10,6 +10,7 @@ from voiceops.cli.common import (
     concurrency_option,
     config_option,
     emit,
+    emit_warnings,
     reading,
     render_report,
     report_errors,
@@ -57,8 +58,7 @@ def plan(
             config_path, targets=targets, concurrency=concurrency, sandbox=endpoints
         )
         result, redactor = asyncio.run(run_plan(project, options))
-    for warning in project.warnings:
-        emit(str(warning), redactor, err=True)
+    emit_warnings(project.warnings)
     if out is not None:
         try:
             out.write_text(redactor.redact(plan_file.dump(result)), encoding="utf-8")
