@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from tests.conftest import Workspace
+from tests.conftest import REPO, Workspace
 from voiceops.changes import Change
+from voiceops.cli import main
 from voiceops.plan import AssistantPlan, Plan
 from voiceops.render import markdown
 from voiceops.render.markdown import COMMENT_LIMIT
@@ -135,3 +139,15 @@ def _lookup(data: dict, dotted: str) -> str:
     for part in dotted.split("."):
         value = value[part]
     return str(value)
+
+
+def test_sandbox_runs_never_touch_the_write_only_record(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "assistants", root / "assistants")
+    shutil.copy(REPO / "voiceops.yaml", root / "voiceops.yaml")
+    result = CliRunner().invoke(
+        main, ["apply", "--sandbox", "--auto-approve", "--config", str(root / "voiceops.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Apply: 4 applied" in result.output
+    assert not (root / ".voiceops").exists()

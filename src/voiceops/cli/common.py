@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,11 +14,13 @@ import click
 from rich.console import Console
 
 from voiceops import plan as plan_file
+from voiceops.engine import RunOptions, Session
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
 from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
+from voiceops.validation import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,6 +85,16 @@ def reading(count: int) -> AbstractContextManager[object]:
     if count <= 3 or "NO_COLOR" in os.environ:
         return nullcontext()
     return Console(stderr=True).status(f"Reading {count} assistants…")
+
+
+async def read_report(
+    project: Project, options: RunOptions, stage: Callable[[Session], Awaitable[Plan]]
+) -> tuple[Plan, Redactor]:
+    """Run a reading stage (plan or drift) in one session, with the spinner on stderr."""
+    async with Session(project, options) as session:
+        with reading(len(project.specs)):
+            report = await stage(session)
+    return report, session.redactor
 
 
 def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:

@@ -10,7 +10,7 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
-    reading,
+    read_report,
     render_report,
     report_errors,
     report_format_option,
@@ -18,7 +18,7 @@ from voiceops.cli.common import (
     sandbox_option,
 )
 from voiceops.drift import detect_drift
-from voiceops.engine import RunOptions, Session
+from voiceops.engine import RunOptions
 from voiceops.plan import Plan
 from voiceops.redaction import Redactor
 from voiceops.render.values import DRIFT
@@ -27,10 +27,7 @@ from voiceops.validation import Project
 
 
 async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
-    async with Session(project, options) as session:
-        with reading(len(project.specs)):
-            report = await detect_drift(session)
-    return report, session.redactor
+    return await read_report(project, options, detect_drift)
 
 
 @click.command()

@@ -11,7 +11,7 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
-    reading,
+    read_report,
     render_report,
     report_errors,
     report_format_option,
@@ -19,7 +19,7 @@ from voiceops.cli.common import (
     sandbox_option,
     target_option,
 )
-from voiceops.engine import RunOptions, Session, make_plan
+from voiceops.engine import RunOptions, make_plan
 from voiceops.errors import VoiceopsError
 from voiceops.plan import Plan
 from voiceops.redaction import Redactor
@@ -28,10 +28,7 @@ from voiceops.validation import Project
 
 
 async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
-    async with Session(project, options) as session:
-        with reading(len(project.specs)):
-            result = await make_plan(session)
-    return result, session.redactor
+    return await read_report(project, options, make_plan)
 
 
 @click.command()
