@@ -782,8 +782,8 @@ def test_missing_voiceops_yaml_is_one_plain_sentence(
     assert_user_error(result)
     first = result.stderr.splitlines()[0]
     assert first == (
-        f"no voiceops.yaml in {tmp_path.resolve()} or any parent directory; "
-        "create one or pass --config"
+        f"error: no voiceops.yaml in {tmp_path.resolve()} or any parent directory; "
+        "run voiceops init to create one, or pass --config"
     )
 
 

@@ -26,9 +26,11 @@ class Diagnostic:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        prefix = "warning: " if self.severity == "warning" else ""
+        """`path:line:col: message` where a file is at fault, else `error: message`;
+        warnings say `warning:` in both forms."""
         if self.location is None:
-            return f"{prefix}{self.message}"
+            return f"{self.severity}: {self.message}"
+        prefix = "warning: " if self.severity == "warning" else ""
         return f"{self.location}: {prefix}{self.message}"
 
 

@@ -48,8 +48,31 @@ report_format_option = click.option(
 )
 
 
+def _disable_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[_NO_COLOR] = True
+
+
+_NO_COLOR = "voiceops.no_color"
+no_color_option = click.option(
+    "--no-color",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_disable_color,
+    help="No colours or progress bars (also: NO_COLOR=1).",
+)
+
+
+def color_disabled() -> bool:
+    """--no-color on the command line, or NO_COLOR set to anything but empty (no-color.org)."""
+    ctx = click.get_current_context(silent=True)
+    flagged = ctx is not None and ctx.find_root().meta.get(_NO_COLOR, False)
+    return bool(flagged or os.environ.get("NO_COLOR"))
+
+
 def use_color() -> bool:
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    return not color_disabled() and sys.stdout.isatty()
 
 
 def reports_errors(command: F) -> F:
@@ -63,7 +86,7 @@ def reports_errors(command: F) -> F:
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
         except VoiceopsError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(str(exc), err=True)
         raise SystemExit(1)
 
     return wrapper  # type: ignore[return-value]
