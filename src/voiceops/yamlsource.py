@@ -11,6 +11,7 @@ along a path and counting, which only happens when something is reported.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from array import array
 from collections.abc import Iterator
@@ -263,10 +264,9 @@ def _check_depth(text: str, source: str) -> None:
         # libyaml 0.2.6 and later stop at their own nesting limit, which lies past ours but
         # inside the lookahead of the first token. The pure-Python scanner has no such limit,
         # so it finds our limit's position whatever libyaml the wheel bundles.
-        try:
+        # The parser proper reports syntax errors, with better context.
+        with contextlib.suppress(yaml.YAMLError):
             _scan_depth(yaml.SafeLoader(text), source)
-        except yaml.YAMLError:
-            pass  # the parser proper reports syntax errors, with better context
 
 
 def _scan_depth(loader: Any, source: str) -> None:
