@@ -28,7 +28,10 @@ config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="voiceops.yaml to use."
 )
 sandbox_option = click.option(
-    "--sandbox", is_flag=True, help="Run against the embedded sandbox on a free loopback port."
+    "--sandbox",
+    is_flag=True,
+    envvar="VOICEOPS_SANDBOX",
+    help="Run against the embedded sandbox on a free loopback port (also: VOICEOPS_SANDBOX=1).",
 )
 target_option = click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Only these assistants (repeatable)."
@@ -105,7 +108,7 @@ def emit_warnings(warnings: list[Diagnostic]) -> None:
 def reading(count: int) -> AbstractContextManager[object]:
     """A spinner on stderr while live state is read, when there is enough to wait for.
     None under NO_COLOR: a spinner is drawn with escape sequences, colour or not."""
-    if count <= 3 or "NO_COLOR" in os.environ:
+    if count <= 3 or color_disabled():
         return nullcontext()
     return Console(stderr=True).status(f"Reading {count} assistants…")
 
