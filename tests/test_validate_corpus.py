@@ -800,5 +800,5 @@ def test_a_missing_assistants_directory(tmp_path: Path, monkeypatch: pytest.Monk
     result = run_validate()
     assert_user_error(result)
     assert result.stderr.splitlines()[0] == (
-        "the assistants directory assistants named in voiceops.yaml does not exist"
+        "error: the assistants directory assistants named in voiceops.yaml does not exist"
     )

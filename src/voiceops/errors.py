@@ -43,7 +43,12 @@ class VoiceopsError(Exception):
         self.location = location
 
     def __str__(self) -> str:
-        return str(Diagnostic(self.message, self.location))
+        """The message, after its location when there is one; no severity prefix, so it can
+        be embedded in a report. `Diagnostic` adds `error:` for a line of its own."""
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def as_diagnostic(self) -> Diagnostic:
+        return Diagnostic(self.message, self.location)
 
 
 class InputErrors(VoiceopsError):

@@ -88,7 +88,9 @@ def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> 
 
 def _unknown_targets(unknown: list[str], names: list[str]) -> str:
     message = f"no assistant is named {', '.join(map(repr, unknown))}"
-    close = [m for name in unknown for m in difflib.get_close_matches(name, names, n=1)]
+    close = [
+        m for name in unknown for m in difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    ]
     if close:
         message += f" (did you mean {', '.join(map(repr, close))}?)"
     return message

@@ -443,6 +443,14 @@ def test_unknown_target_is_one_sentence(workspace: Workspace, sandbox: Sandbox) 
     assert sandbox.requests() == []
 
 
+def test_unknown_target_offers_the_closest_name(workspace: Workspace) -> None:
+    result = workspace.run("plan", "--target", "clinic-intak")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: no assistant is named 'clinic-intak' (did you mean 'clinic-intake'?)\n"
+    )
+
+
 def test_out_writes_a_plan_file_without_secrets(
     workspace: Workspace, sandbox: Sandbox, tmp_path
 ) -> None:

@@ -89,7 +89,7 @@ def reports_errors(command: F) -> F:
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
         except VoiceopsError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(str(exc.as_diagnostic()), err=True)
         raise SystemExit(1)
 
     return wrapper  # type: ignore[return-value]
