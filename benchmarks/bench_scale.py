@@ -26,7 +26,8 @@ pay an interpreter start-up; the target is voiceops <= 1.2x the bare client.
                                      [--no-bare]
     python benchmarks/bench_scale.py --sizes 1000 --commands validate,plan   # quick
 
-Apply at 10,000 takes minutes (the Invent limit); the whole run about ten. Exit code 0
+Latency defaults to 0 ms, so that the sizes compare voiceops's own work. Apply at 10,000
+takes minutes (the Invent limit); the whole run about ten. Exit code 0
 whatever the figures; 1 only when a voiceops process failed.
 """
 
@@ -79,6 +80,7 @@ class Row:
     sent: int
     bound: Bound | None
     rate_floor_s: float
+    extra: str = ""  # vendors whose sent count differs from the fewest, e.g. "invent +7"
 
 
 def invent_floor_s(per_vendor: int) -> float:
@@ -95,7 +97,7 @@ def measure_size(size: int, args: argparse.Namespace) -> list[Row]:
         for command in args.commands:
             row = measure_command(b, command, args, validate)
             rows.append(row)
-            print_row(row, args.latency_ms)
+            print_row(row)
             if not row.run.ok:
                 print(row.run.describe_failure(), file=sys.stderr)
                 break
@@ -112,15 +114,27 @@ def measure_command(b: Bench, command: str, args: argparse.Namespace, validate: 
         extra += ["--auto-approve", "--allow-mass-update"]
     b.reset()
     run = run_voiceops(b, command, *extra)
-    sent = sum(sent_per_vendor(b.sandbox).values())
+    sent = sent_per_vendor(b.sandbox)
     if command == "validate":
-        return Row(b.fleet.total, command, run, 0, sent, None, 0.0)
-    fewest = sum(fewest_requests(command, b.fleet.per_vendor).values())
+        return Row(b.fleet.total, command, run, 0, sum(sent.values()), None, 0.0)
+    fewest = fewest_requests(command, b.fleet.per_vendor)
     bound = None
     if validate is not None:
-        bound = Bound(validate.wall_s, fewest, args.latency_ms, args.concurrency)
+        bound = Bound(validate.wall_s, sum(fewest.values()), args.latency_ms, args.concurrency)
     floor = invent_floor_s(b.fleet.per_vendor) if command == "apply" else 0.0
-    return Row(b.fleet.total, command, run, fewest, sent, bound, floor)
+    differences = ", ".join(
+        f"{v} {sent[v] - fewest[v]:+d}" for v in VENDORS if sent[v] != fewest[v]
+    )
+    return Row(
+        b.fleet.total,
+        command,
+        run,
+        sum(fewest.values()),
+        sum(sent.values()),
+        bound,
+        floor,
+        differences,
+    )
 
 
 def print_header() -> None:
@@ -130,7 +144,7 @@ def print_header() -> None:
     )
 
 
-def print_row(row: Row, latency_ms: float) -> None:
+def print_row(row: Row) -> None:
     run = row.run
     per = run.wall_s / row.size * 1000
     line = (
@@ -148,6 +162,8 @@ def print_row(row: Row, latency_ms: float) -> None:
                 f"; with Invent's 500/min floor ({row.rate_floor_s:.0f} s) "
                 f"{limited:.2f} s, {run.wall_s / limited:.2f}x"
             )
+    if row.extra:
+        line += f"; sent beyond the fewest: {row.extra}"
     print(line, flush=True)
 
 
