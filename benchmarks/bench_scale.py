@@ -171,7 +171,7 @@ def print_growth(rows: list[Row]) -> None:
     """Cost of each further assistant between consecutive sizes: start-up drops out, and
     under linear growth the figures stay flat from one interval to the next (a quadratic
     step would grow them in proportion to the size)."""
-    print("per further assistant between sizes (flat = linear): ms of wall time, kB of peak RSS")
+    lines = []
     for command in COMMANDS:
         runs = [r for r in rows if r.command == command and r.run.ok]
         parts = []
@@ -181,7 +181,10 @@ def print_growth(rows: list[Row]) -> None:
             kb = (after.run.peak_rss_mb - before.run.peak_rss_mb) / added * 1024
             parts.append(f"{before.size}->{after.size}: {ms:.3f} ms, {kb:.1f} kB")
         if parts:
-            print(f"  {command:<9}" + "; ".join(parts))
+            lines.append(f"  {command:<9}" + "; ".join(parts))
+    if lines:
+        print("per further assistant between sizes (flat = linear): ms of wall time, kB of RSS")
+        print("\n".join(lines))
 
 
 # -- voiceops plan against a bare httpx client ------------------------------------------
