@@ -16,7 +16,7 @@ sets (whole windows of 500), and the bound including it. The sandbox enforces th
 its windows are reset between commands, as if each ran a minute apart.
 
 Then, at the largest size and 0 ms latency: `voiceops plan` against a bare httpx client
-(an `httpx.AsyncClient` per vendor, one shared semaphore of the same concurrency, the
+(an `httpx.AsyncClient` per vendor, as many workers as voiceops's concurrency, the
 documented auth: Bearer headers, Edmo's login cookie) sending the same requests voiceops
 sent, taken from the sandbox's request log. Both are timed as whole processes, so both
 pay an interpreter start-up; the target is voiceops <= 1.2x the bare client.
@@ -208,16 +208,16 @@ def replay_file(b: Bench, concurrency: int, directory: Path) -> Path:
 
 
 async def replay(data: dict[str, Any]) -> dict[str, Any]:
-    """Send the logged requests with one semaphore of `concurrency` over every vendor;
+    """Send the logged requests from `concurrency` workers sharing every vendor's client,
     each vendor's logins first (Edmo answers them with the cookie the rest need)."""
     credentials = data["credentials"]
-    limit = asyncio.Semaphore(data["concurrency"])
+    concurrency = data["concurrency"]
     clients: dict[str, httpx.AsyncClient] = {}
     for vendor, base_url in data["base_urls"].items():
         headers = {"Accept": "application/json"}
         if vendor in TOKENS:
             headers["Authorization"] = f"Bearer {credentials[TOKENS[vendor]]}"
-        limits = httpx.Limits(max_connections=data["concurrency"])
+        limits = httpx.Limits(max_connections=concurrency)
         clients[vendor] = httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits)
     statuses: dict[int, int] = {}
 
@@ -225,16 +225,21 @@ async def replay(data: dict[str, Any]) -> dict[str, Any]:
         client = clients[vendor]
         if path == "/auth/login":
             body = {"email": credentials["EDMO_EMAIL"], "password": credentials["EDMO_PASSWORD"]}
-        async with limit:
-            response = await client.request(method, path, params=query, json=body)
+        response = await client.request(method, path, params=query, json=body)
         if path == "/auth/login":
             client.headers["Cookie"] = f"auth-token={response.cookies['auth-token']}"
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
+    async def worker(queue: list[list[Any]]) -> None:
+        while queue:
+            await send(*queue.pop())
+
     requests = data["requests"]
+    logins = [r for r in requests if r[2] == "/auth/login"]
+    rest = [r for r in reversed(requests) if r[2] != "/auth/login"]  # pop() keeps log order
     started = time.perf_counter()
-    await asyncio.gather(*(send(*r) for r in requests if r[2] == "/auth/login"))
-    await asyncio.gather(*(send(*r) for r in requests if r[2] != "/auth/login"))
+    await asyncio.gather(*(send(*r) for r in logins))
+    await asyncio.gather(*(worker(rest) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     for client in clients.values():
         await client.aclose()
