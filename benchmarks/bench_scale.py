@@ -4,9 +4,10 @@ For each size, a quarter of the assistants on each of the four vendors' stand-in
 one differing from its spec, and each Interactly spec carrying its own `${env:...}`
 webhook secret in `assistantServer.secret` (the documented sensitive field; the other
 vendors document none that a spec can set). Every command runs as a whole `voiceops`
-process (start-up included); the script prints its wall time, the time per assistant
-(flat when growth is linear), and the process's own peak RSS (from `os.wait4`), with the
-fewest and the sent request counts and the fair bound:
+process (start-up included); the script prints its wall time, the time per assistant,
+and the process's own peak RSS (from `os.wait4`), with the fewest and the sent request
+counts and the fair bound; then the time and memory each further assistant costs from one
+size to the next, which stays flat when growth is linear:
 
     fair bound = validate wall time + fewest requests x latency / concurrency
 
@@ -27,8 +28,8 @@ pay an interpreter start-up; the target is voiceops <= 1.2x the bare client.
     python benchmarks/bench_scale.py --sizes 1000 --commands validate,plan   # quick
 
 Latency defaults to 0 ms, so that the sizes compare voiceops's own work. Apply at 10,000
-takes minutes (the Invent limit); the whole run about ten. Exit code 0
-whatever the figures; 1 only when a voiceops process failed.
+takes minutes (the Invent limit); the whole run about ten. Exit code 0 whatever the
+figures; 1 only when a voiceops process failed.
 """
 
 from __future__ import annotations
