@@ -222,7 +222,8 @@ def plan_assistant(
             lookup(live, path)
             for path in provider.sensitive
             if isinstance(lookup(live, path), str | dict | list)
-        )
+        ),
+        observed=True,
     )
     plan.fingerprint = fingerprint(live_raw)
     plan.live_raw = live_raw

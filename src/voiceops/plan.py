@@ -7,6 +7,7 @@ sensitive values are marked, and request bodies carry `{"$secret": …}` referen
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -136,8 +137,15 @@ def _assistant_to_dict(a: AssistantPlan) -> dict[str, Any]:
     return item
 
 
+# Characters JSON allows raw inside strings that a terminal or an editor would act on
+# (C1 controls such as the 8-bit CSI, bidi overrides, line separators): written as \u escapes,
+# which keeps the document the same data.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def dump(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 @dataclass(frozen=True)

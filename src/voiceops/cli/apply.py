@@ -20,6 +20,7 @@ from voiceops.cli.common import (
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
 from voiceops.plan import Plan
+from voiceops.redaction import scrub_plan
 from voiceops.render import apply_report, text
 from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
@@ -43,7 +44,8 @@ async def run_apply(
     async with Session(project, options) as session:
 
         def show(plan: Plan) -> None:
-            emit(text.render(plan, color=use_color()), session.redactor)
+            plan = scrub_plan(plan, session.redactor)
+            emit(text.render(plan, color=use_color()), session.redactor, styled=use_color())
 
         def confirm(plan: Plan) -> bool:
             return auto_approve or click.confirm("Apply these changes?", default=False)

@@ -11,6 +11,7 @@ from voiceops.errors import VoiceopsError, display_path
 from voiceops.importer import ImportedAssistant, import_assistants
 from voiceops.redaction import Redactor
 from voiceops.runner import prepare_connections, sandbox_if
+from voiceops.textsafety import clean_line
 from voiceops.validation import Project
 
 
@@ -35,11 +36,14 @@ def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
     for result in results:
         where = display_path(result.path)
         if result.written:
-            lines.append(f"wrote {where} ({result.name}, id {result.id})")
+            lines.append(clean_line(f"wrote {where} ({result.name}, id {result.id})"))
         else:
-            lines.append(f"skipped {result.name}: {result.note}")
+            lines.append(clean_line(f"skipped {result.name}: {result.note}"))
         variables.update(result.env_vars)
-        lines += [f"  not imported (schema rejects the live value): {d}" for d in result.dropped]
+        lines += [
+            "  not imported (schema rejects the live value): " + clean_line(d)
+            for d in result.dropped
+        ]
     if variables:
         lines.append("Sensitive values were replaced by references; set these variables:")
         lines += [f"  {name}  ({field})" for name, field in sorted(variables.items())]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from voiceops.errors import Diagnostic
+from voiceops.textsafety import clean_line
 
 
 def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
@@ -31,11 +32,12 @@ def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
 def github_annotation(d: Diagnostic) -> str:
     """A workflow command that shows `d` on the pull request's diff."""
     level = "warning" if d.severity == "warning" else "error"
-    message = _escape(d.message)
+    message = _escape(clean_line(d.message))
     if d.location is None:
         return f"::{level}::{message}"
     where = d.location
-    properties = f"file={_escape_property(where.path)},line={where.line},col={where.col}"
+    path = _escape_property(clean_line(where.path))
+    properties = f"file={path},line={where.line},col={where.col}"
     return f"::{level} {properties}::{message}"
 
 
