@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,15 @@ class AssistantSpec:
 
     def location(self, spec_path: YamlPath = ()) -> Location:
         return self.doc.location(("spec", *spec_path))
+
+    def reference_problems(self, env: Mapping[str, str]) -> list[Diagnostic]:
+        """Every `${env:…}` in the spec that is unset or empty, at the line that uses it."""
+        found = []
+        for path, variable in envref.references_in(self.spec):
+            message = envref.problem(variable, env)
+            if message:
+                found.append(Diagnostic(message, self.location(path)))
+        return found
 
 
 @dataclass

@@ -197,10 +197,10 @@ def plan_assistant(
     plan = _blank(session, spec)
     env = session.options.env
     references = envref.references_in(spec.spec)
-    for path, variable in references:
-        if variable not in env:
-            plan.error = f"{spec.location(path)}: environment variable {variable} is not set"
-            return plan
+    unresolved = spec.reference_problems(env)
+    if unresolved:
+        plan.error = str(unresolved[0])
+        return plan
     if live_raw is None:
         plan.error = (
             f"{spec.doc.location(('id',))}: assistant {spec.id!r} was not found on "

@@ -10,7 +10,7 @@ from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.importer import ImportedAssistant, import_assistants
 from voiceops.redaction import Redactor
-from voiceops.runner import prepare_connections, sandbox_if
+from voiceops.runner import check_ready, prepare_connections, sandbox_if
 from voiceops.textsafety import clean_line
 from voiceops.validation import Project
 
@@ -77,6 +77,7 @@ def import_command(
         raise VoiceopsError("give either --id ID (one or more) or --all")
     with sandbox_if(sandbox) as endpoints:
         project, options = prepare_connections(config_path, sandbox=endpoints)
+        check_ready(project, options.env, [connection], [])
         results, write_only, redactor = asyncio.run(
             run_import(
                 project,

@@ -37,8 +37,10 @@ class Provider:
 
     type: ClassVar[str]
     default_base_url: ClassVar[str]
-    # Settings in voiceops.yaml that name environment variables holding credentials.
+    # Settings in voiceops.yaml that name environment variables holding credentials, and
+    # those among them whose value is sent in an HTTP header.
     credential_settings: ClassVar[tuple[str, ...]] = ("token_env",)
+    header_credentials: ClassVar[tuple[str, ...]] = ("token_env",)
     # Fields the vendor returns but never accepts; dropped from live state before diffing.
     read_only: ClassVar[FieldSet] = frozenset()
     # Read name -> write name, and per write name the read value -> write value.
@@ -70,15 +72,35 @@ class Provider:
         return check_base_url(url, self.name)
 
     def credential(self, setting: str) -> str:
+        problem = self.credential_problem(setting)
+        if problem:
+            raise VoiceopsError(problem, self.connection.location)
+        return self.env[self.connection.setting(setting)]
+
+    def credential_problem(self, setting: str) -> str | None:
+        """Why the credential named by `setting` cannot be used, or None. Never the value."""
         variable = self.connection.setting(setting)
         value = self.env.get(variable or "")
-        if not value:
-            raise VoiceopsError(
+        if value is None:
+            return (
                 f"connection {self.name!r} needs the environment variable {variable}, "
-                "which is not set",
-                self.connection.location,
+                "which is not set"
             )
-        return value
+        if value == "":
+            return (
+                f"connection {self.name!r} needs the environment variable {variable}, "
+                "which is set but empty"
+            )
+        flaw = header_flaw(value) if setting in self.header_credentials else None
+        if flaw:
+            return (
+                f"connection {self.name!r}: the value of the environment variable {variable} "
+                f"cannot be sent in an HTTP header: {flaw}; set it to the credential alone"
+            )
+        return None
+
+    def credential_problems(self) -> list[str]:
+        return [p for s in self.credential_settings if (p := self.credential_problem(s))]
 
     def credential_variables(self) -> list[str]:
         return [self.connection.setting(s) for s in self.credential_settings]
@@ -169,6 +191,19 @@ class Provider:
     def update_request(self, assistant_id: str, body: dict[str, Any]) -> UpdateRequest:
         method, path = self.update_target(assistant_id)
         return UpdateRequest(method, path, self.encode_body(body))
+
+
+def header_flaw(value: str) -> str | None:
+    """What keeps `value` from being sent as (part of) an HTTP header value, or None."""
+    if value != value.rstrip("\r\n"):
+        return "it ends with a line break"
+    if value != value.strip():
+        return "it starts or ends with white space"
+    if not value.isascii():
+        return "it contains non-ASCII characters"
+    if not value.isprintable():
+        return "it contains control characters"
+    return None
 
 
 def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

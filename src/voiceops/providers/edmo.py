@@ -12,6 +12,8 @@ class Edmo(Provider):
     type = "edmo"
     default_base_url = "https://agents.goedmo.com/api"
     credential_settings = ("email_env", "password_env")
+    # Both travel in the JSON login body; only the vendor's cookie goes in a header.
+    header_credentials = ()
     read_only = frozenset({("id",), ("orgId",), ("createdAt",), ("updatedAt",)})
     # `model` must always carry provider and model, so it is sent whole like the others.
     replaces_whole = frozenset({"model", "voice", "transcriber", "metadata"})
