@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Client, RequestFailed, check_base_url
@@ -120,6 +122,14 @@ class Provider:
         names = " and ".join(self.credential_variables())
         return f"connection {self.name!r}: the vendor rejected the credentials in {names} (401)"
 
+    # ---- ids ------------------------------------------------------------------------
+
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        """The canonical form of an id, so that two spellings of one assistant compare equal
+        (the schema has already restricted its form)."""
+        return assistant_id
+
     # ---- reading --------------------------------------------------------------------
 
     def read_path(self, assistant_id: str) -> str:
@@ -191,6 +201,21 @@ class Provider:
     def update_request(self, assistant_id: str, body: dict[str, Any]) -> UpdateRequest:
         method, path = self.update_target(assistant_id)
         return UpdateRequest(method, path, self.encode_body(body))
+
+
+def segment(value: Any) -> str:
+    """`value` as exactly one URL path segment: `/`, `?`, `#`, `%` and dot segments cannot
+    change which resource a request reaches."""
+    text = quote(str(value), safe="")
+    return {".": "%2E", "..": "%2E%2E"}.get(text, text)
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def normalize_uuid(assistant_id: str) -> str:
+    """UUIDs are case-insensitive: lower case. Other ids are kept as they are."""
+    return assistant_id.lower() if _UUID.match(assistant_id) else assistant_id
 
 
 def header_flaw(value: str) -> str | None:

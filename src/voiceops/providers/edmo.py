@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voiceops.httpclient import Client, RequestFailed
-from voiceops.providers.base import Provider
+from voiceops.providers.base import Provider, normalize_uuid, segment
 
 COOKIE = "auth-token"
 
@@ -45,8 +45,13 @@ class Edmo(Provider):
         client.http.cookies.clear()
         client.http.cookies.set(COOKIE, token)
 
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        # The id may be the underlying voice provider's, often a UUID.
+        return normalize_uuid(assistant_id)
+
     def read_path(self, assistant_id: str) -> str:
-        return f"/assistants/{assistant_id}"
+        return f"/assistants/{segment(assistant_id)}"
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
