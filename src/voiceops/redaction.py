@@ -2,7 +2,8 @@
 
 Every output passes through a `Redactor` that knows the secret values of the run
 (credentials, values read from `${env:…}`, sensitive live values). Plan files never hold
-secret values at all: they hold references that `apply` resolves again.
+secret values at all: they hold references; `apply` rebuilds the real request itself and
+only compares it with the saved one, so a reference in a plan file can point nowhere else.
 
 A secret can reach an output in another form than its own: a vendor echoes it inside a JSON
 string, a redirect carries it URL-encoded, a list of messages is shown with `repr`. The
@@ -251,17 +252,3 @@ def body_template(
         return {SECRET_REF: ref}
 
     return {key: walk(value, (key,)) for key, value in body.items()}
-
-
-def resolve_template(template: Any, spec: dict[str, Any], live: dict[str, Any]) -> Any:
-    """The real body: references replaced from the resolved spec or the live assistant."""
-    if isinstance(template, dict):
-        ref = template.get(SECRET_REF)
-        if isinstance(ref, dict) and len(template) == 1:
-            source = spec if ref.get("from") == "spec" else live
-            value = lookup(source, tuple(ref.get("path", [])))
-            return None if value is ABSENT else value
-        return {key: resolve_template(value, spec, live) for key, value in template.items()}
-    if isinstance(template, list):
-        return [resolve_template(value, spec, live) for value in template]
-    return template

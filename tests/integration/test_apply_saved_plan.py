@@ -201,7 +201,9 @@ def test_a_request_that_is_not_the_assistants_own_update_is_refused(workspace: W
     result = workspace.run("apply", str(planfile))
     assert result.exit_code == 1
     for name in ("clinic-intake", "enrollment-assistant"):
-        assert "not this assistant's update" in report_line(result.stdout, name)
+        line = report_line(result.stdout, name)
+        assert line.split()[0] == "stale"
+        assert "not the update voiceops builds" in line and "plan again" in line
     assert sorted(r.vendor for r in updates(workspace.sandbox)) == ["autocalls", "invent"]
     assert workspace.sandbox.stored(*ENROLLMENT) is not None
 

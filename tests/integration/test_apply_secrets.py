@@ -124,7 +124,7 @@ def test_no_secret_in_any_output(
     out.run("plan", env={**rotated, "INTERACTLY_API_KEY": "sandbox-interactly-other-key"})
     out.run("apply", "--auto-approve", env={**rotated, "EDMO_PASSWORD": ROTATED})
     missing = out.run("plan", env={**env, "CLINIC_WEBHOOK_SECRET": None})  # type: ignore[dict-item]
-    assert "CLINIC_WEBHOOK_SECRET is not set" in missing.stdout
+    assert "CLINIC_WEBHOOK_SECRET is not set" in missing.stderr
     assert out.run("plan", "--out", str(planfile), env=env).exit_code == 0
     out.file(planfile)
     sb.edit(*CLINIC, {"idleTimeout": 44})

@@ -19,7 +19,7 @@ from voiceops.cli.common import (
 )
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
-from voiceops.plan import Plan
+from voiceops.plan import Plan, read_plan_file
 from voiceops.redaction import scrub_plan
 from voiceops.render import apply_report, text
 from voiceops.runner import prepare, sandbox_if
@@ -41,6 +41,8 @@ async def run_apply(
             "apply without a plan file asks for confirmation, but there is no terminal; "
             "pass --auto-approve to apply without asking"
         )
+    # Read (and refused, if it is no plan file) before anything is sent.
+    saved = (read_plan_file(planfile), str(planfile)) if planfile else None
     async with Session(project, options) as session:
 
         def show(plan: Plan) -> None:
@@ -50,7 +52,6 @@ async def run_apply(
         def confirm(plan: Plan) -> bool:
             return auto_approve or click.confirm("Apply these changes?", default=False)
 
-        saved = (planfile.read_text(encoding="utf-8"), str(planfile)) if planfile else None
         report = await apply_project(
             session,
             saved_plan=saved,
@@ -66,7 +67,7 @@ async def run_apply(
 
 
 @click.command()
-@click.argument("planfile", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("planfile", required=False, type=click.Path(path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option(
     "--allow-mass-update", is_flag=True, help="Allow updating more than the safety threshold."
