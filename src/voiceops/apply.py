@@ -13,7 +13,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,7 @@ from voiceops.errors import VoiceopsError
 from voiceops.httpclient import RequestFailed
 from voiceops.plan import Plan, SavedAssistant, Status, dump, load_saved, mass_update_warning
 from voiceops.providers.base import LiveState, Provider, UpdateRequest
+from voiceops.redaction import Redactor
 
 # How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
 UNCERTAIN_ATTEMPTS = 3
@@ -56,6 +57,10 @@ class ApplyReport:
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
+
+    def scrubbed(self, redactor: Redactor) -> ApplyReport:
+        """The report with secrets masked in its details (vendor messages), before rendering."""
+        return ApplyReport([replace(r, detail=redactor.redact(r.detail)) for r in self.results])
 
 
 async def apply_saved(

@@ -253,6 +253,9 @@ def _detail(response: httpx.Response) -> str:
         return ""
     if isinstance(body, dict):
         message = body.get("error") or body.get("message")
-        if isinstance(message, str | list):
+        if isinstance(message, list):
+            # Interactly (NestJS) answers a list of messages: shown as text, not as a repr.
+            message = "; ".join(str(item) for item in message)
+        if isinstance(message, str):
             return f": {message}"
     return ""

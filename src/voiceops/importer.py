@@ -52,9 +52,11 @@ async def import_assistants(
             items = await provider.list_all(client)
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
-        live: dict[str, LiveState] = {str(item["id"]): item for item in items}
+        live: dict[str, LiveState] = {
+            provider.normalize_id(str(item.get("id"))): item for item in items
+        }
     else:
-        live = await session.read(connection, ids)
+        live = await session.read(connection, [provider.normalize_id(i) for i in ids])
     managed = {(s.connection, s.id): s for s in session.project.specs}
     taken = {s.name for s in session.project.specs}
     # Every assistant must have been read before any file is written.
@@ -123,11 +125,24 @@ def spec_from_live(
     schemas = session.project.schemas
     writable = schemas.property_names(provider.type)
     shaped = provider.to_spec_shape(raw)
-    spec = {k: v for k, v in shaped.items() if k in writable and v is not None}
+    spec = {k: literal(v) for k, v in shaped.items() if k in writable and v is not None}
     env_vars: dict[str, str] = {}
     for path in sorted(provider.sensitive):
         _replace_secrets(spec, path, name, env_vars)
     return spec, env_vars
+
+
+def literal(value: Any) -> Any:
+    """A live value as spec text that means exactly it: `${` is written `$${`, so that a
+    dashboard edit such as `Hi ${env:INTERACTLY_API_KEY}` stays text and is never resolved
+    (which would send the variable's value to the vendor on the next apply)."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {key: literal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [literal(item) for item in value]
+    return value
 
 
 def drop_rejected(spec: dict[str, Any], session: Session, provider: Provider) -> list[str]:

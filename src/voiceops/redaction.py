@@ -36,6 +36,7 @@ REDACTED = "***"
 SHORT = 4
 
 _PERCENT = re.compile(r"%[0-9A-F]{2}")
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]+\Z")
 
 
 def _json(text: str) -> str:
@@ -96,6 +97,8 @@ def encodings(secret: str) -> set[str]:
     """Every form in which `secret` may reach an output: raw, JSON-escaped, repr and
     URL-encoded, each also once more JSON-escaped or repr'd (a vendor message quoting a
     request body, shown inside JSON), URL forms also with lower-case hex digits."""
+    if _PLAIN.match(secret):
+        return {secret}  # no encoding changes it (the common case: generated tokens)
     forms = {secret}
     for encode in _ENCODINGS:
         once = encode(secret)

@@ -62,7 +62,7 @@ async def run_apply(
             targets=targets,
         )
         if report is not None:
-            emit(apply_report.render(report), session.redactor)
+            emit(apply_report.render(report.scrubbed(session.redactor)), session.redactor)
     return report
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import click
@@ -28,6 +29,16 @@ async def run_import(
             session, connection, ids, out_dir, force=force
         )
     return results, write_only, session.redactor
+
+
+def scrubbed(result: ImportedAssistant, redactor: Redactor) -> ImportedAssistant:
+    """`result` with secrets masked in the vendor-given text it holds, before rendering."""
+    return dataclasses.replace(
+        result,
+        id=redactor.redact(result.id),
+        note=redactor.redact(result.note),
+        dropped=[redactor.redact(d) for d in result.dropped],
+    )
 
 
 def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
@@ -88,6 +99,7 @@ def import_command(
                 force,
             )
         )
+    results = [scrubbed(result, redactor) for result in results]
     emit(describe(results, write_only), redactor)
     if any(not r.written for r in results):
         raise SystemExit(1)
