@@ -252,9 +252,10 @@ def _detail(response: httpx.Response) -> str:
     except ValueError:
         return ""
     if isinstance(body, dict):
-        message = body.get("error") or body.get("message")
+        # NestJS (Interactly, Invent) answers {statusCode, message, error: "Bad Request"}:
+        # the message says more. A list of messages is shown as text, never as a repr.
+        message = body.get("message") or body.get("error")
         if isinstance(message, list):
-            # Interactly (NestJS) answers a list of messages: shown as text, not as a repr.
             message = "; ".join(str(item) for item in message)
         if isinstance(message, str):
             return f": {message}"

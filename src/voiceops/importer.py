@@ -19,6 +19,7 @@ from voiceops.engine import Session, connection_error
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.httpclient import RequestFailed
 from voiceops.providers.base import LiveState, Provider
+from voiceops.redaction import Redactor
 from voiceops.schemas import ERROR_MESSAGE, FieldPath
 from voiceops.yamlsource import YamlDocument, dotted, load_file, walk
 
@@ -129,7 +130,21 @@ def spec_from_live(
     env_vars: dict[str, str] = {}
     for path in sorted(provider.sensitive):
         _replace_secrets(spec, path, name, env_vars)
+    _replace_leaks(spec, name, env_vars, session.redactor)
     return spec, env_vars
+
+
+def _replace_leaks(
+    spec: dict[str, Any], name: str, found: dict[str, str], redactor: Redactor
+) -> None:
+    """A live value that holds one of the run's secrets (a vendor echoing a credential into
+    a field) is written as a reference too, never as text in the repository."""
+    for path, leaf in list(walk(spec)):
+        if isinstance(leaf, str) and path and redactor.redact(leaf) != leaf:
+            parent: Any = spec
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = f"${{env:{_variable(name, path, found)}}}"
 
 
 def literal(value: Any) -> Any:
@@ -174,10 +189,7 @@ def _replace_secrets(
     for sub, leaf in list(walk(value)):
         if not isinstance(leaf, str) or not leaf:
             continue
-        full = (*path, *sub)
-        variable = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{'_'.join(map(str, full))}".upper())
-        found[variable] = dotted(full)
-        reference = f"${{env:{variable}}}"
+        reference = f"${{env:{_variable(name, (*path, *sub), found)}}}"
         if not sub:
             parent[path[-1]] = reference
         else:
@@ -185,6 +197,13 @@ def _replace_secrets(
             for key in sub[:-1]:
                 target = target[key]
             target[sub[-1]] = reference
+
+
+def _variable(name: str, path: tuple[Any, ...], found: dict[str, str]) -> str:
+    """The environment variable that will hold the value at `path`; recorded in `found`."""
+    variable = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{'_'.join(map(str, path))}".upper())
+    found[variable] = dotted(path)
+    return variable
 
 
 def _remove(data: Any, path: tuple[Any, ...]) -> bool:

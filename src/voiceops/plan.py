@@ -146,7 +146,10 @@ _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2
 
 def dump(plan: Plan) -> str:
     text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    text = _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    # `##[` starts a GitHub Actions command anywhere in a line of the job log; written with
+    # an escaped `#` it is the same JSON string. (A line of this JSON never starts with `::`.)
+    return text.replace("##[", "\\u0023#[")
 
 
 @dataclass(frozen=True)

@@ -281,13 +281,14 @@ def test_edmo_base_url_answering_with_a_web_page(workspace: Workspace, web_page:
 
 
 def test_plain_http_to_a_remote_host_is_refused(workspace: Workspace, sandbox: Sandbox) -> None:
+    # Refused for the whole run, before any request: a setting of one connection must not
+    # let the run write to the others first.
     set_base_url(workspace, "autocalls-sales", "http://autocalls.example.com/api")
-    sandbox.clear_requests()
-    result, plan = _failed_run(workspace)
-    error = assistant(plan, "sales-outreach")["error"]
-    assert "must use https://" in error and "'autocalls-sales'" in error
-    _others_reported(plan, {"sales-outreach"})
-    assert not sandbox.requests("autocalls")
+    lines = _refused_before_any_request(workspace)
+    line = line_of(workspace.config, "http://autocalls.example.com/api")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"voiceops.yaml:{line}:")
+    assert "must use https://" in lines[0] and "'autocalls-sales'" in lines[0]
 
 
 @pytest.mark.parametrize(

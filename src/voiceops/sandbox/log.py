@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 REDACTED = "<redacted>"
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie"})
 _SECRET_KEY = re.compile(
-    r"password|secret|token|api[_-]?key|authorization|cookie|credential", re.IGNORECASE
+    r"(password|secret|token|api[_-]?key|authorization|cookie|credentials?)$", re.IGNORECASE
 )
 _LOGIN_KEYS = frozenset({"email", "password"})
 
