@@ -7,7 +7,6 @@ sensitive values are marked, and request bodies carry `{"$secret": …}` referen
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,6 +17,7 @@ from voiceops import __version__
 from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.errors import VoiceopsError
 from voiceops.providers.base import UpdateRequest
+from voiceops.textsafety import json_safe
 
 FORMAT_VERSION = 1
 
@@ -138,18 +138,8 @@ def _assistant_to_dict(a: AssistantPlan) -> dict[str, Any]:
     return item
 
 
-# Characters JSON allows raw inside strings that a terminal or an editor would act on
-# (C1 controls such as the 8-bit CSI, bidi overrides, line separators): written as \u escapes,
-# which keeps the document the same data.
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def dump(plan: Plan) -> str:
-    text = json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
-    text = _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-    # `##[` starts a GitHub Actions command anywhere in a line of the job log; written with
-    # an escaped `#` it is the same JSON string. (A line of this JSON never starts with `::`.)
-    return text.replace("##[", "\\u0023#[")
+    return json_safe(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n")
 
 
 @dataclass(frozen=True)

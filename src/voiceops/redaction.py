@@ -24,7 +24,7 @@ import ahocorasick
 
 from voiceops.changes import ABSENT, ValuePath, lookup
 from voiceops.schemas import FieldPath
-from voiceops.textsafety import clean_line, no_mentions
+from voiceops.textsafety import clean_line, json_safe, no_mentions
 
 if TYPE_CHECKING:
     from voiceops.plan import Plan
@@ -109,6 +109,7 @@ def encodings(secret: str) -> set[str]:
         forms.add(_repr(once))
     # What is left of it after a terminal's control characters are stripped, or markdown
     # has broken up its `@`.
+    forms.update({json_safe(form) for form in list(forms)})
     forms.update({clean_line(form) for form in list(forms)})
     forms.update({no_mentions(form) for form in list(forms)})
     forms.discard("")

@@ -67,6 +67,19 @@ def for_workflow_log(text: str) -> str:
     return text.replace("##[", f"#{ZWSP}#[")
 
 
+# Characters JSON allows raw inside strings that a terminal or an editor would act on
+# (C1 controls such as the 8-bit CSI, bidi overrides, line separators).
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(text: str) -> str:
+    """Serialised JSON made inert for a terminal and the Actions log without changing its
+    data: unsafe characters become \\u escapes, and `##[` (a workflow command anywhere in a
+    line) is written with an escaped `#`. A line of indented JSON never starts with `::`."""
+    text = _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text.replace("##[", "\\u0023#[")
+
+
 def markdown_fence(text: str, info: str = "") -> str:
     """`text` as a fenced code block that nothing inside it can close."""
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
