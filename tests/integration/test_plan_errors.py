@@ -78,22 +78,26 @@ def _refused_before_any_request(workspace: Workspace, *args: str) -> list[str]:
 
 def test_missing_environment_variable(workspace: Workspace) -> None:
     env = dict(workspace.env)
-    del env["CLINIC_WEBHOOK_SECRET"]
+    del env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
     workspace.env = env
     lines = _refused_before_any_request(workspace)
-    line = line_of(workspace.spec_file("clinic-intake"), "${env:CLINIC_WEBHOOK_SECRET}")
+    line = line_of(
+        workspace.spec_file("clinic-intake"), "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}"
+    )
     assert len(lines) == 1
     assert lines[0].startswith(f"assistants/clinic-intake.yaml:{line}:")
-    assert lines[0].endswith("environment variable CLINIC_WEBHOOK_SECRET is not set")
+    assert lines[0].endswith("environment variable CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set")
 
 
 def test_empty_environment_variable_is_refused_like_a_missing_one(workspace: Workspace) -> None:
-    workspace.env = {**workspace.env, "CLINIC_WEBHOOK_SECRET": ""}
+    workspace.env = {**workspace.env, "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ""}
     lines = _refused_before_any_request(workspace)
-    line = line_of(workspace.spec_file("clinic-intake"), "${env:CLINIC_WEBHOOK_SECRET}")
+    line = line_of(
+        workspace.spec_file("clinic-intake"), "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}"
+    )
     assert lines == [
-        f"assistants/clinic-intake.yaml:{line}:13: environment variable CLINIC_WEBHOOK_SECRET "
-        "is set but empty; an empty value is never sent"
+        f"assistants/clinic-intake.yaml:{line}:13: environment variable "
+        "CLINIC_INTAKE_ASSISTANTSERVER_SECRET is set but empty; an empty value is never sent"
     ]
 
 
@@ -124,16 +128,16 @@ def test_missing_credential_variable(workspace: Workspace, value: str | None) ->
 
 def test_every_missing_credential_and_reference_is_named_at_once(workspace: Workspace) -> None:
     env = dict(workspace.env)
-    for variable in ("AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_WEBHOOK_SECRET"):
+    for variable in ("AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_INTAKE_ASSISTANTSERVER_SECRET"):
         del env[variable]
     workspace.env = env
     lines = _refused_before_any_request(workspace)
     assert len(lines) == 3
     assert [
         v
-        for v in ("AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_WEBHOOK_SECRET")
+        for v in ("AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_INTAKE_ASSISTANTSERVER_SECRET")
         if any(v in line for line in lines)
-    ] == ["AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_WEBHOOK_SECRET"]
+    ] == ["AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
 
 
 @pytest.mark.parametrize(

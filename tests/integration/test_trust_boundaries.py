@@ -43,7 +43,7 @@ SECRETS = {
     "EDMO_PASSWORD": 'pä"ss\\wörd/+%',
     "INVENT_API_KEY": "inv+key/=%2F'x",
     "AUTOCALLS_TOKEN": "Zq7",
-    "CLINIC_WEBHOOK_SECRET": "wh'sec\"ret\\ü/+%",
+    "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": "wh'sec\"ret\\ü/+%",
 }
 VENDORS = ("interactly", "edmo", "invent", "autocalls")
 CONNECTIONS = {
@@ -174,9 +174,9 @@ def test_a_vendor_echoing_tokens_and_bodies_reveals_no_secret(evil_repo: EvilRep
 def test_an_empty_or_unsendable_credential_sends_nothing(evil_repo: EvilRepo) -> None:
     repo = evil_repo
     cases = {
-        "CLINIC_WEBHOOK_SECRET": (
+        "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": (
             "",
-            "environment variable CLINIC_WEBHOOK_SECRET is set but empty",
+            "environment variable CLINIC_INTAKE_ASSISTANTSERVER_SECRET is set but empty",
         ),
         "INVENT_API_KEY": ("tok\n", "INVENT_API_KEY cannot be sent in an HTTP header"),
         "AUTOCALLS_TOKEN": ("tökén", "AUTOCALLS_TOKEN cannot be sent in an HTTP header"),
@@ -186,7 +186,7 @@ def test_an_empty_or_unsendable_credential_sends_nothing(evil_repo: EvilRepo) ->
             result = repo.run(*command, env={variable: value})
             assert result.exit_code == 1
             assert message in result.stderr
-            if variable == "CLINIC_WEBHOOK_SECRET":
+            if variable == "CLINIC_INTAKE_ASSISTANTSERVER_SECRET":
                 assert "assistants/clinic-intake.yaml:" in result.stderr
             else:
                 assert result.stderr.startswith("voiceops.yaml:")
@@ -340,7 +340,10 @@ def test_a_secret_reference_pointed_elsewhere_is_stale(workspace: Workspace) -> 
     assert result.exit_code == 1
     _stale_line(result, "clinic-intake")
     assert updates(sb, "interactly") == []
-    assert sb.stored(*CLINIC)["welcomeMessage"] != workspace.env["CLINIC_WEBHOOK_SECRET"]
+    assert (
+        sb.stored(*CLINIC)["welcomeMessage"]
+        != workspace.env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
+    )
 
 
 def test_a_reference_re_pointed_at_live_state_is_stale(workspace: Workspace) -> None:

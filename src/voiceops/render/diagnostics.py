@@ -9,7 +9,9 @@ from voiceops.errors import Diagnostic
 from voiceops.textsafety import clean_line
 
 
-def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
+def as_json(
+    diagnostics: list[Diagnostic], documents: int, write_only_record: str | None = None
+) -> str:
     items: list[dict[str, Any]] = []
     for d in diagnostics:
         where = d.location
@@ -24,7 +26,13 @@ def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
         )
     valid = not any(d.severity == "error" for d in diagnostics)
     return json.dumps(
-        {"format_version": 1, "valid": valid, "documents": documents, "diagnostics": items},
+        {
+            "format_version": 1,
+            "valid": valid,
+            "documents": documents,
+            "diagnostics": items,
+            "write_only_record": write_only_record,
+        },
         indent=2,
     )
 

@@ -20,6 +20,8 @@ from voiceops.textsafety import clean_line, markdown_code, markdown_fence, no_me
 
 COMMENT_LIMIT = 65_536
 MARKER = "<!-- voiceops -->"
+# A line of its own when the report holds changes, for workflows that also get exit 1.
+CHANGES_MARKER = "<!-- voiceops:changes -->"
 
 
 def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -> str:
@@ -27,6 +29,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
     errors = plan.with_status(Status.ERROR)
     head = [
         MARKER,
+        *([CHANGES_MARKER] if changed else []),
         f"## voiceops {framing.title.lower()}",
         "",
         f"| {framing.changed} | unchanged | errors |",
