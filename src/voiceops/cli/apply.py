@@ -68,7 +68,7 @@ async def run_apply(
 
 
 @click.command()
-@click.argument("planfile", required=False, type=click.Path(path_type=Path))
+@click.argument("planfile", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option(
     "--allow-mass-update", is_flag=True, help="Allow updating more than the safety threshold."
