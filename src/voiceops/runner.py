@@ -60,6 +60,9 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
     for spec in project.specs:
         for _, name in envref.references_in(spec.spec):
             env.setdefault(name, f"sandbox-placeholder-{name.lower()}")
+            if os.environ.get(name) == "":
+                # Set but empty is refused as in a real run, not papered over by a default.
+                env[name] = ""
     for connection in project.config.connections.values():
         for setting in ADAPTERS[connection.type].credential_settings:
             variable = connection.setting(setting)

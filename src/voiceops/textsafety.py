@@ -64,6 +64,11 @@ def for_terminal(text: str, *, keep_style: bool = False) -> str:
 def for_workflow_log(text: str) -> str:
     """Text that cannot start a GitHub Actions workflow command."""
     text = _COMMAND_AT_LINE_START.sub(lambda m: f"{m.group(1)}:{ZWSP}", text)
+    return no_legacy_command(text)
+
+
+def no_legacy_command(text: str) -> str:
+    """`##[command]` is obeyed anywhere in a line of the Actions log; break it up."""
     return text.replace("##[", f"#{ZWSP}#[")
 
 

@@ -608,3 +608,41 @@ def test_a_bad_connection_setting_stops_every_vendor(
         assert says in result.stderr
         assert "user:pass@" not in result.stderr  # a password in the URL is never repeated
     assert workspace.sandbox.requests() == []
+
+
+def test_an_empty_variable_is_refused_under_sandbox_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--sandbox fills in unset variables, but one set to "" is refused as in a real run."""
+    shutil.copytree(REPO / "assistants", tmp_path / "assistants")
+    shutil.copy(REPO / "voiceops.yaml", tmp_path / "voiceops.yaml")
+    monkeypatch.chdir(tmp_path)
+    for command in (("plan",), ("apply", "--auto-approve")):
+        result = CliRunner().invoke(
+            main,
+            [*command, "--sandbox"],
+            env={"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ""},
+        )
+        assert_plain(result)
+        assert result.exit_code == 1
+        assert result.stderr.startswith("assistants/clinic-intake.yaml:")
+        assert "CLINIC_INTAKE_ASSISTANTSERVER_SECRET is set but empty" in result.stderr
+
+
+def test_a_file_name_cannot_start_a_workflow_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "assistants", tmp_path / "assistants")
+    shutil.copy(REPO / "voiceops.yaml", tmp_path / "voiceops.yaml")
+    (tmp_path / "assistants" / "::warning::x.yaml").write_text("- not a mapping\n")
+    (tmp_path / "assistants" / "##[error]y\x1b[2J.yaml").write_text("- not a mapping\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate"], env={"GITHUB_ACTIONS": "true"})
+    assert_plain(result)
+    assert result.exit_code == 1
+    lines = (result.stdout + result.stderr).splitlines()
+    annotations = [line for line in lines if line.startswith("::error ")]
+    assert len(annotations) == 2  # voiceops's own, with the file name escaped inside
+    for line in lines:
+        assert line in annotations or not line.lstrip().startswith("::"), line
+        assert "##[" not in line and "\x1b" not in line, line
