@@ -79,6 +79,7 @@ class Session:
         connection = self.project.config.connections[name]
         provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
         self.redactor.add(*provider.secrets())
+        provider.on_secret = self.redactor.add
         cap = int(connection.setting("concurrency") or provider.concurrency_cap)
         client = Client(
             provider.base_url,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -61,6 +61,8 @@ class Provider:
         self.env = env
         self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
         self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
+        # Told of each secret the provider learns while running (a session cookie).
+        self.on_secret: Callable[[str], None] | None = None
 
     # ---- credentials and connection -------------------------------------------------
 

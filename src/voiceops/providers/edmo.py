@@ -17,9 +17,14 @@ class Edmo(Provider):
     read_only = frozenset({("id",), ("orgId",), ("createdAt",), ("updatedAt",)})
     # `model` must always carry provider and model, so it is sent whole like the others.
     replaces_whole = frozenset({"model", "voice", "transcriber", "metadata"})
+    _cookie: str | None = None  # the session cookie of the last login
 
     def headers(self) -> dict[str, str]:
         return {}
+
+    def secrets(self) -> list[str]:
+        # The session cookie is a credential too: a vendor error may quote it.
+        return [*super().secrets(), *([self._cookie] if self._cookie else [])]
 
     async def start(self, client: Client) -> None:
         client.reauthenticate = lambda: self._login(client)
@@ -42,6 +47,9 @@ class Edmo(Provider):
         token = response.cookies.get(COOKIE)
         if not token:
             raise RequestFailed(f"connection {self.name!r}: login did not set the {COOKIE} cookie")
+        self._cookie = token
+        if self.on_secret is not None:
+            self.on_secret(token)
         client.http.cookies.clear()
         client.http.cookies.set(COOKIE, token)
 
