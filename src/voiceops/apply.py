@@ -151,7 +151,7 @@ async def _send_one(
     if current.spec_digest != item.spec_digest:
         return _result(item, Outcome.STALE, "its spec changed since the plan was made")
     request = current.request
-    if request is None or not _same_request(item, current.request, current.template):
+    if request is None or not _same_request(item, request, current.template):
         detail = (
             "the plan file's request is not the update voiceops builds from the spec and "
             f"the live state (edited?); {PLAN_AGAIN}"

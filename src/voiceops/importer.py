@@ -47,6 +47,7 @@ async def import_assistants(
     if connection not in session.project.config.connections:
         known = ", ".join(sorted(session.project.config.connections))
         raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
+    _check_ids(session, connection, ids or [])
     provider, client = await session.connect(connection)
     if ids is None:
         try:
@@ -77,6 +78,17 @@ async def import_assistants(
         results.append(result)
     write_only = sorted(dotted(p) for p in provider.write_only)
     return results, write_only
+
+
+def _check_ids(session: Session, connection: str, ids: list[str]) -> None:
+    """Ids given with --id have their vendor's form, like ids in documents; checked before
+    the first request."""
+    kind = session.project.config.connections[connection].type
+    validator = session.project.schemas.validator(kind, "/$defs/id")
+    for assistant_id in ids:
+        if not validator.is_valid(assistant_id):
+            schema = session.project.schemas.document(kind)["$defs"]["id"]
+            raise VoiceopsError(f"--id {assistant_id!r} is not valid: {schema[ERROR_MESSAGE]}")
 
 
 def _import_one(

@@ -646,3 +646,14 @@ def test_a_file_name_cannot_start_a_workflow_command(
     for line in lines:
         assert line in annotations or not line.lstrip().startswith("::"), line
         assert "##[" not in line and "\x1b" not in line, line
+
+
+def test_import_refuses_an_id_of_the_wrong_form_before_any_request(workspace: Workspace) -> None:
+    workspace.sandbox.clear_requests()
+    crafted = f"{CLINIC[1]}/../6a1c2e3f4b5d6e7f8a9b0c1d"
+    result = workspace.run("import", "--provider", "interactly-prod", "--id", crafted)
+    assert_plain(result)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --id ")
+    assert "24 hexadecimal digits" in result.stderr
+    assert workspace.sandbox.requests() == []
