@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voiceops.httpclient import Client, RequestFailed
-from voiceops.providers.base import Provider, normalize_uuid, segment
+from voiceops.providers.base import Provider, header_flaw, normalize_uuid, segment
 
 COOKIE = "auth-token"
 
@@ -47,6 +47,12 @@ class Edmo(Provider):
         token = response.cookies.get(COOKIE)
         if not token:
             raise RequestFailed(f"connection {self.name!r}: login did not set the {COOKIE} cookie")
+        if header_flaw(token):
+            # It could not be sent back in a Cookie header.
+            raise RequestFailed(
+                f"connection {self.name!r}: login set an unusable {COOKIE} cookie "
+                f"({header_flaw(token)})"
+            )
         self._cookie = token
         if self.on_secret is not None:
             self.on_secret(token)
