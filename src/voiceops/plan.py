@@ -164,18 +164,44 @@ def load_saved(text: str, source: str) -> list[SavedAssistant]:
         data = json.loads(text)
     except (ValueError, RecursionError):
         raise VoiceopsError(f"{source} is not a voiceops plan file: it is not JSON") from None
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise VoiceopsError(
             f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION}"
         )
-    if isinstance(data["format_version"], bool):
-        raise VoiceopsError(
-            f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION}"
-        )
+    _check_types(data, _TOP_LEVEL, "", source)
     assistants = data.get("assistants")
     if not isinstance(assistants, list):
         raise _malformed(source, "assistants", "a list")
     return [_saved_assistant(item, f"assistants[{n}]", source) for n, item in enumerate(assistants)]
+
+
+# The other fields of the documented shape: checked when present, so that a file edited into
+# another shape is refused as a whole rather than half read.
+_TOP_LEVEL: dict[str, tuple[type, ...]] = {
+    "voiceops_version": (str,),
+    "created_at": (str,),
+    "summary": (dict,),
+    "warnings": (list,),
+}
+_PER_ASSISTANT: dict[str, tuple[type, ...]] = {
+    "provider": (str,),
+    "source": (str,),
+    "error": (str, type(None)),
+    "changes": (list,),
+}
+
+
+def _check_types(
+    data: dict[str, Any], shape: dict[str, tuple[type, ...]], at: str, source: str
+) -> None:
+    for key, types in shape.items():
+        if key in data and not isinstance(data[key], types):
+            expected = " or ".join(_TYPE_NAMES[t] for t in types)
+            raise _malformed(source, f"{at}{key}", expected)
+
+
+_TYPE_NAMES = {str: "a string", dict: "an object", list: "a list", type(None): "null"}
 
 
 _STATUSES = frozenset(s.value for s in Status)
@@ -184,6 +210,7 @@ _STATUSES = frozenset(s.value for s in Status)
 def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
     if not isinstance(item, dict):
         raise _malformed(source, at, "an object")
+    _check_types(item, _PER_ASSISTANT, f"{at}.", source)
     for key in ("name", "connection", "id", "status"):
         if not isinstance(item.get(key), str) or not item[key]:
             raise _malformed(source, f"{at}.{key}", "a non-empty string")

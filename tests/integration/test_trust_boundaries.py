@@ -400,6 +400,10 @@ MALFORMED: dict[str, object] = {
     "method-null": ("request.method", None),
     "fingerprint-a-number": ("fingerprint", 1),
     "unknown-status": ("status", "delete"),
+    "changes-an-object": ("changes", {}),
+    "error-a-number": ("error", 3),
+    "warnings-a-string": lambda plan: plan.update(warnings="none"),
+    "summary-a-list": lambda plan: plan.update(summary=[]),
     "nested-deep": b"[" * 100_000 + b"]" * 100_000,
 }
 
@@ -411,7 +415,9 @@ def test_a_malformed_plan_file_is_one_sentence(workspace: Workspace, case: str) 
     if isinstance(value, bytes):
         planfile.write_bytes(value)
     else:
-        if isinstance(value, dict):
+        if callable(value):
+            value(plan)
+        elif isinstance(value, dict):
             plan = value
         else:
             key, replacement = (value, None) if isinstance(value, str) else value

@@ -76,7 +76,8 @@ def redact_body(value: Any, key: str = "") -> Any:
 def parse_query(raw: bytes) -> dict[str, str]:
     if not raw:
         return {}
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    return {k: REDACTED if _SECRET_KEY.search(k) else v for k, v in query.items()}
 
 
 class RequestLog:
