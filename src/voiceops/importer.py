@@ -68,8 +68,18 @@ async def import_assistants(
         if isinstance(raw, RequestFailed):
             raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
     results = []
+    id_form = session.project.schemas.validator(provider.type, "/$defs/id")
     for assistant_id, raw in live.items():
         assert isinstance(raw, dict)
+        if not id_form.is_valid(assistant_id):
+            # A file with that id would not validate, and the id would not be one path segment.
+            note = (
+                f"the vendor gave it the id {assistant_id!r}, "
+                f"which is not a valid {provider.type} id"
+            )
+            name = slug(_display_name(raw) or provider.name)
+            results.append(ImportedAssistant(name, assistant_id, out_dir, False, note=note))
+            continue
         existing = managed.get((connection, assistant_id))
         result = _import_one(
             session, provider, assistant_id, raw, existing, taken, out_dir, force=force

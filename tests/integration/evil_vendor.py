@@ -113,7 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif "/assistants/get" in self.path:
             item = {"id": IDS["autocalls"], "name": INJECTION, "type": "inbound"}
             unmanaged = {**item, "id": 4242}  # what `import --all` writes a new file for
-            self._json(200, {"current_page": 1, "last_page": 1, "data": [item, unmanaged]})
+            crafted = {**item, "id": "4243/../127"}  # what it must not
+            data = [item, unmanaged, crafted]
+            self._json(200, {"current_page": 1, "last_page": 1, "data": data})
         else:
             self._json(422, {"message": INJECTION})
 

@@ -258,8 +258,11 @@ def test_vendor_text_cannot_steer_a_terminal_a_comment_or_the_actions_log(
     plan = json.loads(outputs["plan json"].stdout)
     names = [c["before"] for a in plan["assistants"] for c in a["changes"] if c["path"] == "name"]
     assert INJECTION in names
+    assert "the vendor gave it the id '4243/../127', which is not a valid autocalls id" in (
+        outputs["import"].stdout
+    )
     # The imported file holds the text as data, and loads back to it.
-    imported = next((repo.root / "imp").glob("*.yaml"))
+    (imported,) = (repo.root / "imp").glob("*.yaml")
     document = yaml.safe_load(imported.read_text(encoding="utf-8"))
     assert document["spec"]["assistant_name"] == INJECTION
 
