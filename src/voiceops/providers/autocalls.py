@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from voiceops.httpclient import Client
-from voiceops.providers.base import LiveState, Provider
+from voiceops.providers.base import LiveState, Provider, segment
 
 PAGE_SIZE = 100
 END_CALL_TOOL = "end_call_tool.description"
@@ -44,6 +44,15 @@ class Autocalls(Provider):
     replaces_whole = frozenset({"variables"})
     concurrency_cap = 8
 
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        # Integer ids: 0127 and 127 are one assistant.
+        return (
+            str(int(assistant_id))
+            if assistant_id.isascii() and assistant_id.isdigit()
+            else assistant_id
+        )
+
     async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
         page, last = 1, 1
         while page <= last:
@@ -61,7 +70,10 @@ class Autocalls(Provider):
         wanted = set(ids)
         found: dict[str, dict[str, Any]] = {}
         async for items in self.pages(client):
-            found.update({str(i["id"]): i for i in items if str(i.get("id")) in wanted})
+            for item in items:
+                item_id = self.normalize_id(str(item.get("id")))
+                if item_id in wanted:
+                    found[item_id] = item
             if len(found) == len(wanted):
                 break
         return {i: found.get(i) for i in ids}
@@ -70,7 +82,7 @@ class Autocalls(Provider):
         return [item async for items in self.pages(client) for item in items]
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
-        return "PUT", f"/user/assistant/{assistant_id}"
+        return "PUT", f"/user/assistant/{segment(assistant_id)}"
 
     def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
         # The API validates this key as Laravel dot notation, i.e. a nested object.

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from voiceops.httpclient import Client
-from voiceops.providers.base import LiveState, Provider
+from voiceops.providers.base import LiveState, Provider, segment
 
 PAGE_SIZE = 100
 
@@ -38,7 +38,7 @@ class Invent(Provider):
         return str(self.connection.setting("org_id", "c"))
 
     def read_path(self, assistant_id: str) -> str:
-        return f"/orgs/{self.org}/assistants/{assistant_id}"
+        return f"/orgs/{segment(self.org)}/assistants/{segment(assistant_id)}"
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
@@ -48,7 +48,9 @@ class Invent(Provider):
         page, pages = 1, 1
         while page <= pages:
             response = await client.request(
-                "GET", f"/orgs/{self.org}/assistants", params={"page": page, "take": PAGE_SIZE}
+                "GET",
+                f"/orgs/{segment(self.org)}/assistants",
+                params={"page": page, "take": PAGE_SIZE},
             )
             pages = math.ceil(int(response.headers.get("pagination-count", 0)) / PAGE_SIZE)
             items = response.json()
@@ -64,7 +66,7 @@ class Invent(Provider):
         found: dict[str, LiveState] = {}
         wanted = set(ids)
         async for items, remaining in self.pages(client):
-            found.update({str(i["id"]): i for i in items if str(i.get("id")) in wanted})
+            found.update({str(i.get("id")): i for i in items if str(i.get("id")) in wanted})
             missing = [i for i in ids if i not in found]
             if not missing:
                 break
