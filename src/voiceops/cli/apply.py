@@ -19,6 +19,7 @@ from voiceops.cli.common import (
 )
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
+from voiceops.interrupts import graceful_stop
 from voiceops.plan import Plan
 from voiceops.render import apply_report, text
 from voiceops.runner import prepare, sandbox_if
@@ -41,25 +42,31 @@ async def run_apply(
             "pass --auto-approve to apply without asking"
         )
     async with Session(project, options) as session:
+        with graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals:
 
-        def show(plan: Plan) -> None:
-            emit(text.render(plan, color=use_color()), session.redactor)
+            def show(plan: Plan) -> None:
+                emit(text.render(plan, color=use_color()), session.redactor)
 
-        def confirm(plan: Plan) -> bool:
-            return auto_approve or click.confirm("Apply these changes?", default=False)
+            def confirm(plan: Plan) -> bool:
+                if auto_approve:
+                    return True
+                with signals.paused():
+                    return click.confirm("Apply these changes?", default=False)
 
-        saved = (planfile.read_text(encoding="utf-8"), str(planfile)) if planfile else None
-        report = await apply_project(
-            session,
-            saved_plan=saved,
-            show=show,
-            confirm=confirm,
-            allow_mass_update=allow_mass_update,
-            interactive=interactive,
-            targets=targets,
-        )
+            saved = (planfile.read_text(encoding="utf-8"), str(planfile)) if planfile else None
+            report = await apply_project(
+                session,
+                saved_plan=saved,
+                show=show,
+                confirm=confirm,
+                allow_mass_update=allow_mass_update,
+                interactive=interactive,
+                targets=targets,
+            )
         if report is not None:
             emit(apply_report.render(report), session.redactor)
+            for error in report.errors:
+                emit(f"error: {error}", session.redactor, err=True)
     return report
 
 
