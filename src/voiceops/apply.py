@@ -56,7 +56,7 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and all(
+        return not self.errors and not self.signals and all(
             r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results
         )
 

@@ -102,7 +102,8 @@ def _dangling(path: Path) -> Diagnostic:
 
 
 def _at(path: Path) -> Location:
-    return Location(display_path(path))
+    # The parent is shown resolved, the entry itself not: it may be a symlink.
+    return Location(str(Path(display_path(path.parent)) / path.name))
 
 
 def load_specs(
