@@ -115,14 +115,14 @@ class Session:
         failures = [s for s in live.values() if isinstance(s, RequestFailed)]
         if failures and len(failures) == len(live) and all(f.unexpected for f in failures):
             # Nothing answered as the vendor's API does: most likely a wrong base_url.
-            raise unexpected_answer(provider)
+            raise unexpected_answer(provider, failures[0])
         return live
 
 
-def unexpected_answer(provider: Provider) -> VoiceopsError:
+def unexpected_answer(provider: Provider, failure: RequestFailed) -> VoiceopsError:
     return VoiceopsError(
         f"connection {provider.name!r}: {provider.base_url} did not answer with the JSON "
-        f"the {provider.type} API sends; check its base_url"
+        f"the {provider.type} API sends ({failure.message}); check its base_url"
     )
 
 
