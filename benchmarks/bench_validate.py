@@ -122,7 +122,7 @@ def interactly_spec(rng: random.Random, n: int) -> dict[str, Any]:
         "endCallPhrases": ["goodbye", "that's all, thanks"],
         "assistantServer": {
             "url": "https://hooks.example.com/voice",
-            "secret": "${env:CLINIC_WEBHOOK_SECRET}",
+            "secret": "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}",
             "enabled": True,
             "timeoutSeconds": 20,
             "messages": ["status-update", "end-of-call-report"],

@@ -1,19 +1,77 @@
-"""The code base stays lint-clean and formatted, so `pytest` alone tells a change is ready."""
+"""The code base stays lint-clean and formatted, so `pytest` alone tells a change is ready;
+and what a newcomer installs is what the README and the workflows say."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DISTRIBUTION = "voiceops-gitops"
 
 
 @pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]])
 def test_ruff(command: list[str]) -> None:
-    ruff = shutil.which("ruff")
+    ruff = shutil.which("ruff", path=str(BIN)) or shutil.which("ruff")
     assert ruff, "ruff is a test dependency: pip install -e '.[test]'"
     result = subprocess.run([ruff, *command], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_distribution_has_a_free_name_and_keeps_the_command() -> None:
+    project = pyproject()["project"]
+    # `voiceops` on PyPI is an unrelated project with its own `voiceops` command.
+    assert project["name"] == DISTRIBUTION
+    assert project["scripts"] == {"voiceops": "voiceops.cli:main"}
+
+
+def test_dependencies_pin_only_lower_bounds() -> None:
+    project = pyproject()["project"]
+    for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
+        assert re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z,]+\])?>=[0-9.]+", requirement), requirement
+
+
+def install_lines() -> list[tuple[str, str]]:
+    found = []
+    for path in [ROOT / "README.md", *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "pip install" in line:
+                found.append((path.name, line))
+    return found
+
+
+def test_no_install_line_installs_the_unrelated_voiceops() -> None:
+    lines = install_lines()
+    assert lines
+    for name, line in lines:
+        assert not re.search(r"pip install (-\S+ )*['\"]?voiceops\b(?!-gitops)", line), (name, line)
+
+
+def test_user_workflows_install_the_released_distribution() -> None:
+    for name in ("plan.yml", "apply.yml", "drift.yml"):
+        text = (ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
+        installs = re.findall(r"run: pip install .*", text)
+        assert installs, name
+        for line in installs:
+            assert DISTRIBUTION in line, (name, line)
+        minor = ".".join(pyproject()["project"]["version"].split(".")[:2])
+        assert f"{DISTRIBUTION}=={minor}.*" in text, name
+
+
+def test_ci_tests_a_fresh_virtualenv() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 -m venv" in script
+    assert "--upgrade-strategy eager" in script
+    # The README's test command, run inside that virtualenv.
+    assert script.index("activate") < script.index("pip install") < script.rindex("pytest")

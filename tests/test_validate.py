@@ -176,7 +176,7 @@ def test_paths_on_the_command_line_limit_what_is_checked(repo: Path) -> None:
     assert run("assistants/bad.yaml").exit_code == 1
     missing = run("assistants/none.yaml")
     assert missing.exit_code == 1
-    assert missing.stderr.startswith("assistants/none.yaml does not exist")
+    assert missing.stderr.startswith("error: assistants/none.yaml does not exist")
 
 
 def test_a_trailing_document_separator_is_not_a_document(repo: Path) -> None:
@@ -262,12 +262,14 @@ def test_json_output_when_valid_and_for_a_problem_without_a_file(
         "valid": True,
         "documents": 1,
         "diagnostics": [],
+        "write_only_record": ".voiceops/write-only.json",
     }
     result = run("--format", "json", "--config", "missing.yaml")
     report = json.loads(result.stdout)
     assert result.exit_code == 1
     assert report["diagnostics"][0]["path"] is None
     assert report["diagnostics"][0]["line"] is None
+    assert report["write_only_record"] is None
 
 
 def test_github_annotations(repo: Path) -> None:

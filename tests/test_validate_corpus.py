@@ -782,8 +782,8 @@ def test_missing_voiceops_yaml_is_one_plain_sentence(
     assert_user_error(result)
     first = result.stderr.splitlines()[0]
     assert first == (
-        f"no voiceops.yaml in {tmp_path.resolve()} or any parent directory; "
-        "create one or pass --config"
+        f"error: no voiceops.yaml in {tmp_path.resolve()} or any parent directory; "
+        "run voiceops init to create one, or pass --config"
     )
 
 
@@ -800,5 +800,5 @@ def test_a_missing_assistants_directory(tmp_path: Path, monkeypatch: pytest.Monk
     result = run_validate()
     assert_user_error(result)
     assert result.stderr.splitlines()[0] == (
-        "the assistants directory assistants named in voiceops.yaml does not exist"
+        "error: the assistants directory assistants named in voiceops.yaml does not exist"
     )

@@ -32,7 +32,7 @@ CREDENTIALS = (
     "EDMO_PASSWORD",
     "INVENT_API_KEY",
     "AUTOCALLS_TOKEN",
-    "CLINIC_WEBHOOK_SECRET",
+    "CLINIC_INTAKE_ASSISTANTSERVER_SECRET",
 )
 ALLOWED_ACTIONS = {
     "actions/checkout@v4",
@@ -178,7 +178,7 @@ def test_apply_workflow_structure() -> None:
     assert "--auto-approve" in apply["run"] and "GITHUB_STEP_SUMMARY" in apply["run"]
     _, commit = find_step(workflow, r"git commit\b")
     assert "[skip ci]" in commit["run"]
-    assert ".voiceops/write-only.json" in commit["run"]
+    assert "write_only_record" in commit["run"] and "$VOICEOPS_FLAGS" in commit["run"]
     assert "write_only_record" in commit["run"]
     # Committed also when apply failed part-way; not when the run was cancelled.
     assert "!cancelled()" in commit["if"] and apply["id"] in commit["if"]
@@ -246,7 +246,8 @@ class StepResult:
 @dataclass
 class Runner:
     """Runs a workflow step's `run:` script the way a GitHub runner does (bash -eo pipefail),
-    in `root`, with the files and variables a runner provides and `--sandbox` as VOICEOPS_FLAGS."""
+    in `root`, with the files and variables a runner provides, against the sandbox
+    (VOICEOPS_SANDBOX=1, which works like `--sandbox`)."""
 
     root: Path
     temp: Path
@@ -268,7 +269,8 @@ class Runner:
             PATH=PATH,
             GITHUB_ACTIONS="true",
             RUNNER_TEMP=str(self.temp),
-            VOICEOPS_FLAGS="--sandbox",
+            VOICEOPS_SANDBOX="1",
+            VOICEOPS_FLAGS="",
             NO_PROXY="127.0.0.1,localhost",
             no_proxy="127.0.0.1,localhost",
             GIT_CONFIG_NOSYSTEM="1",
@@ -400,7 +402,9 @@ def test_plan_step_reports_to_summary_and_output(runner: Runner) -> None:
     secret = "s3cr3t-webhook-value-for-the-test"
     workflow = load("plan.yml")
     result = runner.run(
-        workflow, *find_step(workflow, r"voiceops plan\b"), CLINIC_WEBHOOK_SECRET=secret
+        workflow,
+        *find_step(workflow, r"voiceops plan\b"),
+        CLINIC_INTAKE_ASSISTANTSERVER_SECRET=secret,
     )
     assert result.returncode == 0, result.stderr
     assert result.outputs["exitcode"] in ("0", "2")
@@ -419,7 +423,7 @@ def test_plan_step_fails_after_writing_the_error(runner: Runner) -> None:
     result = runner.run(
         workflow,
         *find_step(workflow, r"voiceops plan\b"),
-        VOICEOPS_FLAGS="--sandbox --config does-not-exist.yaml",
+        VOICEOPS_FLAGS="--config does-not-exist.yaml",
     )
     assert result.returncode == 1
     assert result.outputs["exitcode"] == "1"
@@ -452,7 +456,7 @@ def test_apply_step_fails_after_writing_the_error(runner: Runner) -> None:
     result = runner.run(
         workflow,
         *find_step(workflow, r"voiceops apply\b"),
-        VOICEOPS_FLAGS="--sandbox --config does-not-exist.yaml",
+        VOICEOPS_FLAGS="--config does-not-exist.yaml",
     )
     assert result.returncode == 1
     assert result.outputs["exitcode"] == "1"
@@ -476,11 +480,165 @@ def test_drift_step_fails_on_error(runner: Runner) -> None:
     result = runner.run(
         workflow,
         *find_step(workflow, r"voiceops drift\b"),
-        VOICEOPS_FLAGS="--sandbox --config does-not-exist.yaml",
+        VOICEOPS_FLAGS="--config does-not-exist.yaml",
     )
     assert result.returncode == 1
     assert result.outputs["exitcode"] == "1"
     assert "voiceops drift failed" in result.summary
+
+
+def break_one_assistant(runner: Runner) -> None:
+    """Point clinic-intake at an id the sandbox does not know: that assistant fails to read,
+    the other three are planned as usual."""
+    spec = runner.root / "assistants" / "clinic-intake.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(
+        text.replace('id: "5f7b1b1b1b1b1b1b1b1b1b1b"', 'id: "0f0f0f0f0f0f0f0f0f0f0f0f"'),
+        encoding="utf-8",
+    )
+
+
+def test_plan_step_posts_changes_and_errors_then_fails(runner: Runner) -> None:
+    break_one_assistant(runner)
+    workflow = load("plan.yml")
+    result = runner.run(workflow, *find_step(workflow, r"voiceops plan\b"))
+    assert result.returncode == 1
+    assert result.outputs["exitcode"] == "1"
+    report = Path(result.outputs["report"]).read_text(encoding="utf-8")
+    assert report == result.summary
+    assert report.startswith(MARKER)
+    assert "support-concierge" in report  # a planned change is still shown
+    assert "clinic-intake" in report and "error" in report
+    assert "voiceops plan failed (exit 1)" in report
+
+
+def test_plan_step_with_bad_flags_fails_instead_of_posting_an_empty_comment(
+    runner: Runner,
+) -> None:
+    workflow = load("plan.yml")
+    result = runner.run(
+        workflow, *find_step(workflow, r"voiceops plan\b"), VOICEOPS_FLAGS="--no-such-flag"
+    )
+    assert result.returncode == 1
+    assert result.outputs["exitcode"] == "1"
+    report = Path(result.outputs["report"]).read_text(encoding="utf-8")
+    assert "voiceops plan failed (exit 1)" in report
+    assert "no such option --no-such-flag" in report
+
+
+def test_drift_step_reports_the_drift_it_found_then_fails(runner: Runner) -> None:
+    break_one_assistant(runner)
+    workflow = load("drift.yml")
+    result = runner.run(workflow, *find_step(workflow, r"voiceops drift\b"))
+    assert result.returncode == 1
+    assert result.outputs["exitcode"] == "1"
+    assert result.outputs["drift"] == "found"
+    report = Path(result.outputs["report"]).read_text(encoding="utf-8")
+    assert "support-concierge" in report
+    assert "voiceops drift failed (exit 1)" in result.summary
+
+
+def test_drift_issue_step_runs_after_a_failure_that_found_drift() -> None:
+    workflow = load("drift.yml")
+    step = script_step(workflow)
+    assert "!cancelled()" in step["if"] and "steps.drift.outputs.drift != ''" in step["if"]
+    assert step["env"]["DRIFT"] == "${{ steps.drift.outputs.drift }}"
+
+
+def test_drift_step_with_a_broken_config_leaves_the_issue_alone(runner: Runner) -> None:
+    workflow = load("drift.yml")
+    result = runner.run(
+        workflow,
+        *find_step(workflow, r"voiceops drift\b"),
+        VOICEOPS_FLAGS="--config does-not-exist.yaml",
+    )
+    assert result.returncode == 1
+    assert result.outputs["drift"] == ""
+
+
+def moved_config(runner: Runner) -> str:
+    """The repository laid out with its settings under deploy/, as VOICEOPS_FLAGS names."""
+    deploy = runner.root / "deploy"
+    deploy.mkdir()
+    config = yaml.safe_load((runner.root / "voiceops.yaml").read_text(encoding="utf-8"))
+    config["assistants"] = "../assistants/"
+    config["write_only_record"] = "../state/record.json"
+    (deploy / "voiceops.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (runner.root / "voiceops.yaml").unlink()
+    return "--config deploy/voiceops.yaml"
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("plan.yml", r"voiceops validate\b"),
+        ("plan.yml", r"voiceops plan\b"),
+        ("apply.yml", r"voiceops apply\b"),
+        ("drift.yml", r"voiceops drift\b"),
+    ],
+)
+def test_voiceops_flags_reach_every_call(runner: Runner, name: str, pattern: str) -> None:
+    flags = moved_config(runner)
+    workflow = load(name)
+    result = runner.run(workflow, *find_step(workflow, pattern), VOICEOPS_FLAGS=flags)
+    assert result.returncode in (0, 2) or result.outputs.get("exitcode") in ("0", "2"), (
+        result.stdout + result.stderr
+    )
+    assert "no voiceops.yaml" not in result.stdout + result.stderr + result.summary
+
+
+def test_every_voiceops_call_in_the_workflows_takes_voiceops_flags() -> None:
+    for name in ("plan.yml", "apply.yml", "drift.yml"):
+        for _, step in all_steps(load(name)):
+            for line in str(step.get("run", "")).splitlines():
+                if re.search(r"^\s*(record=\"\$\()?voiceops ", line):
+                    assert "$VOICEOPS_FLAGS" in line, (name, line)
+
+
+def test_commit_step_takes_the_record_path_from_voiceops(runner: Runner) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    flags = moved_config(runner)
+    origin = make_origin(runner)
+    record = runner.root / "state" / "record.json"
+    record.parent.mkdir()
+    record.write_text("{}\n", encoding="utf-8")
+    result = commit_step(runner, VOICEOPS_FLAGS=flags)
+    assert result.returncode == 0, result.stdout + result.stderr
+    files = runner.git(f"--git-dir={origin}", "show", "--name-only", "--format=", "main")
+    assert files.split() == ["state/record.json"]
+
+
+def documented_secrets() -> list[str]:
+    """The one list: the README's table of the secrets the workflows pass."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- workflow-secrets -->")[1]
+    return re.findall(r"^\| `([A-Z0-9_]+)` \|", section, flags=re.MULTILINE)
+
+
+def test_workflow_env_blocks_are_the_documented_list() -> None:
+    documented = documented_secrets()
+    assert documented
+    for name in ("plan.yml", "apply.yml", "drift.yml"):
+        workflow = load(name)
+        for _, step in all_steps(workflow):
+            if re.search(r"voiceops (plan|apply|drift)\b", str(step.get("run", ""))):
+                passed = [k for k, v in step["env"].items() if "secrets." in str(v)]
+                assert passed == documented, name
+        header = (WORKFLOWS / name).read_text(encoding="utf-8").split("\nname:")[0]
+        for variable in documented:
+            assert variable in header, (name, variable)
+
+
+def test_the_documented_list_is_what_the_example_and_the_sandbox_use() -> None:
+    config = yaml.safe_load((REPO / "voiceops.yaml").read_text(encoding="utf-8"))
+    wanted = {v for c in config["providers"].values() for k, v in c.items() if k.endswith("_env")}
+    for spec in (REPO / "assistants").glob("*.yaml"):
+        wanted |= set(re.findall(r"\$\{env:([A-Z0-9_]+)\}", spec.read_text(encoding="utf-8")))
+    assert set(documented_secrets()) == wanted
+    from voiceops.sandbox import Sandbox, SandboxOptions
+
+    assert set(Sandbox(SandboxOptions()).credentials) == wanted
 
 
 # --- committing the write-only record -----------------------------------------------------------
@@ -578,7 +736,7 @@ def test_apply_then_commit_records_write_only_fields(runner: Runner, sandbox: An
     origin = make_origin(runner)
     workflow = load("apply.yml")
     apply_step = find_step(workflow, r"voiceops apply\b")
-    env = {**sandbox.credentials, "VOICEOPS_FLAGS": ""}
+    env = {**sandbox.credentials, "VOICEOPS_SANDBOX": "0"}
 
     applied = runner.run(workflow, *apply_step, **env)
     assert applied.returncode == 0, applied.stdout + applied.stderr
@@ -712,7 +870,7 @@ DRIFT_REPORT = f"{MARKER}\n## voiceops drift\n\n| drifted |\n|---:|\n| 1 |\n"
 
 
 def test_drift_opens_an_issue_and_creates_the_label(tmp_path: Path) -> None:
-    calls = run_script(tmp_path, "drift.yml", {}, DRIFT_REPORT, DRIFT_EXITCODE="2")
+    calls = run_script(tmp_path, "drift.yml", {}, DRIFT_REPORT, DRIFT="found")
     assert calls[0]["name"] == "listForRepo"
     assert calls[0]["params"]["labels"] == "drift" and calls[0]["params"]["state"] == "open"
     assert writes(calls) == ["createLabel", "create"]
@@ -723,7 +881,7 @@ def test_drift_opens_an_issue_and_creates_the_label(tmp_path: Path) -> None:
 
 def test_drift_uses_an_existing_label(tmp_path: Path) -> None:
     scenario = {"labelExists": True, "issues": [{"number": 3, "body": "a human's issue"}]}
-    calls = run_script(tmp_path, "drift.yml", scenario, DRIFT_REPORT, DRIFT_EXITCODE="2")
+    calls = run_script(tmp_path, "drift.yml", scenario, DRIFT_REPORT, DRIFT="found")
     assert writes(calls) == ["create"]
 
 
@@ -732,21 +890,19 @@ def test_drift_updates_the_open_issue(tmp_path: Path) -> None:
         {"number": 5, "pull_request": {}, "body": MARKER},
         {"number": 9, "body": f"{MARKER}\nold report\n\n<!-- voiceops:footer -->\nfooter"},
     ]
-    calls = run_script(tmp_path, "drift.yml", {"issues": issues}, DRIFT_REPORT, DRIFT_EXITCODE="2")
+    calls = run_script(tmp_path, "drift.yml", {"issues": issues}, DRIFT_REPORT, DRIFT="found")
     assert writes(calls) == ["update"]
     assert calls[-1]["params"]["issue_number"] == 9
     assert calls[-1]["params"]["body"].startswith(DRIFT_REPORT.strip())
 
     unchanged = [{"number": 9, "body": calls[-1]["params"]["body"]}]
-    again = run_script(
-        tmp_path, "drift.yml", {"issues": unchanged}, DRIFT_REPORT, DRIFT_EXITCODE="2"
-    )
+    again = run_script(tmp_path, "drift.yml", {"issues": unchanged}, DRIFT_REPORT, DRIFT="found")
     assert writes(again) == []
 
 
 def test_no_drift_closes_the_open_issue(tmp_path: Path) -> None:
     issues = [{"number": 9, "body": f"{MARKER}\nold report"}]
-    calls = run_script(tmp_path, "drift.yml", {"issues": issues}, "", DRIFT_EXITCODE="0")
+    calls = run_script(tmp_path, "drift.yml", {"issues": issues}, "", DRIFT="none")
     assert writes(calls) == ["createComment", "update"]
     assert calls[-1]["params"] == {
         "owner": "owner",
@@ -755,4 +911,4 @@ def test_no_drift_closes_the_open_issue(tmp_path: Path) -> None:
         "state": "closed",
         "state_reason": "completed",
     }
-    assert writes(run_script(tmp_path, "drift.yml", {}, "", DRIFT_EXITCODE="0")) == []
+    assert writes(run_script(tmp_path, "drift.yml", {}, "", DRIFT="none")) == []

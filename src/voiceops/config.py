@@ -53,7 +53,8 @@ def find_config(start: Path | None = None) -> Path:
             if candidate.is_file():
                 return candidate
     raise VoiceopsError(
-        f"no voiceops.yaml in {start} or any parent directory; create one or pass --config"
+        f"no voiceops.yaml in {start} or any parent directory; "
+        "run voiceops init to create one, or pass --config"
     )
 
 

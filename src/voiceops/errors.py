@@ -26,9 +26,11 @@ class Diagnostic:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        prefix = "warning: " if self.severity == "warning" else ""
+        """`path:line:col: message` where a file is at fault, else `error: message`;
+        warnings say `warning:` in both forms."""
         if self.location is None:
-            return f"{prefix}{self.message}"
+            return f"{self.severity}: {self.message}"
+        prefix = "warning: " if self.severity == "warning" else ""
         return f"{self.location}: {prefix}{self.message}"
 
 
@@ -41,7 +43,12 @@ class VoiceopsError(Exception):
         self.location = location
 
     def __str__(self) -> str:
-        return str(Diagnostic(self.message, self.location))
+        """The message, after its location when there is one; no severity prefix, so it can
+        be embedded in a report. `Diagnostic` adds `error:` for a line of its own."""
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def as_diagnostic(self) -> Diagnostic:
+        return Diagnostic(self.message, self.location)
 
 
 class InputErrors(VoiceopsError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from voiceops.schemas import SchemaStore
 class ValidationReport:
     diagnostics: list[Diagnostic]
     documents: int
+    # Where apply keeps its record (as the user would type it); None when the config is broken.
+    write_only_record: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -47,7 +50,10 @@ def validate(
         return ValidationReport(sorted(exc.diagnostics, key=diagnostic_order), 0)
     except VoiceopsError as exc:
         return ValidationReport([Diagnostic(exc.message, exc.location)], 0)
-    return ValidationReport(result.diagnostics, result.documents)
+    record = display_path(config.write_only_record)
+    empty = not result.documents and not paths
+    diagnostics = result.diagnostics + ([_nothing_here(config)] if empty else [])
+    return ValidationReport(diagnostics, result.documents, record)
 
 
 def _assistants_dir(config: Config) -> Path:
@@ -69,9 +75,30 @@ def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> 
         raise InputErrors(result.errors)
     specs = result.specs
     if targets:
-        unknown = sorted(set(targets) - {s.name for s in specs})
+        names = [s.name for s in specs]
+        unknown = sorted(set(targets) - set(names))
         if unknown:
-            raise VoiceopsError(f"no assistant is named {', '.join(map(repr, unknown))}")
+            raise VoiceopsError(_unknown_targets(unknown, names))
         specs = [s for s in specs if s.name in targets]
     warnings = [d for d in result.diagnostics if d.severity == "warning"]
+    if not result.documents:
+        warnings.append(_nothing_here(config))
     return Project(config, specs, schemas, warnings, managed=len(result.specs))
+
+
+def _unknown_targets(unknown: list[str], names: list[str]) -> str:
+    message = f"no assistant is named {', '.join(map(repr, unknown))}"
+    close = [
+        m for name in unknown for m in difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    ]
+    if close:
+        message += f" (did you mean {', '.join(map(repr, close))}?)"
+    return message
+
+
+def _nothing_here(config: Config) -> Diagnostic:
+    return Diagnostic(
+        f"{display_path(config.assistants_dir)} holds no assistant documents yet: write one "
+        "(voiceops init writes examples), or take over live assistants with voiceops import",
+        severity="warning",
+    )

@@ -11,6 +11,7 @@ along a path and counting, which only happens when something is reported.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -293,7 +294,18 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 def _check_depth(text: str, source: str) -> None:
-    loader = _Loader(text)
+    try:
+        _scan_depth(_Loader(text), source)
+    except yaml.YAMLError:
+        # libyaml 0.2.6 and later stop at their own nesting limit, which lies past ours but
+        # inside the lookahead of the first token. The pure-Python scanner has no such limit,
+        # so it finds our limit's position whatever libyaml the wheel bundles.
+        # The parser proper reports syntax errors, with better context.
+        with contextlib.suppress(yaml.YAMLError):
+            _scan_depth(yaml.SafeLoader(text), source)
+
+
+def _scan_depth(loader: Any, source: str) -> None:
     depth = 0
     try:
         while loader.check_token():
@@ -308,8 +320,6 @@ def _check_depth(text: str, source: str) -> None:
                     )
             elif isinstance(token, _CLOSING_TOKENS):
                 depth -= 1
-    except yaml.YAMLError:
-        pass  # the parser proper reports syntax errors, with better context
     finally:
         loader.dispose()
 

@@ -49,7 +49,7 @@ def test_saved_plan_sends_exactly_the_planned_requests(workspace: Workspace) -> 
         assert _without_refs(request["body"]) == _without_refs(body, like=request["body"])
     assert (
         sent[("PATCH", f"/assistants/v1/assistants/{CLINIC[1]}")]["assistantServer"]["secret"]
-        == workspace.env["CLINIC_WEBHOOK_SECRET"]
+        == workspace.env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
     )
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
 
@@ -137,10 +137,12 @@ def test_secret_references_are_resolved_when_the_plan_is_applied(workspace: Work
     sb = workspace.sandbox
     planfile = save_plan(workspace)
     text = planfile.read_text()
-    assert workspace.env["CLINIC_WEBHOOK_SECRET"] not in text
-    assert "CLINIC_WEBHOOK_SECRET" in text  # the reference, by name
+    assert workspace.env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"] not in text
+    assert "CLINIC_INTAKE_ASSISTANTSERVER_SECRET" in text  # the reference, by name
 
-    result = workspace.run("apply", str(planfile), env={"CLINIC_WEBHOOK_SECRET": ROTATED})
+    result = workspace.run(
+        "apply", str(planfile), env={"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ROTATED}
+    )
     assert result.exit_code == 0, result.output
     body = updates(sb, "interactly")[0].body
     assert body["assistantServer"]["secret"] == ROTATED

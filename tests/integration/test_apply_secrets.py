@@ -98,7 +98,7 @@ def test_no_secret_in_any_output(
     assert out.run("plan", "--out", str(planfile), env=env).exit_code == 0
     out.file(planfile)
 
-    rotated = {**env, "CLINIC_WEBHOOK_SECRET": ROTATED}
+    rotated = {**env, "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ROTATED}
     applied = out.run("apply", str(planfile), env=rotated)
     assert applied.exit_code == 0, applied.output
     out.file(workspace.root / ".voiceops" / "write-only.json")
@@ -123,8 +123,8 @@ def test_no_secret_in_any_output(
     # Failures: rejected credentials, a missing variable, a stale plan, a vendor error.
     out.run("plan", env={**rotated, "INTERACTLY_API_KEY": "sandbox-interactly-other-key"})
     out.run("apply", "--auto-approve", env={**rotated, "EDMO_PASSWORD": ROTATED})
-    missing = out.run("plan", env={**env, "CLINIC_WEBHOOK_SECRET": None})  # type: ignore[dict-item]
-    assert "CLINIC_WEBHOOK_SECRET is not set" in missing.stdout
+    missing = out.run("plan", env={**env, "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": None})  # type: ignore[dict-item]
+    assert "CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set" in missing.stdout
     assert out.run("plan", "--out", str(planfile), env=env).exit_code == 0
     out.file(planfile)
     sb.edit(*CLINIC, {"idleTimeout": 44})
@@ -141,7 +141,7 @@ def test_no_secret_in_failures_under_faults(
     workspace: Workspace, secret_specs: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     sb = workspace.sandbox
-    rotated = {**secret_specs, "CLINIC_WEBHOOK_SECRET": ROTATED}
+    rotated = {**secret_specs, "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ROTATED}
     for faults in (Faults(drop_rate=1.0), Faults(rate_5xx=1.0), Faults(slow_rate=1.0, slow_s=3)):
         transport = Intercept(is_update, sandbox_fault(sb, faults), times=99)
         api_apply(workspace, env=rotated, transport=transport, timeout_s=0.5)

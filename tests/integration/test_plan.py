@@ -268,7 +268,7 @@ ROTATED = "rotated-webhook-secret-0451"
 
 def test_sensitive_change_is_masked_everywhere(workspace: Workspace, sandbox: Sandbox) -> None:
     match_sandbox(workspace, sandbox)
-    env = {"CLINIC_WEBHOOK_SECRET": ROTATED}
+    env = {"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ROTATED}
     old = sandbox.stored("interactly", EXAMPLES["clinic-intake"][2])["assistantServer"]["secret"]
     outputs = {}
     for output in ("text", "markdown", "json"):
@@ -289,7 +289,7 @@ def test_sensitive_change_is_masked_everywhere(workspace: Workspace, sandbox: Sa
         "$secret": {
             "from": "spec",
             "path": ["assistantServer", "secret"],
-            "env": ["CLINIC_WEBHOOK_SECRET"],
+            "env": ["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"],
         }
     }
     # The rest of the whole-object update is plain.
@@ -300,11 +300,11 @@ def test_environment_values_inside_lists_and_objects_are_masked(
     workspace: Workspace, sandbox: Sandbox, tmp_path
 ) -> None:
     match_sandbox(workspace, sandbox)
-    reference = "${env:CLINIC_WEBHOOK_SECRET}"
+    reference = "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}"
     set_spec(workspace, "clinic-intake", ("hints",), ["Riverside", reference])
     set_spec(workspace, "sales-outreach", ("variables",), {"company_name": reference})
     out = tmp_path / "plan.json"
-    env = {"CLINIC_WEBHOOK_SECRET": ROTATED}
+    env = {"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ROTATED}
     result = workspace.run("plan", "--out", str(out), env=env)
     assert re.search(r"~ hints +: \(sensitive\) -> \(sensitive\)", result.stdout)
     assert "~ variables.company_name: (sensitive) -> (sensitive)" in result.stdout
@@ -314,14 +314,20 @@ def test_environment_values_inside_lists_and_objects_are_masked(
     hints = assistant(plan, "clinic-intake")["request"]["body"]["hints"]
     assert hints == [
         "Riverside",
-        {"$secret": {"from": "spec", "path": ["hints", 1], "env": ["CLINIC_WEBHOOK_SECRET"]}},
+        {
+            "$secret": {
+                "from": "spec",
+                "path": ["hints", 1],
+                "env": ["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"],
+            }
+        },
     ]
     variables = assistant(plan, "sales-outreach")["request"]["body"]["variables"]
     assert variables["company_name"] == {
         "$secret": {
             "from": "spec",
             "path": ["variables", "company_name"],
-            "env": ["CLINIC_WEBHOOK_SECRET"],
+            "env": ["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"],
         }
     }
     assert variables["demo_length"] == "30 minutes"  # the live value kept in the whole object
@@ -437,11 +443,19 @@ def test_unknown_target_is_one_sentence(workspace: Workspace, sandbox: Sandbox) 
     assert sandbox.requests() == []
 
 
+def test_unknown_target_offers_the_closest_name(workspace: Workspace) -> None:
+    result = workspace.run("plan", "--target", "clinic-intak")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: no assistant is named 'clinic-intak' (did you mean 'clinic-intake'?)\n"
+    )
+
+
 def test_out_writes_a_plan_file_without_secrets(
     workspace: Workspace, sandbox: Sandbox, tmp_path
 ) -> None:
     out = tmp_path / "plan.json"
-    env = {"CLINIC_WEBHOOK_SECRET": ROTATED}
+    env = {"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ROTATED}
     result = workspace.run("plan", "--out", str(out), env=env)
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")

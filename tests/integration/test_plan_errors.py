@@ -63,14 +63,14 @@ def _others_reported(plan: dict, failed: set[str]) -> None:
 
 def test_missing_environment_variable(workspace: Workspace) -> None:
     env = dict(workspace.env)
-    del env["CLINIC_WEBHOOK_SECRET"]
+    del env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
     workspace.env = env
     result, plan = _failed_run(workspace)
     path = workspace.spec_file("clinic-intake")
-    line = line_of(path, "${env:CLINIC_WEBHOOK_SECRET}")
+    line = line_of(path, "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}")
     error = assistant(plan, "clinic-intake")["error"]
     assert error.startswith(f"assistants/clinic-intake.yaml:{line}:")
-    assert error.endswith("environment variable CLINIC_WEBHOOK_SECRET is not set")
+    assert error.endswith("environment variable CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set")
     assert error_lines(result) == [f"error: {error}"]
     assert f"    {error}" in result.stdout
     _others_reported(plan, {"clinic-intake"})
@@ -267,7 +267,7 @@ def test_persistent_rate_limit(workspace: Workspace, sandbox: Sandbox) -> None:
 
 def test_several_errors_at_once(workspace: Workspace, sandbox: Sandbox) -> None:
     env = dict(workspace.env)
-    del env["CLINIC_WEBHOOK_SECRET"]
+    del env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
     workspace.env = env
     sandbox.set_faults(Faults(rate_5xx=1.0), vendor="edmo")
     add_spec(workspace, "ghost", "autocalls-sales", 999, {"record_call": True})

@@ -86,7 +86,9 @@ def test_mixed_plan(workspace: Workspace, sandbox: Sandbox) -> None:
         {"stopSpeakingOptions": {"numberOfWords": 2}, "welcomeMessage": "Pharmacy line | @team"},
     )
     add_spec(workspace, "ghost", "invent-support", "asst_ghost", {"name": "Ghost"})
-    outputs = _outputs(workspace, env={"CLINIC_WEBHOOK_SECRET": "rotated-secret-for-snapshot"})
+    outputs = _outputs(
+        workspace, env={"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": "rotated-secret-for-snapshot"}
+    )
     for result in outputs.values():
         assert result.exit_code == 1
         assert "rotated-secret-for-snapshot" not in result.output

@@ -92,8 +92,8 @@ def test_command_reports_a_busy_port(no_wait: None) -> None:
 
 
 def test_command_rejects_bad_options() -> None:
-    assert CliRunner().invoke(main, ["sandbox", "--fault-rate", "2"]).exit_code == 2
-    assert CliRunner().invoke(main, ["sandbox", "--login-ttl", "0"]).exit_code == 2
+    assert CliRunner().invoke(main, ["sandbox", "--fault-rate", "2"]).exit_code == 1
+    assert CliRunner().invoke(main, ["sandbox", "--login-ttl", "0"]).exit_code == 1
 
 
 def test_help_lists_the_command() -> None:

@@ -12,6 +12,7 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    no_color_option,
     reports_errors,
     sandbox_option,
     target_option,
@@ -80,6 +81,7 @@ async def run_apply(
 @config_option
 @concurrency_option
 @sandbox_option
+@no_color_option
 @reports_errors
 def apply(
     planfile: Path | None,

@@ -29,7 +29,10 @@ config_option = click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="voiceops.yaml to use."
 )
 sandbox_option = click.option(
-    "--sandbox", is_flag=True, help="Run against the embedded sandbox on a free loopback port."
+    "--sandbox",
+    is_flag=True,
+    envvar="VOICEOPS_SANDBOX",
+    help="Run against the embedded sandbox on a free loopback port (also: VOICEOPS_SANDBOX=1).",
 )
 target_option = click.option(
     "--target", "targets", multiple=True, metavar="NAME", help="Only these assistants (repeatable)."
@@ -49,8 +52,31 @@ report_format_option = click.option(
 )
 
 
+def _disable_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[_NO_COLOR] = True
+
+
+_NO_COLOR = "voiceops.no_color"
+no_color_option = click.option(
+    "--no-color",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_disable_color,
+    help="No colours or progress bars (also: NO_COLOR=1).",
+)
+
+
+def color_disabled() -> bool:
+    """--no-color on the command line, or NO_COLOR set to anything but empty (no-color.org)."""
+    ctx = click.get_current_context(silent=True)
+    flagged = ctx is not None and ctx.find_root().meta.get(_NO_COLOR, False)
+    return bool(flagged or os.environ.get("NO_COLOR"))
+
+
 def use_color() -> bool:
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    return not color_disabled() and sys.stdout.isatty()
 
 
 def reports_errors(command: F) -> F:
@@ -64,7 +90,7 @@ def reports_errors(command: F) -> F:
             for diagnostic in exc.diagnostics:
                 click.echo(str(diagnostic), err=True)
         except VoiceopsError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(str(exc.as_diagnostic()), err=True)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
@@ -100,7 +126,7 @@ def emit_warnings(warnings: list[Diagnostic]) -> None:
 def reading(count: int) -> AbstractContextManager[object]:
     """A spinner on stderr while live state is read, when there is enough to wait for.
     None under NO_COLOR: a spinner is drawn with escape sequences, colour or not."""
-    if count <= 3 or "NO_COLOR" in os.environ:
+    if count <= 3 or color_disabled():
         return nullcontext()
     return Console(stderr=True).status(f"Reading {count} assistants…")
 

@@ -10,6 +10,7 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    no_color_option,
     read_report,
     render_report,
     report_errors,
@@ -35,6 +36,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 @config_option
 @concurrency_option
 @sandbox_option
+@no_color_option
 @reports_errors
 def drift(output: str, config_path: Path | None, concurrency: int | None, sandbox: bool) -> None:
     """Report live state that differs from git; exit 2 when any does."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from voiceops.cli.common import config_option, emit, reports_errors, sandbox_option
+from voiceops.cli.common import config_option, emit, no_color_option, reports_errors, sandbox_option
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.importer import ImportedAssistant, import_assistants
@@ -58,6 +58,7 @@ def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @config_option
 @sandbox_option
+@no_color_option
 @reports_errors
 def import_command(
     connection: str,

@@ -11,6 +11,7 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    no_color_option,
     read_report,
     render_report,
     report_errors,
@@ -39,6 +40,7 @@ async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redacto
 @config_option
 @concurrency_option
 @sandbox_option
+@no_color_option
 @reports_errors
 def plan(
     out: Path | None,

@@ -8,7 +8,9 @@ from typing import Any
 from voiceops.errors import Diagnostic
 
 
-def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
+def as_json(
+    diagnostics: list[Diagnostic], documents: int, write_only_record: str | None = None
+) -> str:
     items: list[dict[str, Any]] = []
     for d in diagnostics:
         where = d.location
@@ -23,7 +25,13 @@ def as_json(diagnostics: list[Diagnostic], documents: int) -> str:
         )
     valid = not any(d.severity == "error" for d in diagnostics)
     return json.dumps(
-        {"format_version": 1, "valid": valid, "documents": documents, "diagnostics": items},
+        {
+            "format_version": 1,
+            "valid": valid,
+            "documents": documents,
+            "diagnostics": items,
+            "write_only_record": write_only_record,
+        },
         indent=2,
     )
 

@@ -19,6 +19,8 @@ from voiceops.render.values import (
 
 COMMENT_LIMIT = 65_536
 MARKER = "<!-- voiceops -->"
+# A line of its own when the report holds changes, for workflows that also get exit 1.
+CHANGES_MARKER = "<!-- voiceops:changes -->"
 
 
 def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -> str:
@@ -26,6 +28,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
     errors = plan.with_status(Status.ERROR)
     head = [
         MARKER,
+        *([CHANGES_MARKER] if changed else []),
         f"## voiceops {framing.title.lower()}",
         "",
         f"| {framing.changed} | unchanged | errors |",

@@ -1,0 +1,84 @@
+"""The starter repository `voiceops init` writes: this project's own example repository
+(voiceops.yaml, one document per vendor, the schemas and the user-facing workflows),
+packaged into the wheel as `voiceops/_starter` and read from the checkout in development."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from voiceops.errors import VoiceopsError, display_path
+from voiceops.schemas import bundled_schema_dir
+
+# Workflows a user's repository gets; ci.yml runs voiceops' own tests and is not one of them.
+USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
+
+
+@dataclass(frozen=True)
+class StarterFile:
+    relative: Path  # where it goes in the new repository
+    source: Path
+
+
+def starter_root() -> Path:
+    """`_starter` inside an installed wheel, or the top of a source checkout."""
+    packaged = Path(str(resources.files("voiceops"))) / "_starter"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2]
+
+
+def starter_files() -> list[StarterFile]:
+    root = starter_root()
+    workflows = root / "workflows" if (root / "workflows").is_dir() else root / ".github/workflows"
+    files = [StarterFile(Path("voiceops.yaml"), root / "voiceops.yaml")]
+    files += [
+        StarterFile(Path("assistants") / p.name, p)
+        for p in sorted((root / "assistants").glob("*.yaml"))
+    ]
+    files += [
+        StarterFile(Path("schemas") / p.name, p)
+        for p in sorted(bundled_schema_dir().glob("*.json"))
+    ]
+    files += [
+        StarterFile(Path(".github/workflows") / name, workflows / name) for name in USER_WORKFLOWS
+    ]
+    return files
+
+
+def write_starter(destination: Path, *, force: bool = False) -> list[Path]:
+    """Write the starter repository into `destination`; nothing is written when a file
+    already exists there, unless `force`. Returns the paths written."""
+    files = starter_files()
+    if destination.exists() and not destination.is_dir():
+        raise VoiceopsError(f"{display_path(destination)} exists and is not a directory")
+    existing = [destination / f.relative for f in files if (destination / f.relative).exists()]
+    if existing and not force:
+        shown = ", ".join(display_path(p) for p in existing[:5])
+        more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+        raise VoiceopsError(
+            f"{shown}{more} already exist{'s' if len(existing) == 1 else ''}; "
+            "nothing was written (pass --force to overwrite)"
+        )
+    written = []
+    for file in files:
+        target = destination / file.relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(target, file.source.read_bytes())
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise VoiceopsError(f"cannot write {display_path(target)}: {reason}") from None
+        written.append(target)
+    return written
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

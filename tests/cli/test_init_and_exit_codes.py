@@ -1,0 +1,150 @@
+"""`voiceops init` and the exit codes, through the real `voiceops` command in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+VOICEOPS = BIN / "voiceops"
+
+
+def voiceops(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "VOICEOPS_"))
+    }
+    environment.update(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
+    return subprocess.run(
+        [str(VOICEOPS), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _installed() -> None:
+    if not VOICEOPS.exists():
+        pytest.skip("the voiceops command is not installed (pip install -e .)")
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess, *, summary: bool = False) -> str:
+    """Exit 1 and one `error:` line on stderr (plus validate's count line, with `summary`)."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 + summary, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+def test_init_validate_and_sandbox_plan_work_in_an_empty_folder(tmp_path: Path) -> None:
+    init = voiceops("init", cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    for relative in (
+        "voiceops.yaml",
+        "schemas/assistant.schema.json",
+        "schemas/voiceops-config.schema.json",
+        ".github/workflows/plan.yml",
+        ".github/workflows/apply.yml",
+        ".github/workflows/drift.yml",
+    ):
+        assert (tmp_path / relative).is_file(), relative
+    # One example document per vendor.
+    documents = "".join(p.read_text() for p in (tmp_path / "assistants").glob("*.yaml"))
+    for connection in ("interactly-prod", "edmo-main", "invent-support", "autocalls-sales"):
+        assert f"provider: {connection}" in documents
+    # The $schema modelines resolve inside the new repository.
+    for spec in (tmp_path / "assistants").glob("*.yaml"):
+        first = spec.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=")
+        assert (spec.parent / first.split("=", 1)[1]).resolve().is_file()
+    assert voiceops("validate", cwd=tmp_path).returncode == 0
+    plan = voiceops("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path)
+    assert plan.returncode == 2, plan.stderr
+    assert "to update" in plan.stdout
+
+
+def test_init_config_comments_every_vendor(tmp_path: Path) -> None:
+    voiceops("init", cwd=tmp_path)
+    config = (tmp_path / "voiceops.yaml").read_text()
+    for vendor in ("interactly", "edmo", "invent", "autocalls"):
+        assert f"type: {vendor}" in config
+    assert config.count("#") >= 8
+
+
+def test_init_into_a_named_directory(tmp_path: Path) -> None:
+    result = voiceops("init", "new-repo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "new-repo" / "voiceops.yaml").is_file()
+    assert "cd new-repo" in result.stdout
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    (tmp_path / "voiceops.yaml").write_text("# mine\n")
+    line = assert_one_error_line(voiceops("init", cwd=tmp_path))
+    assert "voiceops.yaml" in line and "--force" in line
+    assert (tmp_path / "voiceops.yaml").read_text() == "# mine\n"
+    assert not (tmp_path / "assistants").exists(), "nothing is written when one file exists"
+    assert voiceops("init", "--force", cwd=tmp_path).returncode == 0
+    assert "type: interactly" in (tmp_path / "voiceops.yaml").read_text()
+
+
+def test_init_into_a_file_is_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("")
+    line = assert_one_error_line(voiceops("init", "taken", cwd=tmp_path))
+    assert "not a directory" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("plan", "--bogus"), "no such option --bogus"),
+        (("plan", "--targte", "x"), "did you mean --target?"),
+        (("apply", "missing-plan.json"), "missing-plan.json"),
+        (("import",), "missing option '--provider'"),
+        (("import", "--provider"), "--provider"),
+        (("frobnicate",), "no such command"),
+        (("plan", "--format", "yaml"), "--format"),
+    ],
+)
+def test_usage_mistakes_exit_1_with_one_sentence(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    line = assert_one_error_line(voiceops(*args, cwd=tmp_path))
+    assert expected in line.lower()
+    assert "--help" in line
+
+
+def test_help_and_version_exit_0(tmp_path: Path) -> None:
+    assert voiceops("--help", cwd=tmp_path).returncode == 0
+    assert voiceops("plan", "--help", cwd=tmp_path).returncode == 0
+    version = voiceops("--version", cwd=tmp_path)
+    assert version.returncode == 0 and "voiceops" in version.stdout
+
+
+def test_errors_without_a_file_start_with_error(tmp_path: Path) -> None:
+    for command in ("validate", "plan", "drift"):
+        result = voiceops(command, cwd=tmp_path)
+        line = assert_one_error_line(result, summary=command == "validate")
+        assert "no voiceops.yaml" in line and "voiceops init" in line
+
+
+def test_only_changes_exit_2(tmp_path: Path) -> None:
+    voiceops("init", cwd=tmp_path)
+    assert voiceops("plan", "--sandbox", cwd=tmp_path).returncode == 0
+    assert voiceops("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path).returncode == 2
+    assert voiceops("drift", "--sandbox", cwd=tmp_path).returncode == 2
+    (tmp_path / "assistants" / "clinic-intake.yaml").write_text("spec: [\n")
+    bad = voiceops("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path)
+    assert bad.returncode == 1
