@@ -56,8 +56,10 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.signals and all(
-            r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results
+        return (
+            not self.errors
+            and not self.signals
+            and all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results)
         )
 
     def count(self, outcome: Outcome) -> int:
