@@ -153,6 +153,8 @@ async def _prepare_connection(
                 live[spec.id] = known[item.name]
     except VoiceopsError as exc:
         return None, [], [_failed(item, exc) for item, _ in items]
+    except Exception as exc:  # a bug, confined to this connection
+        return None, [], [_result(item, Outcome.FAILED, internal_error(exc)) for item, _ in items]
     todo: list[Prepared] = []
     done: list[AssistantResult] = []
     for item, spec in items:
@@ -219,7 +221,11 @@ async def _send_connection(
     results = await asyncio.gather(*(send(p) for p in todo))
     applied = [p.spec for p, r in zip(todo, results, strict=True) if r.outcome is Outcome.APPLIED]
     by_name = {r.name: r for r in results}
-    for result in await _read_back(session, provider, applied):
+    try:
+        checked = await _read_back(session, provider, applied)
+    except Exception as exc:  # a bug; the updates landed all the same
+        checked = [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in applied]
+    for result in checked:
         by_name[result.name] = result
     return list(by_name.values())
 

@@ -82,10 +82,10 @@ class Session:
         provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
         self.redactor.add(*provider.secrets())
         cap = int(connection.setting("concurrency") or provider.concurrency_cap)
-        base_url, headers = provider.base_url, provider.headers()
+        headers = provider.headers()
         try:
             client = Client(
-                base_url,
+                provider.base_url,
                 global_limit=self._limit,
                 vendor_limit=min(cap, self.options.concurrency),
                 per_minute=provider.requests_per_minute,
@@ -96,7 +96,9 @@ class Session:
                 transport=self.options.transport,
                 stop=self.stop,
             )
-        except Exception as exc:  # httpx refuses the URL or a header value
+        except VoiceopsError:
+            raise
+        except Exception as exc:  # the URL cannot be parsed, or httpx refuses a header value
             reason = self.redactor.redact(str(exc).strip() or type(exc).__name__)
             raise VoiceopsError(f"connection {name!r} cannot be used: {reason}") from None
         self._clients.append(client)
@@ -160,6 +162,8 @@ async def make_plan(session: Session) -> Plan:
             live = await session.read(name, [s.id for s in group])
         except VoiceopsError as exc:
             return [error_plan(session, spec, str(exc)) for spec in group]
+        except Exception as exc:  # a bug, confined to this connection
+            return [error_plan(session, spec, internal_error(exc)) for spec in group]
         provider, _ = await session.connect(name)
         return [guarded_plan(session, provider, spec, live[spec.id]) for spec in group]
 

@@ -365,7 +365,9 @@ def shown(path: str) -> str:
     return path if path.isprintable() else ascii(path)[1:-1]
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]  # e.g. anyio's group around the one error that happened
     text = str(exc).strip()
     return text or type(exc).__name__
 
