@@ -464,3 +464,10 @@ def test_live_fields_of_the_wrong_type_are_compared_not_crashed_on(
     second = assistant(plan_of(result), "second-line")
     assert second["status"] == "update"
     assert second["request"]["body"]["assistantServer"] == {"timeoutSeconds": 20}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999", "http://[::1"])
+def test_a_base_url_httpx_cannot_use_is_one_sentence(workspace: Workspace, url: str) -> None:
+    set_base_url(workspace, "edmo-main", url)
+    result = workspace.run("plan", "--format", "json")
+    assert "edmo-main" in one_sentence(result)
