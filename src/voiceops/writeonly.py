@@ -19,7 +19,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from voiceops.errors import VoiceopsError
+from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
 
@@ -94,13 +94,14 @@ class WriteOnlyRecord:
                 _write_atomically(path, _document(merged))
         except Timeout:
             raise VoiceopsError(
-                f"the write-only record {path} stayed locked by another voiceops run for "
-                f"{LOCK_TIMEOUT_S:g} s; what this run applied is not recorded, so the next "
+                f"the write-only record {display_path(path)} stayed locked by another "
+                f"voiceops run for {LOCK_TIMEOUT_S:g} s; what this run applied is not recorded, so the next "
                 "apply sends those write-only fields again"
             ) from None
         except OSError as exc:
             raise VoiceopsError(
-                f"cannot save the write-only record {path}: {exc.strerror or exc}; what this "
+                f"cannot save the write-only record {display_path(path)}: "
+                f"{exc.strerror or exc}; what this "
                 "run applied is not recorded, so the next apply sends those write-only fields "
                 "again"
             ) from None
@@ -111,7 +112,8 @@ def _check_place(path: Path) -> None:
     """Refuse, before anything is sent, a record that could not be saved after the writes."""
     if path.exists() and not path.is_file():
         raise VoiceopsError(
-            f"the write-only record {path} is not a regular file; point write_only_record "
+            f"the write-only record {display_path(path)} is not a regular file; point "
+            "write_only_record "
             "in voiceops.yaml at a file"
         )
     for parent in path.parents:
@@ -130,7 +132,9 @@ def _read(path: Path) -> dict[str, dict[str, str]]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise VoiceopsError(f"cannot read the write-only record {path}: {reason}") from None
+        raise VoiceopsError(
+            f"cannot read the write-only record {display_path(path)}: {reason}"
+        ) from None
     try:
         data = json.loads(text)
         return {
