@@ -93,19 +93,18 @@ class WriteOnlyRecord:
                     merged.setdefault(key, {}).update(fields)
                 _write_atomically(path, _document(merged))
         except Timeout:
-            raise VoiceopsError(
-                f"the write-only record {display_path(path)} stayed locked by another "
-                f"voiceops run for {LOCK_TIMEOUT_S:g} s; what this run applied is not recorded, so the next "
-                "apply sends those write-only fields again"
-            ) from None
+            reason = f"it stayed locked by another voiceops run for {LOCK_TIMEOUT_S:g} s"
+            raise VoiceopsError(_unsaved(path, reason)) from None
         except OSError as exc:
-            raise VoiceopsError(
-                f"cannot save the write-only record {display_path(path)}: "
-                f"{exc.strerror or exc}; what this "
-                "run applied is not recorded, so the next apply sends those write-only fields "
-                "again"
-            ) from None
+            raise VoiceopsError(_unsaved(path, str(exc.strerror or exc))) from None
         self.hashes = merged
+
+
+def _unsaved(path: Path, reason: str) -> str:
+    return (
+        f"cannot save the write-only record {display_path(path)}: {reason}; what this run "
+        "applied is not recorded, so the next apply sends those write-only fields again"
+    )
 
 
 def _check_place(path: Path) -> None:

@@ -406,7 +406,7 @@ def test_a_record_that_cannot_be_saved_still_gets_the_summary(
 
     assert "Apply: 4 applied" in result.stdout
     errors = one_sentence(result)
-    assert "stayed locked by another voiceops run" in errors
+    assert "it stayed locked by another voiceops run" in errors
     assert len([r for r in sandbox.requests() if r.method in UPDATES]) == 4
 
 
