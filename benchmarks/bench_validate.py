@@ -196,6 +196,15 @@ BUILDERS: dict[str, Callable[[random.Random, int], dict[str, Any]]] = {
 }
 
 
+def _vendor_id(vendor: str, n: int) -> int | str:
+    """An id in the form each vendor gives them."""
+    if vendor == "autocalls":
+        return n + 1
+    if vendor == "interactly":
+        return f"{n:024x}"
+    return f"asst_{n:08d}"
+
+
 def document(rng: random.Random, n: int) -> dict[str, Any]:
     vendor = list(BUILDERS)[n % 4]
     return {
@@ -206,7 +215,7 @@ def document(rng: random.Random, n: int) -> dict[str, Any]:
             "labels": {"team": rng.choice(["care", "sales", "support"])},
         },
         "provider": CONNECTIONS[vendor],
-        "id": n + 1 if vendor == "autocalls" else f"asst_{n:08d}",
+        "id": _vendor_id(vendor, n),
         "spec": BUILDERS[vendor](rng, n),
     }
 

@@ -3,6 +3,7 @@ JSON or GitHub annotations, and with --lenient."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import shutil
@@ -41,7 +42,9 @@ spec:
 
 
 def interactly(name: str, id: str = "", extra: str = "") -> str:
-    return INTERACTLY.format(name=name, id=id or f"id-{name}") + extra
+    # Interactly ids are 24 hex digits; each name gets its own.
+    default = hashlib.sha1(name.encode()).hexdigest()[:24]
+    return INTERACTLY.format(name=name, id=id or default) + extra
 
 
 def autocalls(name: str, id: int, extra: str = "") -> str:

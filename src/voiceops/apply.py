@@ -1,30 +1,34 @@
 """The apply stage: plan -> requests -> read-back.
 
 A plan is applied exactly or not at all, assistant by assistant: before sending, voiceops
-re-reads the assistant and refuses it as stale when it changed since the plan was made.
-After sending, it reads back and reports fields the vendor did not keep.
+re-reads the assistant and rebuilds its request from the spec and the live state; it sends
+that request only when it equals the saved one, and otherwise refuses the assistant as stale.
+A plan file is a reviewed statement, not a script: nothing in it is sent that voiceops would
+not have built itself. After sending, it reads back and reports fields the vendor did not keep.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from voiceops import envref
 from voiceops.changes import Change
 from voiceops.documents import AssistantSpec
 from voiceops.engine import Session, fingerprint, internal_error, make_plan, plan_assistant
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Interrupted, RequestFailed, encode_json
 from voiceops.plan import Plan, SavedAssistant, Status, dump, load_saved, mass_update_warning
-from voiceops.providers.base import LiveState, Provider
-from voiceops.redaction import resolve_template
+from voiceops.providers.base import LiveState, Provider, UpdateRequest
+from voiceops.redaction import Redactor
 
 # How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
 UNCERTAIN_ATTEMPTS = 3
+PLAN_AGAIN = "run voiceops plan again"
 
 
 class Outcome(StrEnum):
@@ -65,6 +69,14 @@ class ApplyReport:
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
+    def scrubbed(self, redactor: Redactor) -> ApplyReport:
+        """The report with secrets masked in its details (vendor messages), before rendering."""
+        return replace(
+            self,
+            results=[replace(r, detail=redactor.redact(r.detail)) for r in self.results],
+            errors=[redactor.redact(e) for e in self.errors],
+        )
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -73,7 +85,7 @@ class Prepared:
     item: SavedAssistant
     spec: AssistantSpec
     changes: list[Change]
-    body: dict[str, Any]
+    request: UpdateRequest
 
 
 Work = list[tuple[SavedAssistant, AssistantSpec]]
@@ -96,14 +108,21 @@ async def apply_saved(
     specs = {s.name: s for s in session.project.specs}
     results: dict[str, AssistantResult] = {}
     work: dict[str, Work] = {}
+    entries = Counter(item.name for item in saved)
     for item in saved:
         spec = specs.get(item.name)
-        if item.status == Status.NO_CHANGE:
+        if entries[item.name] > 1:
+            detail = f"the plan file holds it {entries[item.name]} times; {PLAN_AGAIN}"
+            results[item.name] = _result(item, Outcome.STALE, detail)
+        elif item.status == Status.NO_CHANGE:
             results[item.name] = _result(item, Outcome.UNCHANGED)
         elif session.stop.is_set():
             results[item.name] = _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
         elif spec is None:
             results[item.name] = _result(item, Outcome.STALE, "no longer in the repository")
+        elif (item.connection, item.id) != (spec.connection, spec.id):
+            detail = f"the plan file names another connection or id for it; {PLAN_AGAIN}"
+            results[item.name] = _result(item, Outcome.STALE, detail)
         elif item.status == Status.ERROR:
             detail = (errors or {}).get(item.name) or "had an error when planned; plan again"
             results[item.name] = _result(item, Outcome.FAILED, detail)
@@ -125,9 +144,7 @@ async def apply_saved(
         session.write_only.save()
     except VoiceopsError as exc:
         run_errors.append(str(exc))
-    return ApplyReport(
-        [results[item.name] for item in saved], run_errors, list(session.stop.signals)
-    )
+    return ApplyReport([results[name] for name in entries], run_errors, list(session.stop.signals))
 
 
 def _result(item: SavedAssistant, outcome: Outcome, detail: str = "") -> AssistantResult:
@@ -187,19 +204,20 @@ def _prepare_one(
         return _result(item, Outcome.STALE, "live state changed since the plan was made")
     if current.spec_digest != item.spec_digest:
         return _result(item, Outcome.STALE, "its spec changed since the plan was made")
-    if item.method is None or item.path is None or item.body is None:
-        return _result(item, Outcome.FAILED, "the plan file holds no request for it")
-    if (item.method, item.path) != provider.update_target(spec.id):
-        detail = "the plan file's request is not this assistant's update; plan again"
-        return _result(item, Outcome.FAILED, detail)
-    desired = envref.resolve(spec.spec, session.options.env)
-    live = provider.to_spec_shape(live_raw)
-    body = resolve_template(item.body, desired, live)
+    request = current.request
+    if request is None or not _same_request(item, request, current.template):
+        detail = (
+            "the plan file's request is not the update voiceops builds from the spec and "
+            f"the live state (edited?); {PLAN_AGAIN}"
+        )
+        return _result(item, Outcome.STALE, detail)
     try:
-        encode_json(body)
+        encode_json(request.body)
     except RequestFailed as exc:
         return _result(item, Outcome.FAILED, f"{spec.location()}: {exc.message}")
-    return Prepared(item, spec, current.changes, body)
+    # What is sent is the request rebuilt here, with secrets resolved from the environment;
+    # the plan file only had to agree with it.
+    return Prepared(item, spec, current.changes, request)
 
 
 async def _send_connection(
@@ -231,14 +249,14 @@ async def _send_connection(
 
 
 async def _send_one(session: Session, provider: Provider, prepared: Prepared) -> AssistantResult:
-    item, spec, body = prepared.item, prepared.spec, prepared.body
-    assert item.method is not None and item.path is not None
+    item, spec, request = prepared.item, prepared.spec, prepared.request
+    body = request.body
     _, client = await session.connect(spec.connection)
     # Whether a re-read can tell that the update landed: only through a readable field.
     observable = any(not c.write_only for c in prepared.changes)
     for attempt in range(UNCERTAIN_ATTEMPTS):
         try:
-            await client.request(item.method, item.path, json=body, idempotent=False)
+            await client.request(request.method, request.path, json=body, idempotent=False)
             break
         except Interrupted as exc:
             if exc.maybe_applied or attempt > 0:
@@ -281,6 +299,20 @@ WRITE_ONLY_UNSURE = (
     "check; it was not sent again (the next apply sends it once more)"
 )
 INTERRUPTED_UNSURE = "the update may have landed; the run was interrupted before it was checked"
+
+
+def _same_request(
+    item: SavedAssistant, request: UpdateRequest, template: dict[str, Any] | None
+) -> bool:
+    """The saved request equals the rebuilt one: method, path and body (with its secret
+    references), compared as canonical JSON so that `1` and `true` stay different."""
+    saved = {"method": item.method, "path": item.path, "body": item.body}
+    rebuilt = {"method": request.method, "path": request.path, "body": template}
+    return _canonical(saved) == _canonical(rebuilt)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _failure(provider: Provider, exc: RequestFailed) -> str:

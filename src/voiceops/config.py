@@ -9,6 +9,7 @@ from typing import Any
 
 from voiceops import schema_errors
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError, display_path
+from voiceops.httpclient import base_url_problem
 from voiceops.providers import PROVIDER_TYPES
 from voiceops.schemas import SchemaStore
 from voiceops.yamlsource import YamlDocument, load_file
@@ -117,6 +118,13 @@ def _connection(
         return None, [Diagnostic(message, doc.location((*at, "type")))]
     validator = schemas.validator(kind, "/$defs/connection")
     problems = schema_errors.check(validator, settings, doc, at)
+    base_url = settings.get("base_url")
+    if isinstance(base_url, str) and not problems:
+        problem = base_url_problem(base_url)
+        if problem:
+            problems.append(
+                Diagnostic(f"connection {name!r}: {problem}", doc.location((*at, "base_url")))
+            )
     if problems:
         return None, problems
     return Connection(name, kind, dict(settings), doc.location(at, key=True)), []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,8 @@ from typing import Any
 from voiceops import envref, schema_errors
 from voiceops.config import Config, Connection
 from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
-from voiceops.providers import PROVIDER_TYPES
-from voiceops.schemas import SchemaStore
+from voiceops.providers import ADAPTERS, PROVIDER_TYPES
+from voiceops.schemas import ERROR_MESSAGE, SchemaStore
 from voiceops.yamlsource import YamlDocument, YamlPath, dotted, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -36,6 +36,15 @@ class AssistantSpec:
 
     def location(self, spec_path: YamlPath = ()) -> Location:
         return self.doc.location(("spec", *spec_path))
+
+    def reference_problems(self, env: Mapping[str, str]) -> list[Diagnostic]:
+        """Every `${env:…}` in the spec that is unset or empty, at the line that uses it."""
+        found = []
+        for path, variable in envref.references_in(self.spec):
+            message = envref.problem(variable, env)
+            if message:
+                found.append(Diagnostic(message, self.location(path)))
+        return found
 
 
 @dataclass
@@ -139,7 +148,7 @@ def load_specs(
             envelopes.append(spec)
             if not any(p.severity == "error" for p in problems):
                 result.specs.append(spec)
-    result.diagnostics.extend(_cross_check(envelopes))
+    result.diagnostics.extend(_cross_check(envelopes, config))
     result.diagnostics.sort(key=diagnostic_order)
     return result
 
@@ -172,12 +181,29 @@ def _check_document(
             at = {doc.location(path) for path, _ in references}
             problems = [p for p in problems if p.location not in at]
             problems += [Diagnostic(message, doc.location(path)) for path, message in references]
+    # When the spec is for another vendor, the provider line says so; the id would only echo it.
+    mismatch = any(p.location == doc.location(("provider",)) for p in problems)
+    if envelope_ok and connection is not None and not mismatch:
+        problems += _check_id(doc, data["id"], connection, schemas)
     problems += _number_surprises(doc, problems)
     if not envelope_ok or connection is None:
         return None, problems
     labels = data["metadata"].get("labels", {})
     name = data["metadata"]["name"]
-    return AssistantSpec(name, connection.name, str(data["id"]), spec, doc, labels), problems
+    assistant_id = ADAPTERS[connection.type].normalize_id(str(data["id"]))
+    return AssistantSpec(name, connection.name, assistant_id, spec, doc, labels), problems
+
+
+def _check_id(
+    doc: YamlDocument, value: Any, connection: Connection, schemas: SchemaStore
+) -> list[Diagnostic]:
+    """The id has the form its vendor gives ids (it becomes part of request URLs)."""
+    validator = schemas.validator(connection.type, "/$defs/id")
+    if validator.is_valid(str(value)):
+        return []
+    schema = schemas.document(connection.type)["$defs"]["id"]
+    message = schema.get(ERROR_MESSAGE) or f"not a valid {connection.type} id"
+    return [Diagnostic(f"id {value!r} is not valid here: {message}", doc.location(("id",)))]
 
 
 def _connection(doc: YamlDocument, config: Config, problems: list[Diagnostic]) -> Connection | None:
@@ -275,10 +301,21 @@ def _type_mismatch(spec: dict[str, Any], kind: str, schemas: SchemaStore) -> str
     return fits[0] if len(fits) == 1 else None
 
 
-def _cross_check(specs: list[AssistantSpec]) -> list[Diagnostic]:
+def _account(connection: Connection) -> tuple[Any, ...]:
+    """What identifies the vendor account behind a connection: two connections with the same
+    type, URL, organisation and credentials reach the same assistants."""
+    adapter = ADAPTERS[connection.type]
+    base_url = str(connection.setting("base_url") or adapter.default_base_url).rstrip("/")
+    credentials = tuple(connection.setting(s) for s in adapter.credential_settings)
+    return (connection.type, base_url.lower(), connection.setting("org_id", "c"), credentials)
+
+
+def _cross_check(specs: list[AssistantSpec], config: Config) -> list[Diagnostic]:
+    """Names are unique, and no assistant is managed twice: ids are compared in their
+    normalised form, on the account their connection reaches."""
     problems: list[Diagnostic] = []
     names: dict[str, AssistantSpec] = {}
-    targets: dict[tuple[str, str], AssistantSpec] = {}
+    targets: dict[tuple[Any, str], AssistantSpec] = {}
     for spec in specs:
         first = names.setdefault(spec.name, spec)
         if first is not spec:
@@ -289,11 +326,15 @@ def _cross_check(specs: list[AssistantSpec]) -> list[Diagnostic]:
                     spec.doc.location(("metadata", "name")),
                 )
             )
-        first = targets.setdefault((spec.connection, spec.id), spec)
+        account = _account(config.connections[spec.connection])
+        first = targets.setdefault((account, spec.id), spec)
         if first is not spec:
+            where = f"connection {spec.connection!r}"
+            if first.connection != spec.connection:
+                where += f" (the same account as {first.connection!r})"
             problems.append(
                 Diagnostic(
-                    f"assistant {spec.id!r} on connection {spec.connection!r} is already managed "
+                    f"assistant {spec.id!r} on {where} is already managed "
                     f"by {first.name!r} ({first.doc.location(('id',))})",
                     spec.doc.location(("id",)),
                 )

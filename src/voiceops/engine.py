@@ -81,6 +81,7 @@ class Session:
         connection = self.project.config.connections[name]
         provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
         self.redactor.add(*provider.secrets())
+        provider.on_secret = self.redactor.add
         cap = int(connection.setting("concurrency") or provider.concurrency_cap)
         headers = provider.headers()
         try:
@@ -223,10 +224,10 @@ def plan_assistant(
     plan = _blank(session, spec)
     env = session.options.env
     references = envref.references_in(spec.spec)
-    for path, variable in references:
-        if variable not in env:
-            plan.error = f"{spec.location(path)}: environment variable {variable} is not set"
-            return plan
+    unresolved = spec.reference_problems(env)
+    if unresolved:
+        plan.error = str(unresolved[0])
+        return plan
     if live_raw is None:
         plan.error = (
             f"{spec.doc.location(('id',))}: assistant {spec.id!r} was not found on "
@@ -248,7 +249,8 @@ def plan_assistant(
             lookup(live, path)
             for path in provider.sensitive
             if isinstance(lookup(live, path), str | dict | list)
-        )
+        ),
+        observed=True,
     )
     plan.fingerprint = fingerprint(live_raw)
     plan.live_raw = live_raw

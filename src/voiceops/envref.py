@@ -75,6 +75,16 @@ def substitute(text: str, env: Mapping[str, str]) -> str:
     return _TOKEN.sub(replace, text)
 
 
+def problem(variable: str, env: Mapping[str, str]) -> str | None:
+    """Why the reference to `variable` cannot be resolved, or None when it can.
+    An empty value is refused like a missing one: in CI a missing secret expands to ""."""
+    if variable not in env:
+        return f"environment variable {variable} is not set"
+    if env[variable] == "":
+        return f"environment variable {variable} is set but empty; an empty value is never sent"
+    return None
+
+
 def references_in(data: Any) -> list[tuple[YamlPath, str]]:
     """(path, variable name) for every reference in a JSON-shaped value."""
     found: list[tuple[YamlPath, str]] = []

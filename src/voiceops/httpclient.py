@@ -135,17 +135,37 @@ class RateLimiter:
             await stop.sleep(slot - now)
 
 
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a connection's base URL, or None. The message never repeats the
+    URL: it may hold a password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return "base_url is not a valid URL (check the brackets around an IPv6 host and the port)"
+    if not url.isascii() or not url.isprintable() or " " in url:
+        return "base_url must not contain spaces, control or non-ASCII characters"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "base_url must be an https:// URL with a host name"
+    if "@" in parts.netloc:
+        # httpx would turn user info into Basic auth, replacing the connection's credentials.
+        return (
+            "base_url must not contain user info (user:password@); credentials come from "
+            "the environment variables the connection names"
+        )
+    if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
+        return "base_url must not contain a query (?…) or a fragment (#…)"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return "base_url must use https:// (plain http is allowed only for loopback hosts)"
+    return None
+
+
 def check_base_url(url: str, connection: str) -> str:
     """Credentials go only over https, except to a loopback host (the sandbox)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url.rstrip("/")
-    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
-        return url.rstrip("/")
-    raise VoiceopsError(
-        f"connection {connection!r}: base_url {url!r} must use https:// "
-        "(plain http is allowed only for loopback hosts)"
-    )
+    problem = base_url_problem(url)
+    if problem:
+        raise VoiceopsError(f"connection {connection!r}: {problem}")
+    return url.rstrip("/")
 
 
 def is_loopback(host: str) -> bool:
@@ -381,7 +401,11 @@ def _detail(response: httpx.Response) -> str:
     except (ValueError, RecursionError):
         return ""
     if isinstance(body, dict):
-        message = body.get("error") or body.get("message")
-        if isinstance(message, str | list):
+        # NestJS (Interactly, Invent) answers {statusCode, message, error: "Bad Request"}:
+        # the message says more. A list of messages is shown as text, never as a repr.
+        message = body.get("message") or body.get("error")
+        if isinstance(message, list):
+            message = "; ".join(str(item) for item in message)
+        if isinstance(message, str):
             return f": {message}"
     return ""

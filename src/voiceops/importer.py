@@ -19,6 +19,7 @@ from voiceops.engine import Session, connection_error
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.httpclient import RequestFailed
 from voiceops.providers.base import LiveState, Provider
+from voiceops.redaction import Redactor
 from voiceops.schemas import ERROR_MESSAGE, FieldPath
 from voiceops.yamlsource import YamlDocument, dotted, load_file, walk
 
@@ -47,15 +48,18 @@ async def import_assistants(
         known = ", ".join(sorted(session.project.config.connections))
         raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
     _check_out_dir(out_dir)
+    _check_ids(session, connection, ids or [])
     provider, client = await session.connect(connection)
     if ids is None:
         try:
             items = await provider.list_all(client)
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
-        live: dict[str, LiveState] = {str(item["id"]): item for item in items}
+        live: dict[str, LiveState] = {
+            provider.normalize_id(str(item.get("id"))): item for item in items
+        }
     else:
-        live = await session.read(connection, ids)
+        live = await session.read(connection, [provider.normalize_id(i) for i in ids])
     managed = {(s.connection, s.id): s for s in session.project.specs}
     taken = {s.name for s in session.project.specs}
     # Every assistant must have been read before any file is written.
@@ -65,8 +69,18 @@ async def import_assistants(
         if isinstance(raw, RequestFailed):
             raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
     results = []
+    id_form = session.project.schemas.validator(provider.type, "/$defs/id")
     for assistant_id, raw in live.items():
         assert isinstance(raw, dict)
+        if not id_form.is_valid(assistant_id):
+            # A file with that id would not validate, and the id would not be one path segment.
+            note = (
+                f"the vendor gave it the id {assistant_id!r}, "
+                f"which is not a valid {provider.type} id"
+            )
+            name = slug(_display_name(raw) or provider.name)
+            results.append(ImportedAssistant(name, assistant_id, out_dir, False, note=note))
+            continue
         existing = managed.get((connection, assistant_id))
         result = _import_one(
             session, provider, assistant_id, raw, existing, taken, out_dir, force=force
@@ -75,6 +89,17 @@ async def import_assistants(
         results.append(result)
     write_only = sorted(dotted(p) for p in provider.write_only)
     return results, write_only
+
+
+def _check_ids(session: Session, connection: str, ids: list[str]) -> None:
+    """Ids given with --id have their vendor's form, like ids in documents; checked before
+    the first request."""
+    kind = session.project.config.connections[connection].type
+    validator = session.project.schemas.validator(kind, "/$defs/id")
+    for assistant_id in ids:
+        if not validator.is_valid(assistant_id):
+            schema = session.project.schemas.document(kind)["$defs"]["id"]
+            raise VoiceopsError(f"--id {assistant_id!r} is not valid: {schema[ERROR_MESSAGE]}")
 
 
 def _import_one(
@@ -140,11 +165,38 @@ def spec_from_live(
     schemas = session.project.schemas
     writable = schemas.property_names(provider.type)
     shaped = provider.to_spec_shape(raw)
-    spec = {k: v for k, v in shaped.items() if k in writable and v is not None}
+    spec = {k: literal(v) for k, v in shaped.items() if k in writable and v is not None}
     env_vars: dict[str, str] = {}
     for path in sorted(provider.sensitive):
         _replace_secrets(spec, path, name, env_vars)
+    _replace_leaks(spec, name, env_vars, session.redactor)
     return spec, env_vars
+
+
+def _replace_leaks(
+    spec: dict[str, Any], name: str, found: dict[str, str], redactor: Redactor
+) -> None:
+    """A live value that holds one of the run's secrets (a vendor echoing a credential into
+    a field) is written as a reference too, never as text in the repository."""
+    for path, leaf in list(walk(spec)):
+        if isinstance(leaf, str) and path and redactor.redact(leaf) != leaf:
+            parent: Any = spec
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = f"${{env:{_variable(name, path, found)}}}"
+
+
+def literal(value: Any) -> Any:
+    """A live value as spec text that means exactly it: `${` is written `$${`, so that a
+    dashboard edit such as `Hi ${env:INTERACTLY_API_KEY}` stays text and is never resolved
+    (which would send the variable's value to the vendor on the next apply)."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {key: literal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [literal(item) for item in value]
+    return value
 
 
 def drop_rejected(spec: dict[str, Any], session: Session, provider: Provider) -> list[str]:
@@ -176,10 +228,7 @@ def _replace_secrets(
     for sub, leaf in list(walk(value)):
         if not isinstance(leaf, str) or not leaf:
             continue
-        full = (*path, *sub)
-        variable = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{'_'.join(map(str, full))}".upper())
-        found[variable] = dotted(full)
-        reference = f"${{env:{variable}}}"
+        reference = f"${{env:{_variable(name, (*path, *sub), found)}}}"
         if not sub:
             parent[path[-1]] = reference
         else:
@@ -187,6 +236,13 @@ def _replace_secrets(
             for key in sub[:-1]:
                 target = target[key]
             target[sub[-1]] = reference
+
+
+def _variable(name: str, path: tuple[Any, ...], found: dict[str, str]) -> str:
+    """The environment variable that will hold the value at `path`; recorded in `found`."""
+    variable = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{'_'.join(map(str, path))}".upper())
+    found[variable] = dotted(path)
+    return variable
 
 
 def _remove(data: Any, path: tuple[Any, ...]) -> bool:

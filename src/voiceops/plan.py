@@ -10,12 +10,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from voiceops import __version__
 from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.errors import VoiceopsError
 from voiceops.providers.base import UpdateRequest
+from voiceops.textsafety import json_safe
 
 FORMAT_VERSION = 1
 
@@ -137,7 +139,7 @@ def _assistant_to_dict(a: AssistantPlan) -> dict[str, Any]:
 
 
 def dump(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n")
 
 
 @dataclass(frozen=True)
@@ -156,28 +158,103 @@ class SavedAssistant:
 
 
 def load_saved(text: str, source: str) -> list[SavedAssistant]:
+    """The assistants of a plan file. Anything but the documented shape is refused with one
+    sentence: a plan file travels as a CI artifact and is read as untrusted input."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise VoiceopsError(f"{source} is not a voiceops plan file: {exc}") from None
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+    except (ValueError, RecursionError):
+        raise VoiceopsError(f"{source} is not a voiceops plan file: it is not JSON") from None
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise VoiceopsError(
             f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION}"
         )
-    saved = []
-    for item in data.get("assistants", []):
-        request = item.get("request") or {}
-        saved.append(
-            SavedAssistant(
-                name=item["name"],
-                connection=item["connection"],
-                id=item["id"],
-                status=item["status"],
-                fingerprint=item.get("fingerprint"),
-                spec_digest=item.get("spec_digest", ""),
-                method=request.get("method"),
-                path=request.get("path"),
-                body=request.get("body"),
-            )
-        )
-    return saved
+    _check_types(data, _TOP_LEVEL, "", source)
+    assistants = data.get("assistants")
+    if not isinstance(assistants, list):
+        raise _malformed(source, "assistants", "a list")
+    return [_saved_assistant(item, f"assistants[{n}]", source) for n, item in enumerate(assistants)]
+
+
+# The other fields of the documented shape: checked when present, so that a file edited into
+# another shape is refused as a whole rather than half read.
+_TOP_LEVEL: dict[str, tuple[type, ...]] = {
+    "voiceops_version": (str,),
+    "created_at": (str,),
+    "summary": (dict,),
+    "warnings": (list,),
+}
+_PER_ASSISTANT: dict[str, tuple[type, ...]] = {
+    "provider": (str,),
+    "source": (str,),
+    "error": (str, type(None)),
+    "changes": (list,),
+}
+
+
+def _check_types(
+    data: dict[str, Any], shape: dict[str, tuple[type, ...]], at: str, source: str
+) -> None:
+    for key, types in shape.items():
+        if key in data and not isinstance(data[key], types):
+            expected = " or ".join(_TYPE_NAMES[t] for t in types)
+            raise _malformed(source, f"{at}{key}", expected)
+
+
+_TYPE_NAMES = {str: "a string", dict: "an object", list: "a list", type(None): "null"}
+
+
+_STATUSES = frozenset(s.value for s in Status)
+
+
+def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
+    if not isinstance(item, dict):
+        raise _malformed(source, at, "an object")
+    _check_types(item, _PER_ASSISTANT, f"{at}.", source)
+    for key in ("name", "connection", "id", "status"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise _malformed(source, f"{at}.{key}", "a non-empty string")
+    if item["status"] not in _STATUSES:
+        raise _malformed(source, f"{at}.status", "one of " + ", ".join(sorted(_STATUSES)))
+    if not isinstance(item.get("fingerprint"), str | None):
+        raise _malformed(source, f"{at}.fingerprint", "a string or null")
+    if not isinstance(item.get("spec_digest", ""), str):
+        raise _malformed(source, f"{at}.spec_digest", "a string")
+    request = item.get("request")
+    if request is not None:
+        if not isinstance(request, dict):
+            raise _malformed(source, f"{at}.request", "an object or null")
+        for key in ("method", "path"):
+            if not isinstance(request.get(key), str):
+                raise _malformed(source, f"{at}.request.{key}", "a string")
+        if not isinstance(request.get("body"), dict):
+            raise _malformed(source, f"{at}.request.body", "an object")
+    request = request or {}
+    return SavedAssistant(
+        name=item["name"],
+        connection=item["connection"],
+        id=item["id"],
+        status=item["status"],
+        fingerprint=item.get("fingerprint"),
+        spec_digest=item.get("spec_digest", ""),
+        method=request.get("method"),
+        path=request.get("path"),
+        body=request.get("body"),
+    )
+
+
+def _malformed(source: str, at: str, expected: str) -> VoiceopsError:
+    return VoiceopsError(f"{source} is not a valid voiceops plan file: {at} must be {expected}")
+
+
+def read_plan_file(path: Path) -> str:
+    """The text of a plan file, or one sentence saying why it cannot be read."""
+    if path.is_dir():
+        raise VoiceopsError(f"{path} is a directory, not a plan file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise VoiceopsError(f"{path} is not a voiceops plan file: it is not UTF-8 text") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise VoiceopsError(f"cannot read the plan file {path}: {reason}") from None

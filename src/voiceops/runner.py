@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from voiceops import envref
 from voiceops.config import Config, load_config
-from voiceops.documents import load_specs
+from voiceops.documents import AssistantSpec, load_specs
 from voiceops.engine import RunOptions
+from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
 from voiceops.providers import ADAPTERS
 from voiceops.schemas import SchemaStore
 from voiceops.validation import Project, load_project
@@ -59,6 +60,9 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
     for spec in project.specs:
         for _, name in envref.references_in(spec.spec):
             env.setdefault(name, f"sandbox-placeholder-{name.lower()}")
+            if os.environ.get(name) == "":
+                # Set but empty is refused as in a real run, not papered over by a default.
+                env[name] = ""
     for connection in project.config.connections.values():
         for setting in ADAPTERS[connection.type].credential_settings:
             variable = connection.setting(setting)
@@ -90,7 +94,32 @@ def prepare(
     env: Mapping[str, str] | None = None,
 ) -> tuple[Project, RunOptions]:
     project = load_project(config_path, targets=targets)
-    return _with_environment(project, sandbox, env, concurrency)
+    project, options = _with_environment(project, sandbox, env, concurrency)
+    check_ready(project, options.env, {s.connection for s in project.specs}, project.specs)
+    return project, options
+
+
+def check_ready(
+    project: Project,
+    env: Mapping[str, str],
+    connections: Iterable[str],
+    specs: Iterable[AssistantSpec],
+) -> None:
+    """Refuse the run before its first request unless every credential of `connections` and
+    every `${env:…}` of `specs` can be used: nothing is sent while anything is missing."""
+    config = project.config
+    problems: list[Diagnostic] = []
+    for name in sorted(set(connections)):
+        if name not in config.connections:
+            known = ", ".join(sorted(config.connections))
+            raise VoiceopsError(f"voiceops.yaml has no connection {name!r}; it has: {known}")
+        connection = config.connections[name]
+        provider = ADAPTERS[connection.type](connection, project.schemas, env)
+        problems += [Diagnostic(p, connection.location) for p in provider.credential_problems()]
+    for spec in specs:
+        problems += spec.reference_problems(env)
+    if problems:
+        raise InputErrors(sorted(problems, key=lambda d: d.location or Location("")))
 
 
 def _with_environment(

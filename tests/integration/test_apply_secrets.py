@@ -104,11 +104,16 @@ def test_no_secret_in_any_output(
     out.file(workspace.root / ".voiceops" / "write-only.json")
 
     # The secrets really were sent: the scan below is not vacuous.
+    # (The sandbox's log redacts secret values; what the stand-ins stored shows them.)
     sent = {r.path: r.body for r in updates(sb)}
-    assert sent[f"/assistants/v1/assistants/{CLINIC[1]}"]["assistantServer"]["secret"] == ROTATED
+    assert sb.stored(*CLINIC)["assistantServer"]["secret"] == ROTATED
     after_hours = sent[f"/assistants/v1/assistants/{AFTER_HOURS}"]["assistantServer"]
-    assert after_hours["secret"] == "sandbox-after-hours-secret"
-    assert after_hours["headers"] == {"X-Clinic": "riverside"}
+    # The replaced-whole object carried the live secret and headers along, or they'd be gone.
+    assert after_hours["secret"] == "<redacted>"
+    assert after_hours["headers"] == {"X-Clinic": "<redacted>"}
+    stored = sb.stored("interactly", AFTER_HOURS)["assistantServer"]
+    assert stored["secret"] == "sandbox-after-hours-secret"
+    assert stored["headers"] == {"X-Clinic": "riverside"}
     assert sent[f"/user/assistant/{SALES[1]}"]["webhook_url"] == WEBHOOK_SECRET_URL
 
     # Someone changes the secret in the dashboard: drift and the next plan report it, masked.
@@ -124,7 +129,7 @@ def test_no_secret_in_any_output(
     out.run("plan", env={**rotated, "INTERACTLY_API_KEY": "sandbox-interactly-other-key"})
     out.run("apply", "--auto-approve", env={**rotated, "EDMO_PASSWORD": ROTATED})
     missing = out.run("plan", env={**env, "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": None})  # type: ignore[dict-item]
-    assert "CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set" in missing.stdout
+    assert "CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set" in missing.stderr
     assert out.run("plan", "--out", str(planfile), env=env).exit_code == 0
     out.file(planfile)
     sb.edit(*CLINIC, {"idleTimeout": 44})

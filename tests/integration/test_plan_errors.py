@@ -61,45 +61,105 @@ def _others_reported(plan: dict, failed: set[str]) -> None:
             assert item["changes"], item
 
 
+def _refused_before_any_request(workspace: Workspace, *args: str) -> list[str]:
+    """plan, in every format, and apply: exit 1, the same lines on stderr, nothing read."""
+    sb = workspace.sandbox
+    sb.clear_requests()
+    runs = [workspace.run("plan", "--format", f, *args) for f in ("text", "markdown", "json")]
+    runs.append(workspace.run("apply", "--auto-approve", *args))
+    for result in runs:
+        assert result.exit_code == 1, result.output
+        assert_clean(result)
+        assert result.stdout == ""
+        assert error_lines(result) == error_lines(runs[0])
+    assert sb.requests() == []
+    return error_lines(runs[0])
+
+
 def test_missing_environment_variable(workspace: Workspace) -> None:
     env = dict(workspace.env)
     del env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
     workspace.env = env
-    result, plan = _failed_run(workspace)
-    path = workspace.spec_file("clinic-intake")
-    line = line_of(path, "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}")
-    error = assistant(plan, "clinic-intake")["error"]
-    assert error.startswith(f"assistants/clinic-intake.yaml:{line}:")
-    assert error.endswith("environment variable CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set")
-    assert error_lines(result) == [f"error: {error}"]
-    assert f"    {error}" in result.stdout
-    _others_reported(plan, {"clinic-intake"})
+    lines = _refused_before_any_request(workspace)
+    line = line_of(
+        workspace.spec_file("clinic-intake"), "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}"
+    )
+    assert len(lines) == 1
+    assert lines[0].startswith(f"assistants/clinic-intake.yaml:{line}:")
+    assert lines[0].endswith("environment variable CLINIC_INTAKE_ASSISTANTSERVER_SECRET is not set")
+
+
+def test_empty_environment_variable_is_refused_like_a_missing_one(workspace: Workspace) -> None:
+    workspace.env = {**workspace.env, "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": ""}
+    lines = _refused_before_any_request(workspace)
+    line = line_of(
+        workspace.spec_file("clinic-intake"), "${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}"
+    )
+    assert lines == [
+        f"assistants/clinic-intake.yaml:{line}:13: environment variable "
+        "CLINIC_INTAKE_ASSISTANTSERVER_SECRET is set but empty; an empty value is never sent"
+    ]
 
 
 def test_missing_environment_variable_inside_a_list(workspace: Workspace) -> None:
     document = read_spec(workspace, "clinic-intake")
     document["spec"]["hints"] = ["Riverside", "${env:HINT_NOT_SET}"]
     write_spec(workspace, "clinic-intake", document)
-    result, plan = _failed_run(workspace)
+    lines = _refused_before_any_request(workspace)
     line = line_of(workspace.spec_file("clinic-intake"), "${env:HINT_NOT_SET}")
-    error = assistant(plan, "clinic-intake")["error"]
-    assert error == (
+    assert lines == [
         f"assistants/clinic-intake.yaml:{line}:5: environment variable HINT_NOT_SET is not set"
-    )
-    _others_reported(plan, {"clinic-intake"})
+    ]
 
 
-def test_missing_credential_variable(workspace: Workspace) -> None:
+@pytest.mark.parametrize("value", [None, ""])
+def test_missing_credential_variable(workspace: Workspace, value: str | None) -> None:
     env = dict(workspace.env)
     del env["AUTOCALLS_TOKEN"]
+    if value is not None:
+        env["AUTOCALLS_TOKEN"] = value
     workspace.env = env
-    result, plan = _failed_run(workspace)
+    lines = _refused_before_any_request(workspace)
     line = line_of(workspace.config, "autocalls-sales:")
-    error = assistant(plan, "sales-outreach")["error"]
-    assert error.startswith(f"voiceops.yaml:{line}:")
-    assert "'autocalls-sales'" in error and "AUTOCALLS_TOKEN" in error
-    assert len(error_lines(result)) == 1
-    _others_reported(plan, {"sales-outreach"})
+    assert len(lines) == 1
+    assert lines[0].startswith(f"voiceops.yaml:{line}:")
+    assert "'autocalls-sales'" in lines[0] and "AUTOCALLS_TOKEN" in lines[0]
+
+
+def test_every_missing_credential_and_reference_is_named_at_once(workspace: Workspace) -> None:
+    env = dict(workspace.env)
+    for variable in ("AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_INTAKE_ASSISTANTSERVER_SECRET"):
+        del env[variable]
+    workspace.env = env
+    lines = _refused_before_any_request(workspace)
+    assert len(lines) == 3
+    assert [
+        v
+        for v in ("AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_INTAKE_ASSISTANTSERVER_SECRET")
+        if any(v in line for line in lines)
+    ] == ["AUTOCALLS_TOKEN", "EDMO_PASSWORD", "CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
+
+
+@pytest.mark.parametrize(
+    ("value", "flaw"),
+    [
+        ("sandbox-autocalls-token\n", "it ends with a line break"),
+        ("tökën", "it contains non-ASCII characters"),
+        ("tok\x07en", "it contains control characters"),
+        (" token", "it starts or ends with white space"),
+    ],
+)
+def test_a_token_that_cannot_be_a_header_is_refused_by_name(
+    workspace: Workspace, value: str, flaw: str
+) -> None:
+    workspace.env = {**workspace.env, "AUTOCALLS_TOKEN": value}
+    lines = _refused_before_any_request(workspace)
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        "connection 'autocalls-sales': the value of the environment variable AUTOCALLS_TOKEN "
+        f"cannot be sent in an HTTP header: {flaw}; set it to the credential alone"
+    )
+    assert value.strip() not in lines[0]
 
 
 @pytest.mark.parametrize(
@@ -225,13 +285,14 @@ def test_edmo_base_url_answering_with_a_web_page(workspace: Workspace, web_page:
 
 
 def test_plain_http_to_a_remote_host_is_refused(workspace: Workspace, sandbox: Sandbox) -> None:
+    # Refused for the whole run, before any request: a setting of one connection must not
+    # let the run write to the others first.
     set_base_url(workspace, "autocalls-sales", "http://autocalls.example.com/api")
-    sandbox.clear_requests()
-    result, plan = _failed_run(workspace)
-    error = assistant(plan, "sales-outreach")["error"]
-    assert "must use https://" in error and "'autocalls-sales'" in error
-    _others_reported(plan, {"sales-outreach"})
-    assert not sandbox.requests("autocalls")
+    lines = _refused_before_any_request(workspace)
+    line = line_of(workspace.config, "http://autocalls.example.com/api")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"voiceops.yaml:{line}:")
+    assert "must use https://" in lines[0] and "'autocalls-sales'" in lines[0]
 
 
 @pytest.mark.parametrize(
@@ -266,9 +327,7 @@ def test_persistent_rate_limit(workspace: Workspace, sandbox: Sandbox) -> None:
 
 
 def test_several_errors_at_once(workspace: Workspace, sandbox: Sandbox) -> None:
-    env = dict(workspace.env)
-    del env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"]
-    workspace.env = env
+    workspace.env = {**workspace.env, "INVENT_API_KEY": "wrong-token-value"}
     sandbox.set_faults(Faults(rate_5xx=1.0), vendor="edmo")
     add_spec(workspace, "ghost", "autocalls-sales", 999, {"record_call": True})
     result, plan = _failed_run(workspace)

@@ -27,8 +27,7 @@ def test_requests_are_logged_with_credentials_redacted(
 
     login, read = sb.requests("edmo")
     assert login.path == "/auth/login"
-    assert login.body["password"] == "<redacted>"
-    assert login.body["email"] == sb.credentials["EDMO_EMAIL"]
+    assert login.body == {"email": "<redacted>", "password": "<redacted>"}
     assert read.headers["cookie"] == "<redacted>"
     assert read.query == {"verbose": "1"}
     assert read.body is None
@@ -51,3 +50,24 @@ def test_errors_and_non_json_bodies_are_logged(sb: Sandbox, interactly: httpx.Cl
     bad, missing = sb.requests("interactly")
     assert (bad.status, bad.body) == (400, "plain text")
     assert missing.status == 404
+
+
+def test_secret_values_in_bodies_are_not_logged(sb: Sandbox, interactly: httpx.Client) -> None:
+    server = {
+        "url": "https://hooks.example.com/x",
+        "secret": "logged-nowhere-secret",
+        "headers": {"X-Api": "logged-nowhere-header"},
+    }
+    interactly.patch(f"/{CLINIC}", json={"name": "Logged", "assistantServer": server})
+    patch = sb.requests("interactly", "patch")[0]
+    assert patch.body == {
+        "name": "Logged",
+        "assistantServer": {
+            "url": "https://hooks.example.com/x",
+            "secret": "<redacted>",
+            "headers": {"X-Api": "<redacted>"},
+        },
+    }
+    assert "logged-nowhere" not in repr(sb.requests())
+    # The vendor stand-in itself stored the real values.
+    assert sb.stored("interactly", CLINIC)["assistantServer"]["secret"] == "logged-nowhere-secret"

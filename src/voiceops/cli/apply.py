@@ -21,7 +21,8 @@ from voiceops.cli.common import (
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
 from voiceops.interrupts import graceful_stop
-from voiceops.plan import Plan
+from voiceops.plan import Plan, read_plan_file
+from voiceops.redaction import scrub_plan
 from voiceops.render import apply_report, text
 from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
@@ -42,11 +43,14 @@ async def run_apply(
             "apply without a plan file asks for confirmation, but there is no terminal; "
             "pass --auto-approve to apply without asking"
         )
+    # Read (and refused, if it is no plan file) before anything is sent.
+    saved = (read_plan_file(planfile), str(planfile)) if planfile else None
     async with Session(project, options) as session:
         with graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals:
 
             def show(plan: Plan) -> None:
-                emit(text.render(plan, color=use_color()), session.redactor)
+                plan = scrub_plan(plan, session.redactor)
+                emit(text.render(plan, color=use_color()), session.redactor, styled=use_color())
 
             def confirm(plan: Plan) -> bool:
                 if auto_approve:
@@ -54,7 +58,6 @@ async def run_apply(
                 with signals.paused():
                     return click.confirm("Apply these changes?", default=False)
 
-            saved = (planfile.read_text(encoding="utf-8"), str(planfile)) if planfile else None
             report = await apply_project(
                 session,
                 saved_plan=saved,
@@ -65,8 +68,9 @@ async def run_apply(
                 targets=targets,
             )
         if report is not None:
-            emit(apply_report.render(report), session.redactor)
-            for error in report.errors:
+            scrubbed = report.scrubbed(session.redactor)
+            emit(apply_report.render(scrubbed), session.redactor)
+            for error in scrubbed.errors:
                 emit(f"error: {error}", session.redactor, err=True)
     return report
 

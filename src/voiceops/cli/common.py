@@ -18,9 +18,10 @@ from voiceops import plan as plan_file
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
 from voiceops.plan import Plan, Status
-from voiceops.redaction import Redactor
+from voiceops.redaction import Redactor, scrub_plan
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
+from voiceops.textsafety import for_terminal, for_workflow_log
 from voiceops.validation import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,9 +89,9 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except InputErrors as exc:
             for diagnostic in exc.diagnostics:
-                click.echo(str(diagnostic), err=True)
+                click.echo(safe_output(str(diagnostic)), err=True)
         except VoiceopsError as exc:
-            click.echo(str(exc.as_diagnostic()), err=True)
+            click.echo(safe_output(str(exc.as_diagnostic())), err=True)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:
@@ -113,14 +114,29 @@ def internal_error(exc: Exception) -> str:
     )
 
 
-def emit(output: str, redactor: Redactor, *, err: bool = False) -> None:
-    click.echo(redactor.redact(output), err=err)
+def under_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def safe_output(output: str, redactor: Redactor | None = None, *, styled: bool = False) -> str:
+    """What may be printed: secrets masked in every encoding, no escape sequences or control
+    characters (but voiceops's own colours when `styled`), and under GitHub Actions no line
+    that the runner would take for a workflow command."""
+    if redactor is not None:
+        output = redactor.redact(output)
+    output = for_terminal(output, keep_style=styled)
+    return for_workflow_log(output) if under_github_actions() else output
+
+
+def emit(output: str, redactor: Redactor, *, err: bool = False, styled: bool = False) -> None:
+    """Print `output`; `styled` when it carries voiceops's own colours."""
+    click.echo(safe_output(output, redactor, styled=styled), err=err)
 
 
 def emit_warnings(warnings: list[Diagnostic]) -> None:
     """Input warnings (e.g. a YAML 1.1 surprise the schema accepted) go to stderr."""
     for warning in warnings:
-        click.echo(str(warning), err=True)
+        click.echo(safe_output(str(warning)), err=True)
 
 
 def reading(count: int) -> AbstractContextManager[object]:
@@ -138,7 +154,7 @@ async def read_report(
     async with Session(project, options) as session:
         with reading(len(project.specs)):
             report = await stage(session)
-    return report, session.redactor
+    return scrub_plan(report, session.redactor), session.redactor
 
 
 def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:

@@ -17,6 +17,7 @@ from voiceops.cli.common import (
     report_format_option,
     reports_errors,
     sandbox_option,
+    use_color,
 )
 from voiceops.drift import detect_drift
 from voiceops.engine import RunOptions
@@ -44,7 +45,7 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
         project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
         report, redactor = asyncio.run(run_drift(project, options))
     emit_warnings(project.warnings)
-    emit(render_report(report, output, DRIFT), redactor)
+    emit(render_report(report, output, DRIFT), redactor, styled=output == "text" and use_color())
     report_errors(report, redactor)
     if report.has_errors:
         raise SystemExit(1)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import click
@@ -10,7 +11,8 @@ from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.importer import ImportedAssistant, import_assistants
 from voiceops.redaction import Redactor
-from voiceops.runner import prepare_connections, sandbox_if
+from voiceops.runner import check_ready, prepare_connections, sandbox_if
+from voiceops.textsafety import clean_line
 from voiceops.validation import Project
 
 
@@ -29,17 +31,30 @@ async def run_import(
     return results, write_only, session.redactor
 
 
+def scrubbed(result: ImportedAssistant, redactor: Redactor) -> ImportedAssistant:
+    """`result` with secrets masked in the vendor-given text it holds, before rendering."""
+    return dataclasses.replace(
+        result,
+        id=redactor.redact(result.id),
+        note=redactor.redact(result.note),
+        dropped=[redactor.redact(d) for d in result.dropped],
+    )
+
+
 def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
     lines = []
     variables: dict[str, str] = {}
     for result in results:
         where = display_path(result.path)
         if result.written:
-            lines.append(f"wrote {where} ({result.name}, id {result.id})")
+            lines.append(clean_line(f"wrote {where} ({result.name}, id {result.id})"))
         else:
-            lines.append(f"skipped {result.name}: {result.note}")
+            lines.append(clean_line(f"skipped {result.name}: {result.note}"))
         variables.update(result.env_vars)
-        lines += [f"  not imported (schema rejects the live value): {d}" for d in result.dropped]
+        lines += [
+            "  not imported (schema rejects the live value): " + clean_line(d)
+            for d in result.dropped
+        ]
     if variables:
         lines.append("Sensitive values were replaced by references; set these variables:")
         lines += [f"  {name}  ({field})" for name, field in sorted(variables.items())]
@@ -74,6 +89,7 @@ def import_command(
         raise VoiceopsError("give either --id ID (one or more) or --all")
     with sandbox_if(sandbox) as endpoints:
         project, options = prepare_connections(config_path, sandbox=endpoints)
+        check_ready(project, options.env, [connection], [])
         results, write_only, redactor = asyncio.run(
             run_import(
                 project,
@@ -84,6 +100,7 @@ def import_command(
                 force,
             )
         )
+    results = [scrubbed(result, redactor) for result in results]
     emit(describe(results, write_only), redactor)
     if any(not r.written for r in results):
         raise SystemExit(1)

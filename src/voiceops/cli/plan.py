@@ -19,6 +19,7 @@ from voiceops.cli.common import (
     reports_errors,
     sandbox_option,
     target_option,
+    use_color,
 )
 from voiceops.engine import RunOptions, make_plan
 from voiceops.errors import VoiceopsError
@@ -64,7 +65,7 @@ def plan(
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise VoiceopsError(f"cannot write the plan file {out}: {reason}") from None
-    emit(render_report(result, output), redactor)
+    emit(render_report(result, output), redactor, styled=output == "text" and use_color())
     report_errors(result, redactor)
     if result.has_errors:
         raise SystemExit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voiceops.cli.common import config_option, reports_errors
+from voiceops.cli.common import config_option, reports_errors, safe_output
 from voiceops.render.diagnostics import as_json, github_annotation
 from voiceops.validation import validate as validate_files
 
@@ -27,7 +27,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, len
         click.echo(as_json(report.diagnostics, report.documents, report.write_only_record))
     else:
         for diagnostic in report.diagnostics:
-            click.echo(str(diagnostic), err=True)
+            click.echo(safe_output(str(diagnostic)), err=True)
         errors = sum(d.severity == "error" for d in report.diagnostics)
         warnings = len(report.diagnostics) - errors
         if errors:

@@ -18,6 +18,7 @@ from voiceops.providers.base import (
     answer_object,
     assistant_items,
     json_kind,
+    segment,
 )
 
 PAGE_SIZE = 100
@@ -52,6 +53,15 @@ class Autocalls(Provider):
     replaces_whole = frozenset({"variables"})
     concurrency_cap = 8
 
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        # Integer ids: 0127 and 127 are one assistant.
+        return (
+            str(int(assistant_id))
+            if assistant_id.isascii() and assistant_id.isdigit()
+            else assistant_id
+        )
+
     async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's assistants, until `last_page` or an empty page."""
         guard = PageGuard("the Autocalls assistant list")
@@ -74,7 +84,10 @@ class Autocalls(Provider):
         found: dict[str, dict[str, Any]] = {}
         try:
             async for items in self.pages(client):
-                found.update({str(i["id"]): i for i in items if str(i["id"]) in wanted})
+                for item in items:
+                    item_id = self.normalize_id(str(item["id"]))
+                    if item_id in wanted:
+                        found[item_id] = item
                 if len(found) == len(wanted):
                     break
         except RequestFailed as exc:
@@ -88,7 +101,7 @@ class Autocalls(Provider):
         return [item async for items in self.pages(client) for item in items]
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
-        return "PUT", f"/user/assistant/{assistant_id}"
+        return "PUT", f"/user/assistant/{segment(assistant_id)}"
 
     def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
         # The API validates this key as Laravel dot notation, i.e. a nested object.

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 
@@ -44,8 +46,10 @@ class Provider:
 
     type: ClassVar[str]
     default_base_url: ClassVar[str]
-    # Settings in voiceops.yaml that name environment variables holding credentials.
+    # Settings in voiceops.yaml that name environment variables holding credentials, and
+    # those among them whose value is sent in an HTTP header.
     credential_settings: ClassVar[tuple[str, ...]] = ("token_env",)
+    header_credentials: ClassVar[tuple[str, ...]] = ("token_env",)
     # Fields the vendor returns but never accepts; dropped from live state before diffing.
     read_only: ClassVar[FieldSet] = frozenset()
     # Read name -> write name, and per write name the read value -> write value.
@@ -64,6 +68,8 @@ class Provider:
         self.env = env
         self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
         self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
+        # Told of each secret the provider learns while running (a session cookie).
+        self.on_secret: Callable[[str], None] | None = None
 
     # ---- credentials and connection -------------------------------------------------
 
@@ -77,15 +83,35 @@ class Provider:
         return check_base_url(url, self.name)
 
     def credential(self, setting: str) -> str:
+        problem = self.credential_problem(setting)
+        if problem:
+            raise VoiceopsError(problem, self.connection.location)
+        return self.env[self.connection.setting(setting)]
+
+    def credential_problem(self, setting: str) -> str | None:
+        """Why the credential named by `setting` cannot be used, or None. Never the value."""
         variable = self.connection.setting(setting)
         value = self.env.get(variable or "")
-        if not value:
-            raise VoiceopsError(
+        if value is None:
+            return (
                 f"connection {self.name!r} needs the environment variable {variable}, "
-                "which is not set",
-                self.connection.location,
+                "which is not set"
             )
-        return value
+        if value == "":
+            return (
+                f"connection {self.name!r} needs the environment variable {variable}, "
+                "which is set but empty"
+            )
+        flaw = header_flaw(value) if setting in self.header_credentials else None
+        if flaw:
+            return (
+                f"connection {self.name!r}: the value of the environment variable {variable} "
+                f"cannot be sent in an HTTP header: {flaw}; set it to the credential alone"
+            )
+        return None
+
+    def credential_problems(self) -> list[str]:
+        return [p for s in self.credential_settings if (p := self.credential_problem(s))]
 
     def credential_variables(self) -> list[str]:
         return [self.connection.setting(s) for s in self.credential_settings]
@@ -104,6 +130,14 @@ class Provider:
     def rejected_credentials(self) -> str:
         names = " and ".join(self.credential_variables())
         return f"connection {self.name!r}: the vendor rejected the credentials in {names} (401)"
+
+    # ---- ids ------------------------------------------------------------------------
+
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        """The canonical form of an id, so that two spellings of one assistant compare equal
+        (the schema has already restricted its form)."""
+        return assistant_id
 
     # ---- reading --------------------------------------------------------------------
 
@@ -289,6 +323,34 @@ def _depth(data: Any) -> int:
             for child in (value.values() if isinstance(value, dict) else value)
         ]
     return deepest
+
+
+def segment(value: Any) -> str:
+    """`value` as exactly one URL path segment: `/`, `?`, `#`, `%` and dot segments cannot
+    change which resource a request reaches."""
+    text = quote(str(value), safe="")
+    return {".": "%2E", "..": "%2E%2E"}.get(text, text)
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def normalize_uuid(assistant_id: str) -> str:
+    """UUIDs are case-insensitive: lower case. Other ids are kept as they are."""
+    return assistant_id.lower() if _UUID.match(assistant_id) else assistant_id
+
+
+def header_flaw(value: str) -> str | None:
+    """What keeps `value` from being sent as (part of) an HTTP header value, or None."""
+    if value != value.rstrip("\r\n"):
+        return "it ends with a line break"
+    if value != value.strip():
+        return "it starts or ends with white space"
+    if not value.isascii():
+        return "it contains non-ASCII characters"
+    if not value.isprintable():
+        return "it contains control characters"
+    return None
 
 
 def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

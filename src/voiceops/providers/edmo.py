@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voiceops.httpclient import Client, RequestFailed
-from voiceops.providers.base import Provider
+from voiceops.providers.base import Provider, header_flaw, normalize_uuid, segment
 
 COOKIE = "auth-token"
 
@@ -12,12 +12,19 @@ class Edmo(Provider):
     type = "edmo"
     default_base_url = "https://agents.goedmo.com/api"
     credential_settings = ("email_env", "password_env")
+    # Both travel in the JSON login body; only the vendor's cookie goes in a header.
+    header_credentials = ()
     read_only = frozenset({("id",), ("orgId",), ("createdAt",), ("updatedAt",)})
     # `model` must always carry provider and model, so it is sent whole like the others.
     replaces_whole = frozenset({"model", "voice", "transcriber", "metadata"})
+    _cookie: str | None = None  # the session cookie of the last login
 
     def headers(self) -> dict[str, str]:
         return {}
+
+    def secrets(self) -> list[str]:
+        # The session cookie is a credential too: a vendor error may quote it.
+        return [*super().secrets(), *([self._cookie] if self._cookie else [])]
 
     async def start(self, client: Client) -> None:
         client.reauthenticate = lambda: self._login(client)
@@ -40,11 +47,25 @@ class Edmo(Provider):
         token = response.cookies.get(COOKIE)
         if not token:
             raise RequestFailed(f"connection {self.name!r}: login did not set the {COOKIE} cookie")
+        if header_flaw(token):
+            # It could not be sent back in a Cookie header.
+            raise RequestFailed(
+                f"connection {self.name!r}: login set an unusable {COOKIE} cookie "
+                f"({header_flaw(token)})"
+            )
+        self._cookie = token
+        if self.on_secret is not None:
+            self.on_secret(token)
         client.http.cookies.clear()
         client.http.cookies.set(COOKIE, token)
 
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        # The id may be the underlying voice provider's, often a UUID.
+        return normalize_uuid(assistant_id)
+
     def read_path(self, assistant_id: str) -> str:
-        return f"/assistants/{assistant_id}"
+        return f"/assistants/{segment(assistant_id)}"
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voiceops.providers.base import Provider
+from voiceops.providers.base import Provider, segment
 
 
 class Interactly(Provider):
@@ -23,8 +23,13 @@ class Interactly(Provider):
         }
     )
 
+    @classmethod
+    def normalize_id(cls, assistant_id: str) -> str:
+        # A MongoDB ObjectId: 24 hex digits, either case naming the same assistant.
+        return assistant_id.lower()
+
     def read_path(self, assistant_id: str) -> str:
-        return f"/assistants/v1/assistants/{assistant_id}"
+        return f"/assistants/v1/assistants/{segment(assistant_id)}"
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)

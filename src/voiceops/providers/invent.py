@@ -15,6 +15,7 @@ from voiceops.providers.base import (
     affects_connection,
     answer_json,
     assistant_items,
+    segment,
 )
 
 PAGE_SIZE = 100
@@ -46,7 +47,7 @@ class Invent(Provider):
         return str(self.connection.setting("org_id", "c"))
 
     def read_path(self, assistant_id: str) -> str:
-        return f"/orgs/{self.org}/assistants/{assistant_id}"
+        return f"/orgs/{segment(self.org)}/assistants/{segment(assistant_id)}"
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
@@ -57,7 +58,9 @@ class Invent(Provider):
         page, pages = 1, 1
         while page <= pages:
             response = await client.request(
-                "GET", f"/orgs/{self.org}/assistants", params={"page": page, "take": PAGE_SIZE}
+                "GET",
+                f"/orgs/{segment(self.org)}/assistants",
+                params={"page": page, "take": PAGE_SIZE},
             )
             pages = math.ceil(_count(response.headers.get("pagination-count")) / PAGE_SIZE)
             items = assistant_items(response, answer_json(response))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from voiceops.errors import Diagnostic
+from voiceops.textsafety import clean_line, no_legacy_command
 
 
 def as_json(
@@ -37,14 +38,16 @@ def as_json(
 
 
 def github_annotation(d: Diagnostic) -> str:
-    """A workflow command that shows `d` on the pull request's diff."""
+    """A workflow command that shows `d` on the pull request's diff. The message and the
+    file name cannot end it early or start another command."""
     level = "warning" if d.severity == "warning" else "error"
-    message = _escape(d.message)
+    message = _escape(clean_line(d.message))
     if d.location is None:
-        return f"::{level}::{message}"
+        return no_legacy_command(f"::{level}::{message}")
     where = d.location
-    properties = f"file={_escape_property(where.path)},line={where.line},col={where.col}"
-    return f"::{level} {properties}::{message}"
+    path = _escape_property(clean_line(where.path))
+    properties = f"file={path},line={where.line},col={where.col}"
+    return no_legacy_command(f"::{level} {properties}::{message}")
 
 
 def _escape(text: str) -> str:

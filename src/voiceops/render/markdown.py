@@ -16,6 +16,7 @@ from voiceops.render.values import (
     is_long,
     text_diff,
 )
+from voiceops.textsafety import clean_line, markdown_code, markdown_fence, no_mentions
 
 COMMENT_LIMIT = 65_536
 MARKER = "<!-- voiceops -->"
@@ -36,7 +37,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
         f"| {len(changed)} | {len(plan.with_status(Status.NO_CHANGE))} | {len(errors)} |",
         "",
     ]
-    head += [f"> [!WARNING]\n> {w}\n" for w in plan.warnings]
+    head += [f"> [!WARNING]\n> {clean_line(w)}\n" for w in plan.warnings]
     if framing.advice and plan.has_changes:
         head += [framing.advice, ""]
     text = _escape_mentions("\n".join(head) + "\n")
@@ -65,14 +66,14 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
     if a.status is Status.ERROR:
         return (
             f"<details open><summary>❌ <b>{a.name}</b> — error</summary>\n\n"
-            f"```\n{a.error}\n```\n</details>\n\n"
+            f"{markdown_fence(clean_line(a.error or ''))}\n</details>\n\n"
         )
     rows = [
         f"<details><summary>{framing.symbol} <b>{a.name}</b> ({a.connection}) — "
         f"{len(a.changes)} change(s)</summary>\n",
-        f"`{a.source}`\n",
+        f"{markdown_code(a.source)}\n",
         *(
-            [f"To keep the live values: `{import_command(a.connection, a.id)}`\n"]
+            [f"To keep the live values: {markdown_code(import_command(a.connection, a.id))}\n"]
             if framing.offer_import
             else []
         ),
@@ -82,20 +83,25 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
     diffs = []
     for change in a.changes:
         if is_long(change):
-            rows.append(f"| `{change.field}` | *(text, see below)* | *(text, see below)* |")
-            diffs.append(f"`{change.field}`\n```diff\n" + "\n".join(text_diff(change)) + "\n```")
+            rows.append(
+                f"| {markdown_code(change.field)} | *(text, see below)* | *(text, see below)* |"
+            )
+            diffs.append(
+                f"{markdown_code(change.field)}\n"
+                + markdown_fence("\n".join(text_diff(change)), "diff")
+            )
             continue
         note = " *(write-only)*" if change.write_only else ""
         before, after = _cell(before_text(change)), _cell(after_text(change))
-        rows.append(f"| `{change.field}` | {before} | {after}{note} |")
+        rows.append(f"| {markdown_code(change.field)} | {before} | {after}{note} |")
     return "\n".join(rows + [""] + diffs) + "\n</details>\n\n"
 
 
 def _cell(text: str) -> str:
     if len(text) > 300:
         text = text[:297] + "..."
-    return "`" + text.replace("|", "\\|").replace("`", "'").replace("\n", " ") + "`"
+    return markdown_code(text)
 
 
 def _escape_mentions(text: str) -> str:
-    return text.replace("@", "@\u200b")
+    return no_mentions(text)

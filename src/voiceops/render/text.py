@@ -16,6 +16,7 @@ from voiceops.render.values import (
     is_long,
     text_diff,
 )
+from voiceops.textsafety import clean_line
 
 
 def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
@@ -24,7 +25,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
 
     lines: list[str] = []
     for note in plan.warnings:
-        lines.append(style(f"Warning: {note}", "yellow", bold=True))
+        lines.append(style(f"Warning: {clean_line(note)}", "yellow", bold=True))
     if plan.warnings:
         lines.append("")
     for assistant in plan.assistants:
@@ -51,9 +52,9 @@ def summary(plan: Plan, framing: Framing) -> str:
 
 
 def _assistant(a: AssistantPlan, framing: Framing, style: Callable[..., str]) -> list[str]:
-    header = f"{a.name} ({a.connection}, id {a.id})  {a.source}"
+    header = clean_line(f"{a.name} ({a.connection}, id {a.id})  {a.source}")
     if a.status is Status.ERROR:
-        return [style(f"! {header}", "red", bold=True), f"    {a.error}"]
+        return [style(f"! {header}", "red", bold=True), f"    {clean_line(a.error or '')}"]
     lines = [style(f"{framing.symbol} {header}", "yellow", bold=True)]
     width = max(len(c.field) for c in a.changes)
     for change in a.changes:

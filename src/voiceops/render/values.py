@@ -9,6 +9,7 @@ from typing import Any
 
 from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.redaction import MASK
+from voiceops.textsafety import clean_line
 
 SHORT = 120
 
@@ -43,13 +44,14 @@ DRIFT = Framing(
 
 
 def import_command(connection: str, assistant_id: str) -> str:
-    return f"voiceops import --provider {connection} --id {assistant_id} --force"
+    return clean_line(f"voiceops import --provider {connection} --id {assistant_id} --force")
 
 
 def show(value: Any) -> str:
+    """A value on one line; vendor text in it cannot steer the terminal it is printed on."""
     if value is ABSENT:
         return "(absent)"
-    return json.dumps(value, ensure_ascii=False)
+    return clean_line(json.dumps(value, ensure_ascii=False))
 
 
 def before_text(change: Change) -> str:
@@ -76,4 +78,4 @@ def text_diff(change: Change) -> list[str]:
     before = str(change.before).splitlines()
     after = str(change.after).splitlines()
     lines = difflib.unified_diff(before, after, "live", "git", lineterm="", n=1)
-    return [line for line in lines if not line.startswith(("---", "+++"))]
+    return [clean_line(line) for line in lines if not line.startswith(("---", "+++"))]

@@ -1,8 +1,15 @@
-"""The request log that tests read back."""
+"""The request log that tests read back.
+
+It never holds a credential or a secret value: authorization and cookie headers, the login
+body's email and password, and in every body each field whose name says it is secret
+(`secret`, `password`, `token`, `api_key`, …) and every value of a `headers` mapping (which
+may carry credentials) are replaced by `<redacted>`. Tests check what a vendor stored with
+`sb.stored(...)` instead."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -11,7 +18,10 @@ from urllib.parse import parse_qsl
 
 REDACTED = "<redacted>"
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie"})
-_SECRET_BODY_KEYS = frozenset({"password"})
+_SECRET_KEY = re.compile(
+    r"(password|secret|token|api[_-]?key|authorization|cookie|credentials?)$", re.IGNORECASE
+)
+_LOGIN_KEYS = frozenset({"email", "password"})
 
 
 @dataclass(frozen=True)
@@ -43,15 +53,31 @@ def parse_body(raw: bytes) -> Any:
         body = json.loads(text)
     except ValueError:
         return text
-    if isinstance(body, dict) and _SECRET_BODY_KEYS & body.keys():
-        body = {k: (REDACTED if k in _SECRET_BODY_KEYS else v) for k, v in body.items()}
-    return body
+    if isinstance(body, dict) and "password" in body:
+        # A login: the e-mail is half of the credentials.
+        body = {k: (REDACTED if k in _LOGIN_KEYS else v) for k, v in body.items()}
+    return redact_body(body)
+
+
+def redact_body(value: Any, key: str = "") -> Any:
+    """`value` with secret fields, and every value of a `headers` mapping, redacted."""
+    if isinstance(value, dict):
+        if key.lower() == "headers":
+            return {k: REDACTED for k in value}
+        return {
+            k: REDACTED if _SECRET_KEY.search(str(k)) else redact_body(v, str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_body(item, key) for item in value]
+    return value
 
 
 def parse_query(raw: bytes) -> dict[str, str]:
     if not raw:
         return {}
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    return {k: REDACTED if _SECRET_KEY.search(k) else v for k, v in query.items()}
 
 
 class RequestLog:
