@@ -22,7 +22,15 @@ from voiceops.documents import AssistantSpec
 from voiceops.engine import Session, fingerprint, internal_error, make_plan, plan_assistant
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Interrupted, RequestFailed, encode_json
-from voiceops.plan import Plan, SavedAssistant, Status, dump, load_saved, mass_update_warning
+from voiceops.plan import (
+    AssistantPlan,
+    Plan,
+    SavedAssistant,
+    Status,
+    dump,
+    load_saved,
+    mass_update_warning,
+)
 from voiceops.providers.base import LiveState, Provider, UpdateRequest
 from voiceops.redaction import Redactor
 
@@ -78,6 +86,23 @@ class ApplyReport:
         )
 
 
+class ApplyWatcher:
+    """Hooks to follow an apply as it goes (progress, results as they finish). Each does
+    nothing here; the command line overrides them. They are called on the event loop."""
+
+    def reading(self, total: int) -> None:
+        """`total` assistants are about to be read before their updates are prepared."""
+
+    def read(self, count: int) -> None:
+        """`count` more assistants were read (and checked)."""
+
+    def writing(self, total: int) -> None:
+        """`total` updates are about to be sent (and read back)."""
+
+    def finished(self, result: AssistantResult) -> None:
+        """One assistant's final result; called once per assistant."""
+
+
 @dataclass(frozen=True)
 class Prepared:
     """An update ready to send: checked against live state, its body encoded once already."""
@@ -86,9 +111,11 @@ class Prepared:
     spec: AssistantSpec
     changes: list[Change]
     request: UpdateRequest
+    plan: AssistantPlan
 
 
 Work = list[tuple[SavedAssistant, AssistantSpec]]
+Ready = tuple["Provider | None", list[Prepared], list[AssistantResult]]
 
 
 async def apply_saved(
@@ -97,8 +124,11 @@ async def apply_saved(
     *,
     known_live: dict[str, dict[str, Any] | None] | None = None,
     errors: dict[str, str] | None = None,
+    watch: ApplyWatcher | None = None,
+    announce: Callable[[Plan], None] | None = None,
 ) -> ApplyReport:
     """Apply a saved plan. Connections run concurrently; one failure never stops the others.
+    `announce` gets the checked updates as a plan before the first is sent.
 
     Every request is prepared (read, checked, encoded) before the first one is sent, so that
     nothing found out after the first write can end the run: from then on each assistant
@@ -119,7 +149,8 @@ async def apply_saved(
         elif session.stop.is_set():
             results[item.name] = _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
         elif spec is None:
-            results[item.name] = _result(item, Outcome.STALE, "no longer in the repository")
+            detail = f"no longer in the repository; {PLAN_AGAIN}"
+            results[item.name] = _result(item, Outcome.STALE, detail)
         elif (item.connection, item.id) != (spec.connection, spec.id):
             detail = f"the plan file names another connection or id for it; {PLAN_AGAIN}"
             results[item.name] = _result(item, Outcome.STALE, detail)
@@ -129,13 +160,27 @@ async def apply_saved(
         else:
             work.setdefault(spec.connection, []).append((item, spec))
 
-    ready = await asyncio.gather(
-        *(_prepare_connection(session, n, items, known_live or {}) for n, items in work.items())
-    )
+    watch = watch or ApplyWatcher()
+    for result in results.values():
+        watch.finished(result)
+    watch.reading(sum(len(items) for items in work.values()))
+
+    async def prepare(name: str, items: Work) -> Ready:
+        ready = await _prepare_connection(session, name, items, known_live or {})
+        watch.read(len(items))
+        for result in ready[2]:
+            watch.finished(result)
+        return ready
+
+    ready = await asyncio.gather(*(prepare(n, items) for n, items in work.items()))
     for _, _, done in ready:
         results.update((r.name, r) for r in done)
+    todo = [p for _, prepared, _ in ready for p in prepared]
+    if announce is not None and todo:
+        announce(Plan([p.plan for p in todo], managed=session.project.managed))
+    watch.writing(len(todo))
     sent = await asyncio.gather(
-        *(_send_connection(session, provider, todo) for provider, todo, _ in ready if todo)
+        *(_send_connection(session, provider, todo, watch) for provider, todo, _ in ready if todo)
     )
     for group in sent:
         results.update((r.name, r) for r in group)
@@ -159,7 +204,7 @@ def _failed(item: SavedAssistant, exc: VoiceopsError) -> AssistantResult:
 
 async def _prepare_connection(
     session: Session, name: str, items: Work, known: dict[str, dict[str, Any] | None]
-) -> tuple[Provider | None, list[Prepared], list[AssistantResult]]:
+) -> Ready:
     """Read what must be read again, then prepare each assistant's request (no sending)."""
     try:
         provider, _ = await session.connect(name)
@@ -201,9 +246,11 @@ def _prepare_one(
     if not current.changes:
         return _result(item, Outcome.UNCHANGED, "already matches git")
     if fingerprint(live_raw) != item.fingerprint:
-        return _result(item, Outcome.STALE, "live state changed since the plan was made")
+        detail = f"live state changed since the plan was made; {PLAN_AGAIN}"
+        return _result(item, Outcome.STALE, detail)
     if current.spec_digest != item.spec_digest:
-        return _result(item, Outcome.STALE, "its spec changed since the plan was made")
+        detail = f"its spec changed since the plan was made; {PLAN_AGAIN}"
+        return _result(item, Outcome.STALE, detail)
     request = current.request
     if request is None or not _same_request(item, request, current.template):
         detail = (
@@ -217,11 +264,11 @@ def _prepare_one(
         return _result(item, Outcome.FAILED, f"{spec.location()}: {exc.message}")
     # What is sent is the request rebuilt here, with secrets resolved from the environment;
     # the plan file only had to agree with it.
-    return Prepared(item, spec, current.changes, request)
+    return Prepared(item, spec, current.changes, request, current)
 
 
 async def _send_connection(
-    session: Session, provider: Provider | None, todo: list[Prepared]
+    session: Session, provider: Provider | None, todo: list[Prepared], watch: ApplyWatcher
 ) -> list[AssistantResult]:
     """Send one connection's prepared updates, then read the applied ones back."""
     assert provider is not None
@@ -232,9 +279,12 @@ async def _send_connection(
     async def send(prepared: Prepared) -> AssistantResult:
         async with turns:
             try:
-                return await _send_one(session, provider, prepared)
+                result = await _send_one(session, provider, prepared)
             except Exception as exc:  # a bug, confined to this assistant
-                return _result(prepared.item, Outcome.FAILED, internal_error(exc))
+                result = _result(prepared.item, Outcome.FAILED, internal_error(exc))
+        if result.outcome is not Outcome.APPLIED:  # applied ones are final after read-back
+            watch.finished(result)
+        return result
 
     results = await asyncio.gather(*(send(p) for p in todo))
     applied = [p.spec for p, r in zip(todo, results, strict=True) if r.outcome is Outcome.APPLIED]
@@ -245,6 +295,7 @@ async def _send_connection(
         checked = [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in applied]
     for result in checked:
         by_name[result.name] = result
+        watch.finished(result)
     return list(by_name.values())
 
 
@@ -369,8 +420,10 @@ async def apply_project(
     allow_mass_update: bool,
     interactive: bool,
     targets: tuple[str, ...] = (),
+    watch: ApplyWatcher | None = None,
 ) -> ApplyReport | None:
-    """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined."""
+    """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined.
+    A saved plan's updates are shown (`show`) once they are checked, before the first is sent."""
     errors: dict[str, str] = {}
     if saved_plan is not None:
         saved = load_saved(*saved_plan)
@@ -384,6 +437,8 @@ async def apply_project(
         known_live = None
     else:
         plan = await make_plan(session)
+        if allow_mass_update:  # asked for: no warning that asks for it
+            plan.warnings = [w for w in plan.warnings if "--allow-mass-update" not in w]
         show(plan)
         saved = load_saved(dump(plan), "plan")
         errors = {a.name: a.error for a in plan.assistants if a.error}
@@ -395,7 +450,15 @@ async def apply_project(
         # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
         # since the person may have taken a while.
         known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
-    return await apply_saved(session, saved, known_live=known_live, errors=errors)
+    return await apply_saved(
+        session,
+        saved,
+        known_live=known_live,
+        errors=errors,
+        watch=watch,
+        # A saved plan was reviewed elsewhere: say here what is about to be sent.
+        announce=show if saved_plan is not None else None,
+    )
 
 
 def _refuse_mass_update(session: Session, saved: list[SavedAssistant], allowed: bool) -> None:

@@ -13,7 +13,9 @@ from voiceops.cli.common import (
     emit,
     emit_warnings,
     no_color_option,
+    progress_bar,
     reports_errors,
+    safe_output,
     sandbox_option,
     target_option,
     use_color,
@@ -24,6 +26,7 @@ from voiceops.interrupts import graceful_stop
 from voiceops.plan import Plan, read_plan_file
 from voiceops.redaction import scrub_plan
 from voiceops.render import apply_report, text
+from voiceops.render.progress import ApplyProgress
 from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
 
@@ -46,11 +49,17 @@ async def run_apply(
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
     async with Session(project, options) as session:
-        with graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals:
+        with (
+            graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals,
+            ApplyProgress(
+                lambda out: safe_output(out, session.redactor), bar=progress_bar()
+            ) as progress,
+        ):
 
             def show(plan: Plan) -> None:
                 plan = scrub_plan(plan, session.redactor)
-                emit(text.render(plan, color=use_color()), session.redactor, styled=use_color())
+                output = text.render(plan, color=use_color())
+                progress.print(safe_output(output, session.redactor, styled=use_color()))
 
             def confirm(plan: Plan) -> bool:
                 if auto_approve:
@@ -66,10 +75,11 @@ async def run_apply(
                 allow_mass_update=allow_mass_update,
                 interactive=interactive,
                 targets=targets,
+                watch=progress,
             )
         if report is not None:
             scrubbed = report.scrubbed(session.redactor)
-            emit(apply_report.render(scrubbed), session.redactor)
+            emit(apply_report.render_summary(scrubbed), session.redactor)
             for error in scrubbed.errors:
                 emit(f"error: {error}", session.redactor, err=True)
     return report

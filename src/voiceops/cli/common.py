@@ -139,6 +139,11 @@ def emit_warnings(warnings: list[Diagnostic]) -> None:
         click.echo(safe_output(str(warning)), err=True)
 
 
+def progress_bar() -> bool:
+    """A progress bar only where a person watches: both streams on a terminal, colour on."""
+    return not color_disabled() and sys.stdout.isatty() and sys.stderr.isatty()
+
+
 def reading(count: int) -> AbstractContextManager[object]:
     """A spinner on stderr while live state is read, when there is enough to wait for.
     None under NO_COLOR: a spinner is drawn with escape sequences, colour or not."""
