@@ -13,15 +13,24 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from voiceops.changes import Change
 from voiceops.documents import AssistantSpec
-from voiceops.engine import Session, fingerprint, make_plan, plan_assistant
+from voiceops.engine import Session, fingerprint, internal_error, make_plan, plan_assistant
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import RequestFailed
-from voiceops.plan import Plan, SavedAssistant, Status, dump, load_saved, mass_update_warning
+from voiceops.httpclient import Interrupted, RequestFailed, encode_json
+from voiceops.plan import (
+    AssistantPlan,
+    Plan,
+    SavedAssistant,
+    Status,
+    dump,
+    load_saved,
+    mass_update_warning,
+)
 from voiceops.providers.base import LiveState, Provider, UpdateRequest
 from voiceops.redaction import Redactor
 
@@ -36,6 +45,8 @@ class Outcome(StrEnum):
     STALE = "stale"
     FAILED = "failed"
     NOT_CONVERGED = "not converged"
+    INTERRUPTED = "interrupted"  # nothing was sent for it: the run was stopped first
+    UNCERTAIN = "uncertain"  # an update that may have landed and cannot be checked
 
 
 @dataclass(frozen=True)
@@ -50,17 +61,61 @@ class AssistantResult:
 @dataclass(frozen=True)
 class ApplyReport:
     results: list[AssistantResult]
+    # Problems of the run as a whole, e.g. a write-only record that could not be saved.
+    errors: list[str] = field(default_factory=list)
+    # The signals (SIGINT, SIGTERM) that stopped the run, if any did.
+    signals: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results)
+        return (
+            not self.errors
+            and not self.signals
+            and all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results)
+        )
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
     def scrubbed(self, redactor: Redactor) -> ApplyReport:
         """The report with secrets masked in its details (vendor messages), before rendering."""
-        return ApplyReport([replace(r, detail=redactor.redact(r.detail)) for r in self.results])
+        return replace(
+            self,
+            results=[replace(r, detail=redactor.redact(r.detail)) for r in self.results],
+            errors=[redactor.redact(e) for e in self.errors],
+        )
+
+
+class ApplyWatcher:
+    """Hooks to follow an apply as it goes (progress, results as they finish). Each does
+    nothing here; the command line overrides them. They are called on the event loop."""
+
+    def reading(self, total: int) -> None:
+        """`total` assistants are about to be read before their updates are prepared."""
+
+    def read(self, count: int) -> None:
+        """`count` more assistants were read (and checked)."""
+
+    def writing(self, total: int) -> None:
+        """`total` updates are about to be sent (and read back)."""
+
+    def finished(self, result: AssistantResult) -> None:
+        """One assistant's final result; called once per assistant."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An update ready to send: checked against live state, its body encoded once already."""
+
+    item: SavedAssistant
+    spec: AssistantSpec
+    changes: list[Change]
+    request: UpdateRequest
+    plan: AssistantPlan
+
+
+Work = list[tuple[SavedAssistant, AssistantSpec]]
+Ready = tuple["Provider | None", list[Prepared], list[AssistantResult]]
 
 
 async def apply_saved(
@@ -69,13 +124,20 @@ async def apply_saved(
     *,
     known_live: dict[str, dict[str, Any] | None] | None = None,
     errors: dict[str, str] | None = None,
+    watch: ApplyWatcher | None = None,
+    announce: Callable[[Plan], None] | None = None,
 ) -> ApplyReport:
     """Apply a saved plan. Connections run concurrently; one failure never stops the others.
+    `announce` gets the checked updates as a plan before the first is sent.
+
+    Every request is prepared (read, checked, encoded) before the first one is sent, so that
+    nothing found out after the first write can end the run: from then on each assistant
+    ends with its own outcome, the record keeps what landed, and the summary is complete.
 
     `errors` holds the message of each assistant whose planning failed, when it is known."""
     specs = {s.name: s for s in session.project.specs}
     results: dict[str, AssistantResult] = {}
-    work: dict[str, list[tuple[SavedAssistant, AssistantSpec]]] = {}
+    work: dict[str, Work] = {}
     entries = Counter(item.name for item in saved)
     for item in saved:
         spec = specs.get(item.name)
@@ -84,8 +146,11 @@ async def apply_saved(
             results[item.name] = _result(item, Outcome.STALE, detail)
         elif item.status == Status.NO_CHANGE:
             results[item.name] = _result(item, Outcome.UNCHANGED)
+        elif session.stop.is_set():
+            results[item.name] = _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
         elif spec is None:
-            results[item.name] = _result(item, Outcome.STALE, "no longer in the repository")
+            detail = f"no longer in the repository; {PLAN_AGAIN}"
+            results[item.name] = _result(item, Outcome.STALE, detail)
         elif (item.connection, item.id) != (spec.connection, spec.id):
             detail = f"the plan file names another connection or id for it; {PLAN_AGAIN}"
             results[item.name] = _result(item, Outcome.STALE, detail)
@@ -95,50 +160,84 @@ async def apply_saved(
         else:
             work.setdefault(spec.connection, []).append((item, spec))
 
-    async def per_connection(name: str, items: list[tuple[SavedAssistant, AssistantSpec]]) -> None:
-        try:
-            provider, _ = await session.connect(name)
-            known = known_live or {}
-            unread = [spec.id for item, spec in items if known.get(item.name) is None]
-            live = await session.read(name, unread) if unread else {}
-            for item, spec in items:
-                if known.get(item.name) is not None:
-                    live[spec.id] = known[item.name]
-        except VoiceopsError as exc:
-            for item, _ in items:
-                results[item.name] = _result(item, Outcome.FAILED, str(exc))
-            return
-        # Each update is prepared only when a request slot is near: preparing all of them
-        # before the first is sent would leave the connection idle meanwhile.
-        turns = asyncio.Semaphore(session.options.concurrency)
+    watch = watch or ApplyWatcher()
+    for result in results.values():
+        watch.finished(result)
+    watch.reading(sum(len(items) for items in work.values()))
 
-        async def send(item: SavedAssistant, spec: AssistantSpec) -> AssistantResult:
-            async with turns:
-                return await _send_one(session, provider, item, spec, live[spec.id])
+    async def prepare(name: str, items: Work) -> Ready:
+        ready = await _prepare_connection(session, name, items, known_live or {})
+        watch.read(len(items))
+        for result in ready[2]:
+            watch.finished(result)
+        return ready
 
-        sent = await asyncio.gather(*(send(item, spec) for item, spec in items))
-        for result in sent:
-            results[result.name] = result
-        applied = [spec for (item, spec) in items if results[item.name].outcome is Outcome.APPLIED]
-        for result in await _read_back(session, provider, applied):
-            results[result.name] = result
-
-    await asyncio.gather(*(per_connection(n, items) for n, items in work.items()))
-    session.write_only.save()
-    return ApplyReport([results[name] for name in entries])
+    ready = await asyncio.gather(*(prepare(n, items) for n, items in work.items()))
+    for _, _, done in ready:
+        results.update((r.name, r) for r in done)
+    todo = [p for _, prepared, _ in ready for p in prepared]
+    if announce is not None and todo:
+        announce(Plan([p.plan for p in todo], managed=session.project.managed))
+    watch.writing(len(todo))
+    sent = await asyncio.gather(
+        *(_send_connection(session, provider, todo, watch) for provider, todo, _ in ready if todo)
+    )
+    for group in sent:
+        results.update((r.name, r) for r in group)
+    run_errors = []
+    try:
+        session.write_only.save()
+    except VoiceopsError as exc:
+        run_errors.append(str(exc))
+    return ApplyReport([results[name] for name in entries], run_errors, list(session.stop.signals))
 
 
 def _result(item: SavedAssistant, outcome: Outcome, detail: str = "") -> AssistantResult:
     return AssistantResult(item.name, item.connection, item.id, outcome, detail)
 
 
-async def _send_one(
+def _failed(item: SavedAssistant, exc: VoiceopsError) -> AssistantResult:
+    if isinstance(exc, Interrupted):
+        return _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
+    return _result(item, Outcome.FAILED, str(exc))
+
+
+async def _prepare_connection(
+    session: Session, name: str, items: Work, known: dict[str, dict[str, Any] | None]
+) -> Ready:
+    """Read what must be read again, then prepare each assistant's request (no sending)."""
+    try:
+        provider, _ = await session.connect(name)
+        unread = [spec.id for item, spec in items if known.get(item.name) is None]
+        live = await session.read(name, unread) if unread else {}
+        for item, spec in items:
+            if known.get(item.name) is not None:
+                live[spec.id] = known[item.name]
+    except VoiceopsError as exc:
+        return None, [], [_failed(item, exc) for item, _ in items]
+    except Exception as exc:  # a bug, confined to this connection
+        return None, [], [_result(item, Outcome.FAILED, internal_error(exc)) for item, _ in items]
+    todo: list[Prepared] = []
+    done: list[AssistantResult] = []
+    for item, spec in items:
+        try:
+            outcome = _prepare_one(session, provider, item, spec, live[spec.id])
+        except Exception as exc:  # a bug, confined to this assistant
+            outcome = _result(item, Outcome.FAILED, internal_error(exc))
+        if isinstance(outcome, Prepared):
+            todo.append(outcome)
+        else:
+            done.append(outcome)
+    return provider, todo, done
+
+
+def _prepare_one(
     session: Session,
     provider: Provider,
     item: SavedAssistant,
     spec: AssistantSpec,
     live_raw: LiveState,
-) -> AssistantResult:
+) -> Prepared | AssistantResult:
     if live_raw is None:
         return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
     current = plan_assistant(session, provider, spec, live_raw)
@@ -147,9 +246,11 @@ async def _send_one(
     if not current.changes:
         return _result(item, Outcome.UNCHANGED, "already matches git")
     if fingerprint(live_raw) != item.fingerprint:
-        return _result(item, Outcome.STALE, "live state changed since the plan was made")
+        detail = f"live state changed since the plan was made; {PLAN_AGAIN}"
+        return _result(item, Outcome.STALE, detail)
     if current.spec_digest != item.spec_digest:
-        return _result(item, Outcome.STALE, "its spec changed since the plan was made")
+        detail = f"its spec changed since the plan was made; {PLAN_AGAIN}"
+        return _result(item, Outcome.STALE, detail)
     request = current.request
     if request is None or not _same_request(item, request, current.template):
         detail = (
@@ -157,23 +258,74 @@ async def _send_one(
             f"the live state (edited?); {PLAN_AGAIN}"
         )
         return _result(item, Outcome.STALE, detail)
+    try:
+        encode_json(request.body)
+    except RequestFailed as exc:
+        return _result(item, Outcome.FAILED, f"{spec.location()}: {exc.message}")
     # What is sent is the request rebuilt here, with secrets resolved from the environment;
     # the plan file only had to agree with it.
+    return Prepared(item, spec, current.changes, request, current)
+
+
+async def _send_connection(
+    session: Session, provider: Provider | None, todo: list[Prepared], watch: ApplyWatcher
+) -> list[AssistantResult]:
+    """Send one connection's prepared updates, then read the applied ones back."""
+    assert provider is not None
+    # At most as many updates under way as the run has request slots: each waits its turn
+    # here rather than queueing in the client, so a stop leaves few to wait for.
+    turns = asyncio.Semaphore(session.options.concurrency)
+
+    async def send(prepared: Prepared) -> AssistantResult:
+        async with turns:
+            try:
+                result = await _send_one(session, provider, prepared)
+            except Exception as exc:  # a bug, confined to this assistant
+                result = _result(prepared.item, Outcome.FAILED, internal_error(exc))
+        if result.outcome is not Outcome.APPLIED:  # applied ones are final after read-back
+            watch.finished(result)
+        return result
+
+    results = await asyncio.gather(*(send(p) for p in todo))
+    applied = [p.spec for p, r in zip(todo, results, strict=True) if r.outcome is Outcome.APPLIED]
+    by_name = {r.name: r for r in results}
+    try:
+        checked = await _read_back(session, provider, applied)
+    except Exception as exc:  # a bug; the updates landed all the same
+        checked = [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in applied]
+    for result in checked:
+        by_name[result.name] = result
+        watch.finished(result)
+    return list(by_name.values())
+
+
+async def _send_one(session: Session, provider: Provider, prepared: Prepared) -> AssistantResult:
+    item, spec, request = prepared.item, prepared.spec, prepared.request
     body = request.body
     _, client = await session.connect(spec.connection)
     # Whether a re-read can tell that the update landed: only through a readable field.
-    observable = any(not c.write_only for c in current.changes)
+    observable = any(not c.write_only for c in prepared.changes)
     for attempt in range(UNCERTAIN_ATTEMPTS):
         try:
             await client.request(request.method, request.path, json=body, idempotent=False)
             break
+        except Interrupted as exc:
+            if exc.maybe_applied or attempt > 0:
+                return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
+            return _result(item, Outcome.INTERRUPTED, "its update was not sent")
         except RequestFailed as exc:
             if not exc.maybe_applied or attempt == UNCERTAIN_ATTEMPTS - 1:
                 return _result(item, Outcome.FAILED, _failure(provider, exc))
+            if not observable:
+                # Nothing readable can tell whether it landed, and sending it again could
+                # repeat a side effect: it is sent at most once per run.
+                return _result(item, Outcome.UNCERTAIN, f"{exc.message}; {WRITE_ONLY_UNSURE}")
             # The update may have landed (e.g. Edmo's 500 after changing its own copy):
             # read again and resend only what is still missing.
             try:
                 live_raw = (await session.read(spec.connection, [spec.id]))[spec.id]
+            except Interrupted:
+                return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
             except VoiceopsError as read_exc:
                 return _result(item, Outcome.FAILED, str(read_exc))
             if live_raw is None:
@@ -182,15 +334,22 @@ async def _send_one(
             if retry.error:
                 return _result(item, Outcome.FAILED, retry.error)
             # An update lands whole or not at all, so when its readable fields are all in
-            # place its write-only ones are too; only an all-write-only update is resent blind.
-            missing = [c for c in retry.changes if not (observable and c.write_only)]
+            # place its write-only ones are too.
+            missing = [c for c in retry.changes if not c.write_only]
             if not missing or retry.request is None:
                 break
             body = retry.request.body
-    for change in current.changes:
+    for change in prepared.changes:
         if change.write_only:
             session.write_only.remember(spec.connection, spec.id, change.top, change.after)
     return _result(item, Outcome.APPLIED)
+
+
+WRITE_ONLY_UNSURE = (
+    "the update may have landed, but it changes only write-only fields, which no read can "
+    "check; it was not sent again (the next apply sends it once more)"
+)
+INTERRUPTED_UNSURE = "the update may have landed; the run was interrupted before it was checked"
 
 
 def _same_request(
@@ -219,8 +378,12 @@ async def _read_back(
     """Read every applied assistant again and name the fields that did not converge."""
     if not specs:
         return []
+    if session.stop.is_set():
+        return [_applied(s, "not read back: the run was interrupted") for s in specs]
     try:
         live = await session.read(provider.name, [s.id for s in specs])
+    except Interrupted:
+        return [_applied(s, "not read back: the run was interrupted") for s in specs]
     except VoiceopsError as exc:
         return [_not_converged(s, f"read-back failed: {exc}") for s in specs]
     results = []
@@ -236,8 +399,12 @@ async def _read_back(
         elif left:
             results.append(_not_converged(spec, "the vendor did not keep: " + ", ".join(left)))
         else:
-            results.append(AssistantResult(spec.name, spec.connection, spec.id, Outcome.APPLIED))
+            results.append(_applied(spec))
     return results
+
+
+def _applied(spec: AssistantSpec, detail: str = "") -> AssistantResult:
+    return AssistantResult(spec.name, spec.connection, spec.id, Outcome.APPLIED, detail)
 
 
 def _not_converged(spec: AssistantSpec, detail: str) -> AssistantResult:
@@ -253,8 +420,10 @@ async def apply_project(
     allow_mass_update: bool,
     interactive: bool,
     targets: tuple[str, ...] = (),
+    watch: ApplyWatcher | None = None,
 ) -> ApplyReport | None:
-    """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined."""
+    """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined.
+    A saved plan's updates are shown (`show`) once they are checked, before the first is sent."""
     errors: dict[str, str] = {}
     if saved_plan is not None:
         saved = load_saved(*saved_plan)
@@ -268,6 +437,8 @@ async def apply_project(
         known_live = None
     else:
         plan = await make_plan(session)
+        if allow_mass_update:  # asked for: no warning that asks for it
+            plan.warnings = [w for w in plan.warnings if "--allow-mass-update" not in w]
         show(plan)
         saved = load_saved(dump(plan), "plan")
         errors = {a.name: a.error for a in plan.assistants if a.error}
@@ -279,7 +450,15 @@ async def apply_project(
         # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
         # since the person may have taken a while.
         known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
-    return await apply_saved(session, saved, known_live=known_live, errors=errors)
+    return await apply_saved(
+        session,
+        saved,
+        known_live=known_live,
+        errors=errors,
+        watch=watch,
+        # A saved plan was reviewed elsewhere: say here what is about to be sent.
+        announce=show if saved_plan is not None else None,
+    )
 
 
 def _refuse_mass_update(session: Session, saved: list[SavedAssistant], allowed: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,28 +58,71 @@ class LoadResult:
         return [d for d in self.diagnostics if d.severity == "error"]
 
 
-def spec_files(paths: Iterable[Path]) -> list[Path]:
-    """Every YAML file named by `paths` (files as given, directories searched recursively)."""
+def spec_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Every YAML file named by `paths` (files as given, directories searched recursively),
+    and what could not be searched: an unreadable directory or a dangling symlink is an
+    error, never a silent skip. Symlinked directories are not followed, as before."""
     found: list[Path] = []
+    problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
-            )
+            inside: list[Path] = []
+            _search(path, inside, problems)
+            found.extend(sorted(inside))
         elif path.exists():
             found.append(path)
+        elif path.is_symlink():
+            problems.append(_dangling(path))
         else:
             raise VoiceopsError(f"{path} does not exist")
-    return found
+    return found, problems
+
+
+def _search(directory: Path, found: list[Path], problems: list[Diagnostic]) -> None:
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        problems.append(
+            Diagnostic(
+                f"cannot read the directory: {exc.strerror or exc}; voiceops would miss the "
+                "assistants in it",
+                Location(display_path(directory)),
+            )
+        )
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                _search(path, found, problems)
+            elif path.suffix in SPEC_SUFFIXES:
+                if entry.is_symlink() and not path.exists():
+                    problems.append(_dangling(path))
+                elif not entry.is_dir():  # a symlink to a directory is not followed
+                    found.append(path)
+        except OSError as exc:
+            problems.append(Diagnostic(f"cannot read: {exc.strerror or exc}", _at(path)))
+
+
+def _dangling(path: Path) -> Diagnostic:
+    target = os.readlink(path)
+    return Diagnostic(f"dangling symlink: its target {target} does not exist", _at(path))
+
+
+def _at(path: Path) -> Location:
+    # The parent is shown resolved, the entry itself not: it may be a symlink.
+    return Location(str(Path(display_path(path.parent)) / path.name))
 
 
 def load_specs(
     paths: Iterable[Path], config: Config, schemas: SchemaStore, *, lenient: bool = False
 ) -> LoadResult:
     """Parse and check every document; report every problem, not just the first."""
-    result = LoadResult(specs=[], diagnostics=[])
+    files, problems = spec_files(paths)
+    result = LoadResult(specs=[], diagnostics=problems)
     envelopes: list[AssistantSpec] = []
-    for path in spec_files(paths):
+    for path in files:
         source = display_path(path)
         try:
             text = read_text(path, source)

@@ -21,7 +21,7 @@ from voiceops import envref
 from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
 from voiceops.documents import AssistantSpec
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import Client, RequestFailed, RetryPolicy
+from voiceops.httpclient import Client, Interrupted, RequestFailed, RetryPolicy, StopSignal
 from voiceops.plan import AssistantPlan, Plan, Status, mass_update_warning
 from voiceops.providers import ADAPTERS
 from voiceops.providers.base import LiveState, Provider
@@ -57,6 +57,8 @@ class Session:
         self.redactor = Redactor()
         self.write_only = WriteOnlyRecord.load(options.write_only_record)
         self._limit = asyncio.Semaphore(options.concurrency)
+        # Set on SIGINT or SIGTERM during apply: from then on nothing new is sent.
+        self.stop = StopSignal()
         self._opened: dict[str, asyncio.Task[tuple[Provider, Client]]] = {}
         self._clients: list[Client] = []
 
@@ -81,17 +83,25 @@ class Session:
         self.redactor.add(*provider.secrets())
         provider.on_secret = self.redactor.add
         cap = int(connection.setting("concurrency") or provider.concurrency_cap)
-        client = Client(
-            provider.base_url,
-            global_limit=self._limit,
-            vendor_limit=min(cap, self.options.concurrency),
-            per_minute=provider.requests_per_minute,
-            timeout_s=float(connection.setting("timeout_s") or self.options.timeout_s),
-            retry=self.options.retry,
-            headers=provider.headers(),
-            seed=self.options.seed,
-            transport=self.options.transport,
-        )
+        headers = provider.headers()
+        try:
+            client = Client(
+                provider.base_url,
+                global_limit=self._limit,
+                vendor_limit=min(cap, self.options.concurrency),
+                per_minute=provider.requests_per_minute,
+                timeout_s=float(connection.setting("timeout_s") or self.options.timeout_s),
+                retry=self.options.retry,
+                headers=headers,
+                seed=self.options.seed,
+                transport=self.options.transport,
+                stop=self.stop,
+            )
+        except VoiceopsError:
+            raise
+        except Exception as exc:  # the URL cannot be parsed, or httpx refuses a header value
+            reason = self.redactor.redact(str(exc).strip() or type(exc).__name__)
+            raise VoiceopsError(f"connection {name!r} cannot be used: {reason}") from None
         self._clients.append(client)
         try:
             await provider.start(client)
@@ -105,24 +115,24 @@ class Session:
             live = await provider.read(client, ids)
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
-        except ValueError:  # a body that is not JSON, e.g. a web page at a wrong base_url
-            raise unexpected_answer(provider) from None
-        if not all(
-            item is None or isinstance(item, dict | RequestFailed) for item in live.values()
-        ):
-            raise unexpected_answer(provider)
+        failures = [s for s in live.values() if isinstance(s, RequestFailed)]
+        if failures and len(failures) == len(live) and all(f.unexpected for f in failures):
+            # Nothing answered as the vendor's API does: most likely a wrong base_url.
+            raise unexpected_answer(provider, failures[0])
         return live
 
 
-def unexpected_answer(provider: Provider) -> VoiceopsError:
+def unexpected_answer(provider: Provider, failure: RequestFailed) -> VoiceopsError:
     return VoiceopsError(
         f"connection {provider.name!r}: {provider.base_url} did not answer with the JSON "
-        f"the {provider.type} API sends; check its base_url"
+        f"the {provider.type} API sends ({failure.message}); check its base_url"
     )
 
 
 def connection_error(provider: Provider, exc: VoiceopsError) -> VoiceopsError:
     """The one sentence a user sees for a failure that affects a whole connection."""
+    if isinstance(exc, Interrupted):
+        return exc
     status = getattr(exc, "status", None)
     if status == 401 and getattr(exc, "after_login", False):
         return VoiceopsError(
@@ -153,8 +163,10 @@ async def make_plan(session: Session) -> Plan:
             live = await session.read(name, [s.id for s in group])
         except VoiceopsError as exc:
             return [error_plan(session, spec, str(exc)) for spec in group]
+        except Exception as exc:  # a bug, confined to this connection
+            return [error_plan(session, spec, internal_error(exc)) for spec in group]
         provider, _ = await session.connect(name)
-        return [plan_assistant(session, provider, spec, live[spec.id]) for spec in group]
+        return [guarded_plan(session, provider, spec, live[spec.id]) for spec in group]
 
     groups = group_by_connection(specs)
     results = await asyncio.gather(*(per_connection(n, g) for n, g in groups.items()))
@@ -171,6 +183,20 @@ async def make_plan(session: Session) -> Plan:
     if warning:
         plan.warnings.append(warning)
     return plan
+
+
+def guarded_plan(
+    session: Session, provider: Provider, spec: AssistantSpec, live_raw: LiveState
+) -> AssistantPlan:
+    """`plan_assistant`, with a failure that escaped it confined to this one assistant."""
+    try:
+        return plan_assistant(session, provider, spec, live_raw)
+    except Exception as exc:  # a bug, but one assistant's bug must not end the run
+        return error_plan(session, spec, internal_error(exc))
+
+
+def internal_error(exc: Exception) -> str:
+    return f"internal error ({type(exc).__name__}: {exc}); please report it as a voiceops bug"
 
 
 def error_plan(session: Session, spec: AssistantSpec, message: str) -> AssistantPlan:

@@ -3,12 +3,18 @@
 Retries use full-jitter exponential backoff and honour `Retry-After`. Reads are always
 retried; updates only when the request cannot have reached the vendor (a connect error)
 or the vendor said to come back later (429, or 503 with `Retry-After`).
+
+Every request is bounded: a total deadline covers connecting, sending and reading the whole
+answer, and an answer larger than `MAX_RESPONSE_BYTES` is cut off. Whatever goes wrong with
+one request (a URL httpx cannot build, a reset, a body that cannot be encoded) ends as a
+`RequestFailed`, never as another exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json as jsonlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +29,8 @@ from voiceops.errors import VoiceopsError
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# No vendor answer about assistants comes near this; a larger one is cut off unread.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,13 @@ class RequestFailed(VoiceopsError):
     """A request that did not succeed, with what the vendor (or the network) said."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, maybe_applied: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        maybe_applied: bool = False,
+        unreachable: bool = False,
+        unexpected: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -50,6 +64,56 @@ class RequestFailed(VoiceopsError):
         self.after_login = False
         # True when an update may have reached the vendor (timeout, dropped reply, 5xx).
         self.maybe_applied = maybe_applied
+        # True when the host could not be reached at all: the whole connection is down.
+        self.unreachable = unreachable
+        # True when the answer was not what the vendor's API sends (HTML, a list, no body).
+        self.unexpected = unexpected
+
+
+class Interrupted(RequestFailed):
+    """Not sent: the run was asked to stop (SIGINT or SIGTERM) before this request left."""
+
+    def __init__(self, method: str, path: str, *, maybe_applied: bool = False) -> None:
+        message = f"{method} {shown(path)} not sent: interrupted"
+        super().__init__(message, maybe_applied=maybe_applied)
+
+
+class StopSignal:
+    """Set once the run must send nothing new; waits end early when it is set."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.signals: list[int] = []
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def set(self, signum: int | None = None) -> None:
+        if signum is not None:
+            self.signals.append(signum)
+        self.event.set()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if the stop is set meanwhile."""
+        if seconds <= 0 or self.is_set():
+            await asyncio.sleep(0)
+            return
+        sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
+        stopped = asyncio.ensure_future(self.event.wait())
+        try:
+            await asyncio.wait({sleeper, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopped.cancel()
+
+
+def encode_json(body: Any) -> bytes:
+    """A request body as sent: strict JSON (no NaN or infinity), UTF-8."""
+    try:
+        text = jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise RequestFailed(f"the request body cannot be sent as JSON: {exc}") from None
+    return text.encode("utf-8")
 
 
 class RateLimiter:
@@ -60,7 +124,7 @@ class RateLimiter:
         self.next_slot = 0.0
         self.lock = asyncio.Lock()
 
-    async def wait(self) -> None:
+    async def wait(self, stop: StopSignal) -> None:
         if not self.interval:
             return
         async with self.lock:
@@ -68,7 +132,7 @@ class RateLimiter:
             slot = max(now, self.next_slot)
             self.next_slot = slot + self.interval
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await stop.sleep(slot - now)
 
 
 def base_url_problem(url: str) -> str | None:
@@ -142,6 +206,8 @@ class Client:
         headers: dict[str, str] | None = None,
         seed: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        stop: StopSignal | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url
         self.global_limit = global_limit
@@ -149,6 +215,9 @@ class Client:
         self.rate = RateLimiter(per_minute)
         self.retry = retry or RetryPolicy()
         self.rng = random.Random(seed)
+        self.timeout_s = timeout_s
+        self.stop = stop or StopSignal()
+        self.max_response_bytes = max_response_bytes
         self.http = httpx.AsyncClient(
             base_url=base_url,
             headers=headers or {},
@@ -179,20 +248,34 @@ class Client:
         target = urlsplit(path)
         if target.scheme or target.netloc:
             # httpx would send an absolute URL elsewhere, with this connection's credentials.
-            raise RequestFailed(f"{method} {path} refused: not a path under {self.base_url}")
+            raise RequestFailed(f"{method} {shown(path)} refused: not a path under {self.base_url}")
+        content = None if json is None else encode_json(json)
         safe = method == "GET" if idempotent is None else idempotent
         reauthenticated = not reauthenticate
         attempt = 0
+        # Whether an earlier attempt of this update may have reached the vendor.
+        maybe_sent = False
         while True:
             delay: float | None = None
             try:
-                response = await self._send(method, path, json, params)
+                response = await self._send(method, path, content, params)
+            except Interrupted:
+                raise Interrupted(method, path, maybe_applied=maybe_sent) from None
             except _NOT_SENT as exc:
-                failure = RequestFailed(f"cannot reach {self.base_url}: {_reason(exc)}")
-                delay = self.retry.backoff(attempt, self.rng)
-            except httpx.HTTPError as exc:
                 failure = RequestFailed(
-                    f"{method} {path} failed: {_reason(exc)}", maybe_applied=not safe
+                    f"cannot reach {self.base_url}: {_reason(exc)}",
+                    unreachable=True,
+                    maybe_applied=maybe_sent,
+                )
+                delay = self.retry.backoff(attempt, self.rng)
+            except RequestFailed:
+                raise  # could not be built: nothing was sent, and retrying cannot help
+            except TooLarge as exc:  # the same answer would be as large again
+                message = f"{method} {shown(path)} failed: {exc}"
+                raise RequestFailed(message, maybe_applied=not safe, unexpected=True) from None
+            except (httpx.HTTPError, TimeoutError) as exc:
+                failure = RequestFailed(
+                    f"{method} {shown(path)} failed: {_reason(exc)}", maybe_applied=not safe
                 )
                 if not safe:
                     raise failure from None
@@ -206,11 +289,12 @@ class Client:
                     await self.reauthenticate()
                     continue
                 failure = RequestFailed(
-                    f"{method} {path} answered {status}{_detail(response)}",
+                    f"{method} {shown(path)} answered {status}{_detail(response)}",
                     status=status,
                     maybe_applied=not safe and status >= 500,
                 )
                 failure.after_login = status == 401 and reauthenticate and reauthenticated
+                maybe_sent = maybe_sent or failure.maybe_applied
                 wait = retry_after(response)
                 if status not in RETRYABLE_STATUS:
                     raise failure
@@ -225,20 +309,85 @@ class Client:
                 if failure.status and failure.status >= 500:
                     failure.message += f" after {attempt} attempts"
                 raise failure
-            await asyncio.sleep(delay)
+            await self.stop.sleep(delay)
 
     async def _send(
-        self, method: str, path: str, body: Any, params: dict[str, Any] | None
+        self, method: str, path: str, content: bytes | None, params: dict[str, Any] | None
     ) -> httpx.Response:
         # Waiting for the vendor's rate limit holds only this vendor's slot, never one of
         # the run's shared slots, so other vendors' requests go on meanwhile.
         async with self.vendor_limit:
-            await self.rate.wait()
+            await self.rate.wait(self.stop)
             async with self.global_limit:
-                return await self.http.request(method, path, json=body, params=params)
+                if self.stop.is_set():
+                    raise Interrupted(method, path)
+                request = self._build(method, path, content, params)
+                try:
+                    async with asyncio.timeout(self.timeout_s):
+                        return await self._exchange(request)
+                except TimeoutError:
+                    raise TimeoutError(f"no complete answer within {self.timeout_s:g} s") from None
+
+    def _build(
+        self, method: str, path: str, content: bytes | None, params: dict[str, Any] | None
+    ) -> httpx.Request:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            return self.http.build_request(
+                method, path, content=content, params=params, headers=headers
+            )
+        except Exception as exc:  # httpx.InvalidURL, or a value httpx cannot encode
+            raise RequestFailed(f"{method} {shown(path)} cannot be sent: {_reason(exc)}") from None
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """Send, then read the answer up to the size cap."""
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.HTTPError:
+            raise
+        except Exception as exc:  # anything else httpx or the transport raises
+            raise httpx.TransportError(_reason(exc), request=request) from None
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise TooLarge(self.max_response_bytes)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise TooLarge(self.max_response_bytes)
+                chunks.append(chunk)
+        except (httpx.HTTPError, TooLarge):
+            raise
+        except Exception as exc:  # e.g. a content encoding that does not decode
+            raise httpx.DecodingError(_reason(exc), request=request) from None
+        finally:
+            await response.aclose()
+        # The body is decoded already, so the new response must not decode it again.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
 
 
-def _reason(exc: Exception) -> str:
+class TooLarge(Exception):
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"the answer is larger than {cap:,} bytes, voiceops's limit")
+
+
+def shown(path: str) -> str:
+    """A path as printed: control characters escaped, so they cannot act on a terminal."""
+    return path if path.isprintable() else ascii(path)[1:-1]
+
+
+def _reason(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]  # e.g. anyio's group around the one error that happened
     text = str(exc).strip()
     return text or type(exc).__name__
 
@@ -249,7 +398,7 @@ def _detail(response: httpx.Response) -> str:
         return f" (a redirect to {target}; voiceops does not follow redirects)"
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(body, dict):
         # NestJS (Interactly, Invent) answers {statusCode, message, error: "Bad Request"}:

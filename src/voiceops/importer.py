@@ -47,6 +47,7 @@ async def import_assistants(
     if connection not in session.project.config.connections:
         known = ", ".join(sorted(session.project.config.connections))
         raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
+    _check_out_dir(out_dir)
     _check_ids(session, connection, ids or [])
     provider, client = await session.connect(connection)
     if ids is None:
@@ -135,10 +136,26 @@ def _import_one(
     }
     schema = Path(os.path.relpath(_schema_dir(session), path.parent.resolve()))
     header = f"# yaml-language-server: $schema={schema.as_posix()}/assistant.schema.json\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + dump_yaml(document), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(header + dump_yaml(document), encoding="utf-8")
+    except OSError as exc:
+        result.note = f"cannot write {display_path(path)}: {exc.strerror or exc}"
+        return result
     result.written = True
     return result
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse an output directory that cannot be one, before anything is read."""
+    for place in (out_dir, *out_dir.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise VoiceopsError(
+                    f"cannot write into {display_path(out_dir)}: {display_path(place)} is a "
+                    "file, not a directory; give --out a directory"
+                )
+            return
 
 
 def spec_from_live(

@@ -8,14 +8,18 @@ again only when its desired value hashes differently.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceops.errors import VoiceopsError
+from filelock import FileLock, Timeout
+
+from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
 
@@ -40,24 +44,27 @@ def _semantic(value: Any) -> Any:
     return value
 
 
+# How long a save waits for another voiceops run that holds the record's lock.
+LOCK_TIMEOUT_S = 120.0
+
+
 @dataclass
 class WriteOnlyRecord:
+    """The hashes read at the start of a run, plus those this run applied (`applied`).
+
+    Saving merges only `applied` into the file as it is then, under a lock, so that runs
+    that overlap (e.g. `--target` on different assistants) keep each other's entries."""
+
     path: Path | None  # None: kept in memory only (sandbox runs)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
+    applied: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None) -> WriteOnlyRecord:
-        if path is None or not path.is_file():
+        if path is None:
             return cls(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            hashes = {str(k): dict(v) for k, v in data.get("assistants", {}).items()}
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise VoiceopsError(
-                f"{path} is not a record of applied write-only fields ({exc}); "
-                "fix or delete it (deleting it makes the next apply send write-only fields again)"
-            ) from None
-        return cls(path, hashes)
+        _check_place(path)
+        return cls(path, _read(path))
 
     @staticmethod
     def key(connection: str, assistant_id: str) -> str:
@@ -68,18 +75,116 @@ class WriteOnlyRecord:
         return stored == value_hash(connection, assistant_id, field_name, value)
 
     def remember(self, connection: str, assistant_id: str, field_name: str, value: Any) -> None:
-        entry = self.hashes.setdefault(self.key(connection, assistant_id), {})
-        entry[field_name] = value_hash(connection, assistant_id, field_name, value)
+        digest = value_hash(connection, assistant_id, field_name, value)
+        key = self.key(connection, assistant_id)
+        self.hashes.setdefault(key, {})[field_name] = digest
+        self.applied.setdefault(key, {})[field_name] = digest
 
     def save(self) -> None:
-        if self.path is None:
+        """Merge what this run applied into the file: lock, re-read, write aside, rename."""
+        if self.path is None or not self.applied:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        document = {
-            "format_version": FORMAT_VERSION,
-            "about": "hashes of write-only fields applied by voiceops; no values",
-            "assistants": {k: dict(sorted(v.items())) for k, v in sorted(self.hashes.items())},
+        path = self.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(_lock_path(path), timeout=LOCK_TIMEOUT_S):
+                merged = _read(path)
+                for key, fields in self.applied.items():
+                    merged.setdefault(key, {}).update(fields)
+                _write_atomically(path, _document(merged))
+        except Timeout:
+            reason = f"it stayed locked by another voiceops run for {LOCK_TIMEOUT_S:g} s"
+            raise VoiceopsError(_unsaved(path, reason)) from None
+        except OSError as exc:
+            raise VoiceopsError(_unsaved(path, str(exc.strerror or exc))) from None
+        self.hashes = merged
+
+
+def _unsaved(path: Path, reason: str) -> str:
+    return (
+        f"cannot save the write-only record {display_path(path)}: {reason}; what this run "
+        "applied is not recorded, so the next apply sends those write-only fields again"
+    )
+
+
+def _check_place(path: Path) -> None:
+    """Refuse, before anything is sent, a record that could not be saved after the writes."""
+    if path.exists() and not path.is_file():
+        raise VoiceopsError(
+            f"the write-only record {display_path(path)} is not a regular file; point "
+            "write_only_record "
+            "in voiceops.yaml at a file"
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise VoiceopsError(
+                    f"the write-only record {path} cannot be created: {parent} is not a directory"
+                )
+            break
+
+
+def _read(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise VoiceopsError(
+            f"cannot read the write-only record {display_path(path)}: {reason}"
+        ) from None
+    try:
+        data = json.loads(text)
+        return {
+            str(k): {str(f): str(h) for f, h in v.items()}
+            for k, v in data.get("assistants", {}).items()
         }
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self.path)
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        raise VoiceopsError(
+            f"{path} is not a record of applied write-only fields ({exc}); "
+            "fix or delete it (deleting it makes the next apply send write-only fields again)"
+        ) from None
+
+
+def _document(hashes: dict[str, dict[str, str]]) -> str:
+    document = {
+        "format_version": FORMAT_VERSION,
+        "about": "hashes of write-only fields applied by voiceops; no values",
+        "assistants": {k: dict(sorted(v.items())) for k, v in sorted(hashes.items())},
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _lock_path(path: Path) -> str:
+    return str(path.with_name(path.name + ".lock"))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside `path` under a unique name, flush it to disk, then rename over `path`."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (where the platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

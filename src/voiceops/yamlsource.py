@@ -12,7 +12,10 @@ along a path and counting, which only happens when something is reported.
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 import re
+import stat
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -186,16 +189,10 @@ def _size(value: Any) -> int:
 
 
 def read_text(path: Path, source: str) -> str:
-    """File contents as text, refusing oversized files and bytes that are not UTF-8."""
+    """File contents as text, refusing oversized files, anything but a regular file (a FIFO
+    or a device could block or never end), and bytes that are not UTF-8."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise VoiceopsError(
-                f"file is {size / 1024 / 1024:.1f} MiB; voiceops reads spec files of at most "
-                "1 MiB, so split it into several files",
-                Location(source, 1, 1),
-            )
-        raw = path.read_bytes()
+        raw = _read_regular_file(path, source)
     except OSError as exc:
         raise VoiceopsError(
             f"cannot read the file: {exc.strerror or exc}", Location(source)
@@ -211,6 +208,45 @@ def read_text(path: Path, source: str) -> str:
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
             Location(source, line, col),
         ) from None
+
+
+def _read_regular_file(path: Path, source: str) -> bytes:
+    # Opened without blocking, so that a FIFO is refused instead of waited on.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise VoiceopsError(
+                f"is {_file_kind(info.st_mode)}, not a regular file; voiceops reads only files",
+                Location(source),
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(info.st_size, source)
+        raw = file.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:  # it grew since fstat
+        raise _too_large(len(raw), source)
+    return raw
+
+
+def _too_large(size: int, source: str) -> VoiceopsError:
+    return VoiceopsError(
+        f"file is {size / 1024 / 1024:.1f} MiB; voiceops reads spec files of at most "
+        "1 MiB, so split it into several files",
+        Location(source, 1, 1),
+    )
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def load_documents(text: str, source: str) -> list[YamlDocument]:
@@ -394,6 +430,12 @@ class _Builder:
         elif tag == _FLOAT_TAG:
             value = _constructor.construct_yaml_float(node)
             surprising = ":" in text
+            if at is not None and not math.isfinite(value):
+                raise self._error(
+                    node,
+                    f"{text} is not a number any vendor can take (JSON has no NaN or "
+                    f'infinity); write a finite number, or "{text}" in quotes for the text',
+                )
         else:
             # Timestamps, binary and custom tags stay text: specs are JSON-shaped.
             return text

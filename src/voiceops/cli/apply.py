@@ -13,16 +13,20 @@ from voiceops.cli.common import (
     emit,
     emit_warnings,
     no_color_option,
+    progress_bar,
     reports_errors,
+    safe_output,
     sandbox_option,
     target_option,
     use_color,
 )
 from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
+from voiceops.interrupts import graceful_stop
 from voiceops.plan import Plan, read_plan_file
 from voiceops.redaction import scrub_plan
 from voiceops.render import apply_report, text
+from voiceops.render.progress import ApplyProgress
 from voiceops.runner import prepare, sandbox_if
 from voiceops.validation import Project
 
@@ -45,25 +49,39 @@ async def run_apply(
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
     async with Session(project, options) as session:
+        with (
+            graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals,
+            ApplyProgress(
+                lambda out: safe_output(out, session.redactor), bar=progress_bar()
+            ) as progress,
+        ):
 
-        def show(plan: Plan) -> None:
-            plan = scrub_plan(plan, session.redactor)
-            emit(text.render(plan, color=use_color()), session.redactor, styled=use_color())
+            def show(plan: Plan) -> None:
+                plan = scrub_plan(plan, session.redactor)
+                output = text.render(plan, color=use_color())
+                progress.print(safe_output(output, session.redactor, styled=use_color()))
 
-        def confirm(plan: Plan) -> bool:
-            return auto_approve or click.confirm("Apply these changes?", default=False)
+            def confirm(plan: Plan) -> bool:
+                if auto_approve:
+                    return True
+                with signals.paused():
+                    return click.confirm("Apply these changes?", default=False)
 
-        report = await apply_project(
-            session,
-            saved_plan=saved,
-            show=show,
-            confirm=confirm,
-            allow_mass_update=allow_mass_update,
-            interactive=interactive,
-            targets=targets,
-        )
+            report = await apply_project(
+                session,
+                saved_plan=saved,
+                show=show,
+                confirm=confirm,
+                allow_mass_update=allow_mass_update,
+                interactive=interactive,
+                targets=targets,
+                watch=progress,
+            )
         if report is not None:
-            emit(apply_report.render(report.scrubbed(session.redactor)), session.redactor)
+            scrubbed = report.scrubbed(session.redactor)
+            emit(apply_report.render_summary(scrubbed), session.redactor)
+            for error in scrubbed.errors:
+                emit(f"error: {error}", session.redactor, err=True)
     return report
 
 

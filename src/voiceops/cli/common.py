@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -91,9 +92,26 @@ def reports_errors(command: F) -> F:
                 click.echo(safe_output(str(diagnostic)), err=True)
         except VoiceopsError as exc:
             click.echo(safe_output(str(exc.as_diagnostic())), err=True)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("VOICEOPS_DEBUG"):
+                raise
+            click.echo(f"error: {internal_error(exc)}", err=True)
         raise SystemExit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def internal_error(exc: Exception) -> str:
+    """A bug's one line: where it happened, without the message (it may quote a secret)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f"{os.sep}voiceops{os.sep}" in f.filename] or frames
+    where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else ""
+    return (
+        f"internal error ({type(exc).__name__}{where}); this is a bug in voiceops, please "
+        "report it (VOICEOPS_DEBUG=1 shows the traceback)"
+    )
 
 
 def under_github_actions() -> bool:
@@ -119,6 +137,11 @@ def emit_warnings(warnings: list[Diagnostic]) -> None:
     """Input warnings (e.g. a YAML 1.1 surprise the schema accepted) go to stderr."""
     for warning in warnings:
         click.echo(safe_output(str(warning)), err=True)
+
+
+def progress_bar() -> bool:
+    """A progress bar only where a person watches: both streams on a terminal, colour on."""
+    return not color_disabled() and sys.stdout.isatty() and sys.stderr.isatty()
 
 
 def reading(count: int) -> AbstractContextManager[object]:

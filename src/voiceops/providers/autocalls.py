@@ -9,8 +9,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from voiceops.httpclient import Client
-from voiceops.providers.base import LiveState, Provider, segment
+from voiceops.httpclient import Client, RequestFailed
+from voiceops.providers.base import (
+    LiveState,
+    PageGuard,
+    Provider,
+    affects_connection,
+    answer_object,
+    assistant_items,
+    json_kind,
+    segment,
+)
 
 PAGE_SIZE = 100
 END_CALL_TOOL = "end_call_tool.description"
@@ -54,28 +63,38 @@ class Autocalls(Provider):
         )
 
     async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page's assistants, until `last_page` or an empty page."""
+        guard = PageGuard("the Autocalls assistant list")
         page, last = 1, 1
         while page <= last:
             response = await client.request(
                 "GET", "/user/assistants/get", params={"page": page, "per_page": PAGE_SIZE}
             )
-            listing = response.json()
-            if not isinstance(listing, dict) or not isinstance(listing.get("data", []), list):
-                raise ValueError("not a page of the assistant list")
-            yield listing.get("data", [])
-            last = int(listing.get("last_page") or 1)
+            listing = answer_object(response)
+            items = assistant_items(response, listing.get("data"))
+            last = _last_page(listing.get("last_page"))
+            if not items:
+                return
+            guard.check(page, last, items)
+            yield items
             page += 1
 
     async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         wanted = set(ids)
         found: dict[str, dict[str, Any]] = {}
-        async for items in self.pages(client):
-            for item in items:
-                item_id = self.normalize_id(str(item.get("id")))
-                if item_id in wanted:
-                    found[item_id] = item
-            if len(found) == len(wanted):
-                break
+        try:
+            async for items in self.pages(client):
+                for item in items:
+                    item_id = self.normalize_id(str(item["id"]))
+                    if item_id in wanted:
+                        found[item_id] = item
+                if len(found) == len(wanted):
+                    break
+        except RequestFailed as exc:
+            if affects_connection(exc):
+                raise
+            # Those already found stand; the page that failed may have held the others.
+            return {i: found.get(i, exc) for i in ids}
         return {i: found.get(i) for i in ids}
 
     async def list_all(self, client: Client) -> list[dict[str, Any]]:
@@ -90,3 +109,14 @@ class Autocalls(Provider):
         if END_CALL_TOOL in encoded:
             encoded["end_call_tool"] = {"description": encoded.pop(END_CALL_TOOL)}
         return encoded
+
+
+def _last_page(value: Any) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise RequestFailed(
+        f"the Autocalls assistant list gave {json_kind(value)} as last_page, not a page number",
+        unexpected=True,
+    )

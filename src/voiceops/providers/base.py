@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+import httpx
+
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import Client, RequestFailed, check_base_url
+from voiceops.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 
 if TYPE_CHECKING:
@@ -25,6 +28,10 @@ if TYPE_CHECKING:
 FieldSet = frozenset[FieldPath]
 # One assistant's live state as read: the object, None (unknown id), or why reading it failed.
 LiveState = dict[str, Any] | None | RequestFailed
+# Vendor data nested deeper than this is refused; assistants are a few levels deep.
+MAX_ANSWER_DEPTH = 64
+# A paged list longer than this is refused (100,000 assistants at 100 a page).
+MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -144,13 +151,13 @@ class Provider:
         async def one(assistant_id: str) -> LiveState:
             try:
                 response = await client.request("GET", self.read_path(assistant_id))
+                return answer_object(response)
             except RequestFailed as exc:
                 if exc.status == 404:
                     return None
-                if exc.status is None or exc.status == 401:
+                if affects_connection(exc):
                     raise
                 return exc
-            return response.json()
 
         results = await asyncio.gather(*(one(i) for i in ids))
         return dict(zip(ids, results, strict=True))
@@ -203,6 +210,119 @@ class Provider:
     def update_request(self, assistant_id: str, body: dict[str, Any]) -> UpdateRequest:
         method, path = self.update_target(assistant_id)
         return UpdateRequest(method, path, self.encode_body(body))
+
+
+def affects_connection(exc: RequestFailed) -> bool:
+    """Whether a failed read fails the whole connection, not just the assistants it was for:
+    only rejected credentials, an unreachable host, or a stop of the run."""
+    return exc.status == 401 or exc.unreachable or isinstance(exc, Interrupted)
+
+
+def answer_json(response: httpx.Response) -> Any:
+    """The JSON of a vendor's answer; RequestFailed saying what came instead."""
+    body = response.content
+    if not body.strip():
+        raise _unexpected(response, "an empty body")
+    try:
+        data = json.loads(body, parse_constant=_non_finite)
+    except RecursionError:
+        raise _unexpected(response, f"JSON nested over {MAX_ANSWER_DEPTH} levels deep") from None
+    except _NonFinite as exc:
+        raise _unexpected(response, f"{exc}, a number JSON does not allow") from None
+    except ValueError:
+        looks_html = body.lstrip()[:1] == b"<" or "html" in response.headers.get("content-type", "")
+        what = "a web page, not JSON" if looks_html else "something that is not JSON"
+        raise _unexpected(response, what) from None
+    if _depth(data) > MAX_ANSWER_DEPTH:
+        raise _unexpected(response, f"JSON nested over {MAX_ANSWER_DEPTH} levels deep")
+    return data
+
+
+def answer_object(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a vendor's answer (one assistant, or a page with its items)."""
+    data = answer_json(response)
+    if not isinstance(data, dict):
+        raise _unexpected(response, f"{json_kind(data)} where an object was expected")
+    return data
+
+
+def assistant_items(response: httpx.Response, items: Any) -> list[dict[str, Any]]:
+    """A page's assistants: each an object with an id, or RequestFailed."""
+    if not isinstance(items, list):
+        raise _unexpected(response, f"{json_kind(items)} where a list of assistants was expected")
+    for item in items:
+        if not isinstance(item, dict):
+            raise _unexpected(response, f"{json_kind(item)} in the list of assistants")
+        if not is_id(item.get("id")):
+            raise _unexpected(response, "an assistant without an id in the list")
+    return items
+
+
+def is_id(value: Any) -> bool:
+    return (isinstance(value, str) and value != "") or (
+        isinstance(value, int) and not isinstance(value, bool)
+    )
+
+
+class PageGuard:
+    """Stops paging through a list whose answers would have it page on and on."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.seen: set[frozenset[str]] = set()
+
+    def check(self, page: int, pages: int, items: list[dict[str, Any]]) -> None:
+        if pages > MAX_PAGES:
+            raise RequestFailed(
+                f"{self.what} claims {pages} pages; voiceops reads at most {MAX_PAGES}, "
+                "so it stopped paging"
+            )
+        ids = frozenset(str(item["id"]) for item in items)
+        if ids in self.seen:
+            raise RequestFailed(
+                f"page {page} of {self.what} repeats an earlier page; voiceops stopped paging"
+            )
+        self.seen.add(ids)
+
+
+def json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON list"
+    if isinstance(value, str):
+        return "a JSON string"
+    if value is None:
+        return "null"
+    return f"the JSON value {json.dumps(value)}"
+
+
+def _unexpected(response: httpx.Response, what: str) -> RequestFailed:
+    where = f"{response.request.method} {shown(response.request.url.path)}"
+    return RequestFailed(f"{where} answered with {what}", unexpected=True)
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _non_finite(constant: str) -> Any:
+    raise _NonFinite(constant)
+
+
+def _depth(data: Any) -> int:
+    deepest, level = 0, [data]
+    while level:
+        deepest += 1
+        if deepest > MAX_ANSWER_DEPTH:
+            return deepest
+        level = [
+            child
+            for value in level
+            if isinstance(value, dict | list)
+            for child in (value.values() if isinstance(value, dict) else value)
+        ]
+    return deepest
 
 
 def segment(value: Any) -> str:

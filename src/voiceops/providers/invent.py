@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from voiceops.httpclient import Client
-from voiceops.providers.base import LiveState, Provider, segment
+from voiceops.httpclient import Client, RequestFailed
+from voiceops.providers.base import (
+    LiveState,
+    PageGuard,
+    Provider,
+    affects_connection,
+    answer_json,
+    assistant_items,
+    segment,
+)
 
 PAGE_SIZE = 100
 
@@ -45,6 +54,7 @@ class Invent(Provider):
 
     async def pages(self, client: Client) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
         """Each page of the list with the number of pages still to come."""
+        guard = PageGuard("the Invent assistant list")
         page, pages = 1, 1
         while page <= pages:
             response = await client.request(
@@ -52,10 +62,11 @@ class Invent(Provider):
                 f"/orgs/{segment(self.org)}/assistants",
                 params={"page": page, "take": PAGE_SIZE},
             )
-            pages = math.ceil(int(response.headers.get("pagination-count", 0)) / PAGE_SIZE)
-            items = response.json()
-            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                raise ValueError("not a page of the assistant list")
+            pages = math.ceil(_count(response.headers.get("pagination-count")) / PAGE_SIZE)
+            items = assistant_items(response, answer_json(response))
+            if not items:
+                return
+            guard.check(page, pages, items)
             yield [i for i in items if not i.get("deleted")], pages - page
             page += 1
 
@@ -65,15 +76,32 @@ class Invent(Provider):
             return await super().read(client, ids)
         found: dict[str, LiveState] = {}
         wanted = set(ids)
-        async for items, remaining in self.pages(client):
-            found.update({str(i.get("id")): i for i in items if str(i.get("id")) in wanted})
-            missing = [i for i in ids if i not in found]
-            if not missing:
-                break
-            if remaining > len(missing):
-                found.update(await super().read(client, missing))
-                break
+        try:
+            async for items, remaining in self.pages(client):
+                found.update({str(i["id"]): i for i in items if str(i["id"]) in wanted})
+                missing = [i for i in ids if i not in found]
+                if not missing:
+                    break
+                if remaining > len(missing):
+                    found.update(await super().read(client, missing))
+                    break
+        except RequestFailed as exc:
+            if affects_connection(exc):
+                raise
+            return {i: found.get(i, exc) for i in ids}
         return {i: found.get(i) for i in ids}
 
     async def list_all(self, client: Client) -> list[dict[str, Any]]:
         return [item async for items, _ in self.pages(client) for item in items]
+
+
+def _count(header: str | None) -> int:
+    """The list's total from its `pagination-count` header (absent: one page)."""
+    if header is None:
+        return 0
+    if re.fullmatch(r"\s*[0-9]{1,15}\s*", header):
+        return int(header)
+    raise RequestFailed(
+        f"the Invent assistant list gave pagination-count {header[:40]!r}, not a number",
+        unexpected=True,
+    )
