@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ def test_apply_goes_on_past_a_bad_read(
     assert result.exit_code == 1
     assert_clean(result)
     assert "Apply: 4 applied, 0 unchanged, 0 stale, 1 failed, 0 not converged." in result.stdout
-    assert "failed   second-line" in result.stdout
+    assert re.search(r"^  failed +second-line", result.stdout, re.MULTILINE)
 
 
 # ---- bounded by design ----------------------------------------------------------------------
