@@ -8,7 +8,6 @@ body — is fixed here, so that all vendors behave the same way.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -16,13 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-import httpx
-
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 
 if TYPE_CHECKING:
+    import httpx
+
     from voiceops.config import Connection
 
 FieldSet = frozenset[FieldPath]
@@ -169,9 +168,12 @@ class Provider:
         )
 
     def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
-        """Live state in the spec's names and values, without read-only fields."""
+        """Live state in the spec's names and values, without read-only fields.
+
+        Nested values are shared with `live`, not copied: nothing changes them, and the
+        read-only fields nested inside are dropped from copies (see `_drop`)."""
         shaped: dict[str, Any] = {}
-        for read_name, value in copy.deepcopy(live).items():
+        for read_name, value in live.items():
             name = self.read_names.get(read_name, read_name)
             values = self.read_values.get(name)
             if values is not None and _hashable(value) and value in values:
@@ -366,11 +368,24 @@ def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drop(data: dict[str, Any], path: FieldPath) -> None:
-    for key in path[:-1]:
-        data = data.get(key)  # type: ignore[assignment]
-        if not isinstance(data, dict):
-            return
-    data.pop(path[-1], None)
+    """Remove the field at `path`. The mappings on the way are replaced by copies before
+    anything is removed: they may be shared with the live object, which must not change."""
+    first, rest = path[0], path[1:]
+    if not rest:
+        data.pop(first, None)
+        return
+    child = data.get(first)
+    if isinstance(child, dict) and _has(child, rest):
+        data[first] = child = dict(child)
+        _drop(child, rest)
+
+
+def _has(data: dict[str, Any], path: FieldPath) -> bool:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
 
 
 def _hashable(value: Any) -> bool:
