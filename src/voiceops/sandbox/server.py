@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
@@ -112,7 +113,5 @@ def set_no_delay(sock: Any) -> None:
     """Set TCP_NODELAY on a TCP socket (or asyncio's wrapper of one); others are left be."""
     if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return
-    try:
+    with contextlib.suppress(OSError):  # the peer is already gone
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:
-        pass  # the peer is already gone
