@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -285,6 +285,57 @@ class PageGuard:
                 f"page {page} of {self.what} repeats an earlier page; voiceops stopped paging"
             )
         self.seen.add(ids)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer of a paged list: its number, its items as listed, and the number of the
+    last page it claims."""
+
+    number: int
+    items: list[dict[str, Any]]
+    last: int
+
+
+async def list_pages(
+    fetch: Callable[[int], Awaitable[Page]], guard: PageGuard, page_size: int
+) -> AsyncIterator[Page]:
+    """The pages of a list in order, up to the last one the list claims or an empty one.
+
+    Page 1 gives the count. When it is full, pages 2..n are requested at once (the client
+    bounds how many are in flight) and still checked and yielded in order; a page that
+    ends the list, or a consumer that stops, cancels those not yet sent. A page 1 that is
+    not full has no page 2 in a consistent list: the rest is then read one at a time.
+    Consumers that may stop early close the iterator (`contextlib.aclosing`)."""
+    first = await fetch(1)
+    if not first.items:
+        return
+    guard.check(1, first.last, first.items)
+    yield first
+    ahead = len(first.items) >= page_size
+    page, last = 2, first.last
+    while page <= last:
+        end = last if ahead else page
+        tasks = [asyncio.ensure_future(fetch(n)) for n in range(page, end + 1)]
+        try:
+            for task in tasks:
+                current = await task
+                if not current.items:
+                    return
+                guard.check(current.number, current.last, current.items)
+                yield current
+                page, last = page + 1, current.last
+                if page > last:
+                    return
+        finally:
+            await _cancel(tasks)
+
+
+async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    # Collects the outcome of each, so that none is reported as never retrieved.
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def json_kind(value: Any) -> str:
