@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from asyncio import Semaphore
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from voiceops import envref
 from voiceops.changes import Change
 from voiceops.documents import AssistantSpec
 from voiceops.engine import Session, fingerprint, internal_error, make_plan, plan_assistant
@@ -115,7 +117,6 @@ class Prepared:
 
 
 Work = list[tuple[SavedAssistant, AssistantSpec]]
-Ready = tuple["Provider | None", list[Prepared], list[AssistantResult]]
 
 
 async def apply_saved(
@@ -123,18 +124,46 @@ async def apply_saved(
     saved: list[SavedAssistant],
     *,
     known_live: dict[str, dict[str, Any] | None] | None = None,
+    known_plans: dict[str, AssistantPlan] | None = None,
     errors: dict[str, str] | None = None,
     watch: ApplyWatcher | None = None,
     announce: Callable[[Plan], None] | None = None,
 ) -> ApplyReport:
     """Apply a saved plan. Connections run concurrently; one failure never stops the others.
-    `announce` gets the checked updates as a plan before the first is sent.
 
-    Every request is prepared (read, checked, encoded) before the first one is sent, so that
-    nothing found out after the first write can end the run: from then on each assistant
-    ends with its own outcome, the record keeps what landed, and the summary is complete.
+    Each assistant goes through its own pipeline: read (unless `known_live` has it), check,
+    send, read back. `announce` gets each checked update just before it is sent. Every
+    desired body is encoded before the first request, so that nothing found out after the
+    first write can end the run: each assistant ends with its own outcome, the record keeps
+    what landed, and the summary is complete.
 
-    `errors` holds the message of each assistant whose planning failed, when it is known."""
+    `errors` holds the message of each assistant whose planning failed, when it is known;
+    `known_plans` the plans made from `known_live`, reused rather than made again."""
+    watch = watch or ApplyWatcher()
+    results, work = _triage(session, saved, errors or {})
+    results.update(_preflight(session, work))
+    for result in results.values():
+        watch.finished(result)
+    known = known_live or {}
+    pipeline = _Pipeline(session, watch, announce, known, known_plans or {})
+    watch.reading(sum(known.get(i.name) is None for items in work.values() for i, _ in items))
+    watch.writing(sum(len(items) for items in work.values()))
+    groups = await asyncio.gather(*(pipeline.connection(n, items) for n, items in work.items()))
+    for group in groups:
+        results.update((r.name, r) for r in group)
+    run_errors = []
+    try:
+        session.write_only.save()
+    except VoiceopsError as exc:
+        run_errors.append(str(exc))
+    names = dict.fromkeys(item.name for item in saved)
+    return ApplyReport([results[name] for name in names], run_errors, list(session.stop.signals))
+
+
+def _triage(
+    session: Session, saved: list[SavedAssistant], errors: dict[str, str]
+) -> tuple[dict[str, AssistantResult], dict[str, Work]]:
+    """What is settled without a request, and each connection's work."""
     specs = {s.name: s for s in session.project.specs}
     results: dict[str, AssistantResult] = {}
     work: dict[str, Work] = {}
@@ -155,41 +184,148 @@ async def apply_saved(
             detail = f"the plan file names another connection or id for it; {PLAN_AGAIN}"
             results[item.name] = _result(item, Outcome.STALE, detail)
         elif item.status == Status.ERROR:
-            detail = (errors or {}).get(item.name) or "had an error when planned; plan again"
+            detail = errors.get(item.name) or "had an error when planned; plan again"
             results[item.name] = _result(item, Outcome.FAILED, detail)
         else:
             work.setdefault(spec.connection, []).append((item, spec))
+    return results, work
 
-    watch = watch or ApplyWatcher()
-    for result in results.values():
-        watch.finished(result)
-    watch.reading(sum(len(items) for items in work.values()))
 
-    async def prepare(name: str, items: Work) -> Ready:
-        ready = await _prepare_connection(session, name, items, known_live or {})
-        watch.read(len(items))
-        for result in ready[2]:
-            watch.finished(result)
-        return ready
+def _preflight(session: Session, work: dict[str, Work]) -> dict[str, AssistantResult]:
+    """Encode every desired spec before the first request: what cannot be sent fails here,
+    not half-way through the run. Those assistants leave `work`."""
+    failed: dict[str, AssistantResult] = {}
+    for name, items in work.items():
+        kept = []
+        for item, spec in items:
+            try:
+                encode_json(envref.resolve(spec.spec, session.options.env))
+            except RequestFailed as exc:
+                detail = f"{spec.location()}: {exc.message}"
+                failed[item.name] = _result(item, Outcome.FAILED, detail)
+                continue
+            kept.append((item, spec))
+        work[name] = kept
+    return failed
 
-    ready = await asyncio.gather(*(prepare(n, items) for n, items in work.items()))
-    for _, _, done in ready:
-        results.update((r.name, r) for r in done)
-    todo = [p for _, prepared, _ in ready for p in prepared]
-    if announce is not None and todo:
-        announce(Plan([p.plan for p in todo], managed=session.project.managed))
-    watch.writing(len(todo))
-    sent = await asyncio.gather(
-        *(_send_connection(session, provider, todo, watch) for provider, todo, _ in ready if todo)
-    )
-    for group in sent:
-        results.update((r.name, r) for r in group)
-    run_errors = []
-    try:
-        session.write_only.save()
-    except VoiceopsError as exc:
-        run_errors.append(str(exc))
-    return ApplyReport([results[name] for name in entries], run_errors, list(session.stop.signals))
+
+@dataclass
+class _Pipeline:
+    """One run's apply: per connection, per assistant, read -> check -> send -> read back."""
+
+    session: Session
+    watch: ApplyWatcher
+    announce: Callable[[Plan], None] | None
+    known_live: dict[str, dict[str, Any] | None]
+    known_plans: dict[str, AssistantPlan]
+
+    async def connection(self, name: str, items: Work) -> list[AssistantResult]:
+        try:
+            provider, _ = await self.session.connect(name)
+        except VoiceopsError as exc:
+            return [self._done(_failed(item, exc)) for item, _ in items]
+        except Exception as exc:  # a bug, confined to this connection
+            message = internal_error(exc)
+            return [self._done(_result(item, Outcome.FAILED, message)) for item, _ in items]
+        # At most as many updates under way as the run has request slots: each waits its turn
+        # here rather than queueing in the client, so a stop leaves few to wait for.
+        turns = asyncio.Semaphore(self.session.options.concurrency)
+        if not provider.reads_by_list:
+            return list(
+                await asyncio.gather(*(self._single(provider, i, s, turns) for i, s in items))
+            )
+        return await self._listed(provider, items, turns)
+
+    async def _single(
+        self, provider: Provider, item: SavedAssistant, spec: AssistantSpec, turns: Semaphore
+    ) -> AssistantResult:
+        """An assistant read one GET at a time: its update starts once its own read is done,
+        and its read-back once its update is."""
+        live = await self._read(provider, [(item, spec)])
+        if isinstance(live, AssistantResult):
+            return self._done(live)
+        result = await self._send(provider, item, spec, live[spec.id], turns)
+        if result.outcome is Outcome.APPLIED:
+            result = (await self._read_back(provider, [spec]))[0]
+        return self._done(result)
+
+    async def _listed(
+        self, provider: Provider, items: Work, turns: Semaphore
+    ) -> list[AssistantResult]:
+        """A connection read by list pages: one read of all, then every update, then one
+        read-back of the applied ones."""
+        live = await self._read(provider, items)
+        if isinstance(live, AssistantResult):
+            shared = live
+            return [self._done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
+        sent = await asyncio.gather(
+            *(self._send(provider, item, spec, live[spec.id], turns) for item, spec in items)
+        )
+        by_name = {r.name: r for r in sent}
+        for result in sent:
+            if result.outcome is not Outcome.APPLIED:
+                self._done(result)
+        applied = [
+            spec for (_, spec), r in zip(items, sent, strict=True) if r.outcome is Outcome.APPLIED
+        ]
+        for result in await self._read_back(provider, applied):
+            by_name[result.name] = self._done(result)
+        return list(by_name.values())
+
+    async def _read(
+        self, provider: Provider, items: Work
+    ) -> dict[str, LiveState] | AssistantResult:
+        """Live state of `items` (known or read now), or the failure shared by all of them."""
+        live: dict[str, LiveState] = {}
+        unread = []
+        for item, spec in items:
+            if self.known_live.get(item.name) is not None:
+                live[spec.id] = self.known_live[item.name]
+            else:
+                unread.append(spec.id)
+        if unread:
+            item = items[0][0]
+            try:
+                live.update(await self.session.read(provider.name, unread))
+            except VoiceopsError as exc:
+                return _failed(item, exc)
+            except Exception as exc:  # a bug, confined to these assistants
+                return _result(item, Outcome.FAILED, internal_error(exc))
+            finally:
+                self.watch.read(len(unread))
+        return live
+
+    async def _send(
+        self,
+        provider: Provider,
+        item: SavedAssistant,
+        spec: AssistantSpec,
+        live_raw: LiveState,
+        turns: Semaphore,
+    ) -> AssistantResult:
+        try:
+            planned = self.known_plans.get(item.name)
+            prepared = _prepare_one(self.session, provider, item, spec, live_raw, planned)
+            if isinstance(prepared, AssistantResult):
+                return prepared
+            if self.announce is not None:
+                self.announce(Plan([prepared.plan], managed=self.session.project.managed))
+            async with turns:
+                return await _send_one(self.session, provider, prepared)
+        except Exception as exc:  # a bug, confined to this assistant
+            return _result(item, Outcome.FAILED, internal_error(exc))
+
+    async def _read_back(
+        self, provider: Provider, specs: list[AssistantSpec]
+    ) -> list[AssistantResult]:
+        try:
+            return await _read_back(self.session, provider, specs)
+        except Exception as exc:  # a bug; the updates landed all the same
+            return [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in specs]
+
+    def _done(self, result: AssistantResult) -> AssistantResult:
+        self.watch.finished(result)
+        return result
 
 
 def _result(item: SavedAssistant, outcome: Outcome, detail: str = "") -> AssistantResult:
@@ -202,45 +338,20 @@ def _failed(item: SavedAssistant, exc: VoiceopsError) -> AssistantResult:
     return _result(item, Outcome.FAILED, str(exc))
 
 
-async def _prepare_connection(
-    session: Session, name: str, items: Work, known: dict[str, dict[str, Any] | None]
-) -> Ready:
-    """Read what must be read again, then prepare each assistant's request (no sending)."""
-    try:
-        provider, _ = await session.connect(name)
-        unread = [spec.id for item, spec in items if known.get(item.name) is None]
-        live = await session.read(name, unread) if unread else {}
-        for item, spec in items:
-            if known.get(item.name) is not None:
-                live[spec.id] = known[item.name]
-    except VoiceopsError as exc:
-        return None, [], [_failed(item, exc) for item, _ in items]
-    except Exception as exc:  # a bug, confined to this connection
-        return None, [], [_result(item, Outcome.FAILED, internal_error(exc)) for item, _ in items]
-    todo: list[Prepared] = []
-    done: list[AssistantResult] = []
-    for item, spec in items:
-        try:
-            outcome = _prepare_one(session, provider, item, spec, live[spec.id])
-        except Exception as exc:  # a bug, confined to this assistant
-            outcome = _result(item, Outcome.FAILED, internal_error(exc))
-        if isinstance(outcome, Prepared):
-            todo.append(outcome)
-        else:
-            done.append(outcome)
-    return provider, todo, done
-
-
 def _prepare_one(
     session: Session,
     provider: Provider,
     item: SavedAssistant,
     spec: AssistantSpec,
     live_raw: LiveState,
+    planned: AssistantPlan | None = None,
 ) -> Prepared | AssistantResult:
+    """Check one assistant against its live state and build its request (no sending).
+    `planned`, when made from this very live state, is used instead of planning again."""
     if live_raw is None:
         return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
-    current = plan_assistant(session, provider, spec, live_raw)
+    reusable = planned is not None and planned.live_raw is live_raw
+    current = planned if reusable else plan_assistant(session, provider, spec, live_raw)
     if current.error:
         return _result(item, Outcome.FAILED, current.error)
     if not current.changes:
@@ -265,38 +376,6 @@ def _prepare_one(
     # What is sent is the request rebuilt here, with secrets resolved from the environment;
     # the plan file only had to agree with it.
     return Prepared(item, spec, current.changes, request, current)
-
-
-async def _send_connection(
-    session: Session, provider: Provider | None, todo: list[Prepared], watch: ApplyWatcher
-) -> list[AssistantResult]:
-    """Send one connection's prepared updates, then read the applied ones back."""
-    assert provider is not None
-    # At most as many updates under way as the run has request slots: each waits its turn
-    # here rather than queueing in the client, so a stop leaves few to wait for.
-    turns = asyncio.Semaphore(session.options.concurrency)
-
-    async def send(prepared: Prepared) -> AssistantResult:
-        async with turns:
-            try:
-                result = await _send_one(session, provider, prepared)
-            except Exception as exc:  # a bug, confined to this assistant
-                result = _result(prepared.item, Outcome.FAILED, internal_error(exc))
-        if result.outcome is not Outcome.APPLIED:  # applied ones are final after read-back
-            watch.finished(result)
-        return result
-
-    results = await asyncio.gather(*(send(p) for p in todo))
-    applied = [p.spec for p, r in zip(todo, results, strict=True) if r.outcome is Outcome.APPLIED]
-    by_name = {r.name: r for r in results}
-    try:
-        checked = await _read_back(session, provider, applied)
-    except Exception as exc:  # a bug; the updates landed all the same
-        checked = [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in applied]
-    for result in checked:
-        by_name[result.name] = result
-        watch.finished(result)
-    return list(by_name.values())
 
 
 async def _send_one(session: Session, provider: Provider, prepared: Prepared) -> AssistantResult:
@@ -434,7 +513,7 @@ async def apply_project(
                 raise VoiceopsError(f"the plan file {saved_plan[1]} holds no assistant {names}")
             saved = [s for s in saved if s.name in targets]
         _refuse_mass_update(session, saved, allow_mass_update)
-        known_live = None
+        known_live, known_plans = None, {}
     else:
         plan = await make_plan(session)
         if allow_mass_update:  # asked for: no warning that asks for it
@@ -450,10 +529,12 @@ async def apply_project(
         # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
         # since the person may have taken a while.
         known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
+        known_plans = {} if interactive else {a.name: a for a in plan.assistants}
     return await apply_saved(
         session,
         saved,
         known_live=known_live,
+        known_plans=known_plans,
         errors=errors,
         watch=watch,
         # A saved plan was reviewed elsewhere: say here what is about to be sent.

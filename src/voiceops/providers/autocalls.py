@@ -55,6 +55,7 @@ class Autocalls(Provider):
     }
     replaces_whole = frozenset({"variables"})
     concurrency_cap = 8
+    reads_by_list = True
 
     @classmethod
     def normalize_id(cls, assistant_id: str) -> str:

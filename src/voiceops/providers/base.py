@@ -61,6 +61,8 @@ class Provider:
     # Most requests in flight at once, and the documented rate limit.
     concurrency_cap: ClassVar[int] = 16
     requests_per_minute: ClassVar[int | None] = None
+    # Several assistants are read by list pages: apply reads them (and reads them back) together.
+    reads_by_list: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, schemas: SchemaStore, env: Mapping[str, str]):
         self.connection = connection

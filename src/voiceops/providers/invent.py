@@ -44,6 +44,7 @@ class Invent(Provider):
     replaces_whole = frozenset({"config"})
     concurrency_cap = 8
     requests_per_minute = 500
+    reads_by_list = True
 
     @property
     def org(self) -> str:
