@@ -1,8 +1,10 @@
 """HTTP to the vendors: one pooled client per connection, bounded concurrency, retries.
 
-Retries use full-jitter exponential backoff and honour `Retry-After`. Reads are always
-retried; updates only when the request cannot have reached the vendor (a connect error)
-or the vendor said to come back later (429, or 503 with `Retry-After`).
+A vendor's documented rate limit is kept with a sliding window (`RateLimiter`): bursts up
+to it go at once. Retries use full-jitter exponential backoff and honour `Retry-After`;
+they pass through the window like any request. Reads are always retried; updates only
+when the request cannot have reached the vendor (a connect error) or the vendor said to
+come back later (429, or 503 with `Retry-After`).
 
 Every request is bounded: a total deadline covers connecting, sending and reading the whole
 answer, and an answer larger than `MAX_RESPONSE_BYTES` is cut off. Whatever goes wrong with
