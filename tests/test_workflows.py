@@ -578,7 +578,7 @@ def moved_config(runner: Runner) -> str:
     ],
 )
 def test_voiceops_flags_reach_every_call(runner: Runner, name: str, pattern: str) -> None:
-    flags = moved_config(runner)
+    flags = moved_config(runner) + " --no-color"
     workflow = load(name)
     result = runner.run(workflow, *find_step(workflow, pattern), VOICEOPS_FLAGS=flags)
     assert result.returncode in (0, 2) or result.outputs.get("exitcode") in ("0", "2"), (
@@ -607,6 +607,18 @@ def test_commit_step_takes_the_record_path_from_voiceops(runner: Runner) -> None
     assert result.returncode == 0, result.stdout + result.stderr
     files = runner.git(f"--git-dir={origin}", "show", "--name-only", "--format=", "main")
     assert files.split() == ["state/record.json"]
+
+
+def test_commit_step_fails_loudly_when_voiceops_cannot_say_where_the_record_is(
+    runner: Runner,
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    make_origin(runner)
+    result = commit_step(runner, VOICEOPS_FLAGS="--concurrency 4")
+    assert result.returncode == 1
+    assert "::error::" in result.stdout and "VOICEOPS_FLAGS" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def documented_secrets() -> list[str]:

@@ -35,6 +35,7 @@ from voiceops.plan import (
 )
 from voiceops.providers.base import LiveState, Provider, UpdateRequest
 from voiceops.redaction import Redactor
+from voiceops.validation import did_you_mean
 
 # How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
 UNCERTAIN_ATTEMPTS = 3
@@ -113,7 +114,6 @@ class Prepared:
     spec: AssistantSpec
     changes: list[Change]
     request: UpdateRequest
-    plan: AssistantPlan
 
 
 Work = list[tuple[SavedAssistant, AssistantSpec]]
@@ -127,12 +127,11 @@ async def apply_saved(
     known_plans: dict[str, AssistantPlan] | None = None,
     errors: dict[str, str] | None = None,
     watch: ApplyWatcher | None = None,
-    announce: Callable[[Plan], None] | None = None,
 ) -> ApplyReport:
     """Apply a saved plan. Connections run concurrently; one failure never stops the others.
 
     Each assistant goes through its own pipeline: read (unless `known_live` has it), check,
-    send, read back. `announce` gets each checked update just before it is sent. Every
+    send, read back. Every
     desired body is encoded before the first request, so that nothing found out after the
     first write can end the run: each assistant ends with its own outcome, the record keeps
     what landed, and the summary is complete.
@@ -145,7 +144,7 @@ async def apply_saved(
     for result in results.values():
         watch.finished(result)
     known = known_live or {}
-    pipeline = _Pipeline(session, watch, announce, known, known_plans or {})
+    pipeline = _Pipeline(session, watch, known, known_plans or {})
     watch.reading(sum(known.get(i.name) is None for items in work.values() for i, _ in items))
     watch.writing(sum(len(items) for items in work.values()))
     groups = await asyncio.gather(*(pipeline.connection(n, items) for n, items in work.items()))
@@ -215,7 +214,6 @@ class _Pipeline:
 
     session: Session
     watch: ApplyWatcher
-    announce: Callable[[Plan], None] | None
     known_live: dict[str, dict[str, Any] | None]
     known_plans: dict[str, AssistantPlan]
 
@@ -286,7 +284,9 @@ class _Pipeline:
         if unread:
             item = items[0][0]
             try:
-                live.update(await self.session.read(provider.name, unread))
+                # Read one by one (pipelined), one odd answer is that assistant's alone.
+                whole = provider.reads_by_list
+                live.update(await self.session.read(provider.name, unread, whole_connection=whole))
             except VoiceopsError as exc:
                 return _failed(item, exc)
             except Exception as exc:  # a bug, confined to these assistants
@@ -308,8 +308,6 @@ class _Pipeline:
             prepared = _prepare_one(self.session, provider, item, spec, live_raw, planned)
             if isinstance(prepared, AssistantResult):
                 return prepared
-            if self.announce is not None:
-                self.announce(Plan([prepared.plan], managed=self.session.project.managed))
             async with turns:
                 return await _send_one(self.session, provider, prepared)
         except Exception as exc:  # a bug, confined to this assistant
@@ -362,6 +360,9 @@ def _prepare_one(
     if current.spec_digest != item.spec_digest:
         detail = f"its spec changed since the plan was made; {PLAN_AGAIN}"
         return _result(item, Outcome.STALE, detail)
+    if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
+        detail = f"its changes now differ from the plan's (a secret rotated?); {PLAN_AGAIN}"
+        return _result(item, Outcome.STALE, detail)
     request = current.request
     if request is None or not _same_request(item, request, current.template):
         detail = (
@@ -375,7 +376,7 @@ def _prepare_one(
         return _result(item, Outcome.FAILED, f"{spec.location()}: {exc.message}")
     # What is sent is the request rebuilt here, with secrets resolved from the environment;
     # the plan file only had to agree with it.
-    return Prepared(item, spec, current.changes, request, current)
+    return Prepared(item, spec, current.changes, request)
 
 
 async def _send_one(session: Session, provider: Provider, prepared: Prepared) -> AssistantResult:
@@ -460,7 +461,8 @@ async def _read_back(
     if session.stop.is_set():
         return [_applied(s, "not read back: the run was interrupted") for s in specs]
     try:
-        live = await session.read(provider.name, [s.id for s in specs])
+        ids = [s.id for s in specs]
+        live = await session.read(provider.name, ids, whole_connection=provider.reads_by_list)
     except Interrupted:
         return [_applied(s, "not read back: the run was interrupted") for s in specs]
     except VoiceopsError as exc:
@@ -510,9 +512,14 @@ async def apply_project(
             unknown = sorted(set(targets) - {s.name for s in saved})
             if unknown:
                 names = ", ".join(map(repr, unknown))
-                raise VoiceopsError(f"the plan file {saved_plan[1]} holds no assistant {names}")
+                hint = did_you_mean(unknown, [s.name for s in saved])
+                raise VoiceopsError(
+                    f"the plan file {saved_plan[1]} holds no assistant {names}{hint}"
+                )
             saved = [s for s in saved if s.name in targets]
         _refuse_mass_update(session, saved, allow_mass_update)
+        # Reviewed elsewhere: say here what it holds, before anything is read or sent.
+        show(Plan([s.as_plan() for s in saved], managed=session.project.managed))
         known_live, known_plans = None, {}
     else:
         plan = await make_plan(session)
@@ -537,8 +544,6 @@ async def apply_project(
         known_plans=known_plans,
         errors=errors,
         watch=watch,
-        # A saved plan was reviewed elsewhere: say here what is about to be sent.
-        announce=show if saved_plan is not None else None,
     )
 
 

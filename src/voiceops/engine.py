@@ -125,14 +125,20 @@ class Session:
             raise connection_error(provider, exc) from None
         return provider, client
 
-    async def read(self, name: str, ids: list[str]) -> dict[str, LiveState]:
+    async def read(
+        self, name: str, ids: list[str], *, whole_connection: bool = True
+    ) -> dict[str, LiveState]:
+        """Live state of `ids`. When they are the connection's whole read (`whole_connection`)
+        and every one of them got an answer unlike the vendor's API, the connection is blamed;
+        one assistant read on its own keeps its own failure."""
         provider, client = await self.connect(name)
         try:
             live = await provider.read(client, ids)
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
         failures = [s for s in live.values() if isinstance(s, RequestFailed)]
-        if failures and len(failures) == len(live) and all(f.unexpected for f in failures):
+        everything = whole_connection and failures and len(failures) == len(live)
+        if everything and all(f.unexpected for f in failures):
             # Nothing answered as the vendor's API does: most likely a wrong base_url.
             raise unexpected_answer(provider, failures[0])
         return live

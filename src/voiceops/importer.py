@@ -45,7 +45,7 @@ async def import_assistants(
 ) -> tuple[list[ImportedAssistant], list[str]]:
     """Write one file per assistant; returns what was done and the write-only field names."""
     if connection not in session.project.config.connections:
-        known = ", ".join(sorted(session.project.config.connections))
+        known = ", ".join(sorted(session.project.config.connections)) or "none"
         raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
     _check_out_dir(out_dir)
     _check_ids(session, connection, ids or [])

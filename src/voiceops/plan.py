@@ -155,6 +155,22 @@ class SavedAssistant:
     method: str | None
     path: str | None
     body: dict[str, Any] | None
+    changes: tuple[Change, ...] = ()
+    provider: str = ""
+    source: str = ""
+    error: str | None = None
+
+    def as_plan(self) -> AssistantPlan:
+        """What the plan file says about it, for showing before it is applied."""
+        return AssistantPlan(
+            self.name,
+            self.connection,
+            self.provider,
+            self.id,
+            self.source,
+            changes=list(self.changes),
+            error=self.error if self.status == Status.ERROR else None,
+        )
 
 
 def load_saved(text: str, source: str) -> list[SavedAssistant]:
@@ -230,6 +246,7 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         if not isinstance(request.get("body"), dict):
             raise _malformed(source, f"{at}.request.body", "an object")
     request = request or {}
+    changes = item.get("changes") or []
     return SavedAssistant(
         name=item["name"],
         connection=item["connection"],
@@ -240,7 +257,38 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         method=request.get("method"),
         path=request.get("path"),
         body=request.get("body"),
+        changes=tuple(
+            _saved_change(c, f"{at}.changes[{n}]", source) for n, c in enumerate(changes)
+        ),
+        provider=item.get("provider") or "",
+        source=item.get("source") or "",
+        error=item.get("error")
+        or ("had an error when planned" if item["status"] == "error" else None),
     )
+
+
+def _saved_change(item: Any, at: str, source: str) -> Change:
+    """The inverse of `change_to_dict`, for a change as a plan file recorded it."""
+    if not isinstance(item, dict):
+        raise _malformed(source, at, "an object")
+    parts = item.get("path_parts")
+    if (
+        not isinstance(parts, list)
+        or not parts
+        or not all(isinstance(p, str | int) and not isinstance(p, bool) for p in parts)
+    ):
+        raise _malformed(source, f"{at}.path_parts", "a list of names and indexes")
+    flags = {}
+    for key in ("sensitive", "write_only", "before_known", "before_absent"):
+        if not isinstance(item.get(key, False), bool):
+            raise _malformed(source, f"{at}.{key}", "true or false")
+        flags[key] = item.get(key, False)
+    before = item.get("before")
+    if flags["before_absent"]:
+        before = ABSENT
+    elif not flags["before_known"]:
+        before = UNKNOWN_WRITE_ONLY
+    return Change(tuple(parts), before, item.get("after"), flags["sensitive"], flags["write_only"])
 
 
 def _malformed(source: str, at: str, expected: str) -> VoiceopsError:

@@ -111,7 +111,7 @@ def check_ready(
     problems: list[Diagnostic] = []
     for name in sorted(set(connections)):
         if name not in config.connections:
-            known = ", ".join(sorted(config.connections))
+            known = ", ".join(sorted(config.connections)) or "none"
             raise VoiceopsError(f"voiceops.yaml has no connection {name!r}; it has: {known}")
         connection = config.connections[name]
         provider = ADAPTERS[connection.type](connection, project.schemas, env)

@@ -276,6 +276,9 @@ def _quoting_hint(error: ValidationError, surprise: str | None) -> str:
     if "string" in wanted and isinstance(value, bool | int | float):
         return f'; put it in quotes ("{_plain(value)}") if you meant the text'
     if {"integer", "number"} & set(wanted) and isinstance(value, str) and _numeric(value):
+        if "e" in value.lower() and "." not in value:
+            # YAML 1.1 reads an exponent without a dot as text, quoted or not.
+            return f"; YAML 1.1 reads {value} as text: write it with a dot (e.g. 1.0e3) or in full"
         return "; remove the quotes to write a number"
     if "boolean" in wanted and isinstance(value, str) and value.lower() in ("true", "false"):
         return "; remove the quotes to write true or false"

@@ -14,6 +14,8 @@ from voiceops.schemas import bundled_schema_dir
 
 # Workflows a user's repository gets; ci.yml runs voiceops' own tests and is not one of them.
 USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
+# What git should not see: the lock apply takes while it merges into the write-only record.
+IGNORED = ".voiceops/*.lock"
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,21 @@ def write_starter(destination: Path, *, force: bool = False) -> list[Path]:
             reason = exc.strerror or type(exc).__name__
             raise VoiceopsError(f"cannot write {display_path(target)}: {reason}") from None
         written.append(target)
+    written.append(_ignore_lock(destination / ".gitignore"))
     return written
+
+
+def _ignore_lock(gitignore: Path) -> Path:
+    """Add the record's lock to `.gitignore`, keeping whatever the file already says."""
+    try:
+        current = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+        if IGNORED not in current.splitlines():
+            separator = "" if not current or current.endswith("\n") else "\n"
+            _write_atomically(gitignore, f"{current}{separator}{IGNORED}\n".encode())
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise VoiceopsError(f"cannot write {display_path(gitignore)}: {reason}") from None
+    return gitignore
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

@@ -87,13 +87,18 @@ def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> 
 
 
 def _unknown_targets(unknown: list[str], names: list[str]) -> str:
-    message = f"no assistant is named {', '.join(map(repr, unknown))}"
-    close = [
-        m for name in unknown for m in difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-    ]
-    if close:
-        message += f" (did you mean {', '.join(map(repr, close))}?)"
-    return message
+    return f"no assistant is named {', '.join(map(repr, unknown))}{did_you_mean(unknown, names)}"
+
+
+def did_you_mean(unknown: list[str], names: list[str]) -> str:
+    """` (did you mean 'x'?)` for the closest known name to each unknown one, or nothing:
+    a name that starts with or contains the mistyped one, else a close spelling."""
+    close = []
+    for name in unknown:
+        starting = sorted(n for n in names if n.startswith(name) or name in n)
+        spelled = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        close += (starting or spelled)[:1]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def _nothing_here(config: Config) -> Diagnostic:

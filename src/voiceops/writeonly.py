@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,8 @@ def _write_atomically(path: Path, text: str) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
             file.flush()
+            # mkstemp makes it private (0600); the record is a normal, committed file.
+            os.fchmod(file.fileno(), _mode_of(path))
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
@@ -174,6 +177,14 @@ def _write_atomically(path: Path, text: str) -> None:
             os.unlink(temporary)
         raise
     _sync_directory(path.parent)
+
+
+def _mode_of(path: Path) -> int:
+    """The record's mode as it is, or the usual 0644 for a new one."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o644
 
 
 def _sync_directory(directory: Path) -> None:

@@ -113,8 +113,9 @@ def test_init_into_a_file_is_one_sentence(tmp_path: Path) -> None:
         (("plan", "--targte", "x"), "did you mean --target?"),
         (("apply", "missing-plan.json"), "missing-plan.json"),
         (("import",), "missing option '--provider'"),
-        (("import", "--provider"), "--provider"),
+        (("import", "--provider"), "see 'voiceops import --help'"),
         (("frobnicate",), "no such command"),
+        (("valdate",), "no such command 'valdate' (did you mean 'validate'?); see"),
         (("plan", "--format", "yaml"), "--format"),
     ],
 )
@@ -148,3 +149,59 @@ def test_only_changes_exit_2(tmp_path: Path) -> None:
     (tmp_path / "assistants" / "clinic-intake.yaml").write_text("spec: [\n")
     bad = voiceops("plan", "--sandbox", "--detailed-exitcode", cwd=tmp_path)
     assert bad.returncode == 1
+
+
+def test_plain_voiceops_shows_the_help(tmp_path: Path) -> None:
+    result = voiceops(cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: voiceops")
+    assert "Commands:" in result.stdout and not result.stderr
+
+
+def test_a_reader_that_goes_away_is_no_bug(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"'{VOICEOPS}' init repo | head -c 1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert (tmp_path / "repo" / "voiceops.yaml").is_file()
+
+
+def test_init_keeps_the_record_lock_out_of_git(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules")
+    assert voiceops("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.voiceops/*.lock\n"
+    assert voiceops("init", "--force", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".gitignore").read_text().count(".voiceops/*.lock") == 1
+
+
+@pytest.mark.parametrize("content", ["", "{"])
+def test_a_sandbox_state_file_that_is_no_state_is_one_sentence(
+    tmp_path: Path, content: str
+) -> None:
+    (tmp_path / "state.json").write_text(content)
+    line = assert_one_error_line(
+        voiceops("sandbox", "--port", "0", "--state", "state.json", cwd=tmp_path)
+    )
+    assert "cannot load the sandbox state from state.json" in line
+
+
+def test_validate_init_and_sandbox_take_no_color(tmp_path: Path) -> None:
+    assert voiceops("init", "--no-color", cwd=tmp_path).returncode == 0
+    assert voiceops("validate", "--no-color", cwd=tmp_path).returncode == 0
+    assert voiceops("sandbox", "--no-color", "--help", cwd=tmp_path).returncode == 0
+
+
+def test_target_suggests_the_name_it_starts(tmp_path: Path) -> None:
+    voiceops("init", cwd=tmp_path)
+    line = assert_one_error_line(voiceops("plan", "--sandbox", "--target", "sales", cwd=tmp_path))
+    assert line == "error: no assistant is named 'sales' (did you mean 'sales-outreach'?)"
+    assert voiceops("plan", "--sandbox", "--out", "p.json", cwd=tmp_path).returncode == 0
+    line = assert_one_error_line(
+        voiceops("apply", "p.json", "--sandbox", "--target", "clinic-intak", cwd=tmp_path)
+    )
+    assert line.endswith("holds no assistant 'clinic-intak' (did you mean 'clinic-intake'?)")

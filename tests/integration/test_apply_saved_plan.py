@@ -135,10 +135,13 @@ def test_applying_the_same_plan_twice_sends_nothing_the_second_time(
 
 
 def test_secret_references_are_resolved_when_the_plan_is_applied(workspace: Workspace) -> None:
+    """The plan file holds the reference: a secret planned to change is sent with the value
+    the environment has when the plan is applied."""
     sb = workspace.sandbox
-    planfile = save_plan(workspace)
+    planned = {"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": "new-secret-when-planned"}
+    planfile = save_plan(workspace, env=planned)
     text = planfile.read_text()
-    assert workspace.env["CLINIC_INTAKE_ASSISTANTSERVER_SECRET"] not in text
+    assert "new-secret-when-planned" not in text
     assert "CLINIC_INTAKE_ASSISTANTSERVER_SECRET" in text  # the reference, by name
 
     result = workspace.run(

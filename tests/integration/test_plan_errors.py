@@ -201,7 +201,7 @@ def test_assistant_not_found(workspace: Workspace) -> None:
         f"assistants/ghost.yaml:{line_of(path, 'id: asst_nope')}:5: assistant 'asst_nope' "
         "was not found on connection 'edmo-main' (404)"
     )
-    assert error_lines(result) == [f"error: {error}"]
+    assert error_lines(result) == [error]  # located: no `error:` before the path
     assert "ghost" in result.stdout
     _others_reported(plan, {"ghost"})
 
@@ -315,7 +315,8 @@ def test_persistent_server_error(
     assert error.startswith(("assistants/", f"connection {connection!r}: "))
     assert connection in error
     assert " answered 50" in error and error.endswith(f"after {FAST_RETRY.attempts} attempts")
-    assert error_lines(result) == [f"error: {error}"]
+    located = error.startswith("assistants/")
+    assert error_lines(result) == [error if located else f"error: {error}"]
     _others_reported(plan, {name})
 
 

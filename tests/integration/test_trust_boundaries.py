@@ -331,6 +331,25 @@ def test_an_edited_request_body_is_stale_and_not_sent(workspace: Workspace) -> N
     assert "assistantLLMUrl" not in workspace.sandbox.stored(*CLINIC)
 
 
+def test_a_secret_rotated_after_the_plan_is_stale(workspace: Workspace) -> None:
+    """The plan holds a reference, not the value: a secret that changes between plan and
+    apply would add a change nobody reviewed. The assistant is stale; nothing is sent."""
+    sb = workspace.sandbox
+    env = {"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": sb.stored(*CLINIC)["assistantServer"]["secret"]}
+    planfile = workspace.root / "plan.json"
+    planned = workspace.run("plan", "--target", "clinic-intake", "--out", str(planfile), env=env)
+    assert planned.exit_code == 0, planned.output
+    assert "secret" not in planned.stdout  # the secret was no change when planned
+    sb.clear_requests()
+    result = workspace.run(
+        "apply", str(planfile), env={"CLINIC_INTAKE_ASSISTANTSERVER_SECRET": "rotated-later"}
+    )
+    assert result.exit_code == 1
+    assert "secret rotated" in _stale_line(result, "clinic-intake")
+    assert updates(sb, "interactly") == []
+    assert sb.stored(*CLINIC)["assistantServer"]["secret"] == env[next(iter(env))]
+
+
 def test_a_secret_reference_pointed_elsewhere_is_stale(workspace: Workspace) -> None:
     sb = workspace.sandbox
     planfile, plan = _saved_plan(workspace)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from typing import Any
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from voiceops import __version__
 from voiceops.cli.apply import apply
@@ -31,14 +35,21 @@ class VoiceopsGroup(click.Group):
             raise SystemExit(exc.exit_code) from None
         except click.Abort:
             click.echo("error: aborted; nothing was sent.", err=True)
+        except NoArgsIsHelpError as exc:  # plain `voiceops`: the help, as with --help
+            assert exc.ctx is not None
+            click.echo(exc.ctx.get_help())
+            raise SystemExit(0) from None
         except click.UsageError as exc:
-            click.echo(f"error: {usage_sentence(exc)}", err=True)
+            click.echo(f"error: {usage_sentence(exc, sys.argv[1:])}", err=True)
         except click.ClickException as exc:
             click.echo(f"error: {exc.format_message()}", err=True)
+        except BrokenPipeError:
+            # The reader went away (`voiceops … | head`): nothing more can be said to it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(1)
 
 
-def usage_sentence(exc: click.UsageError) -> str:
+def usage_sentence(exc: click.UsageError, argv: list[str]) -> str:
     """click's usage error as one sentence that points at the right --help."""
     if isinstance(exc, click.NoSuchOption):
         message = f"no such option {exc.option_name}"
@@ -46,9 +57,20 @@ def usage_sentence(exc: click.UsageError) -> str:
             message += f" (did you mean {' or '.join(sorted(exc.possibilities))}?)"
     else:
         message = " ".join(exc.format_message().split()).rstrip(".")
+        message = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)", message)
         message = message[:1].lower() + message[1:]
-    command = exc.ctx.command_path if exc.ctx is not None else "voiceops"
-    return f"{message}; see '{command} --help'"
+    return f"{message}; see '{_command_path(exc, argv)} --help'"
+
+
+def _command_path(exc: click.UsageError, argv: list[str]) -> str:
+    """The subcommand the mistake is in: click's context when it has one, else the first
+    word on the command line that names a subcommand."""
+    ctx = exc.ctx
+    if ctx is not None and ctx.parent is not None:
+        return ctx.command_path
+    known = main.commands if isinstance(main, click.Group) else {}
+    word = next((a for a in argv if a in known), None)
+    return f"voiceops {word}" if word else "voiceops"
 
 
 @click.group(

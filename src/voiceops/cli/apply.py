@@ -12,6 +12,7 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    error_line,
     no_color_option,
     progress_bar,
     reports_errors,
@@ -81,7 +82,7 @@ async def run_apply(
             scrubbed = report.scrubbed(session.redactor)
             emit(apply_report.render_summary(scrubbed), session.redactor)
             for error in scrubbed.errors:
-                emit(f"error: {error}", session.redactor, err=True)
+                emit(error_line(error, session.redactor), session.redactor, err=True)
     return report
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from voiceops.plan import Plan, Status
 from voiceops.redaction import Redactor, scrub_plan
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
-from voiceops.textsafety import for_terminal, for_workflow_log
+from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
 from voiceops.validation import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,7 +93,7 @@ def reports_errors(command: F) -> F:
                 click.echo(safe_output(str(diagnostic)), err=True)
         except VoiceopsError as exc:
             click.echo(safe_output(str(exc.as_diagnostic())), err=True)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except Exception as exc:
             if os.environ.get("VOICEOPS_DEBUG"):
@@ -175,4 +176,14 @@ def report_errors(report: Plan, redactor: Redactor) -> None:
     """Each distinct per-assistant error, as one line on stderr (the report has them too)."""
     messages = dict.fromkeys(a.error for a in report.with_status(Status.ERROR) if a.error)
     for message in messages:
-        emit(f"error: {message}", redactor, err=True)
+        emit(error_line(message, redactor), redactor, err=True)
+
+
+_LOCATED = re.compile(r"^[^\s:][^:\n]*:\d+:\d+: ")
+
+
+def error_line(message: str, redactor: Redactor) -> str:
+    """One line for an error: `path:line:col: message` where a file is at fault, else
+    `error: message`. Vendor text in it cannot break the line (secrets masked first)."""
+    line = clean_line(redactor.redact(message))
+    return line if _LOCATED.match(line) else f"error: {line}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from voiceops.cli.common import reports_errors
+from voiceops.cli.common import no_color_option, reports_errors
 from voiceops.errors import display_path
 from voiceops.starter import write_starter
 
@@ -14,6 +14,7 @@ from voiceops.starter import write_starter
 @click.command()
 @click.argument("directory", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@no_color_option
 @reports_errors
 def init(directory: Path, force: bool) -> None:
     """Write a starter repository: voiceops.yaml, examples, schemas, workflows."""

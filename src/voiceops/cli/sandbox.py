@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+import yaml
+
+from voiceops.cli.common import no_color_option
 
 if TYPE_CHECKING:
     from voiceops.sandbox import Sandbox
@@ -51,6 +54,7 @@ def _wait_for_interrupt() -> None:
     show_default=True,
     help="Seconds an Edmo login cookie stays valid.",
 )
+@no_color_option
 def sandbox(
     port: int,
     latency_ms: float,
@@ -72,7 +76,13 @@ def sandbox(
         state_file=state_file,
         login_ttl_s=login_ttl,
     )
-    sb = Sandbox(options)
+    try:
+        sb = Sandbox(options)
+    except (ValueError, OSError, yaml.YAMLError) as exc:  # a --state file that is no state
+        reason = " ".join(str(exc).split())
+        raise click.ClickException(
+            f"cannot load the sandbox state from {state_file}: {reason}"
+        ) from None
     with ExitStack() as stack:
         try:
             stack.enter_context(sb.serve(port=port))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from voiceops.cli.common import config_option, reports_errors, safe_output
+from voiceops.cli.common import config_option, no_color_option, reports_errors, safe_output
 from voiceops.render.diagnostics import as_json, github_annotation
 from voiceops.validation import validate as validate_files
 
@@ -19,6 +19,7 @@ from voiceops.validation import validate as validate_files
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--lenient", is_flag=True, help="Report unknown enum values as warnings.")
+@no_color_option
 @reports_errors
 def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, lenient: bool) -> None:
     """Check assistant files offline: YAML, schemas, cross-document rules."""
