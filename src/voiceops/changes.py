@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from voiceops.schemas import FieldPath
 from voiceops.yamlsource import YamlPath, dotted
 
@@ -90,9 +88,27 @@ def diff(
     `secret_paths` are paths whose desired value came from the environment.
     """
     managed = project(live, desired)
+    paths = _changed_paths(_comparable(managed), _comparable(desired), desired)
+    changes = []
+    for path in sorted(paths, key=lambda p: _spec_order(p, desired)):
+        is_secret = _under(path, sensitive) or _under(path, secret_paths)
+        changes.append(
+            Change(path, lookup(managed, path), lookup(desired, path), sensitive=is_secret)
+        )
+    return changes
+
+
+def _changed_paths(old: dict[str, Any], new: dict[str, Any], desired: Any) -> dict[ValuePath, None]:
+    """Paths where the comparable forms differ. Most fields are equal: only the top-level
+    fields that differ go to DeepDiff (imported only then), to find where inside them."""
+    differing = [key for key in new if old.get(key, ABSENT) != new[key]]
+    if not differing:
+        return {}
+    from deepdiff import DeepDiff
+
     report = DeepDiff(
-        _comparable(managed),
-        _comparable(desired),
+        {key: old.get(key, ABSENT) for key in differing},
+        {key: new[key] for key in differing},
         view="tree",
         verbose_level=2,
         # By default DeepDiff skips keys that start with "__"; in a free-form map (Autocalls
@@ -102,13 +118,7 @@ def diff(
     paths: dict[ValuePath, None] = {}
     for level in (level for group in report.values() for level in group):
         paths[_atomic(tuple(level.path(output_format="list")), desired)] = None
-    changes = []
-    for path in sorted(paths, key=lambda p: _spec_order(p, desired)):
-        is_secret = _under(path, sensitive) or _under(path, secret_paths)
-        changes.append(
-            Change(path, lookup(managed, path), lookup(desired, path), sensitive=is_secret)
-        )
-    return changes
+    return paths
 
 
 # DeepDiff (like Python) equates True with 1 and False with 0; JSON does not.

@@ -13,9 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from voiceops import envref
 from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
@@ -28,6 +26,11 @@ from voiceops.providers.base import LiveState, Provider
 from voiceops.redaction import Redactor, body_template, is_sensitive
 from voiceops.validation import Project
 from voiceops.writeonly import WriteOnlyRecord
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Session:
         self.stop = StopSignal()
         self._opened: dict[str, asyncio.Task[tuple[Provider, Client]]] = {}
         self._clients: list[Client] = []
+        self._ssl: ssl.SSLContext | None = None
 
     async def __aenter__(self) -> Session:
         return self
@@ -70,6 +74,17 @@ class Session:
         if isinstance(error, VoiceopsError):
             # An error leaving the run (e.g. a vendor's message quoting a value) is scrubbed too.
             error.message = self.redactor.redact(error.message)
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The run's one SSL context, made when the first connection opens (none when every
+        request goes through a transport a test handed in)."""
+        if self.options.transport is not None:
+            return None
+        if self._ssl is None:
+            import httpx
+
+            self._ssl = httpx.create_ssl_context()
+        return self._ssl
 
     async def connect(self, name: str) -> tuple[Provider, Client]:
         """The provider and its started client; opened once, shared by all callers."""
@@ -96,6 +111,7 @@ class Session:
                 seed=self.options.seed,
                 transport=self.options.transport,
                 stop=self.stop,
+                ssl_context=self.ssl_context(),
             )
         except VoiceopsError:
             raise

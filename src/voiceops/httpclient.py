@@ -1,8 +1,10 @@
 """HTTP to the vendors: one pooled client per connection, bounded concurrency, retries.
 
-Retries use full-jitter exponential backoff and honour `Retry-After`. Reads are always
-retried; updates only when the request cannot have reached the vendor (a connect error)
-or the vendor said to come back later (429, or 503 with `Retry-After`).
+A vendor's documented rate limit is kept with a sliding window (`RateLimiter`): bursts up
+to it go at once. Retries use full-jitter exponential backoff and honour `Retry-After`;
+they pass through the window like any request. Reads are always retried; updates only
+when the request cannot have reached the vendor (a connect error) or the vendor said to
+come back later (429, or 503 with `Retry-After`).
 
 Every request is bounded: a total deadline covers connecting, sending and reading the whole
 answer, and an answer larger than `MAX_RESPONSE_BYTES` is cut off. Whatever goes wrong with
@@ -15,20 +17,24 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json as jsonlib
+import math
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from voiceops.errors import VoiceopsError
 
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # No vendor answer about assistants comes near this; a larger one is cut off unread.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
@@ -116,23 +122,63 @@ def encode_json(body: Any) -> bytes:
     return text.encode("utf-8")
 
 
+# Below a vendor's documented limit by this share, so that our clock and the vendor's, and
+# requests that reach the vendor in another order than they left, never tip it over.
+RATE_MARGIN = 0.04
+# Added to the vendor's window for the same reason: an answer's delay varies.
+WINDOW_SLACK_S = 1.0
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class RateLimiter:
-    """Spaces requests so that at most `per_minute` start in any minute."""
+    """A sliding window: at most `limit` requests start in any `window_s` seconds.
 
-    def __init__(self, per_minute: int | None) -> None:
-        self.interval = 60.0 / per_minute if per_minute else 0.0
-        self.next_slot = 0.0
-        self.lock = asyncio.Lock()
+    A request counts from the moment it leaves (`take`), not from when it began to wait,
+    so a request that waited for a shared slot cannot land in the vendor's next window.
+    Up to the limit, requests go at once; past it, one waits until the oldest leaves.
+    """
 
-    async def wait(self, stop: StopSignal) -> None:
-        if not self.interval:
-            return
-        async with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_slot)
-            self.next_slot = slot + self.interval
-        if slot > now:
-            await stop.sleep(slot - now)
+    def __init__(
+        self, limit: int | None, window_s: float = 60.0, *, clock: Clock = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self.sent: deque[float] = deque()
+
+    @classmethod
+    def documented(cls, per_minute: int | None, *, clock: Clock = time.monotonic) -> RateLimiter:
+        """The window for a vendor's documented per-minute limit, with a safety margin."""
+        if not per_minute:
+            return cls(None, clock=clock)
+        limit = per_minute - max(1, math.ceil(per_minute * RATE_MARGIN))
+        return cls(max(1, limit), 60.0 + WINDOW_SLACK_S, clock=clock)
+
+    def delay(self) -> float:
+        """How long until one more request fits in the window (0: now)."""
+        if self.limit is None:
+            return 0.0
+        now = self.clock()
+        while self.sent and self.sent[0] <= now - self.window_s:
+            self.sent.popleft()
+        if len(self.sent) < self.limit:
+            return 0.0
+        return self.sent[0] + self.window_s - now
+
+    def take(self) -> bool:
+        """Count a request leaving now, if the window has room for it."""
+        if self.delay() > 0:
+            return False
+        if self.limit is not None:
+            self.sent.append(self.clock())
+        return True
+
+    async def acquire(self, sleep: Sleep) -> None:
+        """Wait (with `sleep`) until the window has room, and count a request leaving."""
+        while not self.take():
+            await sleep(self.delay())
 
 
 def base_url_problem(url: str) -> str | None:
@@ -192,7 +238,11 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 class Client:
-    """Requests to one connection. Paths are relative to its base URL; nothing else is reachable."""
+    """Requests to one connection. Paths are relative to its base URL; nothing else is reachable.
+
+    httpx is imported only here, when a run first talks to a vendor: commands that send
+    nothing (validate, --help) do not load it.
+    """
 
     def __init__(
         self,
@@ -208,15 +258,22 @@ class Client:
         transport: httpx.AsyncBaseTransport | None = None,
         stop: StopSignal | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        ssl_context: ssl.SSLContext | None = None,
+        rate: RateLimiter | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
+        import httpx
+
         self.base_url = base_url
         self.global_limit = global_limit
         self.vendor_limit = asyncio.Semaphore(vendor_limit)
-        self.rate = RateLimiter(per_minute)
+        self.rate = rate or RateLimiter.documented(per_minute)
         self.retry = retry or RetryPolicy()
         self.rng = random.Random(seed)
         self.timeout_s = timeout_s
         self.stop = stop or StopSignal()
+        # Every wait (backoff, Retry-After, the rate window) goes through this.
+        self.sleep = sleep or self.stop.sleep
         self.max_response_bytes = max_response_bytes
         self.http = httpx.AsyncClient(
             base_url=base_url,
@@ -227,6 +284,8 @@ class Client:
                 max_connections=vendor_limit, max_keepalive_connections=vendor_limit
             ),
             transport=transport,
+            # One context per run, shared by its connections: loading the CA bundle is slow.
+            verify=ssl_context if ssl_context is not None else True,
         )
         # Set by providers that log in (Edmo): called once when a request gets 401.
         self.reauthenticate: Callable[[], Awaitable[None]] | None = None
@@ -245,6 +304,9 @@ class Client:
         reauthenticate: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response or raises RequestFailed."""
+        import httpx
+
+        not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
         target = urlsplit(path)
         if target.scheme or target.netloc:
             # httpx would send an absolute URL elsewhere, with this connection's credentials.
@@ -261,7 +323,7 @@ class Client:
                 response = await self._send(method, path, content, params)
             except Interrupted:
                 raise Interrupted(method, path, maybe_applied=maybe_sent) from None
-            except _NOT_SENT as exc:
+            except not_sent as exc:
                 failure = RequestFailed(
                     f"cannot reach {self.base_url}: {_reason(exc)}",
                     unreachable=True,
@@ -309,24 +371,40 @@ class Client:
                 if failure.status and failure.status >= 500:
                     failure.message += f" after {attempt} attempts"
                 raise failure
-            await self.stop.sleep(delay)
+            await self.sleep(delay)
 
     async def _send(
         self, method: str, path: str, content: bytes | None, params: dict[str, Any] | None
     ) -> httpx.Response:
         # Waiting for the vendor's rate limit holds only this vendor's slot, never one of
-        # the run's shared slots, so other vendors' requests go on meanwhile.
+        # the run's shared slots, so other vendors' requests go on meanwhile. The window
+        # counts the request once it holds a shared slot, right before it leaves.
         async with self.vendor_limit:
-            await self.rate.wait(self.stop)
-            async with self.global_limit:
-                if self.stop.is_set():
-                    raise Interrupted(method, path)
+            await self._take_slot(method, path)
+            try:
                 request = self._build(method, path, content, params)
                 try:
                     async with asyncio.timeout(self.timeout_s):
                         return await self._exchange(request)
                 except TimeoutError:
                     raise TimeoutError(f"no complete answer within {self.timeout_s:g} s") from None
+            finally:
+                self.global_limit.release()
+
+    async def _take_slot(self, method: str, path: str) -> None:
+        """Wait for room in the rate window and for a shared slot; return holding the slot,
+        with the request counted in the window."""
+        while True:
+            wait = self.rate.delay()
+            if wait > 0:
+                await self.sleep(wait)
+            await self.global_limit.acquire()
+            if self.stop.is_set():
+                self.global_limit.release()
+                raise Interrupted(method, path)
+            if self.rate.take():
+                return
+            self.global_limit.release()  # another request took the room meanwhile
 
     def _build(
         self, method: str, path: str, content: bytes | None, params: dict[str, Any] | None
@@ -341,6 +419,8 @@ class Client:
 
     async def _exchange(self, request: httpx.Request) -> httpx.Response:
         """Send, then read the answer up to the size cap."""
+        import httpx
+
         try:
             response = await self.http.send(request, stream=True)
         except httpx.HTTPError:

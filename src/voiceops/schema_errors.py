@@ -6,13 +6,14 @@ import difflib
 import json
 import re
 from collections import defaultdict
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from voiceops.errors import Diagnostic
 from voiceops.schemas import ERROR_MESSAGE, HINT, CompiledSchema
 from voiceops.yamlsource import YamlDocument, YamlPath, dotted
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 _TYPE_WORDS = {
     "object": "a mapping",

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 SENSITIVE = "x-voiceops-sensitive"
 WRITE_ONLY = "x-voiceops-write-only"
@@ -33,20 +35,24 @@ def bundled_schema_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
-@dataclass(frozen=True)
 class CompiledSchema:
     """One schema, compiled twice: a fast yes/no check (jsonschema-rs, in Rust) for the
     common case of a valid document, and python-jsonschema to explain the failures.
 
     The fast check validates formats, so it is never more lenient than the explaining one;
-    an instance it rejects is valid if jsonschema finds no error in it."""
+    an instance it rejects is valid if jsonschema finds no error in it. The explaining
+    validator is built (and python-jsonschema imported) only when an instance fails."""
 
-    explainer: Draft202012Validator
-    fast: Any
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.fast = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
 
-    @property
-    def schema(self) -> Any:
-        return self.explainer.schema
+    @cached_property
+    def explainer(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
+
+        checker = Draft202012Validator.FORMAT_CHECKER
+        return Draft202012Validator(self.schema, format_checker=checker)
 
     def is_valid(self, instance: Any) -> bool:
         return bool(self.fast.is_valid(instance)) or self.explainer.is_valid(instance)
@@ -82,10 +88,7 @@ class SchemaStore:
                 # Keep $defs reachable from a subschema by referencing it inside the root.
                 schema = {"$schema": root.get("$schema"), "$defs": root.get("$defs", {})}
                 schema["$ref"] = f"#{pointer}"
-            self._validators[key] = CompiledSchema(
-                Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER),
-                jsonschema_rs.Draft202012Validator(schema, validate_formats=True),
-            )
+            self._validators[key] = CompiledSchema(schema)
         return self._validators[key]
 
     def annotated_fields(self, name: str, keyword: str) -> frozenset[FieldPath]:

@@ -7,17 +7,20 @@ fields entirely; those are marked write-only in the schema.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from voiceops.httpclient import Client, RequestFailed
 from voiceops.providers.base import (
     LiveState,
+    Page,
     PageGuard,
     Provider,
     affects_connection,
     answer_object,
     assistant_items,
     json_kind,
+    list_pages,
     segment,
 )
 
@@ -65,32 +68,32 @@ class Autocalls(Provider):
 
     async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's assistants, until `last_page` or an empty page."""
-        guard = PageGuard("the Autocalls assistant list")
-        page, last = 1, 1
-        while page <= last:
+
+        async def fetch(page: int) -> Page:
             response = await client.request(
                 "GET", "/user/assistants/get", params={"page": page, "per_page": PAGE_SIZE}
             )
             listing = answer_object(response)
             items = assistant_items(response, listing.get("data"))
-            last = _last_page(listing.get("last_page"))
-            if not items:
-                return
-            guard.check(page, last, items)
-            yield items
-            page += 1
+            return Page(page, items, _last_page(listing.get("last_page")))
+
+        guard = PageGuard("the Autocalls assistant list")
+        async with aclosing(list_pages(fetch, guard, PAGE_SIZE)) as listed:
+            async for page in listed:
+                yield page.items
 
     async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         wanted = set(ids)
         found: dict[str, dict[str, Any]] = {}
         try:
-            async for items in self.pages(client):
-                for item in items:
-                    item_id = self.normalize_id(str(item["id"]))
-                    if item_id in wanted:
-                        found[item_id] = item
-                if len(found) == len(wanted):
-                    break
+            async with aclosing(self.pages(client)) as pages:
+                async for items in pages:
+                    for item in items:
+                        item_id = self.normalize_id(str(item["id"]))
+                        if item_id in wanted:
+                            found[item_id] = item
+                    if len(found) == len(wanted):
+                        break
         except RequestFailed as exc:
             if affects_connection(exc):
                 raise

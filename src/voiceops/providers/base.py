@@ -8,21 +8,20 @@ body — is fixed here, so that all vendors behave the same way.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
-
-import httpx
 
 from voiceops.errors import VoiceopsError
 from voiceops.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 
 if TYPE_CHECKING:
+    import httpx
+
     from voiceops.config import Connection
 
 FieldSet = frozenset[FieldPath]
@@ -171,9 +170,12 @@ class Provider:
         )
 
     def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
-        """Live state in the spec's names and values, without read-only fields."""
+        """Live state in the spec's names and values, without read-only fields.
+
+        Nested values are shared with `live`, not copied: nothing changes them, and the
+        read-only fields nested inside are dropped from copies (see `_drop`)."""
         shaped: dict[str, Any] = {}
-        for read_name, value in copy.deepcopy(live).items():
+        for read_name, value in live.items():
             name = self.read_names.get(read_name, read_name)
             values = self.read_values.get(name)
             if values is not None and _hashable(value) and value in values:
@@ -287,6 +289,57 @@ class PageGuard:
         self.seen.add(ids)
 
 
+@dataclass(frozen=True)
+class Page:
+    """One answer of a paged list: its number, its items as listed, and the number of the
+    last page it claims."""
+
+    number: int
+    items: list[dict[str, Any]]
+    last: int
+
+
+async def list_pages(
+    fetch: Callable[[int], Awaitable[Page]], guard: PageGuard, page_size: int
+) -> AsyncIterator[Page]:
+    """The pages of a list in order, up to the last one the list claims or an empty one.
+
+    Page 1 gives the count. When it is full, pages 2..n are requested at once (the client
+    bounds how many are in flight) and still checked and yielded in order; a page that
+    ends the list, or a consumer that stops, cancels those not yet sent. A page 1 that is
+    not full has no page 2 in a consistent list: the rest is then read one at a time.
+    Consumers that may stop early close the iterator (`contextlib.aclosing`)."""
+    first = await fetch(1)
+    if not first.items:
+        return
+    guard.check(1, first.last, first.items)
+    yield first
+    ahead = len(first.items) >= page_size
+    page, last = 2, first.last
+    while page <= last:
+        end = last if ahead else page
+        tasks = [asyncio.ensure_future(fetch(n)) for n in range(page, end + 1)]
+        try:
+            for task in tasks:
+                current = await task
+                if not current.items:
+                    return
+                guard.check(current.number, current.last, current.items)
+                yield current
+                page, last = page + 1, current.last
+                if page > last:
+                    return
+        finally:
+            await _cancel(tasks)
+
+
+async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    # Collects the outcome of each, so that none is reported as never retrieved.
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def json_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a JSON object"
@@ -368,11 +421,24 @@ def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drop(data: dict[str, Any], path: FieldPath) -> None:
-    for key in path[:-1]:
-        data = data.get(key)  # type: ignore[assignment]
-        if not isinstance(data, dict):
-            return
-    data.pop(path[-1], None)
+    """Remove the field at `path`. The mappings on the way are replaced by copies before
+    anything is removed: they may be shared with the live object, which must not change."""
+    first, rest = path[0], path[1:]
+    if not rest:
+        data.pop(first, None)
+        return
+    child = data.get(first)
+    if isinstance(child, dict) and _has(child, rest):
+        data[first] = child = dict(child)
+        _drop(child, rest)
+
+
+def _has(data: dict[str, Any], path: FieldPath) -> bool:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
 
 
 def _hashable(value: Any) -> bool:

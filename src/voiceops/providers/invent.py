@@ -5,16 +5,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from voiceops.httpclient import Client, RequestFailed
 from voiceops.providers.base import (
     LiveState,
+    Page,
     PageGuard,
     Provider,
     affects_connection,
     answer_json,
     assistant_items,
+    list_pages,
     segment,
 )
 
@@ -55,42 +58,49 @@ class Invent(Provider):
 
     async def pages(self, client: Client) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
         """Each page of the list with the number of pages still to come."""
-        guard = PageGuard("the Invent assistant list")
-        page, pages = 1, 1
-        while page <= pages:
+
+        async def fetch(page: int) -> Page:
             response = await client.request(
                 "GET",
                 f"/orgs/{segment(self.org)}/assistants",
                 params={"page": page, "take": PAGE_SIZE},
             )
             pages = math.ceil(_count(response.headers.get("pagination-count")) / PAGE_SIZE)
-            items = assistant_items(response, answer_json(response))
-            if not items:
-                return
-            guard.check(page, pages, items)
-            yield [i for i in items if not i.get("deleted")], pages - page
-            page += 1
+            return Page(page, assistant_items(response, answer_json(response)), pages)
+
+        guard = PageGuard("the Invent assistant list")
+        async with aclosing(list_pages(fetch, guard, PAGE_SIZE)) as listed:
+            async for page in listed:
+                yield [i for i in page.items if not i.get("deleted")], page.last - page.number
 
     async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         """Page through the list while that costs fewer requests than one GET per id."""
         if len(ids) <= 1:
             return await super().read(client, ids)
         found: dict[str, LiveState] = {}
-        wanted = set(ids)
         try:
-            async for items, remaining in self.pages(client):
-                found.update({str(i["id"]): i for i in items if str(i["id"]) in wanted})
-                missing = [i for i in ids if i not in found]
-                if not missing:
-                    break
-                if remaining > len(missing):
-                    found.update(await super().read(client, missing))
-                    break
+            rest = await self._scan(client, ids, found)
+            if rest:
+                found.update(await super().read(client, rest))
         except RequestFailed as exc:
             if affects_connection(exc):
                 raise
             return {i: found.get(i, exc) for i in ids}
         return {i: found.get(i) for i in ids}
+
+    async def _scan(self, client: Client, ids: list[str], found: dict[str, LiveState]) -> list[str]:
+        """Fill `found` from the list's pages; return the ids left to read one by one, once
+        paging on would cost more requests than that (the pages in flight are cancelled)."""
+        wanted = set(ids)
+        async with aclosing(self.pages(client)) as pages:
+            async for items, remaining in pages:
+                found.update({str(i["id"]): i for i in items if str(i["id"]) in wanted})
+                missing = [i for i in ids if i not in found]
+                if not missing:
+                    return []
+                if remaining > len(missing):
+                    return missing
+        return []
 
     async def list_all(self, client: Client) -> list[dict[str, Any]]:
         return [item async for items, _ in self.pages(client) for item in items]

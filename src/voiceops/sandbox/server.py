@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -25,9 +28,9 @@ class ServerThread:
 
     def start(self, ready_timeout_s: float = 30.0) -> int:
         # Bind here so that a busy port fails in the caller, and port 0 is resolved.
-        # proto must be IPPROTO_TCP: asyncio disables Nagle on accepted connections
-        # only then, and without that every answer waits for a delayed ACK (~40 ms).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        # Nagle is switched off on each accepted connection by the protocol (see
+        # `no_delay_protocol`), not left to how this socket happens to be made.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, self.requested_port))
@@ -40,7 +43,7 @@ class ServerThread:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            http="auto",
+            http=no_delay_protocol(),
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
@@ -91,3 +94,24 @@ class ServerThread:
             logging.getLogger("uvicorn.error").removeFilter(self.log_filter)
         self._server = None
         self._thread = None
+
+
+def no_delay_protocol() -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol, with Nagle's algorithm off on every accepted connection:
+    with it on, a small answer can wait for the client's delayed ACK (~40 ms)."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class NoDelayProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+        def connection_made(self, transport: Any) -> None:
+            set_no_delay(transport.get_extra_info("socket"))
+            super().connection_made(transport)
+
+    return NoDelayProtocol
+
+
+def set_no_delay(sock: Any) -> None:
+    """Set TCP_NODELAY on a TCP socket (or asyncio's wrapper of one); others are left be."""
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):  # the peer is already gone
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,0 +1,44 @@
+"""`to_spec_shape` shares nested values with the live object instead of copying it, so it
+must never change that object: plans fingerprint it and apply compares it again."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from voiceops.config import Connection
+from voiceops.errors import Location
+from voiceops.providers import ADAPTERS, Provider
+from voiceops.schemas import SchemaStore
+
+
+def provider(vendor: str) -> Provider:
+    connection = Connection(f"{vendor}-x", vendor, {"type": vendor}, Location("voiceops.yaml"))
+    return ADAPTERS[vendor](connection, SchemaStore(), {})
+
+
+def test_a_nested_read_only_field_is_dropped_from_the_shape_not_from_live() -> None:
+    live = {
+        "id": "asst_1",
+        "name": "Desk",
+        "config": {"conversation": {"enable_update_contact_tool": True, "thread_mode": "new"}},
+        "actions": [{"position": 1}],
+    }
+    before = copy.deepcopy(live)
+
+    shaped = provider("invent").to_spec_shape(live)
+
+    assert live == before
+    assert shaped == {"name": "Desk", "config": {"conversation": {"thread_mode": "new"}}}
+
+
+def test_renamed_and_recoded_fields_leave_live_alone() -> None:
+    live = {"id": 7, "name": "Sales", "type": "inbound", "fillers": 1, "variables": {"a": 1}}
+    before = json.dumps(live, sort_keys=True)
+
+    shaped = provider("autocalls").to_spec_shape(live)
+
+    assert json.dumps(live, sort_keys=True) == before
+    assert shaped["assistant_name"] == "Sales"
+    assert shaped["calls_direction"] == "receive"
+    assert shaped["filler_audios"] is True
