@@ -99,23 +99,27 @@ def diff(
 
 
 def _changed_paths(old: dict[str, Any], new: dict[str, Any], desired: Any) -> dict[ValuePath, None]:
-    """Paths where the comparable forms differ. Most fields are equal: only the top-level
-    fields that differ go to DeepDiff (imported only then), to find where inside them."""
+    """Paths where the comparable forms differ. Most fields are equal, and a differing field
+    that is not a mapping on both sides is one change: only differing mappings go to DeepDiff
+    (imported only then), to find where inside them."""
     differing = [key for key in new if old.get(key, ABSENT) != new[key]]
-    if not differing:
-        return {}
+    paths: dict[ValuePath, None] = {}
+    # A field that is not a mapping on both sides changes as a whole: no need to look inside.
+    nested = [k for k in differing if isinstance(old.get(k), dict) and isinstance(new[k], dict)]
+    paths.update(((k,), None) for k in differing if k not in nested)
+    if not nested:
+        return paths  # (put in spec order by the caller)
     from deepdiff import DeepDiff
 
     report = DeepDiff(
-        {key: old.get(key, ABSENT) for key in differing},
-        {key: new[key] for key in differing},
+        {key: old.get(key, ABSENT) for key in nested},
+        {key: new[key] for key in nested},
         view="tree",
         verbose_level=2,
         # By default DeepDiff skips keys that start with "__"; in a free-form map (Autocalls
         # `variables`, Edmo `metadata`) such a key is an ordinary field.
         ignore_private_variables=False,
     )
-    paths: dict[ValuePath, None] = {}
     for level in (level for group in report.values() for level in group):
         paths[_atomic(tuple(level.path(output_format="list")), desired)] = None
     return paths

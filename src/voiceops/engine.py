@@ -182,12 +182,14 @@ async def make_plan(session: Session) -> Plan:
 
     async def per_connection(name: str, group: list[AssistantSpec]) -> list[AssistantPlan]:
         try:
+            provider, _ = await session.connect(name)
+            if not provider.reads_by_list:
+                return await _plan_as_reads_land(session, provider, group)
             live = await session.read(name, [s.id for s in group])
         except VoiceopsError as exc:
             return [error_plan(session, spec, str(exc)) for spec in group]
         except Exception as exc:  # a bug, confined to this connection
             return [error_plan(session, spec, internal_error(exc)) for spec in group]
-        provider, _ = await session.connect(name)
         return [guarded_plan(session, provider, spec, live[spec.id]) for spec in group]
 
     groups = group_by_connection(specs)
@@ -205,6 +207,28 @@ async def make_plan(session: Session) -> Plan:
     if warning:
         plan.warnings.append(warning)
     return plan
+
+
+async def _plan_as_reads_land(
+    session: Session, provider: Provider, group: list[AssistantSpec]
+) -> list[AssistantPlan]:
+    """One GET per assistant: each is planned as soon as its own answer is in, so planning
+    overlaps the reads still on the wire. When no answer at all looks like the vendor's API,
+    the connection (its base_url) is blamed, as for a read of the whole connection."""
+
+    async def one(spec: AssistantSpec) -> tuple[AssistantPlan, LiveState]:
+        try:
+            live = await session.read(provider.name, [spec.id], whole_connection=False)
+        except VoiceopsError as exc:
+            return error_plan(session, spec, str(exc)), None
+        return guarded_plan(session, provider, spec, live[spec.id]), live[spec.id]
+
+    planned = await asyncio.gather(*(one(spec) for spec in group))
+    failures = [live for _, live in planned if isinstance(live, RequestFailed)]
+    if len(failures) == len(group) and all(f.unexpected for f in failures):
+        message = str(unexpected_answer(provider, failures[0]))
+        return [error_plan(session, spec, message) for spec in group]
+    return [plan for plan, _ in planned]
 
 
 def guarded_plan(
