@@ -111,7 +111,8 @@ class Session:
                 seed=self.options.seed,
                 transport=self.options.transport,
                 stop=self.stop,
-                ssl_context=self.ssl_context(),
+                # Loopback stand-ins speak plain http: no CA bundle to load for them.
+                ssl_context=self.ssl_context() if provider.base_url.startswith("https:") else None,
             )
         except VoiceopsError:
             raise
@@ -175,6 +176,11 @@ def group_by_connection(specs: list[AssistantSpec]) -> dict[str, list[AssistantS
     return groups
 
 
+# Assistants planned between two turns of the event loop: planning a whole list at once
+# would hold up the reads still under way on the other connections.
+PLAN_SLICE = 20
+
+
 async def make_plan(session: Session) -> Plan:
     """Read every connection's live state once and compare each assistant with git."""
     project = session.project
@@ -190,7 +196,12 @@ async def make_plan(session: Session) -> Plan:
             return [error_plan(session, spec, str(exc)) for spec in group]
         except Exception as exc:  # a bug, confined to this connection
             return [error_plan(session, spec, internal_error(exc)) for spec in group]
-        return [guarded_plan(session, provider, spec, live[spec.id]) for spec in group]
+        plans = []
+        for n, spec in enumerate(group, 1):
+            plans.append(guarded_plan(session, provider, spec, live[spec.id]))
+            if n % PLAN_SLICE == 0:
+                await asyncio.sleep(0)  # let the other connections' answers in meanwhile
+        return plans
 
     groups = group_by_connection(specs)
     results = await asyncio.gather(*(per_connection(n, g) for n, g in groups.items()))

@@ -285,7 +285,8 @@ class Client:
             ),
             transport=transport,
             # One context per run, shared by its connections: loading the CA bundle is slow.
-            verify=ssl_context if ssl_context is not None else True,
+            # Plain http (loopback only) has no TLS to verify, and needs no bundle loaded.
+            verify=ssl_context if ssl_context is not None else base_url.startswith("https:"),
         )
         # Set by providers that log in (Edmo): called once when a request gets 401.
         self.reauthenticate: Callable[[], Awaitable[None]] | None = None
