@@ -205,3 +205,14 @@ def test_target_suggests_the_name_it_starts(tmp_path: Path) -> None:
         voiceops("apply", "p.json", "--sandbox", "--target", "clinic-intak", cwd=tmp_path)
     )
     assert line.endswith("holds no assistant 'clinic-intak' (did you mean 'clinic-intake'?)")
+
+
+def test_an_empty_assistants_directory_says_so(tmp_path: Path) -> None:
+    voiceops("init", cwd=tmp_path)
+    for spec in (tmp_path / "assistants").glob("*.yaml"):
+        spec.unlink()
+    for args in (("validate",), ("plan", "--sandbox")):
+        result = voiceops(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "warning: assistants holds no assistant documents yet" in result.stderr
+        assert "voiceops import" in result.stderr
