@@ -4,7 +4,7 @@ copy of the example repository pointed at it."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,15 +64,21 @@ class Workspace:
         path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    root = tmp_path / "repo"
+def example_repository(root: Path, base_url: Callable[[str], str]) -> Path:
+    """A copy of the example repository in `root`, each connection pointed at
+    `base_url(vendor type)`."""
     root.mkdir()
     shutil.copytree(REPO / "assistants", root / "assistants")
     shutil.copytree(REPO / "schemas", root / "schemas")
     config = yaml.safe_load((REPO / "voiceops.yaml").read_text(encoding="utf-8"))
     for connection in config["providers"].values():
-        connection["base_url"] = sandbox.base_urls[connection["type"]]
+        connection["base_url"] = base_url(connection["type"])
     (root / "voiceops.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    root = example_repository(tmp_path / "repo", lambda vendor: sandbox.base_urls[vendor])
     monkeypatch.chdir(root)
     return Workspace(root, sandbox, env=dict(sandbox.credentials))

@@ -10,15 +10,14 @@ Actions) and scanned for every encoding of every secret.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from unittest import mock
-from urllib.parse import quote, quote_plus
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tests.leaks import encodings
 from voiceops.apply import ApplyReport, AssistantResult, Outcome
 from voiceops.changes import Change
 from voiceops.cli.common import safe_output
@@ -35,18 +34,6 @@ secret_text = st.text(
     min_size=1,
     max_size=14,
 )
-
-
-def encodings(secret: str) -> set[str]:
-    return {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret),
-        repr(secret)[1:-1],
-    }
 
 
 def quoted_everywhere(secret: str) -> str:

@@ -16,16 +16,16 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from tests.conftest import REPO, Workspace
+from tests.conftest import REPO, Workspace, example_repository
 from tests.integration.evil_vendor import INJECTION, EvilVendor, serve_evil_vendor
 from tests.integration.test_apply_support import CLINIC, updates
 from tests.integration.test_plan_support import FAST_RETRY, fast_retries  # noqa: F401
+from tests.leaks import encodings
 from voiceops.cli import main
 from voiceops.config import Connection
 from voiceops.errors import Location
@@ -52,19 +52,6 @@ CONNECTIONS = {
     "invent": "invent-support",
     "autocalls": "autocalls-sales",
 }
-
-
-def encodings(secret: str) -> set[str]:
-    """The forms a leak would take: raw, JSON-escaped, URL-encoded and repr."""
-    return {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret),
-        repr(secret)[1:-1],
-    }
 
 
 def assert_no_secret(channels: dict[str, str], secrets: dict[str, str] = SECRETS) -> None:
@@ -120,14 +107,7 @@ def evil_repo(
 ) -> Iterator[EvilRepo]:
     mode = getattr(request, "param", "echo")
     with serve_evil_vendor(mode) as vendor:
-        root = tmp_path / "repo"
-        root.mkdir()
-        shutil.copytree(REPO / "assistants", root / "assistants")
-        shutil.copytree(REPO / "schemas", root / "schemas")
-        config = yaml.safe_load((REPO / "voiceops.yaml").read_text(encoding="utf-8"))
-        for connection in config["providers"].values():
-            connection["base_url"] = vendor.base_url(connection["type"])
-        (root / "voiceops.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        root = example_repository(tmp_path / "repo", vendor.base_url)
         monkeypatch.chdir(root)
         yield EvilRepo(root, vendor)
 
