@@ -522,9 +522,8 @@ async def apply_project(
         show(Plan([s.as_plan() for s in saved], managed=session.project.managed))
         known_live, known_plans = None, {}
     else:
-        plan = await make_plan(session)
-        if allow_mass_update:  # asked for: no warning that asks for it
-            plan.warnings = [w for w in plan.warnings if "--allow-mass-update" not in w]
+        # With --allow-mass-update the plan has no warning that asks for it.
+        plan = await make_plan(session, mass_update_allowed=allow_mass_update)
         show(plan)
         saved = load_saved(dump(plan), "plan")
         errors = {a.name: a.error for a in plan.assistants if a.error}

@@ -137,12 +137,19 @@ class Session:
             live = await provider.read(client, ids)
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
-        failures = [s for s in live.values() if isinstance(s, RequestFailed)]
-        everything = whole_connection and failures and len(failures) == len(live)
-        if everything and all(f.unexpected for f in failures):
-            # Nothing answered as the vendor's API does: most likely a wrong base_url.
-            raise unexpected_answer(provider, failures[0])
+        blamed = wrong_base_url(provider, list(live.values())) if whole_connection else None
+        if blamed is not None:
+            raise blamed
         return live
+
+
+def wrong_base_url(provider: Provider, answers: list[LiveState]) -> VoiceopsError | None:
+    """The connection's error when nothing at all answered as the vendor's API does (most
+    likely a wrong base_url); None when any answer did."""
+    failures = [a for a in answers if isinstance(a, RequestFailed)]
+    if not answers or len(failures) < len(answers) or not all(f.unexpected for f in failures):
+        return None
+    return unexpected_answer(provider, failures[0])
 
 
 def unexpected_answer(provider: Provider, failure: RequestFailed) -> VoiceopsError:
@@ -181,8 +188,9 @@ def group_by_connection(specs: list[AssistantSpec]) -> dict[str, list[AssistantS
 PLAN_SLICE = 20
 
 
-async def make_plan(session: Session) -> Plan:
-    """Read every connection's live state once and compare each assistant with git."""
+async def make_plan(session: Session, *, mass_update_allowed: bool = False) -> Plan:
+    """Read every connection's live state once and compare each assistant with git. The
+    plan warns of a mass update unless `mass_update_allowed` (apply --allow-mass-update)."""
     project = session.project
     specs = project.specs
 
@@ -215,7 +223,7 @@ async def make_plan(session: Session) -> Plan:
         config.max_update_share,
         config.min_managed,
     )
-    if warning:
+    if warning and not mass_update_allowed:
         plan.warnings.append(warning)
     return plan
 
@@ -235,10 +243,9 @@ async def _plan_as_reads_land(
         return guarded_plan(session, provider, spec, live[spec.id]), live[spec.id]
 
     planned = await asyncio.gather(*(one(spec) for spec in group))
-    failures = [live for _, live in planned if isinstance(live, RequestFailed)]
-    if len(failures) == len(group) and all(f.unexpected for f in failures):
-        message = str(unexpected_answer(provider, failures[0]))
-        return [error_plan(session, spec, message) for spec in group]
+    blamed = wrong_base_url(provider, [live for _, live in planned])
+    if blamed is not None:
+        return [error_plan(session, spec, str(blamed)) for spec in group]
     return [plan for plan, _ in planned]
 
 
