@@ -64,31 +64,37 @@ def write_starter(destination: Path, *, force: bool = False) -> list[Path]:
             f"{shown}{more} already exist{'s' if len(existing) == 1 else ''}; "
             "nothing was written (pass --force to overwrite)"
         )
-    written = []
-    for file in files:
-        target = destination / file.relative
+    gitignore = destination / ".gitignore"
+    # Read (and refused, if it cannot be) before anything is written.
+    contents = [(destination / f.relative, f.source.read_bytes()) for f in files]
+    contents.append((gitignore, _ignoring_lock(gitignore)))
+    for target, data in contents:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, file.source.read_bytes())
+            _write_atomically(target, data)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise VoiceopsError(f"cannot write {display_path(target)}: {reason}") from None
-        written.append(target)
-    written.append(_ignore_lock(destination / ".gitignore"))
-    return written
+    return [target for target, _ in contents]
 
 
-def _ignore_lock(gitignore: Path) -> Path:
-    """Add the record's lock to `.gitignore`, keeping whatever the file already says."""
+def _ignoring_lock(gitignore: Path) -> bytes:
+    """`.gitignore` as it is, plus the record's lock if it does not list it yet."""
     try:
         current = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
-        if IGNORED not in current.splitlines():
-            separator = "" if not current or current.endswith("\n") else "\n"
-            _write_atomically(gitignore, f"{current}{separator}{IGNORED}\n".encode())
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise VoiceopsError(f"cannot write {display_path(gitignore)}: {reason}") from None
-    return gitignore
+    except UnicodeDecodeError:
+        raise VoiceopsError(
+            f"{display_path(gitignore)} is not UTF-8 text; nothing was written"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise VoiceopsError(
+            f"cannot read {display_path(gitignore)}: {reason}; nothing was written"
+        ) from None
+    if IGNORED in current.splitlines():
+        return current.encode()
+    separator = "" if not current or current.endswith("\n") else "\n"
+    return f"{current}{separator}{IGNORED}\n".encode()
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

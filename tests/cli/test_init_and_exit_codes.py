@@ -216,3 +216,21 @@ def test_an_empty_assistants_directory_says_so(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "warning: assistants holds no assistant documents yet" in result.stderr
         assert "voiceops import" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["directory", "not-utf8"])
+def test_a_gitignore_init_cannot_read_stops_it_before_any_write(tmp_path: Path, kind: str) -> None:
+    gitignore = tmp_path / ".gitignore"
+    if kind == "directory":
+        gitignore.mkdir()
+    else:
+        gitignore.write_bytes(b"\xff\xfe")
+    line = assert_one_error_line(voiceops("init", cwd=tmp_path))
+    assert ".gitignore" in line and "nothing was written" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
+
+
+def test_a_sandbox_switch_that_is_no_boolean_is_one_sentence(tmp_path: Path) -> None:
+    voiceops("init", cwd=tmp_path)
+    line = assert_one_error_line(voiceops("plan", cwd=tmp_path, env={"VOICEOPS_SANDBOX": "maybe"}))
+    assert "'maybe' is not a valid boolean" in line

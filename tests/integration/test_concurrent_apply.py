@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -98,3 +99,17 @@ def test_saves_merge_into_the_record_as_it_is_then(tmp_path: Path) -> None:
         "write-only.json",
         "write-only.json.lock",
     ]
+
+
+def test_the_record_is_an_ordinary_file_and_keeps_its_mode(tmp_path: Path) -> None:
+    """The temporary file a save renames over the record is private (0600) when made; the
+    record itself is a normal, committed file: 0644 when new, its own mode after that."""
+    path = tmp_path / ".voiceops" / "write-only.json"
+    record = WriteOnlyRecord.load(path)
+    record.remember("autocalls-sales", "127", "llm_temperature", 0.4)
+    record.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    path.chmod(0o664)
+    record.remember("autocalls-sales", "128", "llm_temperature", 0.5)
+    record.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664

@@ -407,6 +407,11 @@ MALFORMED: dict[str, object] = {
     "warnings-a-string": lambda plan: plan.update(warnings="none"),
     "summary-a-list": lambda plan: plan.update(summary=[]),
     "nested-deep": b"[" * 100_000 + b"]" * 100_000,
+    "change-a-string": lambda plan: _clinic(plan)["changes"].__setitem__(0, "idleTimeout"),
+    "change-without-path": lambda plan: _clinic(plan)["changes"][0].pop("path_parts"),
+    "change-path-empty": lambda plan: _clinic(plan)["changes"][0].update(path_parts=[]),
+    "change-path-a-bool": lambda plan: _clinic(plan)["changes"][0].update(path_parts=[True]),
+    "change-flag-a-string": lambda plan: _clinic(plan)["changes"][0].update(sensitive="no"),
 }
 
 
