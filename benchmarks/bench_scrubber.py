@@ -1,8 +1,8 @@
 """How long the secret scrubber takes over a large output with many secrets.
 
-Every output of a run passes through `voiceops.redaction.Redactor`, which masks each secret
-in its raw, JSON-escaped, URL-encoded and repr forms. At 10,000 assistants with a unique
-webhook secret each, one alternation of every secret (what the scrubber used to be) took
+Every output of a run passes through `voiceops.reconcile.redaction.Redactor`, which masks
+each secret in its raw, JSON-escaped, URL-encoded and repr forms. At 10,000 assistants with a
+unique webhook secret each, one alternation of every secret (what the scrubber used to be) took
 seconds; the Aho-Corasick automaton makes the cost grow with the output, not with
 secrets x output.
 
@@ -17,7 +17,7 @@ import secrets
 import string
 import time
 
-from voiceops.redaction import Redactor
+from voiceops.reconcile.redaction import Redactor
 
 
 def make_output(size: int, known: list[str], rng: random.Random) -> str:

@@ -3,7 +3,7 @@
 Generates valid specs for all four vendors (sizes like the examples in assistants/), writes
 them as multi-document YAML files with a voiceops.yaml into a temporary directory, and times:
 
-- the full pipeline: `voiceops.validation.validate` (read, YAML parse, schema checks,
+- the full pipeline: `voiceops.spec.validation.validate` (read, YAML parse, schema checks,
   environment references, cross-document checks), as `voiceops validate` runs it;
 - YAML parsing alone;
 - schema checking alone, on already parsed documents, with one SchemaStore;
@@ -28,10 +28,10 @@ from typing import Any
 
 import yaml
 
-from voiceops import schema_errors
-from voiceops.schemas import SchemaStore
-from voiceops.validation import validate
-from voiceops.yamlsource import YamlDocument, load_file
+from voiceops.spec import schema_errors
+from voiceops.spec.schemas import SchemaStore
+from voiceops.spec.validation import validate
+from voiceops.spec.yamlsource import YamlDocument, load_file
 
 CONFIG = """\
 assistants: assistants/

@@ -1,5 +1,6 @@
-"""The forms a leaked secret would take in output, for the tests that scan for them. Written
-here independently of `voiceops.redaction`, so the scrubber is checked against its spec."""
+"""The forms a leaked secret would take in output, for the tests that scan for them.
+Written here independently of `voiceops.reconcile.redaction`, so the scrubber is checked
+against its spec."""
 
 from __future__ import annotations
 

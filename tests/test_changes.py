@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voiceops.changes import ABSENT, Change, diff, dotted, lookup, project
+from voiceops.reconcile.changes import ABSENT, Change, diff, dotted, lookup, project
 
 
 def fields(changes: list[Change]) -> list[str]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from voiceops import envref
+from voiceops.spec import envref
 
 
 def test_references_are_replaced_and_double_dollar_is_literal() -> None:

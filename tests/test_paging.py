@@ -8,8 +8,8 @@ from contextlib import aclosing
 
 import pytest
 
-from voiceops.httpclient import RequestFailed
-from voiceops.providers.base import Page, PageGuard, list_pages
+from voiceops.live.httpclient import RequestFailed
+from voiceops.live.providers.base import Page, PageGuard, list_pages
 
 SIZE = 3
 

@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.test_apply_support import assert_only_managed_changed
-from voiceops.apply import Outcome
 from voiceops.cli.apply import run_apply
 from voiceops.cli.plan import run_plan
-from voiceops.httpclient import RetryPolicy
-from voiceops.plan import Status
-from voiceops.runner import prepare
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile.apply import Outcome
+from voiceops.reconcile.plan import Status
+from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Sandbox, SandboxOptions
 
 CONNECTIONS = {

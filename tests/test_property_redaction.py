@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.leaks import encodings
-from voiceops.apply import ApplyReport, AssistantResult, Outcome
-from voiceops.changes import Change
 from voiceops.cli.common import safe_output
 from voiceops.cli.import_ import describe, scrubbed
-from voiceops.importer import ImportedAssistant
-from voiceops.plan import AssistantPlan, Plan, dump
-from voiceops.redaction import SHORT, Redactor, scrub_plan
+from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
+from voiceops.reconcile.changes import Change
+from voiceops.reconcile.importer import ImportedAssistant
+from voiceops.reconcile.plan import AssistantPlan, Plan, dump
+from voiceops.reconcile.redaction import SHORT, Redactor, scrub_plan
 from voiceops.render import apply_report, markdown, text
 from voiceops.render.values import DRIFT, PLAN
 

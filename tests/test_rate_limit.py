@@ -11,8 +11,8 @@ import random
 
 import httpx
 
-from voiceops.httpclient import Client, RateLimiter, RetryPolicy
-from voiceops.providers.invent import Invent
+from voiceops.live.httpclient import Client, RateLimiter, RetryPolicy
+from voiceops.live.providers.invent import Invent
 
 WINDOW_S = 61.0  # the documented minute plus the client's slack
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
-from voiceops.redaction import Redactor
-from voiceops.validation import load_project
+from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.redaction import Redactor
+from voiceops.spec.validation import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 

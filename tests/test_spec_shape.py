@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 import json
 
-from voiceops.config import Connection
 from voiceops.errors import Location
-from voiceops.providers import ADAPTERS, Provider
-from voiceops.schemas import SchemaStore
+from voiceops.live.providers import ADAPTERS, Provider
+from voiceops.spec.config import Connection
+from voiceops.spec.schemas import SchemaStore
 
 
 def provider(vendor: str) -> Provider:

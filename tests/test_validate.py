@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from voiceops.cli import main
 from voiceops.errors import InputErrors
-from voiceops.validation import load_project, validate
+from voiceops.spec.validation import load_project, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = (ROOT / "voiceops.yaml").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from yaml.nodes import MappingNode, ScalarNode
 
 from voiceops.errors import Location, VoiceopsError
-from voiceops.yamlsource import (
+from voiceops.spec.yamlsource import (
     MAX_DEPTH,
     YamlDocument,
     _Loader,

@@ -4,7 +4,7 @@ else `error: message`; vendor text cannot break the line or show a secret."""
 from __future__ import annotations
 
 from voiceops.cli.common import error_line
-from voiceops.redaction import Redactor
+from voiceops.reconcile.redaction import Redactor
 
 
 def test_vendor_text_cannot_break_the_line() -> None:

@@ -68,7 +68,7 @@ def test_a_failing_validate_still_explains(repository: Path) -> None:
 
 def test_comparing_equal_values_does_not_load_deepdiff(tmp_path: Path) -> None:
     check = (
-        "import sys; from voiceops.changes import diff; "
+        "import sys; from voiceops.reconcile.changes import diff; "
         "spec = {'a': 1, 'b': {'c': [1, 2.0], 'd': True}}; "
         "live = {'a': 1.0, 'b': {'c': [1, 2], 'd': True, 'e': 0}, 'f': 3}; "
         "assert diff(live, spec) == []; print('deepdiff' in sys.modules)"

@@ -31,8 +31,8 @@ from tests.integration.test_apply_support import (
     spec_of,
     updates,
 )
-from voiceops.apply import Outcome
-from voiceops.httpclient import RetryPolicy
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile.apply import Outcome
 from voiceops.sandbox import Faults, Sandbox
 
 NAMES = sorted(EXAMPLES)
@@ -173,7 +173,7 @@ def test_429_on_an_update_waits_for_retry_after(
     sb = workspace.sandbox
     vendor, _ = EXAMPLES[name]
     clock = RecordingSleep()
-    monkeypatch.setattr(importlib.import_module("voiceops.httpclient"), "asyncio", clock)
+    monkeypatch.setattr(importlib.import_module("voiceops.live.httpclient"), "asyncio", clock)
     transport = Intercept(is_update, sandbox_fault(sb, Faults(rate_429=1.0, retry_after_s=7)))
 
     report = api_apply(workspace, targets=(name,), transport=transport)

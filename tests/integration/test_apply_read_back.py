@@ -26,8 +26,8 @@ from tests.integration.test_apply_support import (
     outcomes,
     updates,
 )
-from voiceops.apply import Outcome
-from voiceops.engine import RunOptions
+from voiceops.reconcile.apply import Outcome
+from voiceops.reconcile.engine import RunOptions
 from voiceops.sandbox import Sandbox
 
 
@@ -62,7 +62,7 @@ def route_through(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
     """Make the CLI's runs go through the given transport."""
 
     def install(transport: httpx.AsyncBaseTransport) -> None:
-        runner = importlib.import_module("voiceops.runner")
+        runner = importlib.import_module("voiceops.reconcile.runner")
         monkeypatch.setattr(
             runner, "RunOptions", functools.partial(RunOptions, transport=transport)
         )

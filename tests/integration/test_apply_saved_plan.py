@@ -15,8 +15,8 @@ from tests.integration.test_apply_support import (
     SUPPORT,
     updates,
 )
-from voiceops.httpclient import Client, RequestFailed
-from voiceops.redaction import SECRET_REF
+from voiceops.live.httpclient import Client, RequestFailed
+from voiceops.reconcile.redaction import SECRET_REF
 
 ROTATED = "rotated-webhook-secret-2"
 

@@ -18,13 +18,13 @@ import httpx
 import yaml
 
 from tests.conftest import Workspace
-from voiceops.apply import ApplyReport, AssistantResult, Outcome
 from voiceops.cli.apply import run_apply
 from voiceops.cli.plan import run_plan
-from voiceops.engine import RunOptions
-from voiceops.httpclient import RetryPolicy
-from voiceops.plan import Plan
-from voiceops.runner import prepare
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
+from voiceops.reconcile.engine import RunOptions
+from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Faults, RecordedRequest, Sandbox
 
 # The example repository's assistants: name -> (vendor, id).

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tests.conftest import Workspace
 from tests.integration.test_apply_support import SALES, add_document, spec_of
+from voiceops.reconcile.writeonly import WriteOnlyRecord
 from voiceops.sandbox import Faults
-from voiceops.writeonly import WriteOnlyRecord
 
 RUNS = 8
 GUARD_S = 300.0  # only against a hung process

@@ -9,9 +9,9 @@ import yaml
 from click.testing import CliRunner
 
 from tests.conftest import REPO, Workspace
-from voiceops.changes import Change
 from voiceops.cli import main
-from voiceops.plan import AssistantPlan, Plan
+from voiceops.reconcile.changes import Change
+from voiceops.reconcile.plan import AssistantPlan, Plan
 from voiceops.render import markdown
 from voiceops.render.markdown import COMMENT_LIMIT
 from voiceops.render.values import DRIFT

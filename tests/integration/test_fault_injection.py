@@ -28,7 +28,7 @@ from tests.integration.test_plan_support import (
     set_base_url,
 )
 from tests.misbehaving import Answer, MisbehavingServer, Request, json_answer
-from voiceops.httpclient import Client, RequestFailed, RetryPolicy
+from voiceops.live.httpclient import Client, RequestFailed, RetryPolicy
 from voiceops.sandbox import Faults, Sandbox
 
 CLINIC = EXAMPLES["clinic-intake"][2]
@@ -40,7 +40,7 @@ UPDATES = ("PATCH", "PUT")
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """CLI runs retry once, without sleeping: the faults are tested, not the waiting."""
-    import voiceops.runner as runner
+    import voiceops.reconcile.runner as runner
 
     original = runner.RunOptions
     monkeypatch.setattr(runner, "RunOptions", lambda **kw: original(**{"retry": QUICK, **kw}))
@@ -397,7 +397,7 @@ def test_a_write_only_record_that_is_a_directory_is_refused_before_any_write(
 def test_a_record_that_cannot_be_saved_still_gets_the_summary(
     workspace: Workspace, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import voiceops.writeonly as writeonly
+    import voiceops.reconcile.writeonly as writeonly
 
     monkeypatch.setattr(writeonly, "LOCK_TIMEOUT_S", 0.2)
     record = workspace.root / ".voiceops" / "write-only.json"

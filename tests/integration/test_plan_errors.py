@@ -26,8 +26,8 @@ from tests.integration.test_plan_support import (
     set_base_url,
     write_spec,
 )
-from voiceops.httpclient import RetryPolicy
-from voiceops.plan import Status
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile.plan import Status
 from voiceops.sandbox import Faults, Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_retries")

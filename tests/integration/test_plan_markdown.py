@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import Workspace
 from tests.integration.test_plan_support import add_spec
-from voiceops.changes import ABSENT, Change
-from voiceops.plan import AssistantPlan, Plan
+from voiceops.reconcile.changes import ABSENT, Change
+from voiceops.reconcile.plan import AssistantPlan, Plan
 from voiceops.render import markdown
 from voiceops.sandbox import Sandbox
 

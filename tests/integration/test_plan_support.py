@@ -21,12 +21,12 @@ from click.testing import Result
 
 from tests.conftest import Workspace
 from voiceops.cli.plan import run_plan
-from voiceops.httpclient import RetryPolicy
-from voiceops.plan import Plan, plan_to_dict
-from voiceops.redaction import Redactor
-from voiceops.runner import prepare
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile.plan import Plan, plan_to_dict
+from voiceops.reconcile.redaction import Redactor
+from voiceops.reconcile.runner import prepare
+from voiceops.reconcile.writeonly import WriteOnlyRecord
 from voiceops.sandbox import Sandbox
-from voiceops.writeonly import WriteOnlyRecord
 
 # The example assistants: name -> (provider type, connection, id).
 EXAMPLES: dict[str, tuple[str, str, str]] = {
@@ -232,7 +232,7 @@ class ExpiringSessions(httpx.AsyncBaseTransport):
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """CLI runs retry without sleeping (the command builds its options in `runner`)."""
-    import voiceops.runner as runner
+    import voiceops.reconcile.runner as runner
 
     original = runner.RunOptions
 

@@ -10,9 +10,9 @@ import yaml
 
 from tests.conftest import Workspace
 from voiceops.cli.plan import run_plan
-from voiceops.engine import RunOptions
-from voiceops.httpclient import RetryPolicy
-from voiceops.runner import prepare
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile.engine import RunOptions
+from voiceops.reconcile.runner import prepare
 
 
 class RedirectEverything(httpx.AsyncBaseTransport):

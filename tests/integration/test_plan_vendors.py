@@ -19,7 +19,7 @@ from tests.integration.test_plan_support import (
     set_base_url,
     set_spec,
 )
-from voiceops.plan import Status, plan_to_dict
+from voiceops.reconcile.plan import Status, plan_to_dict
 from voiceops.sandbox import Sandbox, SandboxOptions
 
 # ---- Autocalls ---------------------------------------------------------------------------

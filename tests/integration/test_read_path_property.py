@@ -23,11 +23,11 @@ from tests.integration.test_apply_support import SALES
 from tests.integration.test_fault_injection import CLINIC, SECOND
 from tests.integration.test_plan_support import add_spec, set_base_url
 from tests.misbehaving import Answer, MisbehavingServer, Request
-from voiceops import plan as plan_file
 from voiceops.cli.plan import run_plan
-from voiceops.httpclient import RetryPolicy
+from voiceops.live.httpclient import RetryPolicy
+from voiceops.reconcile import plan as plan_file
+from voiceops.reconcile.runner import prepare
 from voiceops.render import markdown, text
-from voiceops.runner import prepare
 
 ONCE = RetryPolicy(attempts=1)
 PROPERTY = settings(

@@ -27,12 +27,12 @@ from tests.integration.test_apply_support import CLINIC, updates
 from tests.integration.test_plan_support import FAST_RETRY, fast_retries  # noqa: F401
 from tests.leaks import encodings
 from voiceops.cli import main
-from voiceops.config import Connection
 from voiceops.errors import Location
-from voiceops.httpclient import Client
-from voiceops.providers import ADAPTERS
-from voiceops.redaction import SECRET_REF
-from voiceops.schemas import SchemaStore
+from voiceops.live.httpclient import Client
+from voiceops.live.providers import ADAPTERS
+from voiceops.reconcile.redaction import SECRET_REF
+from voiceops.spec.config import Connection
+from voiceops.spec.schemas import SchemaStore
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
@@ -584,7 +584,7 @@ def test_every_id_travels_as_one_encoded_path_segment(vendor: str) -> None:
 
 
 def test_dot_segments_are_encoded_too() -> None:
-    from voiceops.providers.base import segment
+    from voiceops.live.providers.base import segment
 
     assert segment("..") == "%2E%2E"
     assert segment(".") == "%2E"

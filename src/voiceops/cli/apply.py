@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from voiceops.apply import ApplyReport, apply_project
 from voiceops.cli.common import (
     concurrency_option,
     config_option,
@@ -21,15 +20,16 @@ from voiceops.cli.common import (
     target_option,
     use_color,
 )
-from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError
-from voiceops.interrupts import graceful_stop
-from voiceops.plan import Plan, read_plan_file
-from voiceops.redaction import scrub_plan
+from voiceops.live.interrupts import graceful_stop
+from voiceops.reconcile.apply import ApplyReport, apply_project
+from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.plan import Plan, read_plan_file
+from voiceops.reconcile.redaction import scrub_plan
+from voiceops.reconcile.runner import prepare, sandbox_if
 from voiceops.render import apply_report, text
 from voiceops.render.progress import ApplyProgress
-from voiceops.runner import prepare, sandbox_if
-from voiceops.validation import Project
+from voiceops.spec.validation import Project
 
 
 async def run_apply(

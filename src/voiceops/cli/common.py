@@ -15,15 +15,15 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from voiceops import plan as plan_file
-from voiceops.engine import RunOptions, Session
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
-from voiceops.plan import Plan, Status
-from voiceops.redaction import Redactor, scrub_plan
+from voiceops.reconcile import plan as plan_file
+from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.plan import Plan, Status
+from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
+from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
-from voiceops.validation import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -19,13 +19,13 @@ from voiceops.cli.common import (
     sandbox_option,
     use_color,
 )
-from voiceops.drift import detect_drift
-from voiceops.engine import RunOptions
-from voiceops.plan import Plan
-from voiceops.redaction import Redactor
+from voiceops.reconcile.drift import detect_drift
+from voiceops.reconcile.engine import RunOptions
+from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.redaction import Redactor
+from voiceops.reconcile.runner import prepare, sandbox_if
 from voiceops.render.values import DRIFT
-from voiceops.runner import prepare, sandbox_if
-from voiceops.validation import Project
+from voiceops.spec.validation import Project
 
 
 async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:

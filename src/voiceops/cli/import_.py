@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 
 from voiceops.cli.common import config_option, emit, no_color_option, reports_errors, sandbox_option
-from voiceops.engine import RunOptions, Session
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.importer import ImportedAssistant, import_assistants
-from voiceops.redaction import Redactor
-from voiceops.runner import check_ready, prepare_connections, sandbox_if
+from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.importer import ImportedAssistant, import_assistants
+from voiceops.reconcile.redaction import Redactor
+from voiceops.reconcile.runner import check_ready, prepare_connections, sandbox_if
+from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line
-from voiceops.validation import Project
 
 
 async def run_import(

@@ -8,7 +8,7 @@ import click
 
 from voiceops.cli.common import no_color_option, reports_errors
 from voiceops.errors import display_path
-from voiceops.starter import write_starter
+from voiceops.spec.starter import write_starter
 
 
 @click.command()

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from voiceops import plan as plan_file
 from voiceops.cli.common import (
     concurrency_option,
     config_option,
@@ -21,12 +20,13 @@ from voiceops.cli.common import (
     target_option,
     use_color,
 )
-from voiceops.engine import RunOptions, make_plan
 from voiceops.errors import VoiceopsError
-from voiceops.plan import Plan
-from voiceops.redaction import Redactor
-from voiceops.runner import prepare, sandbox_if
-from voiceops.validation import Project
+from voiceops.reconcile import plan as plan_file
+from voiceops.reconcile.engine import RunOptions, make_plan
+from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.redaction import Redactor
+from voiceops.reconcile.runner import prepare, sandbox_if
+from voiceops.spec.validation import Project
 
 
 async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:

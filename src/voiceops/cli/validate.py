@@ -9,7 +9,7 @@ import click
 
 from voiceops.cli.common import config_option, no_color_option, reports_errors, safe_output
 from voiceops.render.diagnostics import as_json, github_annotation
-from voiceops.validation import validate as validate_files
+from voiceops.spec.validation import validate as validate_files
 
 
 @click.command()

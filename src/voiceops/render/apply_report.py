@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from voiceops.apply import ApplyReport, AssistantResult, Outcome
+from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
 from voiceops.textsafety import clean_line
 
 # Always counted; the others only when they occur.

@@ -6,7 +6,7 @@ that and says how many it left out.
 
 from __future__ import annotations
 
-from voiceops.plan import AssistantPlan, Plan, Status
+from voiceops.reconcile.plan import AssistantPlan, Plan, Status
 from voiceops.render.values import (
     PLAN,
     Framing,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from voiceops.apply import ApplyWatcher, AssistantResult
+from voiceops.reconcile.apply import ApplyWatcher, AssistantResult
 from voiceops.render.apply_report import result_line
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from voiceops.plan import AssistantPlan, Plan, Status
+from voiceops.reconcile.plan import AssistantPlan, Plan, Status
 from voiceops.render.values import (
     PLAN,
     Framing,

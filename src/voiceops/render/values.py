@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
-from voiceops.redaction import MASK
+from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
+from voiceops.reconcile.redaction import MASK
 from voiceops.textsafety import clean_line
 
 SHORT = 120

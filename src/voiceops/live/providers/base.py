@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
-from voiceops.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
+from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
+from voiceops.spec.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 
 if TYPE_CHECKING:
     import httpx
 
-    from voiceops.config import Connection
+    from voiceops.spec.config import Connection
 
 FieldSet = frozenset[FieldPath]
 # One assistant's live state as read: the object, None (unknown id), or why reading it failed.

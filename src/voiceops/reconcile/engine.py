@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voiceops import envref
-from voiceops.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
-from voiceops.documents import AssistantSpec
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import Client, Interrupted, RequestFailed, RetryPolicy, StopSignal
-from voiceops.plan import AssistantPlan, Plan, Status, mass_update_warning
-from voiceops.providers import ADAPTERS
-from voiceops.providers.base import LiveState, Provider
-from voiceops.redaction import Redactor, body_template, is_sensitive
-from voiceops.validation import Project
-from voiceops.writeonly import WriteOnlyRecord
+from voiceops.live.httpclient import Client, Interrupted, RequestFailed, RetryPolicy, StopSignal
+from voiceops.live.providers import ADAPTERS
+from voiceops.live.providers.base import LiveState, Provider
+from voiceops.reconcile.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
+from voiceops.reconcile.plan import AssistantPlan, Plan, Status, mass_update_warning
+from voiceops.reconcile.redaction import Redactor, body_template, is_sensitive
+from voiceops.reconcile.writeonly import WriteOnlyRecord
+from voiceops.spec import envref
+from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.validation import Project
 
 if TYPE_CHECKING:
     import ssl

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from voiceops.yamlsource import YamlPath, walk
+from voiceops.spec.yamlsource import YamlPath, walk
 
 _TOKEN = re.compile(r"\$\$\{|\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
 

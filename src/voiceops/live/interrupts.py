@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from voiceops.httpclient import StopSignal
+from voiceops.live.httpclient import StopSignal
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 FIRST = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from voiceops.engine import Session, make_plan
-from voiceops.plan import Plan
+from voiceops.reconcile.engine import Session, make_plan
+from voiceops.reconcile.plan import Plan
 
 
 async def detect_drift(session: Session) -> Plan:

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.schemas import bundled_schema_dir
+from voiceops.spec.schemas import bundled_schema_dir
 
 # Workflows a user's repository gets; ci.yml runs voiceops' own tests and is not one of them.
 USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
@@ -29,7 +29,7 @@ def starter_root() -> Path:
     packaged = Path(str(resources.files("voiceops"))) / "_starter"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]
 
 
 def starter_files() -> list[StarterFile]:

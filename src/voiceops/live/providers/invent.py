@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
-from voiceops.httpclient import Client, RequestFailed
-from voiceops.providers.base import (
+from voiceops.live.httpclient import Client, RequestFailed
+from voiceops.live.providers.base import (
     LiveState,
     Page,
     PageGuard,

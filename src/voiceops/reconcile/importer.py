@@ -14,14 +14,14 @@ from typing import Any
 
 import yaml
 
-from voiceops.documents import AssistantSpec
-from voiceops.engine import Session, connection_error
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.httpclient import RequestFailed
-from voiceops.providers.base import LiveState, Provider
-from voiceops.redaction import Redactor
-from voiceops.schemas import ERROR_MESSAGE, FieldPath
-from voiceops.yamlsource import YamlDocument, dotted, load_file, walk
+from voiceops.live.httpclient import RequestFailed
+from voiceops.live.providers.base import LiveState, Provider
+from voiceops.reconcile.engine import Session, connection_error
+from voiceops.reconcile.redaction import Redactor
+from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
+from voiceops.spec.yamlsource import YamlDocument, dotted, load_file, walk
 
 
 @dataclass

@@ -18,13 +18,18 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from voiceops import envref
-from voiceops.changes import Change
-from voiceops.documents import AssistantSpec
-from voiceops.engine import Session, fingerprint, internal_error, make_plan, plan_assistant
 from voiceops.errors import VoiceopsError
-from voiceops.httpclient import Interrupted, RequestFailed, encode_json
-from voiceops.plan import (
+from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
+from voiceops.live.providers.base import LiveState, Provider, UpdateRequest
+from voiceops.reconcile.changes import Change
+from voiceops.reconcile.engine import (
+    Session,
+    fingerprint,
+    internal_error,
+    make_plan,
+    plan_assistant,
+)
+from voiceops.reconcile.plan import (
     AssistantPlan,
     Plan,
     SavedAssistant,
@@ -33,9 +38,10 @@ from voiceops.plan import (
     load_saved,
     mass_update_warning,
 )
-from voiceops.providers.base import LiveState, Provider, UpdateRequest
-from voiceops.redaction import Redactor
-from voiceops.validation import did_you_mean
+from voiceops.reconcile.redaction import Redactor
+from voiceops.spec import envref
+from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.validation import did_you_mean
 
 # How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
 UNCERTAIN_ATTEMPTS = 3

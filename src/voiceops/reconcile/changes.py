@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from voiceops.schemas import FieldPath
-from voiceops.yamlsource import YamlPath, dotted
+from voiceops.spec.schemas import FieldPath
+from voiceops.spec.yamlsource import YamlPath, dotted
 
 # A path into spec-shaped data: keys and list indices.
 ValuePath = YamlPath

@@ -6,10 +6,10 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceops.config import Config, load_config
-from voiceops.documents import AssistantSpec, diagnostic_order, load_specs
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError, display_path
-from voiceops.schemas import SchemaStore
+from voiceops.spec.config import Config, load_config
+from voiceops.spec.documents import AssistantSpec, diagnostic_order, load_specs
+from voiceops.spec.schemas import SchemaStore
 
 
 @dataclass

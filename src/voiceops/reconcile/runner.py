@@ -8,14 +8,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from voiceops import envref
-from voiceops.config import Config, load_config
-from voiceops.documents import AssistantSpec, load_specs
-from voiceops.engine import RunOptions
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
-from voiceops.providers import ADAPTERS
-from voiceops.schemas import SchemaStore
-from voiceops.validation import Project, load_project
+from voiceops.live.providers import ADAPTERS
+from voiceops.reconcile.engine import RunOptions
+from voiceops.spec import envref
+from voiceops.spec.config import Config, load_config
+from voiceops.spec.documents import AssistantSpec, load_specs
+from voiceops.spec.schemas import SchemaStore
+from voiceops.spec.validation import Project, load_project
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from voiceops.providers.autocalls import Autocalls
-from voiceops.providers.base import Provider
-from voiceops.providers.edmo import Edmo
-from voiceops.providers.interactly import Interactly
-from voiceops.providers.invent import Invent
+from voiceops.live.providers.autocalls import Autocalls
+from voiceops.live.providers.base import Provider
+from voiceops.live.providers.edmo import Edmo
+from voiceops.live.providers.interactly import Interactly
+from voiceops.live.providers.invent import Invent
 
 ADAPTERS: dict[str, type[Provider]] = {
     adapter.type: adapter for adapter in (Interactly, Edmo, Invent, Autocalls)

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceops import envref, schema_errors
-from voiceops.config import Config, Connection
 from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
-from voiceops.providers import ADAPTERS, PROVIDER_TYPES
-from voiceops.schemas import ERROR_MESSAGE, SchemaStore
-from voiceops.yamlsource import YamlDocument, YamlPath, dotted, load_documents, read_text
+from voiceops.live.providers import ADAPTERS, PROVIDER_TYPES
+from voiceops.spec import envref, schema_errors
+from voiceops.spec.config import Config, Connection
+from voiceops.spec.schemas import ERROR_MESSAGE, SchemaStore
+from voiceops.spec.yamlsource import YamlDocument, YamlPath, dotted, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 

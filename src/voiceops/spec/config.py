@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceops import schema_errors
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError, display_path
-from voiceops.httpclient import base_url_problem
-from voiceops.providers import PROVIDER_TYPES
-from voiceops.schemas import SchemaStore
-from voiceops.yamlsource import YamlDocument, load_file
+from voiceops.live.httpclient import base_url_problem
+from voiceops.live.providers import PROVIDER_TYPES
+from voiceops.spec import schema_errors
+from voiceops.spec.schemas import SchemaStore
+from voiceops.spec.yamlsource import YamlDocument, load_file
 
 CONFIG_NAMES = ("voiceops.yaml", "voiceops.yml")
 

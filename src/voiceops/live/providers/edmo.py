@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from voiceops.httpclient import Client, RequestFailed
-from voiceops.providers.base import Provider, header_flaw, normalize_uuid, segment
+from voiceops.live.httpclient import Client, RequestFailed
+from voiceops.live.providers.base import Provider, header_flaw, normalize_uuid, segment
 
 COOKIE = "auth-token"
 

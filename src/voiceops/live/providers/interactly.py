@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voiceops.providers.base import Provider, segment
+from voiceops.live.providers.base import Provider, segment
 
 
 class Interactly(Provider):

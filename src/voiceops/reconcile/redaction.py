@@ -22,12 +22,12 @@ from urllib.parse import quote, quote_plus
 
 import ahocorasick
 
-from voiceops.changes import ABSENT, ValuePath, lookup
-from voiceops.schemas import FieldPath
+from voiceops.reconcile.changes import ABSENT, ValuePath, lookup
+from voiceops.spec.schemas import FieldPath
 from voiceops.textsafety import clean_line, json_safe, no_mentions
 
 if TYPE_CHECKING:
-    from voiceops.plan import Plan
+    from voiceops.reconcile.plan import Plan
 
 MASK = "(sensitive)"
 SECRET_REF = "$secret"

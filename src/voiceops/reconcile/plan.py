@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from voiceops import __version__
-from voiceops.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.errors import VoiceopsError
-from voiceops.providers.base import UpdateRequest
+from voiceops.live.providers.base import UpdateRequest
+from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.textsafety import json_safe
 
 FORMAT_VERSION = 1

@@ -32,7 +32,7 @@ def bundled_schema_dir() -> Path:
     packaged = Path(str(resources.files("voiceops"))) / "_schemas"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "schemas"
+    return Path(__file__).resolve().parents[3] / "schemas"
 
 
 class CompiledSchema:

@@ -1,0 +1,1 @@
+"""Specs + live state -> changes -> plan -> requests -> read-back."""
