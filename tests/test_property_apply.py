@@ -23,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.test_apply_support import assert_only_managed_changed
+from tests.integration.apply_helpers import assert_only_managed_changed
 from voiceops.cli.apply import run_apply
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy

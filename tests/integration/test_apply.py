@@ -10,7 +10,7 @@ import types
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import (
+from tests.integration.apply_helpers import (
     CLINIC,
     ENROLLMENT,
     EXAMPLES,

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import (
+from tests.integration.apply_helpers import (
     EXAMPLES,
     SALES,
     Intercept,

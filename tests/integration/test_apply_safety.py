@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import add_document, updates
+from tests.integration.apply_helpers import add_document, updates
 
 THRESHOLD_WORDS = "safety threshold"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import (
+from tests.integration.apply_helpers import (
     CLINIC,
     ENROLLMENT,
     SUPPORT,

@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import (
+from tests.integration.apply_helpers import (
     CLINIC,
     SALES,
     Intercept,

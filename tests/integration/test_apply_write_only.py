@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import SALES, plan_json, updates
+from tests.integration.apply_helpers import SALES, plan_json, updates
 
 RECORD = ".voiceops/write-only.json"
 

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import SALES, add_document, spec_of
+from tests.integration.apply_helpers import SALES, add_document, spec_of
 from voiceops.reconcile.writeonly import WriteOnlyRecord
 from voiceops.sandbox import Faults
 

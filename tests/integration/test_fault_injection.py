@@ -20,7 +20,7 @@ from click.testing import Result
 from filelock import FileLock
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import (
+from tests.integration.plan_helpers import (
     EXAMPLES,
     add_spec,
     assert_clean,

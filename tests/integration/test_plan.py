@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import (
+from tests.integration.plan_helpers import (
     ANSI,
     EXAMPLES,
     VENDOR_OF,

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import (
+from tests.integration.plan_helpers import (
     EXAMPLES,
     assert_clean,
     assistant,

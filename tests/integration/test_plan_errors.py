@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import (
+from tests.integration.plan_helpers import (
     FAST_RETRY,
     add_spec,
     assert_clean,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import add_spec
+from tests.integration.plan_helpers import add_spec
 from voiceops.reconcile.changes import ABSENT, Change
 from voiceops.reconcile.plan import AssistantPlan, Plan
 from voiceops.render import markdown

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import add_spec, assert_clean, set_spec
+from tests.integration.plan_helpers import add_spec, assert_clean, set_spec
 from voiceops.sandbox import Sandbox
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

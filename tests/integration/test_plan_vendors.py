@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_plan_support import (
+from tests.integration.plan_helpers import (
     ExpiringSessions,
     add_spec,
     assert_clean,

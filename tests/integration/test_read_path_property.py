@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import SALES
+from tests.integration.apply_helpers import SALES
+from tests.integration.plan_helpers import add_spec, set_base_url
 from tests.integration.test_fault_injection import CLINIC, SECOND
-from tests.integration.test_plan_support import add_spec, set_base_url
 from tests.misbehaving import Answer, MisbehavingServer, Request
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy

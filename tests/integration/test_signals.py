@@ -18,8 +18,8 @@ import time
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.test_apply_support import SALES, add_document, spec_of
-from tests.integration.test_plan_support import EXAMPLES, assistant
+from tests.integration.apply_helpers import SALES, add_document, spec_of
+from tests.integration.plan_helpers import EXAMPLES, assistant
 from voiceops.sandbox import Faults, Sandbox
 
 CLINIC = EXAMPLES["clinic-intake"][2]

@@ -22,9 +22,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from tests.conftest import REPO, Workspace, example_repository
+from tests.integration.apply_helpers import CLINIC, updates
 from tests.integration.evil_vendor import INJECTION, EvilVendor, serve_evil_vendor
-from tests.integration.test_apply_support import CLINIC, updates
-from tests.integration.test_plan_support import FAST_RETRY, fast_retries  # noqa: F401
+from tests.integration.plan_helpers import FAST_RETRY, fast_retries  # noqa: F401
 from tests.leaks import encodings
 from voiceops.cli import main
 from voiceops.errors import Location
