@@ -9,7 +9,14 @@ from types import TracebackType
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from voiceops.reconcile.apply import ApplyWatcher, AssistantResult
@@ -36,8 +43,8 @@ class ApplyProgress(ApplyWatcher, AbstractContextManager["ApplyProgress"]):
                 redirect_stderr=False,
             )
         self._live = False
-        self._reads: int | None = None
-        self._writes: int | None = None
+        self._reads: TaskID | None = None
+        self._writes: TaskID | None = None
 
     def __exit__(
         self,
@@ -74,7 +81,7 @@ class ApplyProgress(ApplyWatcher, AbstractContextManager["ApplyProgress"]):
         if self._progress is not None and self._writes is not None:
             self._progress.advance(self._writes)
 
-    def _add_task(self, description: str, total: int) -> int | None:
+    def _add_task(self, description: str, total: int) -> TaskID | None:
         if self._progress is None:
             return None
         if not self._live:  # started here: after any confirmation prompt

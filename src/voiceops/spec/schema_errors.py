@@ -210,8 +210,8 @@ def _message(error: ValidationError, path: YamlPath) -> str:
         if isinstance(schema.get("enum"), list):
             return f"{name} must be one of {_options(schema['enum'])}, not {_describe(value)}"
         wanted = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        return f"{name} must be {words}, not {_describe(value)}"
+        types = " or ".join(_TYPE_WORDS.get(w, str(w)) for w in wanted)
+        return f"{name} must be {types}, not {_describe(value)}"
     if kind == "enum":
         message = f"{name} is {_show(value)}, which is not one of {_options(expected)}"
         texts = [o for o in expected if isinstance(o, str)]

@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -58,7 +58,7 @@ _OPENING_TOKENS = (
 _CLOSING_TOKENS = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """The safe loader, resolving implicit tags without the general resolver's detours:
     it is called for every node, and most plain scalars can only be strings."""
 
@@ -150,9 +150,7 @@ class YamlDocument:
                         key_at, value_at, data = at, at + 1, child
                         break
                     at += 1 + _size(child)
-            elif (
-                isinstance(data, list) and type(part) is int and 0 <= part < len(data)  # type: ignore[operator]
-            ):
+            elif isinstance(data, list) and type(part) is int and 0 <= part < len(data):
                 at = value_at + 1
                 for child in data[:part]:
                     at += _size(child)
@@ -383,11 +381,11 @@ class _Builder:
         if kind is ScalarNode:
             if node.tag == _STR_TAG:
                 return node.value
-            return self._scalar(node, len(marks) - 1)
+            return self._scalar(cast(ScalarNode, node), len(marks) - 1)
         if depth >= MAX_DEPTH:
             raise self._error(node, f"values are nested more than {MAX_DEPTH} levels deep")
         if kind is MappingNode:
-            return self._mapping(node, depth + 1)
+            return self._mapping(cast(MappingNode, node), depth + 1)
         if kind is SequenceNode:
             return [self.value(item, depth + 1) for item in node.value]
         raise self._error(node, "unsupported YAML node")  # pragma: no cover
@@ -417,6 +415,7 @@ class _Builder:
     def _scalar(self, node: ScalarNode, at: int | None) -> Any:
         tag = node.tag
         text: str = node.value
+        value: Any
         if tag == _NULL_TAG:
             return None
         if tag == _BOOL_TAG:
@@ -460,6 +459,7 @@ class _Builder:
                 event = loader.get_event()
                 if isinstance(event, yaml.AliasEvent):
                     mark = event.start_mark
+                    assert mark is not None  # every parsed event has one
                     return VoiceopsError(
                         f"*{event.anchor} is a YAML alias; {rule}: write the value out in full",
                         Location(self.doc.source, mark.line + 1, mark.column + 1),
