@@ -299,7 +299,7 @@ def read_shape(record: Mapping[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for name in READ_FIELDS:
         value = record.get(RENAMED.get(name, name))
-        if name == "type":
+        if name == "type" and isinstance(value, str):
             value = DIRECTION_TO_TYPE.get(value, value)
         elif name == "fillers" and isinstance(value, bool):
             value = int(value)

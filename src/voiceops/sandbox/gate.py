@@ -104,10 +104,10 @@ class VendorGate:
 
         fault = decision.fault
         if fault in ("429", "500", "503"):
-            status = int(fault)  # type: ignore[arg-type]
+            status = int(fault)
             headers = {"Retry-After": str(decision.faults.retry_after_s)} if status == 429 else {}
-            message = {429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
-            response = self.vendor.error(status, message[status], headers)
+            reasons = {429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+            response = self.vendor.error(status, reasons[status], headers)
             record(status, fault)
             await response(scope, receive, send)
             return
