@@ -29,7 +29,7 @@ from tests.leaks import encodings
 from voiceops.cli import main
 from voiceops.errors import Location
 from voiceops.live.httpclient import Client
-from voiceops.live.providers import ADAPTERS
+from voiceops.live.providers import build_adapter
 from voiceops.reconcile.redaction import SECRET_REF
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
@@ -558,7 +558,7 @@ def test_every_id_travels_as_one_encoded_path_segment(vendor: str) -> None:
             {"type": vendor, "base_url": server.base_url(vendor), "org_id": "c/../d"},
             Location("voiceops.yaml"),
         )
-        provider = ADAPTERS[vendor](connection, SchemaStore(), {})
+        provider = build_adapter(connection, SchemaStore(), {})
 
         async def send() -> None:
             client = Client(
