@@ -11,10 +11,12 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from voiceops.live.providers import PROVIDER_TYPES
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seed_examples"
-VENDORS = ("interactly", "edmo", "invent", "autocalls")
+VENDORS = PROVIDER_TYPES
 ALL_SCHEMAS = ("assistant", "voiceops-config", *VENDORS)
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Keywords whose subschemas are conditions or rule bodies, not property definitions.

@@ -7,14 +7,14 @@ import copy
 import json
 
 from voiceops.errors import Location
-from voiceops.live.providers import ADAPTERS, Provider
+from voiceops.live.providers import Provider, build_adapter
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
 
 
 def provider(vendor: str) -> Provider:
     connection = Connection(f"{vendor}-x", vendor, {"type": vendor}, Location("voiceops.yaml"))
-    return ADAPTERS[vendor](connection, SchemaStore(), {})
+    return build_adapter(connection, SchemaStore(), {})
 
 
 def test_a_nested_read_only_field_is_dropped_from_the_shape_not_from_live() -> None:

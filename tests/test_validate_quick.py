@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from voiceops.live.providers import PROVIDER_TYPES
 from voiceops.spec.schemas import SchemaStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seed_examples"
-VENDORS = ("interactly", "edmo", "invent", "autocalls")
+VENDORS = PROVIDER_TYPES
 TARGETS = [
     ("assistant", ""),
     ("voiceops-config", ""),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from voiceops.live.providers import PROVIDER_TYPES
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 VOICEOPS = BIN / "voiceops"
@@ -78,7 +80,7 @@ def test_init_validate_and_sandbox_plan_work_in_an_empty_folder(tmp_path: Path) 
 def test_init_config_comments_every_vendor(tmp_path: Path) -> None:
     voiceops("init", cwd=tmp_path)
     config = (tmp_path / "voiceops.yaml").read_text()
-    for vendor in ("interactly", "edmo", "invent", "autocalls"):
+    for vendor in PROVIDER_TYPES:
         assert f"type: {vendor}" in config
     assert config.count("#") >= 8
 

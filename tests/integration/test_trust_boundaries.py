@@ -29,7 +29,7 @@ from tests.leaks import encodings
 from voiceops.cli import main
 from voiceops.errors import Location
 from voiceops.live.httpclient import Client
-from voiceops.live.providers import ADAPTERS
+from voiceops.live.providers import PROVIDER_TYPES, build_adapter
 from voiceops.reconcile.redaction import SECRET_REF
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
@@ -45,7 +45,7 @@ SECRETS = {
     "AUTOCALLS_TOKEN": "Zq7",
     "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": "wh'sec\"ret\\ü/+%",
 }
-VENDORS = ("interactly", "edmo", "invent", "autocalls")
+VENDORS = PROVIDER_TYPES
 CONNECTIONS = {
     "interactly": "interactly-prod",
     "edmo": "edmo-main",
@@ -553,12 +553,12 @@ def test_every_id_travels_as_one_encoded_path_segment(vendor: str) -> None:
     crafted = "x/../y?a=b#c%2F.."
     with serve_evil_vendor("echo") as server:
         connection = Connection(
-            CONNECTIONS[vendor],
+            CONNECTIONS.get(vendor, f"{vendor}-x"),
             vendor,
             {"type": vendor, "base_url": server.base_url(vendor), "org_id": "c/../d"},
             Location("voiceops.yaml"),
         )
-        provider = ADAPTERS[vendor](connection, SchemaStore(), {})
+        provider = build_adapter(connection, SchemaStore(), {})
 
         async def send() -> None:
             client = Client(

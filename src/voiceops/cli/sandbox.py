@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 def render_banner(sb: Sandbox) -> str:
     """What `voiceops sandbox` prints once it is serving."""
+    *most, last = sb.vendors
+    listed = f"{', '.join(most)} and {last}" if most else last
     return (
-        "voiceops sandbox: local stand-ins of interactly, edmo, invent and autocalls.\n"
+        f"voiceops sandbox: local stand-ins of {listed}.\n"
         "Put this in voiceops.yaml and run the export lines in your shell:\n\n"
         f"{sb.config_yaml()}\n"
         "Serving until Ctrl-C."
@@ -64,7 +66,7 @@ def sandbox(
     state_file: Path | None,
     login_ttl: float,
 ) -> None:
-    """Serve local stand-ins of the four provider APIs on 127.0.0.1."""
+    """Serve local stand-ins of the provider APIs on 127.0.0.1."""
     # Imported here so that other commands do not load the ASGI stack.
     from voiceops.sandbox import Sandbox, SandboxOptions
 

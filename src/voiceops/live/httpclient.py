@@ -15,7 +15,6 @@ one request (a URL httpx cannot build, a reset, a body that cannot be encoded) e
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json as jsonlib
 import math
 import random
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from voiceops.errors import VoiceopsError
+from voiceops.spec.urls import base_url_problem
 
 if TYPE_CHECKING:
     import ssl
@@ -181,46 +181,12 @@ class RateLimiter:
             await sleep(self.delay())
 
 
-def base_url_problem(url: str) -> str | None:
-    """Why `url` cannot be a connection's base URL, or None. The message never repeats the
-    URL: it may hold a password."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises ValueError for a port out of range)
-    except ValueError:
-        return "base_url is not a valid URL (check the brackets around an IPv6 host and the port)"
-    if not url.isascii() or not url.isprintable() or " " in url:
-        return "base_url must not contain spaces, control or non-ASCII characters"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "base_url must be an https:// URL with a host name"
-    if "@" in parts.netloc:
-        # httpx would turn user info into Basic auth, replacing the connection's credentials.
-        return (
-            "base_url must not contain user info (user:password@); credentials come from "
-            "the environment variables the connection names"
-        )
-    if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")):
-        return "base_url must not contain a query (?…) or a fragment (#…)"
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        return "base_url must use https:// (plain http is allowed only for loopback hosts)"
-    return None
-
-
 def check_base_url(url: str, connection: str) -> str:
     """Credentials go only over https, except to a loopback host (the sandbox)."""
     problem = base_url_problem(url)
     if problem:
         raise VoiceopsError(f"connection {connection!r}: {problem}")
     return url.rstrip("/")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def retry_after(response: httpx.Response) -> float | None:

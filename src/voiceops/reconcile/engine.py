@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, RetryPolicy, StopSignal
-from voiceops.live.providers import ADAPTERS
+from voiceops.live.providers import build_adapter
 from voiceops.live.providers.base import LiveState, Provider
 from voiceops.reconcile.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
 from voiceops.reconcile.plan import AssistantPlan, Plan, Status, mass_update_warning
@@ -94,7 +94,7 @@ class Session:
 
     async def _open(self, name: str) -> tuple[Provider, Client]:
         connection = self.project.config.connections[name]
-        provider = ADAPTERS[connection.type](connection, self.project.schemas, self.options.env)
+        provider = build_adapter(connection, self.project.schemas, self.options.env)
         self.redactor.add(*provider.secrets())
         provider.on_secret = self.redactor.add
         cap = int(connection.setting("concurrency") or provider.concurrency_cap)

@@ -56,7 +56,7 @@ async def import_assistants(
         except VoiceopsError as exc:
             raise connection_error(provider, exc) from None
         live: dict[str, LiveState] = {
-            provider.normalize_id(str(item.get("id"))): item for item in items
+            provider.normalize_id(str(provider.live_id(item))): item for item in items
         }
     else:
         live = await session.read(connection, [provider.normalize_id(i) for i in ids])
@@ -78,7 +78,7 @@ async def import_assistants(
                 f"the vendor gave it the id {assistant_id!r}, "
                 f"which is not a valid {provider.type} id"
             )
-            name = slug(_display_name(raw) or provider.name)
+            name = slug(provider.display_name(raw) or provider.name)
             results.append(ImportedAssistant(name, assistant_id, out_dir, False, note=note))
             continue
         existing = managed.get((connection, assistant_id))
@@ -116,7 +116,7 @@ def _import_one(
     if existing is not None and len(_documents_in(existing)) == 1:
         name, path = existing.name, Path(existing.source)
     else:
-        name = _unique(slug(_display_name(raw) or f"{provider.name}-{assistant_id}"), taken)
+        name = _unique(slug(provider.display_name(raw) or f"{provider.name}-{assistant_id}"), taken)
         path = out_dir / f"{name}.yaml"
     spec, env_vars = spec_from_live(session, provider, raw, name)
     dropped = drop_rejected(spec, session, provider)
@@ -131,7 +131,7 @@ def _import_one(
         "kind": "Assistant",
         "metadata": {"name": name},
         "provider": provider.name,
-        "id": raw.get("id", assistant_id),
+        "id": raw.get(provider.id_field, assistant_id),
         "spec": spec,
     }
     schema = Path(os.path.relpath(_schema_dir(session), path.parent.resolve()))
@@ -260,13 +260,6 @@ def _remove(data: Any, path: tuple[Any, ...]) -> bool:
         del data[path[-1]]
         return True
     return False
-
-
-def _display_name(raw: dict[str, Any]) -> str:
-    for key in ("name", "assistant_name"):
-        if isinstance(raw.get(key), str):
-            return raw[key]
-    return ""
 
 
 def slug(text: str) -> str:

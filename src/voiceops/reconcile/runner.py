@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
-from voiceops.live.providers import ADAPTERS
+from voiceops.live.providers import build_adapter
 from voiceops.reconcile.engine import RunOptions
 from voiceops.spec import envref
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.validation import Project, load_project
+from voiceops.spec.vendors import credential_settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +65,7 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
                 # Set but empty is refused as in a real run, not papered over by a default.
                 env[name] = ""
     for connection in project.config.connections.values():
-        for setting in ADAPTERS[connection.type].credential_settings:
+        for setting in credential_settings(project.schemas, connection.type):
             variable = connection.setting(setting)
             if variable and variable not in endpoints.credentials:
                 env.setdefault(variable, "sandbox")
@@ -114,7 +115,7 @@ def check_ready(
             known = ", ".join(sorted(config.connections)) or "none"
             raise VoiceopsError(f"voiceops.yaml has no connection {name!r}; it has: {known}")
         connection = config.connections[name]
-        provider = ADAPTERS[connection.type](connection, project.schemas, env)
+        provider = build_adapter(connection, project.schemas, env)
         problems += [Diagnostic(p, connection.location) for p in provider.credential_problems()]
     for spec in specs:
         problems += spec.reference_problems(env)

@@ -1,4 +1,4 @@
-"""Local stand-ins of the four vendor APIs, for trying voiceops and for tests.
+"""Local stand-ins of the vendor APIs, for trying voiceops and for tests.
 
     from voiceops.sandbox import Sandbox, SandboxOptions, Faults
 
@@ -8,7 +8,7 @@
 
 The stand-ins follow the vendors' public documentation, not voiceops's own
 adapters or schemas; where the documentation is silent, each vendor module's
-docstring states what the stand-in assumes.
+docstring states what the stand-in assumes. The stand-ins are listed in `standins.py`.
 """
 
 from voiceops.sandbox.app import Sandbox, SandboxOptions

@@ -1,65 +1,40 @@
-"""The sandbox: four stand-ins on one Starlette app, plus the test-control API."""
+"""The sandbox: the stand-ins on one Starlette app, plus the test-control API."""
 
 from __future__ import annotations
 
 import copy
-import os
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from voiceops.sandbox.autocalls import Autocalls
 from voiceops.sandbox.edmo import Edmo
 from voiceops.sandbox.faults import FaultPlanner, Faults
 from voiceops.sandbox.gate import DropFilter, VendorGate
-from voiceops.sandbox.interactly import Interactly
 from voiceops.sandbox.invent import Invent
 from voiceops.sandbox.log import RecordedRequest, RequestLog
+from voiceops.sandbox.options import SandboxOptions
 from voiceops.sandbox.server import ServerThread
-from voiceops.sandbox.state import VENDORS, State, load_fixture
+from voiceops.sandbox.standins import STAND_INS, VENDORS
+from voiceops.sandbox.state import State, default_fixture, load_fixture
 from voiceops.sandbox.vendor import Vendor
 
-# voiceops.yaml connection name -> (provider type, settings besides base_url)
-CONNECTIONS: dict[str, tuple[str, dict[str, str]]] = {
-    "interactly-prod": ("interactly", {"token_env": "INTERACTLY_API_KEY"}),
-    "edmo-main": ("edmo", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"}),
-    "invent-support": ("invent", {"org_id": "c", "token_env": "INVENT_API_KEY"}),
-    "autocalls-sales": ("autocalls", {"token_env": "AUTOCALLS_TOKEN"}),
-}
-
-
-@dataclass(frozen=True)
-class SandboxOptions:
-    seed: int = 0
-    latency_ms: float = 0.0
-    jitter_ms: float = 0.0
-    fault_rate: float = 0.0  # half answered 429, half 500/503
-    state_file: str | os.PathLike[str] | None = None
-    login_ttl_s: float = 3600.0
-    invent_rate_per_minute: int = 500  # <= 0: no limit
-    fixture: str | os.PathLike[str] | dict[str, Any] | None = None
+__all__ = ["Sandbox", "SandboxOptions"]
 
 
 class Sandbox:
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
         state_file = Path(self.options.state_file) if self.options.state_file else None
-        self._initial = load_fixture(self.options.fixture, state_file)
-        self._state = State(state_file)
-        self._edmo = Edmo(self._state, self.options.login_ttl_s)
-        self._invent = Invent(self._state, self.options.invent_rate_per_minute)
-        self._vendors: dict[str, Vendor] = {
-            "interactly": Interactly(self._state),
-            "edmo": self._edmo,
-            "invent": self._invent,
-            "autocalls": Autocalls(self._state),
-        }
+        self._initial = load_fixture(
+            self.options.fixture, state_file, lambda: default_fixture(s.seed() for s in STAND_INS)
+        )
+        self._state = State(state_file, VENDORS)
+        self._vendors: dict[str, Vendor] = {s.name: s(self._state, self.options) for s in STAND_INS}
         self._load_initial()
         self._log = RequestLog()
         self._planner = FaultPlanner(self.options.seed, self._initial_faults())
@@ -89,6 +64,11 @@ class Sandbox:
             server.stop()
 
     @property
+    def vendors(self) -> tuple[str, ...]:
+        """The vendors the sandbox stands in for, in the order they are listed."""
+        return tuple(self._vendors)
+
+    @property
     def base_urls(self) -> dict[str, str]:
         if self._server is None:
             raise RuntimeError("base_urls exist only while the sandbox is serving")
@@ -104,8 +84,10 @@ class Sandbox:
         `export` lines for the credentials it expects."""
         urls = self.base_urls
         lines = ["providers:"]
-        for connection, (vendor, settings) in CONNECTIONS.items():
-            lines += [f"  {connection}:", f"    type: {vendor}", f"    base_url: {urls[vendor]}"]
+        for vendor in self._vendors.values():
+            connection, settings = vendor.connection
+            lines += [f"  {connection}:", f"    type: {vendor.name}"]
+            lines.append(f"    base_url: {urls[vendor.name]}")
             lines += [f"    {key}: {value}" for key, value in settings.items()]
         lines.append("")
         lines += [f"export {k}={shlex.quote(v)}" for k, v in self._state.credentials.items()]
@@ -130,11 +112,15 @@ class Sandbox:
 
     def expire_sessions(self) -> None:
         """Edmo: every login cookie handed out so far stops working now."""
-        self._edmo.expire_sessions()
+        edmo = self._vendors["edmo"]
+        assert isinstance(edmo, Edmo)
+        edmo.expire_sessions()
 
     def reset_rate_limits(self) -> None:
         """Invent: forget the requests counted in the current window."""
-        self._invent.limiter.reset()
+        invent = self._vendors["invent"]
+        assert isinstance(invent, Invent)
+        invent.limiter.reset()
 
     # -- state -------------------------------------------------------------------
 
@@ -178,8 +164,8 @@ class Sandbox:
         """Back to the state this sandbox started with: records, sessions, rate-limit
         windows, fault settings and counters, request log. Cheaper than a new server."""
         self._load_initial()
-        self._edmo.expire_sessions()
-        self._invent.limiter.reset()
+        for vendor in self._vendors.values():
+            vendor.reset()
         self._planner.reset(self._initial_faults())
         self._log.clear()
 

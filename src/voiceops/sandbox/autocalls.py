@@ -313,6 +313,7 @@ class Autocalls(Vendor):
     created_field = "created_at"
     updated_field = "updated_at"
     stamp = Stamp(6)
+    connection = ("autocalls-sales", {"token_env": "AUTOCALLS_TOKEN"})
 
     def build_app(self) -> ASGIApp:
         return Starlette(

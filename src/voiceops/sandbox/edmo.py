@@ -33,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from voiceops.sandbox.checks import Problem, Spec, check, dotted, number_text
+from voiceops.sandbox.options import SandboxOptions
 from voiceops.sandbox.state import State
 from voiceops.sandbox.vendor import BadJSON, Stamp, Vendor, derived_hex, json_object, json_response
 
@@ -138,10 +139,11 @@ class Edmo(Vendor):
     created_field = "createdAt"
     updated_field = "updatedAt"
     stamp = Stamp(3)
+    connection = ("edmo-main", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"})
 
-    def __init__(self, state: State, login_ttl_s: float) -> None:
-        super().__init__(state)
-        self.login_ttl_s = login_ttl_s
+    def __init__(self, state: State, options: SandboxOptions) -> None:
+        super().__init__(state, options)
+        self.login_ttl_s = options.login_ttl_s
         self._sessions_lock = threading.Lock()
         self._sessions: dict[str, tuple[str, float]] = {}  # token -> (org, monotonic expiry)
 
@@ -196,6 +198,9 @@ class Edmo(Vendor):
     def expire_sessions(self) -> None:
         with self._sessions_lock:
             self._sessions.clear()
+
+    def reset(self) -> None:
+        self.expire_sessions()
 
     def _org(self, request: Request) -> str | None:
         token = request.cookies.get(COOKIE)

@@ -287,6 +287,7 @@ class Interactly(Vendor):
     created_field = "createdAt"
     updated_field = "updatedAt"
     stamp = Stamp(3)
+    connection = ("interactly-prod", {"token_env": "INTERACTLY_API_KEY"})
 
     def build_app(self) -> ASGIApp:
         path = "/assistants/v1/assistants/{assistant_id}"

@@ -44,6 +44,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voiceops.sandbox.checks import Problem, Spec, check, number_text
+from voiceops.sandbox.options import SandboxOptions
 from voiceops.sandbox.state import State
 from voiceops.sandbox.vendor import (
     BadJSON,
@@ -240,10 +241,14 @@ class Invent(Vendor):
     created_field = "created_at"
     updated_field = "updated_at"
     stamp = Stamp(3)
+    connection = ("invent-support", {"org_id": "c", "token_env": "INVENT_API_KEY"})
 
-    def __init__(self, state: State, rate_per_minute: int) -> None:
-        super().__init__(state)
-        self.limiter = SlidingWindow(rate_per_minute)
+    def __init__(self, state: State, options: SandboxOptions) -> None:
+        super().__init__(state, options)
+        self.limiter = SlidingWindow(options.invent_rate_per_minute)
+
+    def reset(self) -> None:
+        self.limiter.reset()
 
     def build_app(self) -> ASGIApp:
         one = "/orgs/{org_id}/assistants/{assistant_id}"

@@ -6,6 +6,8 @@ The fixture format (also the `--state` file format, written as JSON):
     <vendor>:
       <account tables>                          # keys, users, tokens: vendor-specific
       assistants: [<stored record>, ...]
+
+The default state is each stand-in's seed, then `seed.yaml` (what no one vendor owns).
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-VENDORS = ("interactly", "edmo", "invent", "autocalls")
 
 
 def _loader() -> type[yaml.SafeLoader]:
@@ -43,33 +44,46 @@ def parse_fixture_text(text: str) -> dict[str, Any]:
     return data
 
 
-def default_fixture_text() -> str:
-    return resources.files("voiceops.sandbox").joinpath("seed.yaml").read_text(encoding="utf-8")
+def default_fixture(seeds: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The stand-ins' seeds merged, then the shared `seed.yaml`: credentials in that order,
+    each vendor's section from its own seed."""
+    shared = resources.files("voiceops.sandbox").joinpath("seed.yaml").read_text(encoding="utf-8")
+    merged: dict[str, Any] = {"credentials": {}}
+    for part in [*seeds, parse_fixture_text(shared)]:
+        for key, value in part.items():
+            if key == "credentials":
+                merged["credentials"].update(value or {})
+            else:
+                merged[key] = value
+    return merged
 
 
 def load_fixture(
-    fixture: str | os.PathLike[str] | dict[str, Any] | None, state_file: Path | None
+    fixture: str | os.PathLike[str] | dict[str, Any] | None,
+    state_file: Path | None,
+    default: Callable[[], dict[str, Any]],
 ) -> dict[str, Any]:
-    """The persisted state if `state_file` exists, else `fixture`, else the default seed."""
+    """The persisted state if `state_file` exists, else `fixture`, else `default()`."""
     if state_file is not None and state_file.exists():
         return parse_fixture_text(state_file.read_text(encoding="utf-8"))
     if isinstance(fixture, dict):
         return copy.deepcopy(fixture)
     if fixture is not None:
         return parse_fixture_text(Path(fixture).read_text(encoding="utf-8"))
-    return parse_fixture_text(default_fixture_text())
+    return default()
 
 
 class State:
     """Shared by the HTTP handlers (server thread) and the Python API (caller's thread);
     every read or write of records happens under `lock`."""
 
-    def __init__(self, state_file: Path | None) -> None:
+    def __init__(self, state_file: Path | None, vendors: tuple[str, ...]) -> None:
         self.lock = threading.RLock()
         self.state_file = state_file
+        self.vendors = vendors
         self.credentials: dict[str, str] = {}
-        self.accounts: dict[str, dict[str, Any]] = {v: {} for v in VENDORS}
-        self.assistants: dict[str, dict[str, dict[str, Any]]] = {v: {} for v in VENDORS}
+        self.accounts: dict[str, dict[str, Any]] = {v: {} for v in vendors}
+        self.assistants: dict[str, dict[str, dict[str, Any]]] = {v: {} for v in vendors}
 
     def load(self, data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """Replace credentials and accounts with the fixture's and drop every
@@ -78,7 +92,7 @@ class State:
         records: dict[str, list[dict[str, Any]]] = {}
         with self.lock:
             self.credentials = {str(k): str(v) for k, v in (data.get("credentials") or {}).items()}
-            for vendor in VENDORS:
+            for vendor in self.vendors:
                 section = dict(data.get(vendor) or {})
                 records[vendor] = list(section.pop("assistants", None) or [])
                 self.accounts[vendor] = section
@@ -88,7 +102,7 @@ class State:
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             data: dict[str, Any] = {"credentials": dict(self.credentials)}
-            for vendor in VENDORS:
+            for vendor in self.vendors:
                 data[vendor] = {
                     **self.accounts[vendor],
                     "assistants": list(self.assistants[vendor].values()),

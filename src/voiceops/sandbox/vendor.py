@@ -8,13 +8,17 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from importlib import resources
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from voiceops.sandbox.state import parse_fixture_text
+
 if TYPE_CHECKING:
+    from voiceops.sandbox.options import SandboxOptions
     from voiceops.sandbox.state import State
 
 
@@ -84,16 +88,48 @@ class Stamp:
 
 class Vendor(ABC):
     """One stand-in. Records are stored in the vendor's own stored form; `read` turns
-    one into what the vendor's read endpoints return."""
+    one into what the vendor's read endpoints return.
 
-    name: str
-    id_field: str
-    created_field: str
-    updated_field: str
-    stamp: Stamp
+    A stand-in also says how voiceops.yaml reaches it (`connection`: the example
+    connection's name and settings besides type and base_url) and brings its seed data."""
 
-    def __init__(self, state: State) -> None:
+    # What every stand-in must declare (checked when the subclass is created).
+    REQUIRED: ClassVar[tuple[str, ...]] = (
+        "name",
+        "id_field",
+        "created_field",
+        "updated_field",
+        "stamp",
+        "connection",
+    )
+
+    name: ClassVar[str]
+    id_field: ClassVar[str]
+    created_field: ClassVar[str]
+    updated_field: ClassVar[str]
+    stamp: ClassVar[Stamp]
+    connection: ClassVar[tuple[str, dict[str, str]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for attribute in cls.REQUIRED:
+            if not any(c is not Vendor and attribute in vars(c) for c in cls.__mro__):
+                raise TypeError(f"{cls.__name__} must declare {attribute}")
+
+    def __init__(self, state: State, options: SandboxOptions) -> None:
         self.state = state
+        self.options = options
+
+    @classmethod
+    def seed(cls) -> dict[str, Any]:
+        """The stand-in's part of the default state, in fixture form (its credentials and
+        its own section): `seeds/<name>.yaml` in this package unless a stand-in says else."""
+        path = resources.files("voiceops.sandbox").joinpath(f"seeds/{cls.name}.yaml")
+        return parse_fixture_text(path.read_text(encoding="utf-8"))
+
+    def reset(self) -> None:
+        """Forget sessions and counted requests (the sandbox is reset)."""
+        return None
 
     @abstractmethod
     def build_app(self) -> ASGIApp: ...

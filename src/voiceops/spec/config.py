@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError, display_path
-from voiceops.live.httpclient import base_url_problem
-from voiceops.live.providers import PROVIDER_TYPES
 from voiceops.spec import schema_errors
 from voiceops.spec.schemas import SchemaStore
+from voiceops.spec.urls import base_url_problem
+from voiceops.spec.vendors import vendor_types
 from voiceops.spec.yamlsource import YamlDocument, load_file
 
 CONFIG_NAMES = ("voiceops.yaml", "voiceops.yml")
@@ -109,12 +109,13 @@ def _connection(
 ) -> tuple[Connection | None, list[Diagnostic]]:
     at = ("providers", name)
     kind = settings["type"]
-    if kind not in PROVIDER_TYPES:
+    types = vendor_types(schemas)
+    if kind not in types:
         message = f"connection {name!r} has unknown type {kind!r}"
-        close = difflib.get_close_matches(kind, PROVIDER_TYPES, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(kind, types, n=1, cutoff=0.6)
         if close:
             message += f" (did you mean {close[0]!r}?)"
-        message += f"; use one of: {', '.join(PROVIDER_TYPES)}"
+        message += f"; use one of: {', '.join(types)}"
         return None, [Diagnostic(message, doc.location((*at, "type")))]
     validator = schemas.validator(kind, "/$defs/connection")
     problems = schema_errors.check(validator, settings, doc, at)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
-from voiceops.live.providers import ADAPTERS, PROVIDER_TYPES
 from voiceops.spec import envref, schema_errors
 from voiceops.spec.config import Config, Connection
 from voiceops.spec.schemas import ERROR_MESSAGE, SchemaStore
+from voiceops.spec.vendors import credential_settings, default_base_url, normalize_id, vendor_types
 from voiceops.spec.yamlsource import YamlDocument, YamlPath, dotted, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -148,7 +148,7 @@ def load_specs(
             envelopes.append(spec)
             if not any(p.severity == "error" for p in problems):
                 result.specs.append(spec)
-    result.diagnostics.extend(_cross_check(envelopes, config))
+    result.diagnostics.extend(_cross_check(envelopes, config, schemas))
     result.diagnostics.sort(key=diagnostic_order)
     return result
 
@@ -190,7 +190,7 @@ def _check_document(
         return None, problems
     labels = data["metadata"].get("labels", {})
     name = data["metadata"]["name"]
-    assistant_id = ADAPTERS[connection.type].normalize_id(str(data["id"]))
+    assistant_id = normalize_id(schemas, connection.type, str(data["id"]))
     return AssistantSpec(name, connection.name, assistant_id, spec, doc, labels), problems
 
 
@@ -297,20 +297,22 @@ def _type_mismatch(spec: dict[str, Any], kind: str, schemas: SchemaStore) -> str
     keys = set(spec)
     if not keys or keys <= schemas.property_names(kind):
         return None
-    fits = [o for o in PROVIDER_TYPES if o != kind and keys <= schemas.property_names(o)]
+    fits = [o for o in vendor_types(schemas) if o != kind and keys <= schemas.property_names(o)]
     return fits[0] if len(fits) == 1 else None
 
 
-def _account(connection: Connection) -> tuple[Any, ...]:
+def _account(connection: Connection, schemas: SchemaStore) -> tuple[Any, ...]:
     """What identifies the vendor account behind a connection: two connections with the same
     type, URL, organisation and credentials reach the same assistants."""
-    adapter = ADAPTERS[connection.type]
-    base_url = str(connection.setting("base_url") or adapter.default_base_url).rstrip("/")
-    credentials = tuple(connection.setting(s) for s in adapter.credential_settings)
+    kind = connection.type
+    base_url = str(connection.setting("base_url") or default_base_url(schemas, kind)).rstrip("/")
+    credentials = tuple(connection.setting(s) for s in credential_settings(schemas, kind))
     return (connection.type, base_url.lower(), connection.setting("org_id", "c"), credentials)
 
 
-def _cross_check(specs: list[AssistantSpec], config: Config) -> list[Diagnostic]:
+def _cross_check(
+    specs: list[AssistantSpec], config: Config, schemas: SchemaStore
+) -> list[Diagnostic]:
     """Names are unique, and no assistant is managed twice: ids are compared in their
     normalised form, on the account their connection reaches."""
     problems: list[Diagnostic] = []
@@ -326,7 +328,7 @@ def _cross_check(specs: list[AssistantSpec], config: Config) -> list[Diagnostic]
                     spec.doc.location(("metadata", "name")),
                 )
             )
-        account = _account(config.connections[spec.connection])
+        account = _account(config.connections[spec.connection], schemas)
         first = targets.setdefault((account, spec.id), spec)
         if first is not spec:
             where = f"connection {spec.connection!r}"

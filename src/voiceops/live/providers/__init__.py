@@ -1,14 +1,38 @@
-"""The vendor adapters. Adding a vendor adds one module and one line to `ADAPTERS`."""
+"""The vendor adapters. Adding a vendor adds one module and one line to `ADAPTER_CLASSES`."""
 
 from __future__ import annotations
 
-from voiceops.live.providers.autocalls import Autocalls
-from voiceops.live.providers.base import Provider
-from voiceops.live.providers.edmo import Edmo
-from voiceops.live.providers.interactly import Interactly
-from voiceops.live.providers.invent import Invent
+import importlib
+from collections.abc import Mapping
 
-ADAPTERS: dict[str, type[Provider]] = {
-    adapter.type: adapter for adapter in (Interactly, Edmo, Invent, Autocalls)
-}
+from voiceops.live.credentials import resolve_credentials
+from voiceops.live.providers.base import Provider
+from voiceops.spec.config import Connection
+from voiceops.spec.schemas import SchemaStore
+from voiceops.spec.vendors import credential_settings
+
+# One line per vendor: "<module in this package>.<adapter class>".
+ADAPTER_CLASSES = (
+    "interactly.Interactly",
+    "edmo.Edmo",
+    "invent.Invent",
+    "autocalls.Autocalls",
+)
+
+
+def _adapter(entry: str) -> type[Provider]:
+    module, _, name = entry.rpartition(".")
+    adapter: type[Provider] = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return adapter
+
+
+ADAPTERS: dict[str, type[Provider]] = {a.type: a for a in map(_adapter, ADAPTER_CLASSES)}
 PROVIDER_TYPES: tuple[str, ...] = tuple(ADAPTERS)
+
+
+def build_adapter(connection: Connection, schemas: SchemaStore, env: Mapping[str, str]) -> Provider:
+    """The adapter of `connection`, handed the credentials its settings name in `env`."""
+    adapter = ADAPTERS[connection.type]
+    settings = credential_settings(schemas, connection.type)
+    credentials = resolve_credentials(connection, settings, adapter.header_credentials, env)
+    return adapter(connection, schemas, credentials)

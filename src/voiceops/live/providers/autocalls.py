@@ -30,7 +30,8 @@ END_CALL_TOOL = "end_call_tool.description"
 
 class Autocalls(Provider):
     type = "autocalls"
-    default_base_url = "https://app.autocalls.ai/api"
+    id_field = "id"
+    name_field = "name"
     read_only = frozenset(
         {
             (name,)
@@ -57,15 +58,6 @@ class Autocalls(Provider):
     concurrency_cap = 8
     reads_by_list = True
 
-    @classmethod
-    def normalize_id(cls, assistant_id: str) -> str:
-        # Integer ids: 0127 and 127 are one assistant.
-        return (
-            str(int(assistant_id))
-            if assistant_id.isascii() and assistant_id.isdigit()
-            else assistant_id
-        )
-
     async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
         """Each page's assistants, until `last_page` or an empty page."""
 
@@ -89,7 +81,7 @@ class Autocalls(Provider):
             async with aclosing(self.pages(client)) as pages:
                 async for items in pages:
                     for item in items:
-                        item_id = self.normalize_id(str(item["id"]))
+                        item_id = self.normalize_id(str(item[self.id_field]))
                         if item_id in wanted:
                             found[item_id] = item
                     if len(found) == len(wanted):

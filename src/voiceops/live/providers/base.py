@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,10 +17,12 @@ from urllib.parse import quote
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.spec.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
+from voiceops.spec.vendors import default_base_url, id_normalizer
 
 if TYPE_CHECKING:
     import httpx
 
+    from voiceops.live.credentials import Credentials
     from voiceops.spec.config import Connection
 
 FieldSet = frozenset[FieldPath]
@@ -41,13 +42,19 @@ class UpdateRequest:
 
 
 class Provider:
-    """Base class of the vendor adapters. Subclasses set the class attributes and hooks."""
+    """Base class of the vendor adapters. Subclasses set the class attributes and hooks.
+
+    The vendor's production URL, credential settings and id form are in its schema
+    (`voiceops.spec.vendors`); the adapter is handed its credentials already resolved."""
+
+    # What every adapter must declare (checked when the subclass is created).
+    REQUIRED: ClassVar[tuple[str, ...]] = ("type", "id_field", "name_field", "update_target")
 
     type: ClassVar[str]
-    default_base_url: ClassVar[str]
-    # Settings in voiceops.yaml that name environment variables holding credentials, and
-    # those among them whose value is sent in an HTTP header.
-    credential_settings: ClassVar[tuple[str, ...]] = ("token_env",)
+    # The keys of a live assistant's id and display name.
+    id_field: ClassVar[str]
+    name_field: ClassVar[str]
+    # Credential settings whose value is sent in an HTTP header.
     header_credentials: ClassVar[tuple[str, ...]] = ("token_env",)
     # Fields the vendor returns but never accepts; dropped from live state before diffing.
     read_only: ClassVar[FieldSet] = frozenset()
@@ -64,9 +71,15 @@ class Provider:
     # Several assistants are read by list pages: apply reads them (and reads them back) together.
     reads_by_list: ClassVar[bool] = False
 
-    def __init__(self, connection: Connection, schemas: SchemaStore, env: Mapping[str, str]):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing_declarations(cls, Provider, cls.REQUIRED)
+
+    def __init__(self, connection: Connection, schemas: SchemaStore, credentials: Credentials):
         self.connection = connection
-        self.env = env
+        self.credentials = credentials
+        self.default_base_url = default_base_url(schemas, self.type)
+        self.normalize_id = id_normalizer(schemas, self.type)
         self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
         self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
         # Told of each secret the provider learns while running (a session cookie).
@@ -84,42 +97,14 @@ class Provider:
         return check_base_url(url, self.name)
 
     def credential(self, setting: str) -> str:
-        problem = self.credential_problem(setting)
-        if problem:
-            raise VoiceopsError(problem, self.connection.location)
-        return self.env[self.connection.setting(setting)]
-
-    def credential_problem(self, setting: str) -> str | None:
-        """Why the credential named by `setting` cannot be used, or None. Never the value."""
-        variable = self.connection.setting(setting)
-        value = self.env.get(variable or "")
-        if value is None:
-            return (
-                f"connection {self.name!r} needs the environment variable {variable}, "
-                "which is not set"
-            )
-        if value == "":
-            return (
-                f"connection {self.name!r} needs the environment variable {variable}, "
-                "which is set but empty"
-            )
-        flaw = header_flaw(value) if setting in self.header_credentials else None
-        if flaw:
-            return (
-                f"connection {self.name!r}: the value of the environment variable {variable} "
-                f"cannot be sent in an HTTP header: {flaw}; set it to the credential alone"
-            )
-        return None
+        return self.credentials.value(setting)
 
     def credential_problems(self) -> list[str]:
-        return [p for s in self.credential_settings if (p := self.credential_problem(s))]
-
-    def credential_variables(self) -> list[str]:
-        return [self.connection.setting(s) for s in self.credential_settings]
+        return list(self.credentials.problems.values())
 
     def secrets(self) -> list[str]:
         """Credential values, so outputs can be scrubbed of them."""
-        return [self.env[v] for v in self.credential_variables() if self.env.get(v)]
+        return self.credentials.secrets()
 
     def headers(self) -> dict[str, str]:
         """Headers sent with every request: a Bearer token unless a subclass says otherwise."""
@@ -129,16 +114,17 @@ class Provider:
         """Called once before the first request (Edmo logs in here)."""
 
     def rejected_credentials(self) -> str:
-        names = " and ".join(self.credential_variables())
+        names = " and ".join(self.credentials.variables.values())
         return f"connection {self.name!r}: the vendor rejected the credentials in {names} (401)"
 
-    # ---- ids ------------------------------------------------------------------------
+    def live_id(self, item: Mapping[str, Any]) -> Any:
+        """The id of a live assistant as the vendor gives it, or None."""
+        return item.get(self.id_field)
 
-    @classmethod
-    def normalize_id(cls, assistant_id: str) -> str:
-        """The canonical form of an id, so that two spellings of one assistant compare equal
-        (the schema has already restricted its form)."""
-        return assistant_id
+    def display_name(self, item: Mapping[str, Any]) -> str:
+        """The name a live assistant is shown under, or ""."""
+        name = item.get(self.name_field)
+        return name if isinstance(name, str) else ""
 
     # ---- reading --------------------------------------------------------------------
 
@@ -387,27 +373,6 @@ def segment(value: Any) -> str:
     return {".": "%2E", "..": "%2E%2E"}.get(text, text)
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-
-
-def normalize_uuid(assistant_id: str) -> str:
-    """UUIDs are case-insensitive: lower case. Other ids are kept as they are."""
-    return assistant_id.lower() if _UUID.match(assistant_id) else assistant_id
-
-
-def header_flaw(value: str) -> str | None:
-    """What keeps `value` from being sent as (part of) an HTTP header value, or None."""
-    if value != value.rstrip("\r\n"):
-        return "it ends with a line break"
-    if value != value.strip():
-        return "it starts or ends with white space"
-    if not value.isascii():
-        return "it contains non-ASCII characters"
-    if not value.isprintable():
-        return "it contains control characters"
-    return None
-
-
 def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     """`base` with `top` laid over it, recursively for nested mappings."""
     merged = dict(base)
@@ -443,3 +408,11 @@ def _has(data: dict[str, Any], path: FieldPath) -> bool:
 
 def _hashable(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
+
+
+def missing_declarations(cls: type, base: type, names: tuple[str, ...]) -> None:
+    """TypeError naming the first of `names` that `cls` neither sets nor inherits from a
+    class below `base` (what `base` has of them are stubs)."""
+    for attribute in names:
+        if not any(c is not base and attribute in vars(c) for c in cls.__mro__):
+            raise TypeError(f"{cls.__name__} must declare {attribute}")

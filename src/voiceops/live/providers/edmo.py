@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from voiceops.live.credentials import header_flaw
 from voiceops.live.httpclient import Client, RequestFailed
-from voiceops.live.providers.base import Provider, header_flaw, normalize_uuid, segment
+from voiceops.live.providers.base import Provider, segment
 
 COOKIE = "auth-token"
 
 
 class Edmo(Provider):
     type = "edmo"
-    default_base_url = "https://agents.goedmo.com/api"
-    credential_settings = ("email_env", "password_env")
+    id_field = "id"
+    name_field = "name"
     # Both travel in the JSON login body; only the vendor's cookie goes in a header.
     header_credentials = ()
     read_only = frozenset({("id",), ("orgId",), ("createdAt",), ("updatedAt",)})
@@ -58,11 +59,6 @@ class Edmo(Provider):
             self.on_secret(token)
         client.http.cookies.clear()
         client.http.cookies.set(COOKIE, token)
-
-    @classmethod
-    def normalize_id(cls, assistant_id: str) -> str:
-        # The id may be the underlying voice provider's, often a UUID.
-        return normalize_uuid(assistant_id)
 
     def read_path(self, assistant_id: str) -> str:
         return f"/assistants/{segment(assistant_id)}"

@@ -7,7 +7,8 @@ from voiceops.live.providers.base import Provider, segment
 
 class Interactly(Provider):
     type = "interactly"
-    default_base_url = "https://api-prod.interactly.ai"
+    id_field = "_id"
+    name_field = "name"
     read_only = frozenset({("_id",), ("teamId",), ("createdAt",), ("updatedAt",)})
     required_in_update = ("name",)
     replaces_whole = frozenset(
@@ -22,11 +23,6 @@ class Interactly(Provider):
             "assistantServer",
         }
     )
-
-    @classmethod
-    def normalize_id(cls, assistant_id: str) -> str:
-        # A MongoDB ObjectId: 24 hex digits, either case naming the same assistant.
-        return assistant_id.lower()
 
     def read_path(self, assistant_id: str) -> str:
         return f"/assistants/v1/assistants/{segment(assistant_id)}"

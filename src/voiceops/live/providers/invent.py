@@ -26,7 +26,8 @@ PAGE_SIZE = 100
 
 class Invent(Provider):
     type = "invent"
-    default_base_url = "https://api.useinvent.com"
+    id_field = "id"
+    name_field = "name"
     read_only = frozenset(
         {
             ("id",),
@@ -94,7 +95,9 @@ class Invent(Provider):
         wanted = set(ids)
         async with aclosing(self.pages(client)) as pages:
             async for items, remaining in pages:
-                found.update({str(i["id"]): i for i in items if str(i["id"]) in wanted})
+                found.update(
+                    {str(i[self.id_field]): i for i in items if str(i[self.id_field]) in wanted}
+                )
                 missing = [i for i in ids if i not in found]
                 if not missing:
                     return []

@@ -1,0 +1,83 @@
+"""What the offline side knows of each vendor, read from the vendor schemas.
+
+A vendor schema is a `schemas/<type>.schema.json` whose root carries `x-voiceops-vendor`:
+its value is the vendor's place in lists shown to users. The schema also holds the
+vendor's other facts, so that the adapters and the offline checks share one copy:
+
+- `$defs/id` carries `x-voiceops-id-form`, the canonical form of an id (`ID_FORMS`);
+- `$defs/connection/properties/base_url` has the production URL as its `default`;
+- the connection's `*_env` properties name the environment variables holding credentials.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from voiceops.spec.schemas import SchemaStore
+
+VENDOR = "x-voiceops-vendor"
+ID_FORM = "x-voiceops-id-form"
+CREDENTIAL_SUFFIX = "_env"
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _uuid_lowercase(assistant_id: str) -> str:
+    """UUIDs are case-insensitive: lower case. Other ids are kept as they are."""
+    return assistant_id.lower() if _UUID.match(assistant_id) else assistant_id
+
+
+def _integer(assistant_id: str) -> str:
+    """Integer ids: 0127 and 127 are one assistant."""
+    if assistant_id.isascii() and assistant_id.isdigit():
+        return str(int(assistant_id))
+    return assistant_id
+
+
+ID_FORMS: dict[str, Callable[[str], str]] = {
+    "as-is": lambda assistant_id: assistant_id,
+    "lowercase": str.lower,
+    "uuid-lowercase": _uuid_lowercase,
+    "integer": _integer,
+}
+
+
+def vendor_types(schemas: SchemaStore) -> tuple[str, ...]:
+    """The vendors the schema store describes, in the order they are listed to users."""
+    ranked = []
+    for path in sorted(schemas.directory.glob("*.schema.json")):
+        name = path.name.removesuffix(".schema.json")
+        rank = schemas.document(name).get(VENDOR)
+        if isinstance(rank, int) and not isinstance(rank, bool):
+            ranked.append((rank, name))
+    return tuple(name for _, name in sorted(ranked))
+
+
+def id_normalizer(schemas: SchemaStore, vendor: str) -> Callable[[str], str]:
+    form = schemas.document(vendor)["$defs"]["id"].get(ID_FORM, "as-is")
+    return ID_FORMS[form]
+
+
+def normalize_id(schemas: SchemaStore, vendor: str, assistant_id: str) -> str:
+    """The canonical form of an id, so that two spellings of one assistant compare equal
+    (the schema has already restricted its form)."""
+    return id_normalizer(schemas, vendor)(assistant_id)
+
+
+def _connection_properties(schemas: SchemaStore, vendor: str) -> dict[str, Any]:
+    properties: dict[str, Any] = schemas.document(vendor)["$defs"]["connection"]["properties"]
+    return properties
+
+
+def default_base_url(schemas: SchemaStore, vendor: str) -> str:
+    """The vendor's production URL: the default of the connection's base_url."""
+    return str(_connection_properties(schemas, vendor)["base_url"]["default"])
+
+
+def credential_settings(schemas: SchemaStore, vendor: str) -> tuple[str, ...]:
+    """Connection settings that name environment variables holding credentials."""
+    return tuple(
+        k for k in _connection_properties(schemas, vendor) if k.endswith(CREDENTIAL_SUFFIX)
+    )
