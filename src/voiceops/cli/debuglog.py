@@ -16,13 +16,15 @@ _KEY = "voiceops.debug_log"
 
 class Scrubbing(logging.Filter):
     """Replaces each record's message by its formatted text with every scrubber applied;
-    the run's redactors are added as its sessions open."""
+    the run's redactors are added as its sessions open, and until then nothing passes."""
 
     def __init__(self) -> None:
         super().__init__()
         self.scrubbers: list[Callable[[str], str]] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not self.scrubbers:
+            return False  # no run's redactor yet: nothing can be shown safely
         text = record.getMessage()
         for scrub in self.scrubbers:
             text = scrub(text)
@@ -46,7 +48,8 @@ def start(ctx: click.Context) -> None:
 
     def stop() -> None:
         logger.removeHandler(handler)
-        logger.level, logger.propagate = before
+        logger.setLevel(before[0])  # (also clears the loggers' cached levels)
+        logger.propagate = before[1]
 
     ctx.call_on_close(stop)
 
