@@ -4,6 +4,7 @@ client as its transport: what each read sends is recorded."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -61,8 +62,6 @@ def shown(requests: list[httpx.Request]) -> list[str]:
 
 def unchanged(function: Callable[..., Any], *args: Any) -> Any:
     """Call `function` and check it changed none of its (JSON-shaped) arguments."""
-    import copy
-
     before = copy.deepcopy(args)
     result = function(*args)
     assert args == before
