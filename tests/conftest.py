@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from voiceops.cli import main
+from voiceops.cli.hooks import RunHooks
 from voiceops.sandbox import Sandbox, SandboxOptions
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +34,8 @@ class Workspace:
     root: Path
     sandbox: Sandbox
     env: dict[str, str] = field(default_factory=dict)
+    # Handed to every `run` as click's obj (e.g. quicker retries).
+    hooks: RunHooks | None = None
 
     @property
     def config(self) -> Path:
@@ -47,6 +50,7 @@ class Workspace:
             [command, "--config", str(self.config), *rest],
             env={**self.env, **(env or {})},
             catch_exceptions=False,
+            obj=self.hooks,
         )
 
     def spec_file(self, name: str) -> Path:

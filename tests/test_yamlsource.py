@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from yaml.nodes import MappingNode, ScalarNode
 
 from voiceops.errors import Location, VoiceopsError
+from voiceops.paths import walk
 from voiceops.spec.yamlsource import (
     MAX_DEPTH,
     YamlDocument,
@@ -20,7 +21,6 @@ from voiceops.spec.yamlsource import (
     load_documents,
     load_file,
     read_text,
-    walk,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import yaml
 
 from tests.conftest import Workspace
 from voiceops.cli.apply import run_apply
+from voiceops.cli.hooks import RunHooks
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
@@ -46,6 +48,10 @@ UPDATED_AT = {
     "invent": "updated_at",
     "autocalls": "updated_at",
 }
+
+# Hand to a CLI run (click's obj) to make `apply` believe it runs on a terminal; answers
+# then come from the runner's input.
+TERMINAL_INPUT = RunHooks(is_terminal=lambda stream: stream is sys.stdin)
 
 # Retries that keep a test quick; faults are what is tested, not the waiting.
 FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.001, max_delay_s=0.005)

@@ -20,6 +20,7 @@ import yaml
 from click.testing import Result
 
 from tests.conftest import Workspace
+from voiceops.cli.hooks import RunHooks
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.reconcile.plan import Plan, plan_to_dict
@@ -229,14 +230,11 @@ class ExpiringSessions(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+# Hand to a CLI run (click's obj): it retries without sleeping.
+FAST_HOOKS = RunHooks(options=lambda options: dataclasses.replace(options, retry=FAST_RETRY))
+
+
 @pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CLI runs retry without sleeping (the command builds its options in `runner`)."""
-    import voiceops.reconcile.runner as runner
-
-    original = runner.RunOptions
-
-    def options(**kwargs: Any) -> Any:
-        return original(**{"retry": FAST_RETRY, **kwargs})
-
-    monkeypatch.setattr(runner, "RunOptions", options)
+def fast_retries(workspace: Workspace) -> None:
+    """The workspace's CLI runs retry without sleeping."""
+    workspace.hooks = FAST_HOOKS

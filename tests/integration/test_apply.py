@@ -3,9 +3,7 @@ it reports each assistant."""
 
 from __future__ import annotations
 
-import importlib
 import re
-import types
 
 import pytest
 
@@ -16,6 +14,7 @@ from tests.integration.apply_helpers import (
     EXAMPLES,
     SALES,
     SUPPORT,
+    TERMINAL_INPUT,
     UPDATED_AT,
     add_document,
     assert_only_managed_changed,
@@ -174,24 +173,16 @@ def test_apply_without_terminal_needs_auto_approve(workspace: Workspace) -> None
     assert updates(workspace.sandbox) == []
 
 
-@pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make `apply` believe it runs on a terminal (answers come from the runner's input)."""
-    fake_sys = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True))
-    monkeypatch.setattr(importlib.import_module("voiceops.cli.apply"), "sys", fake_sys)
-
-
 def run_with_input(ws: Workspace, answer: str, *args: str):  # type: ignore[no-untyped-def]
+    """`voiceops apply` as if on a terminal, answering `answer`."""
     from click.testing import CliRunner
 
     from voiceops.cli import main
 
-    return CliRunner().invoke(
-        main, ["apply", "--config", str(ws.config), *args], input=answer, env=ws.env
-    )
+    args_ = ["apply", "--config", str(ws.config), *args]
+    return CliRunner().invoke(main, args_, input=answer, env=ws.env, obj=TERMINAL_INPUT)
 
 
-@pytest.mark.usefixtures("terminal")
 def test_on_a_terminal_apply_asks_and_a_no_sends_nothing(workspace: Workspace) -> None:
     declined = run_with_input(workspace, "n\n")
     assert declined.exit_code == 1

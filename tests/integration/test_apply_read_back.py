@@ -5,8 +5,8 @@ Autocalls does with keys it has no rule for) or rewrites a value after it was st
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import importlib
 import json
 from typing import Any
 
@@ -26,8 +26,8 @@ from tests.integration.apply_helpers import (
     outcomes,
     updates,
 )
+from voiceops.cli.hooks import RunHooks
 from voiceops.reconcile.apply import Outcome
-from voiceops.reconcile.engine import RunOptions
 from voiceops.sandbox import Sandbox
 
 
@@ -58,14 +58,12 @@ def trimming(sb: Sandbox, vendor: str, assistant_id: str, key: str) -> Any:
 
 
 @pytest.fixture
-def route_through(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Make the CLI's runs go through the given transport."""
+def route_through(workspace: Workspace):  # type: ignore[no-untyped-def]
+    """Make the workspace's CLI runs go through the given transport."""
 
     def install(transport: httpx.AsyncBaseTransport) -> None:
-        runner = importlib.import_module("voiceops.reconcile.runner")
-        monkeypatch.setattr(
-            runner, "RunOptions", functools.partial(RunOptions, transport=transport)
-        )
+        via = functools.partial(dataclasses.replace, transport=transport)
+        workspace.hooks = RunHooks(options=via)
 
     return install
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import Workspace
-from tests.integration.apply_helpers import add_document, updates
+from tests.integration.apply_helpers import TERMINAL_INPUT, add_document, updates
 
 THRESHOLD_WORDS = "safety threshold"
 
@@ -89,20 +89,14 @@ def test_below_ten_managed_assistants_there_is_no_threshold(workspace: Workspace
     assert result.exit_code == 0, result.output
 
 
-def test_refused_before_anyone_is_asked(workspace: Workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import importlib
-    import types
-
+def test_refused_before_anyone_is_asked(workspace: Workspace) -> None:
     from click.testing import CliRunner
 
     from voiceops.cli import main
 
     manage_more_assistants(workspace, 6)
-    fake_sys = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True))
-    monkeypatch.setattr(importlib.import_module("voiceops.cli.apply"), "sys", fake_sys)
-    result = CliRunner().invoke(
-        main, ["apply", "--config", str(workspace.config)], input="y\n", env=workspace.env
-    )
+    args = ["apply", "--config", str(workspace.config)]
+    result = CliRunner().invoke(main, args, input="y\n", env=workspace.env, obj=TERMINAL_INPUT)
     assert result.exit_code == 1
     assert "Apply these changes?" not in result.output
     assert THRESHOLD_WORDS in result.output

@@ -7,6 +7,7 @@ misbehaving server on 127.0.0.1 (`tests/misbehaving.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from tests.integration.plan_helpers import (
     set_base_url,
 )
 from tests.misbehaving import Answer, MisbehavingServer, Request, json_answer
+from voiceops.cli.hooks import RunHooks
 from voiceops.live.httpclient import Client, RequestFailed, RetryPolicy
 from voiceops.sandbox import Faults, Sandbox
 
@@ -38,12 +40,11 @@ UPDATES = ("PATCH", "PUT")
 
 
 @pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+def quick_retries(request: pytest.FixtureRequest) -> None:
     """CLI runs retry once, without sleeping: the faults are tested, not the waiting."""
-    import voiceops.reconcile.runner as runner
-
-    original = runner.RunOptions
-    monkeypatch.setattr(runner, "RunOptions", lambda **kw: original(**{"retry": QUICK, **kw}))
+    if "workspace" in request.fixturenames:
+        workspace = request.getfixturevalue("workspace")
+        workspace.hooks = RunHooks(options=lambda o: dataclasses.replace(o, retry=QUICK))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +28,7 @@ from tests.integration.plan_helpers import (
     write_spec,
 )
 from voiceops.cli import main
+from voiceops.cli.hooks import RunHooks
 from voiceops.sandbox import Sandbox
 
 SEED_CHANGES = {
@@ -494,18 +494,15 @@ def test_out_into_a_missing_directory_is_one_sentence(workspace: Workspace, tmp_
     assert result.stderr == f"error: cannot write the plan file {out}: No such file or directory\n"
 
 
-def test_no_color_means_no_escape_sequences(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import voiceops.cli.common as common
-
+def test_no_color_means_no_escape_sequences(workspace: Workspace) -> None:
     # Pretend stdout is a terminal, so that colour would otherwise be used.
-    monkeypatch.setattr(common, "sys", SimpleNamespace(stdout=SimpleNamespace(isatty=lambda: True)))
+    terminal = RunHooks(is_terminal=lambda stream: stream is sys.stdout)
     runner = CliRunner()
     args = ["plan", "--config", str(workspace.config)]
-    coloured = runner.invoke(main, args, env=workspace.env, color=True)
+    coloured = runner.invoke(main, args, env=workspace.env, color=True, obj=terminal)
     assert ANSI.search(coloured.stdout), "colour expected on a terminal without NO_COLOR"
-    plain = runner.invoke(main, args, env={**workspace.env, "NO_COLOR": "1"}, color=True)
+    no_color = {**workspace.env, "NO_COLOR": "1"}
+    plain = runner.invoke(main, args, env=no_color, color=True, obj=terminal)
     assert plain.exit_code == 0, plain.output
     assert "Plan: 4 to update" in plain.stdout
     assert not ANSI.search(plain.stdout + plain.stderr)

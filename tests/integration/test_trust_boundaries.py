@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 from tests.conftest import REPO, Workspace, example_repository
 from tests.integration.apply_helpers import CLINIC, updates
 from tests.integration.evil_vendor import INJECTION, EvilVendor, serve_evil_vendor
-from tests.integration.plan_helpers import FAST_RETRY, fast_retries  # noqa: F401
+from tests.integration.plan_helpers import FAST_HOOKS, FAST_RETRY
 from tests.leaks import encodings
 from voiceops.cli import main
 from voiceops.errors import Location
@@ -33,8 +33,6 @@ from voiceops.live.providers import PROVIDER_TYPES, build_adapter
 from voiceops.reconcile.redaction import SECRET_REF
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
-
-pytestmark = pytest.mark.usefixtures("fast_retries")
 
 # Credentials and a spec secret with every character an encoding changes; one is short.
 SECRETS = {
@@ -88,6 +86,7 @@ class EvilRepo:
             [command, "--config", str(self.config), *rest],
             env={**SECRETS, **(env or {})},
             catch_exceptions=False,
+            obj=FAST_HOOKS,
         )
         assert_plain(result)
         label = " ".join(args) + (" (Actions)" if env and env.get("GITHUB_ACTIONS") else "")

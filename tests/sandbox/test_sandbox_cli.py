@@ -8,6 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from voiceops.cli import main
+from voiceops.cli.hooks import RunHooks
 from voiceops.sandbox import Sandbox
 
 # The package exports the command under the module's own name.
@@ -62,30 +63,29 @@ def test_serving_twice_in_a_row() -> None:
         pass
 
 
-@pytest.fixture
-def no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the command return as if Ctrl-C came right after the banner."""
-
-    def interrupt() -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(sandbox_cli, "_wait_for_interrupt", interrupt)
+def _interrupt() -> None:
+    raise KeyboardInterrupt
 
 
-def test_command_prints_the_block_and_stops_on_ctrl_c(no_wait: None) -> None:
-    result = CliRunner().invoke(main, ["sandbox", "--port", "0", "--fault-rate", "0.1"])
+# The command returns as if Ctrl-C came right after the banner.
+NO_WAIT = RunHooks(wait_for_interrupt=_interrupt)
+
+
+def test_command_prints_the_block_and_stops_on_ctrl_c() -> None:
+    args = ["sandbox", "--port", "0", "--fault-rate", "0.1"]
+    result = CliRunner().invoke(main, args, obj=NO_WAIT)
     assert result.exit_code == 0, result.output
     assert "providers:\n  interactly-prod:\n    type: interactly" in result.output
     assert "base_url: http://127.0.0.1:" in result.output
     assert "export INTERACTLY_API_KEY=sandbox-interactly-key" in result.output
 
 
-def test_command_reports_a_busy_port(no_wait: None) -> None:
+def test_command_reports_a_busy_port() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(main, ["sandbox", "--port", str(port)])
+        result = CliRunner().invoke(main, ["sandbox", "--port", str(port)], obj=NO_WAIT)
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "Traceback" not in result.output

@@ -11,6 +11,7 @@ import click
 from click.exceptions import NoArgsIsHelpError
 
 from voiceops import __version__
+from voiceops.cli import debuglog
 from voiceops.cli.apply import apply
 from voiceops.cli.common import no_color_option
 from voiceops.cli.drift import drift
@@ -80,5 +81,12 @@ def _command_path(exc: click.UsageError, argv: list[str]) -> str:
 )
 @click.version_option(__version__, prog_name="voiceops")
 @no_color_option
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: debuglog.start(ctx) if value else None,
+    help="Log each HTTP request (method, path, status, time) to stderr, secrets masked.",
+)
 def main() -> None:
     """Keep voice-AI assistants exactly as this repository describes them."""

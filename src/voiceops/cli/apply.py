@@ -13,6 +13,7 @@ from voiceops.cli.common import (
     emit_warnings,
     error_line,
     no_color_option,
+    open_session,
     progress_bar,
     reports_errors,
     safe_output,
@@ -20,10 +21,11 @@ from voiceops.cli.common import (
     target_option,
     use_color,
 )
+from voiceops.cli.hooks import run_hooks
 from voiceops.errors import VoiceopsError
 from voiceops.live.interrupts import graceful_stop
 from voiceops.reconcile.apply import ApplyReport, apply_project
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.engine import RunOptions
 from voiceops.reconcile.plan import Plan, read_plan_file
 from voiceops.reconcile.redaction import scrub_plan
 from voiceops.reconcile.runner import prepare, sandbox_if
@@ -41,7 +43,7 @@ async def run_apply(
     allow_mass_update: bool,
     targets: tuple[str, ...],
 ) -> ApplyReport | None:
-    interactive = not auto_approve and sys.stdin.isatty()
+    interactive = not auto_approve and run_hooks().is_terminal(sys.stdin)
     if planfile is None and not auto_approve and not interactive:
         raise VoiceopsError(
             "apply without a plan file asks for confirmation, but there is no terminal; "
@@ -49,7 +51,7 @@ async def run_apply(
         )
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
-    async with Session(project, options) as session:
+    async with open_session(project, options) as session:
         with (
             graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals,
             ApplyProgress(

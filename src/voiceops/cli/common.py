@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from voiceops.cli import debuglog
+from voiceops.cli.hooks import run_hooks
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
 from voiceops.reconcile import plan as plan_file
 from voiceops.reconcile.engine import RunOptions, Session
@@ -78,7 +80,7 @@ def color_disabled() -> bool:
 
 
 def use_color() -> bool:
-    return not color_disabled() and sys.stdout.isatty()
+    return not color_disabled() and run_hooks().is_terminal(sys.stdout)
 
 
 def reports_errors(command: F) -> F:
@@ -142,7 +144,8 @@ def emit_warnings(warnings: list[Diagnostic]) -> None:
 
 def progress_bar() -> bool:
     """A progress bar only where a person watches: both streams on a terminal, colour on."""
-    return not color_disabled() and sys.stdout.isatty() and sys.stderr.isatty()
+    is_terminal = run_hooks().is_terminal
+    return not color_disabled() and is_terminal(sys.stdout) and is_terminal(sys.stderr)
 
 
 def reading(count: int) -> AbstractContextManager[object]:
@@ -153,11 +156,19 @@ def reading(count: int) -> AbstractContextManager[object]:
     return Console(stderr=True).status(f"Reading {count} assistants…")
 
 
+def open_session(project: Project, options: RunOptions) -> Session:
+    """The run's session, with the options the caller's hooks give; its redactor masks the
+    --debug lines too."""
+    session = Session(project, run_hooks().options(options))
+    debuglog.scrub_with(session.redactor.redact)
+    return session
+
+
 async def read_report(
     project: Project, options: RunOptions, stage: Callable[[Session], Awaitable[Plan]]
 ) -> tuple[Plan, Redactor]:
     """Run a reading stage (plan or drift) in one session, with the spinner on stderr."""
-    async with Session(project, options) as session:
+    async with open_session(project, options) as session:
         with reading(len(project.specs)):
             report = await stage(session)
     return scrub_plan(report, session.redactor), session.redactor

@@ -6,9 +6,16 @@ from pathlib import Path
 
 import click
 
-from voiceops.cli.common import config_option, emit, no_color_option, reports_errors, sandbox_option
+from voiceops.cli.common import (
+    config_option,
+    emit,
+    no_color_option,
+    open_session,
+    reports_errors,
+    sandbox_option,
+)
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.engine import RunOptions
 from voiceops.reconcile.importer import ImportedAssistant, import_assistants
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import check_ready, prepare_connections, sandbox_if
@@ -24,7 +31,7 @@ async def run_import(
     out_dir: Path,
     force: bool,
 ) -> tuple[list[ImportedAssistant], list[str], Redactor]:
-    async with Session(project, options) as session:
+    async with open_session(project, options) as session:
         results, write_only = await import_assistants(
             session, connection, ids, out_dir, force=force
         )

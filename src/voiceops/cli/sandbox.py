@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ import click
 import yaml
 
 from voiceops.cli.common import no_color_option
+from voiceops.cli.hooks import run_hooks
 
 if TYPE_CHECKING:
     from voiceops.sandbox import Sandbox
@@ -26,10 +26,6 @@ def render_banner(sb: Sandbox) -> str:
         f"{sb.config_yaml()}\n"
         "Serving until Ctrl-C."
     )
-
-
-def _wait_for_interrupt() -> None:
-    threading.Event().wait()
 
 
 @click.command()
@@ -93,6 +89,6 @@ def sandbox(
             raise click.ClickException(message) from None
         click.echo(render_banner(sb))
         try:
-            _wait_for_interrupt()
+            run_hooks().wait_for_interrupt()
         except KeyboardInterrupt:
             click.echo("\nStopped.", err=True)

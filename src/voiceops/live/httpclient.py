@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import logging
 import math
 import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # No vendor answer about assistants comes near this; a larger one is cut off unread.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+# One DEBUG record per attempt (shown by `voiceops --debug`).
+LOGGER = "voiceops.http"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class RetryPolicy:
     # A vendor's Retry-After is honoured up to this long (it may exceed max_delay_s:
     # retrying before the vendor's window reopens only spends another attempt).
     max_retry_after_s: float = 120.0
+    # Every wait of a client (backoff, Retry-After, the rate window) goes through this;
+    # None: the client's own, which ends early when the run is stopped.
+    sleep: Callable[[float], Awaitable[None]] | None = field(default=None, compare=False)
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
@@ -239,7 +245,8 @@ class Client:
         self.timeout_s = timeout_s
         self.stop = stop or StopSignal()
         # Every wait (backoff, Retry-After, the rate window) goes through this.
-        self.sleep = sleep or self.stop.sleep
+        self.sleep = sleep or self.retry.sleep or self.stop.sleep
+        self.log = logging.getLogger(LOGGER)
         self.max_response_bytes = max_response_bytes
         self.http = httpx.AsyncClient(
             base_url=base_url,
@@ -350,13 +357,29 @@ class Client:
             await self._take_slot(method, path)
             try:
                 request = self._build(method, path, content, params)
-                try:
-                    async with asyncio.timeout(self.timeout_s):
-                        return await self._exchange(request)
-                except TimeoutError:
-                    raise TimeoutError(f"no complete answer within {self.timeout_s:g} s") from None
+                return await self._timed(request)
             finally:
                 self.global_limit.release()
+
+    async def _timed(self, request: httpx.Request) -> httpx.Response:
+        """One attempt, bounded by the timeout; logged with its status (or failure) and time."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                response = await self._exchange(request)
+        except BaseException as exc:
+            self._log_attempt(request, started, f"failed: {_reason(exc)}")
+            if isinstance(exc, TimeoutError):
+                raise TimeoutError(f"no complete answer within {self.timeout_s:g} s") from None
+            raise
+        self._log_attempt(request, started, str(response.status_code))
+        return response
+
+    def _log_attempt(self, request: httpx.Request, started: float, outcome: str) -> None:
+        if self.log.isEnabledFor(logging.DEBUG):
+            ms = (time.monotonic() - started) * 1000
+            target = request.url.raw_path.decode("ascii", "replace")
+            self.log.debug("%s %s %s %.0f ms", request.method, target, outcome, ms)
 
     async def _take_slot(self, method: str, path: str) -> None:
         """Wait for room in the rate window and for a shared slot; return holding the slot,

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from voiceops import paths
+from voiceops.paths import dotted, is_under
 from voiceops.spec.schemas import FieldPath
-from voiceops.spec.yamlsource import YamlPath, dotted
 
 # A path into spec-shaped data: keys and list indices.
-ValuePath = YamlPath
+ValuePath = paths.Path
 
 
 class _Absent:
@@ -65,14 +66,8 @@ def project(live: Any, desired: Any) -> Any:
 
 
 def lookup(data: Any, path: ValuePath) -> Any:
-    for part in path:
-        in_dict = isinstance(data, dict) and part in data
-        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if in_dict or in_list:
-            data = data[part]
-        else:
-            return ABSENT
-    return data
+    """The value at `path`, or ABSENT."""
+    return paths.lookup(data, path, ABSENT)
 
 
 def diff(
@@ -171,10 +166,6 @@ def _spec_order(path: ValuePath, desired: Any) -> tuple[int, ...]:
     return tuple(positions)
 
 
-def _prefix(prefix: ValuePath, path: ValuePath) -> bool:
-    return path[: len(prefix)] == prefix
-
-
 def _under(path: ValuePath, fields: frozenset[ValuePath]) -> bool:
     """True when `path` is one of `fields`, inside one, or contains one."""
-    return any(_prefix(f, path) or _prefix(path, f) for f in fields)
+    return any(is_under(path, f) or is_under(f, path) for f in fields)

@@ -17,11 +17,12 @@ import yaml
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.live.httpclient import RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
+from voiceops.paths import dotted, drop, lookup, walk
 from voiceops.reconcile.engine import Session, connection_error
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec.documents import AssistantSpec
 from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
-from voiceops.spec.yamlsource import YamlDocument, dotted, load_file, walk
+from voiceops.spec.yamlsource import YamlDocument, load_file
 
 
 @dataclass
@@ -180,10 +181,7 @@ def _replace_leaks(
     a field) is written as a reference too, never as text in the repository."""
     for path, leaf in list(walk(spec)):
         if isinstance(leaf, str) and path and redactor.redact(leaf) != leaf:
-            parent: Any = spec
-            for key in path[:-1]:
-                parent = parent[key]
-            parent[path[-1]] = f"${{env:{_variable(name, path, found)}}}"
+            lookup(spec, path[:-1])[path[-1]] = f"${{env:{_variable(name, path, found)}}}"
 
 
 def literal(value: Any) -> Any:
@@ -210,7 +208,7 @@ def drop_rejected(spec: dict[str, Any], session: Session, provider: Provider) ->
             break
         for error in errors:
             path = tuple(error.absolute_path)
-            if _remove(spec, path):
+            if drop(spec, path):
                 reason = error.schema.get(ERROR_MESSAGE) if isinstance(error.schema, dict) else None
                 dropped.append(f"{dotted(path)} ({reason or error.message})")
     return dropped
@@ -219,9 +217,7 @@ def drop_rejected(spec: dict[str, Any], session: Session, provider: Provider) ->
 def _replace_secrets(
     spec: dict[str, Any], path: FieldPath, name: str, found: dict[str, str]
 ) -> None:
-    parent: Any = spec
-    for key in path[:-1]:
-        parent = parent.get(key) if isinstance(parent, dict) else None
+    parent = lookup(spec, path[:-1])
     if not isinstance(parent, dict) or path[-1] not in parent:
         return
     value = parent[path[-1]]
@@ -232,10 +228,7 @@ def _replace_secrets(
         if not sub:
             parent[path[-1]] = reference
         else:
-            target = value
-            for key in sub[:-1]:
-                target = target[key]
-            target[sub[-1]] = reference
+            lookup(value, sub[:-1])[sub[-1]] = reference
 
 
 def _variable(name: str, path: tuple[Any, ...], found: dict[str, str]) -> str:
@@ -243,23 +236,6 @@ def _variable(name: str, path: tuple[Any, ...], found: dict[str, str]) -> str:
     variable = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{'_'.join(map(str, path))}".upper())
     found[variable] = dotted(path)
     return variable
-
-
-def _remove(data: Any, path: tuple[Any, ...]) -> bool:
-    for key in path[:-1]:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
-            data = data[key]
-        else:
-            return False
-    if isinstance(data, dict) and path[-1] in data:
-        del data[path[-1]]
-        return True
-    if isinstance(data, list) and isinstance(path[-1], int) and path[-1] < len(data):
-        del data[path[-1]]
-        return True
-    return False
 
 
 def slug(text: str) -> str:

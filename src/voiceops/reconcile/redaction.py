@@ -22,6 +22,7 @@ from urllib.parse import quote, quote_plus
 
 import ahocorasick
 
+from voiceops.paths import is_under
 from voiceops.reconcile.changes import ABSENT, ValuePath, lookup
 from voiceops.spec.schemas import FieldPath
 from voiceops.textsafety import clean_line, json_safe, no_mentions
@@ -224,9 +225,7 @@ def is_sensitive(
     path: ValuePath, sensitive: frozenset[FieldPath], secret_paths: frozenset[ValuePath]
 ) -> bool:
     """A path is sensitive when it is, or lies under, a sensitive field or an env-derived value."""
-    return any(path[: len(s)] == s for s in sensitive) or any(
-        path[: len(s)] == s for s in secret_paths
-    )
+    return any(is_under(path, s) for s in sensitive) or any(is_under(path, s) for s in secret_paths)
 
 
 def body_template(
@@ -250,7 +249,7 @@ def body_template(
         if lookup(spec, path) is ABSENT:
             return {SECRET_REF: {"from": "live", "path": list(path)}}
         ref: dict[str, Any] = {"from": "spec", "path": list(path)}
-        names = [n for p, ns in env_names.items() if p[: len(path)] == path for n in ns]
+        names = [n for p, ns in env_names.items() if is_under(p, path) for n in ns]
         if names:
             ref["env"] = sorted(set(names))
         return {SECRET_REF: ref}

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
+from voiceops.paths import dotted, lookup
 from voiceops.spec import envref, schema_errors
 from voiceops.spec.config import Config, Connection
 from voiceops.spec.schemas import ERROR_MESSAGE, SchemaStore
 from voiceops.spec.vendors import credential_settings, default_base_url, normalize_id, vendor_types
-from voiceops.spec.yamlsource import YamlDocument, YamlPath, dotted, load_documents, read_text
+from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -263,7 +264,7 @@ def _number_surprises(doc: YamlDocument, problems: list[Diagnostic]) -> list[Dia
     warnings = []
     for path, text in doc.surprises.items():
         where = doc.location(path)
-        value = _value_at(doc.data, path)
+        value = lookup(doc.data, path)
         if where in reported or isinstance(value, bool) or not isinstance(value, int | float):
             continue
         warnings.append(
@@ -276,12 +277,6 @@ def _number_surprises(doc: YamlDocument, problems: list[Diagnostic]) -> list[Dia
             )
         )
     return warnings
-
-
-def _value_at(data: Any, path: YamlPath) -> Any:
-    for part in path:
-        data = data[part]
-    return data
 
 
 def _kind(value: Any) -> str:

@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from voiceops.spec.yamlsource import YamlPath, walk
+from voiceops.paths import walk
+from voiceops.spec.yamlsource import YamlPath
 
 _TOKEN = re.compile(r"\$\$\{|\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|\$\{")
 

@@ -9,8 +9,9 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from voiceops.errors import Diagnostic
+from voiceops.paths import dotted
 from voiceops.spec.schemas import ERROR_MESSAGE, HINT, CompiledSchema
-from voiceops.spec.yamlsource import YamlDocument, YamlPath, dotted
+from voiceops.spec.yamlsource import YamlDocument, YamlPath
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError

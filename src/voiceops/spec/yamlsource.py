@@ -17,7 +17,6 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -488,22 +487,3 @@ def _key_message(node: ScalarNode, key: Any) -> str:
         reading = f"YAML 1.1 reads {text} as {str(key).lower()}"
         return f'mapping key {text} is not a string: {reading}; quote it ("{text}")'
     return f'mapping key {text} is not a string; quote it ("{text}")'
-
-
-def dotted(path: YamlPath) -> str:
-    """A path as users write it: `assistantServer.headers`, `hints[2]`."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-def walk(data: Any, path: YamlPath = ()) -> Iterator[tuple[YamlPath, Any]]:
-    """Every (path, value) pair in a JSON-shaped value, depth first, containers included."""
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from walk(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from walk(value, (*path, i))

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
+from voiceops.paths import drop
 from voiceops.spec.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 from voiceops.spec.vendors import default_base_url, id_normalizer
 
@@ -159,7 +160,7 @@ class Provider:
         """Live state in the spec's names and values, without read-only fields.
 
         Nested values are shared with `live`, not copied: nothing changes them, and the
-        read-only fields nested inside are dropped from copies (see `_drop`)."""
+        read-only fields nested inside are dropped from copies (see `drop`)."""
         shaped: dict[str, Any] = {}
         for read_name, value in live.items():
             name = self.read_names.get(read_name, read_name)
@@ -168,7 +169,7 @@ class Provider:
                 value = values[value]
             shaped[name] = value
         for path in self.read_only:
-            _drop(shaped, path)
+            drop(shaped, path)
         return shaped
 
     # ---- writing --------------------------------------------------------------------
@@ -383,27 +384,6 @@ def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def _drop(data: dict[str, Any], path: FieldPath) -> None:
-    """Remove the field at `path`. The mappings on the way are replaced by copies before
-    anything is removed: they may be shared with the live object, which must not change."""
-    first, rest = path[0], path[1:]
-    if not rest:
-        data.pop(first, None)
-        return
-    child = data.get(first)
-    if isinstance(child, dict) and _has(child, rest):
-        data[first] = child = dict(child)
-        _drop(child, rest)
-
-
-def _has(data: dict[str, Any], path: FieldPath) -> bool:
-    for key in path:
-        if not isinstance(data, dict) or key not in data:
-            return False
-        data = data[key]
-    return True
 
 
 def _hashable(value: Any) -> bool:
