@@ -192,7 +192,7 @@ def _check_document(
     labels = data["metadata"].get("labels", {})
     name = data["metadata"]["name"]
     assistant_id = normalize_id(schemas, connection.type, str(data["id"]))
-    return AssistantSpec(name, connection.name, assistant_id, spec, doc, labels), problems
+    return AssistantSpec(name, connection.name, assistant_id, data["spec"], doc, labels), problems
 
 
 def _check_id(

@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from voiceops.errors import Diagnostic
@@ -202,48 +203,73 @@ def _name(path: YamlPath) -> str:
 
 
 def _message(error: ValidationError, path: YamlPath) -> str:
-    name = _name(path)
-    value = error.instance
-    kind = error.validator
-    expected = error.validator_value
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if kind == "type":
-        if isinstance(schema.get("enum"), list):
-            return f"{name} must be one of {_options(schema['enum'])}, not {_describe(value)}"
-        wanted = expected if isinstance(expected, list) else [expected]
-        types = " or ".join(_TYPE_WORDS.get(w, str(w)) for w in wanted)
-        return f"{name} must be {types}, not {_describe(value)}"
-    if kind == "enum":
-        message = f"{name} is {_show(value)}, which is not one of {_options(expected)}"
-        texts = [o for o in expected if isinstance(o, str)]
-        close = difflib.get_close_matches(str(value), texts, n=1, cutoff=0.6)
-        return message + (f"; did you mean {json.dumps(close[0])}?" if close else "")
-    if kind == "const":
-        return f"{name} must be {json.dumps(expected)}, not {_show(value)}"
-    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{name} is {_show(value)}, but it must be {_range(schema)}"
-    if kind == "minLength":
-        if expected == 1:
-            return f"{name} must not be empty"
-        return f"{name} is {len(value)} characters long; it must be at least {expected}"
-    if kind == "maxLength":
-        return f"{name} is {len(value)} characters long; the limit is {expected}"
-    if kind == "minItems":
-        return f"{name} has {len(value)} item(s); it must have at least {expected}"
-    if kind == "maxItems":
-        return f"{name} has {len(value)} items; the limit is {expected}"
-    if kind == "pattern":
-        words = PATTERN_WORDS.get(expected)
-        if words:
-            return f"{name} is {_show(value)}; it must {words}"
-        return f"{name} is {_show(value)}, which does not match the pattern {expected}"
-    if kind == "format":
-        return f"{name} is {_show(value)}, which is not a valid {expected}"
-    if kind in ("not", "false"):
-        return f"{name} is not allowed here"
-    if kind in ("anyOf", "oneOf"):
-        return f"{name} is {_show(value)}, which matches none of the allowed forms"
-    return f"{name}: {error.message}"
+    explain = _EXPLAINERS.get(error.validator)
+    if explain is None:
+        return f"{_name(path)}: {error.message}"
+    return explain(_name(path), error.instance, error.validator_value, schema)
+
+
+def _type_message(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    if isinstance(schema.get("enum"), list):
+        return f"{name} must be one of {_options(schema['enum'])}, not {_describe(value)}"
+    wanted = expected if isinstance(expected, list) else [expected]
+    types = " or ".join(_TYPE_WORDS.get(w, str(w)) for w in wanted)
+    return f"{name} must be {types}, not {_describe(value)}"
+
+
+def _enum_message(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    message = f"{name} is {_show(value)}, which is not one of {_options(expected)}"
+    texts = [o for o in expected if isinstance(o, str)]
+    close = difflib.get_close_matches(str(value), texts, n=1, cutoff=0.6)
+    return message + (f"; did you mean {json.dumps(close[0])}?" if close else "")
+
+
+def _min_length_message(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    if expected == 1:
+        return f"{name} must not be empty"
+    return f"{name} is {len(value)} characters long; it must be at least {expected}"
+
+
+def _pattern_message(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    words = PATTERN_WORDS.get(expected)
+    if words:
+        return f"{name} is {_show(value)}; it must {words}"
+    return f"{name} is {_show(value)}, which does not match the pattern {expected}"
+
+
+def _range_message(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    return f"{name} is {_show(value)}, but it must be {_range(schema)}"
+
+
+def _not_allowed(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    return f"{name} is not allowed here"
+
+
+def _no_form_matches(name: str, value: Any, expected: Any, schema: dict[str, Any]) -> str:
+    return f"{name} is {_show(value)}, which matches none of the allowed forms"
+
+
+# A readable sentence per JSON Schema keyword: (name, instance, keyword value, schema) -> text.
+_EXPLAINERS: dict[str, Callable[[str, Any, Any, dict[str, Any]], str]] = {
+    "type": _type_message,
+    "enum": _enum_message,
+    "const": lambda n, v, e, s: f"{n} must be {json.dumps(e)}, not {_show(v)}",
+    "minimum": _range_message,
+    "maximum": _range_message,
+    "exclusiveMinimum": _range_message,
+    "exclusiveMaximum": _range_message,
+    "minLength": _min_length_message,
+    "maxLength": lambda n, v, e, s: f"{n} is {len(v)} characters long; the limit is {e}",
+    "minItems": lambda n, v, e, s: f"{n} has {len(v)} item(s); it must have at least {e}",
+    "maxItems": lambda n, v, e, s: f"{n} has {len(v)} items; the limit is {e}",
+    "pattern": _pattern_message,
+    "format": lambda n, v, e, s: f"{n} is {_show(v)}, which is not a valid {e}",
+    "not": _not_allowed,
+    "false": _not_allowed,
+    "anyOf": _no_form_matches,
+    "oneOf": _no_form_matches,
+}
 
 
 def _range(schema: dict[str, Any]) -> str:

@@ -60,7 +60,8 @@ class CompiledSchema:
     def iter_errors(self, instance: Any) -> Iterator[ValidationError]:
         if self.fast.is_valid(instance):
             return iter(())
-        return self.explainer.iter_errors(instance)
+        errors: Iterator[ValidationError] = self.explainer.iter_errors(instance)
+        return errors
 
 
 class SchemaStore:

@@ -11,7 +11,7 @@ def base_url_problem(url: str) -> str | None:
     URL: it may hold a password."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+        _ = parts.port  # raises ValueError for a port out of range
     except ValueError:
         return "base_url is not a valid URL (check the brackets around an IPv6 host and the port)"
     if not url.isascii() or not url.isprintable() or " " in url:

@@ -19,7 +19,7 @@ import stat
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -61,7 +61,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
     """The safe loader, resolving implicit tags without the general resolver's detours:
     it is called for every node, and most plain scalars can only be strings."""
 
-    _IMPLICIT: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    _IMPLICIT: ClassVar[dict[str, tuple[tuple[str, re.Pattern[str]], ...]]] = {
         first: tuple(resolvers)
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
         if first is not None
@@ -359,7 +359,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> VoiceopsError:
 class _Builder:
     """Turns a composed node graph into plain data, recording positions on the way."""
 
-    __slots__ = ("doc", "text", "marks", "seen")
+    __slots__ = ("doc", "marks", "seen", "text")
 
     def __init__(self, doc: YamlDocument, text: str, check_aliases: bool) -> None:
         self.doc = doc
