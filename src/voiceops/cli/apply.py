@@ -21,6 +21,7 @@ from voiceops.cli.common import (
     use_color,
 )
 from voiceops.errors import VoiceopsError
+from voiceops.exitcodes import ExitCode, success_or_error
 from voiceops.live.interrupts import graceful_stop
 from voiceops.reconcile.apply import ApplyReport, apply_project
 from voiceops.reconcile.engine import RunOptions, Session
@@ -128,5 +129,5 @@ def apply(
         )
     if report is None:
         click.echo("Apply cancelled; nothing was sent.", err=True)
-        raise SystemExit(1)
-    raise SystemExit(0 if report.ok else 1)
+        raise SystemExit(ExitCode.ERROR)
+    raise SystemExit(success_or_error(report.ok))

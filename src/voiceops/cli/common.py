@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
+from voiceops.exitcodes import ExitCode
 from voiceops.reconcile import plan as plan_file
 from voiceops.reconcile.engine import RunOptions, Session
 from voiceops.reconcile.plan import Plan, Status
@@ -99,7 +100,7 @@ def reports_errors(command: F) -> F:
             if os.environ.get("VOICEOPS_DEBUG"):
                 raise
             click.echo(f"error: {internal_error(exc)}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.ERROR)
 
     return wrapper  # type: ignore[return-value]
 

@@ -8,6 +8,7 @@ import click
 
 from voiceops.cli.common import config_option, emit, no_color_option, reports_errors, sandbox_option
 from voiceops.errors import VoiceopsError, display_path
+from voiceops.exitcodes import ExitCode
 from voiceops.reconcile.engine import RunOptions, Session
 from voiceops.reconcile.importer import ImportedAssistant, import_assistants
 from voiceops.reconcile.redaction import Redactor
@@ -103,4 +104,4 @@ def import_command(
     results = [scrubbed(result, redactor) for result in results]
     emit(describe(results, write_only), redactor)
     if any(not r.written for r in results):
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.ERROR)
