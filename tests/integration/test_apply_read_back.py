@@ -26,8 +26,8 @@ from tests.integration.apply_helpers import (
     outcomes,
     updates,
 )
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import Outcome
-from voiceops.reconcile.engine import RunOptions
 from voiceops.sandbox import Sandbox
 
 

@@ -23,8 +23,9 @@ from voiceops.cli.common import (
 from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode, success_or_error
 from voiceops.live.interrupts import graceful_stop
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import ApplyReport, apply_project
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, read_plan_file
 from voiceops.reconcile.redaction import scrub_plan
 from voiceops.reconcile.runner import prepare, sandbox_if
@@ -50,18 +51,18 @@ async def run_apply(
         )
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
-    async with Session(project, options) as session:
+    async with RunContext(project, options) as run:
         with (
-            graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals,
+            graceful_stop(run.session.stop, lambda m: click.echo(m, err=True)) as signals,
             ApplyProgress(
-                lambda out: safe_output(out, session.redactor), bar=progress_bar()
+                lambda out: safe_output(out, run.redactor), bar=progress_bar()
             ) as progress,
         ):
 
             def show(plan: Plan) -> None:
-                plan = scrub_plan(plan, session.redactor)
+                plan = scrub_plan(plan, run.redactor)
                 output = text.render(plan, color=use_color())
-                progress.print(safe_output(output, session.redactor, styled=use_color()))
+                progress.print(safe_output(output, run.redactor, styled=use_color()))
 
             def confirm(plan: Plan) -> bool:
                 if auto_approve:
@@ -70,7 +71,7 @@ async def run_apply(
                     return click.confirm("Apply these changes?", default=False)
 
             report = await apply_project(
-                session,
+                run,
                 saved_plan=saved,
                 show=show,
                 confirm=confirm,
@@ -80,10 +81,10 @@ async def run_apply(
                 watch=progress,
             )
         if report is not None:
-            scrubbed = report.scrubbed(session.redactor)
-            emit(apply_report.render_summary(scrubbed), session.redactor)
+            scrubbed = report.scrubbed(run.redactor)
+            emit(apply_report.render_summary(scrubbed), run.redactor)
             for error in scrubbed.errors:
-                emit(error_line(error, session.redactor), session.redactor, err=True)
+                emit(error_line(error, run.redactor), run.redactor, err=True)
     return report
 
 

@@ -17,12 +17,14 @@ from rich.console import Console
 
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
 from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile import plan as plan_file
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, Status
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
+from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
 
@@ -44,7 +46,7 @@ concurrency_option = click.option(
     "--concurrency",
     type=click.IntRange(1, 256),
     default=None,
-    help="Requests in flight at once [16].",
+    help=f"Requests in flight at once [{DEFAULTS.concurrency}].",
 )
 report_format_option = click.option(
     "--format",
@@ -155,13 +157,13 @@ def reading(count: int) -> AbstractContextManager[object]:
 
 
 async def read_report(
-    project: Project, options: RunOptions, stage: Callable[[Session], Awaitable[Plan]]
+    project: Project, options: RunOptions, stage: Callable[[RunContext], Awaitable[Plan]]
 ) -> tuple[Plan, Redactor]:
-    """Run a reading stage (plan or drift) in one session, with the spinner on stderr."""
-    async with Session(project, options) as session:
+    """Run a reading stage (plan or drift) in one run, with the spinner on stderr."""
+    async with RunContext(project, options) as run:
         with reading(len(project.specs)):
-            report = await stage(session)
-    return scrub_plan(report, session.redactor), session.redactor
+            report = await stage(run)
+    return scrub_plan(report, run.redactor), run.redactor
 
 
 def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:

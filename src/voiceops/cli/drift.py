@@ -20,8 +20,8 @@ from voiceops.cli.common import (
     use_color,
 )
 from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.drift import detect_drift
-from voiceops.reconcile.engine import RunOptions
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import prepare, sandbox_if

@@ -9,7 +9,8 @@ import click
 from voiceops.cli.common import config_option, emit, no_color_option, reports_errors, sandbox_option
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.exitcodes import ExitCode
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.live.session import RunOptions
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.importer import ImportedAssistant, import_assistants
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import check_ready, prepare_connections, sandbox_if
@@ -25,11 +26,9 @@ async def run_import(
     out_dir: Path,
     force: bool,
 ) -> tuple[list[ImportedAssistant], list[str], Redactor]:
-    async with Session(project, options) as session:
-        results, write_only = await import_assistants(
-            session, connection, ids, out_dir, force=force
-        )
-    return results, write_only, session.redactor
+    async with RunContext(project, options) as run:
+        results, write_only = await import_assistants(run, connection, ids, out_dir, force=force)
+    return results, write_only, run.redactor
 
 
 def scrubbed(result: ImportedAssistant, redactor: Redactor) -> ImportedAssistant:

@@ -22,9 +22,10 @@ from voiceops.cli.common import (
 )
 from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile import plan as plan_file
-from voiceops.reconcile.engine import RunOptions, make_plan
 from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.planning import make_plan
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import prepare, sandbox_if
 from voiceops.spec.validation import Project
