@@ -142,7 +142,7 @@ def test_edmo_logs_in_again_when_the_session_expires(
     assert all(r.status == 200 for r in logins)
     statuses = {a.name: a.status for a in plan.assistants}
     assert statuses["financial-aid"] is Status.UPDATE
-    assert statuses["campus-tours"] is Status.NO_CHANGE
+    assert statuses["campus-tours"] is Status.UNCHANGED
 
 
 def test_edmo_short_sessions_through_the_cli(workspace: Workspace) -> None:

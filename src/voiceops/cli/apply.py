@@ -27,7 +27,7 @@ from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import ApplyReport, apply_project
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, read_plan_file
-from voiceops.reconcile.redaction import scrub_plan
+from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.reconcile.runner import prepare, sandbox_if
 from voiceops.render import apply_report, text
 from voiceops.render.progress import ApplyProgress
@@ -81,11 +81,15 @@ async def run_apply(
                 watch=progress,
             )
         if report is not None:
-            scrubbed = report.scrubbed(run.redactor)
-            emit(apply_report.render_summary(scrubbed), run.redactor)
-            for error in scrubbed.errors:
-                emit(error_line(error, run.redactor), run.redactor, err=True)
+            _summarize(report, run.redactor)
     return report
+
+
+def _summarize(report: ApplyReport, redactor: Redactor) -> None:
+    scrubbed = report.scrubbed(redactor)
+    emit(apply_report.render_summary(scrubbed), redactor)
+    for error in scrubbed.errors:
+        emit(error_line(error, redactor), redactor, err=True)
 
 
 @click.command()

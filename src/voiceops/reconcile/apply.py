@@ -31,7 +31,7 @@ from voiceops.reconcile.plan import (
     load_saved,
     mass_update_warning,
 )
-from voiceops.reconcile.planning import fingerprint, internal_error, make_plan, plan_in
+from voiceops.reconcile.planning import internal_error, make_plan, plan_in
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec import envref
 from voiceops.spec.documents import AssistantSpec
@@ -360,22 +360,11 @@ def _prepare_one(
         return _result(item, Outcome.FAILED, current.error)
     if not current.changes:
         return _result(item, Outcome.UNCHANGED, "already matches git")
-    if fingerprint(live_raw) != item.fingerprint:
-        detail = f"live state changed since the plan was made; {PLAN_AGAIN}"
-        return _result(item, Outcome.STALE, detail)
-    if current.spec_digest != item.spec_digest:
-        detail = f"its spec changed since the plan was made; {PLAN_AGAIN}"
-        return _result(item, Outcome.STALE, detail)
-    if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
-        detail = f"its changes now differ from the plan's (a secret rotated?); {PLAN_AGAIN}"
-        return _result(item, Outcome.STALE, detail)
+    stale = _stale(item, current)
+    if stale is not None:
+        return _result(item, Outcome.STALE, f"{stale}; {PLAN_AGAIN}")
     request = current.request
-    if request is None or not _same_request(item, request, current.template):
-        detail = (
-            "the plan file's request is not the update voiceops builds from the spec and "
-            f"the live state (edited?); {PLAN_AGAIN}"
-        )
-        return _result(item, Outcome.STALE, detail)
+    assert request is not None  # `_stale` refuses a plan with changes but no request
     try:
         encode_json(request.body)
     except RequestFailed as exc:
@@ -460,6 +449,24 @@ WRITE_ONLY_UNSURE = (
 INTERRUPTED_UNSURE = "the update may have landed; the run was interrupted before it was checked"
 
 
+def _stale(item: SavedAssistant, current: AssistantPlan) -> str | None:
+    """Why the saved plan no longer says what voiceops would do now, if it does not."""
+    # The plan's fingerprint, not the live state's: a failed read (RequestFailed) has none.
+    if current.fingerprint != item.fingerprint:
+        return "live state changed since the plan was made"
+    if current.spec_digest != item.spec_digest:
+        return "its spec changed since the plan was made"
+    if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
+        return "its changes now differ from the plan's (a secret rotated?)"
+    request = current.request
+    if request is None or not _same_request(item, request, current.template):
+        return (
+            "the plan file's request is not the update voiceops builds from the spec and "
+            "the live state (edited?)"
+        )
+    return None
+
+
 def _same_request(
     item: SavedAssistant, request: UpdateRequest, template: dict[str, Any] | None
 ) -> bool:
@@ -533,45 +540,46 @@ async def apply_project(
 ) -> ApplyReport | None:
     """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined.
     A saved plan's updates are shown (`show`) once they are checked, before the first is sent."""
-    errors: dict[str, str] = {}
     if saved_plan is not None:
-        saved = load_saved(*saved_plan)
-        if targets:
-            unknown = sorted(set(targets) - {s.name for s in saved})
-            if unknown:
-                names = ", ".join(map(repr, unknown))
-                hint = did_you_mean(unknown, [s.name for s in saved])
-                raise VoiceopsError(
-                    f"the plan file {saved_plan[1]} holds no assistant {names}{hint}"
-                )
-            saved = [s for s in saved if s.name in targets]
+        saved = _targeted(load_saved(*saved_plan), targets, saved_plan[1])
         _refuse_mass_update(run, saved, allow_mass_update)
         # Reviewed elsewhere: say here what it holds, before anything is read or sent.
         show(Plan([s.as_plan() for s in saved], managed=run.project.managed))
-        known_live, known_plans = None, {}
-    else:
-        # With --allow-mass-update the plan has no warning that asks for it.
-        plan = await make_plan(run, mass_update_allowed=allow_mass_update)
-        show(plan)
-        saved = [SavedAssistant.from_plan(a) for a in plan.assistants]
-        errors = {a.name: a.error for a in plan.assistants if a.error}
-        if plan.has_changes:
-            # Refused before anyone is asked to confirm what could not be applied anyway.
-            _refuse_mass_update(run, saved, allow_mass_update)
-            if not confirm(plan):
-                return None
-        # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
-        # since the person may have taken a while.
-        known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
-        known_plans = {} if interactive else {a.name: a for a in plan.assistants}
+        return await apply_saved(run, saved, watch=watch)
+    # With --allow-mass-update the plan has no warning that asks for it.
+    plan = await make_plan(run, mass_update_allowed=allow_mass_update)
+    show(plan)
+    saved = [SavedAssistant.from_plan(a) for a in plan.assistants]
+    if plan.has_changes:
+        # Refused before anyone is asked to confirm what could not be applied anyway.
+        _refuse_mass_update(run, saved, allow_mass_update)
+        if not confirm(plan):
+            return None
+    # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
+    # since the person may have taken a while.
+    fresh = not interactive
     return await apply_saved(
         run,
         saved,
-        known_live=known_live,
-        known_plans=known_plans,
-        errors=errors,
+        known_live={a.name: a.live_raw for a in plan.assistants} if fresh else None,
+        known_plans={a.name: a for a in plan.assistants} if fresh else None,
+        errors={a.name: a.error for a in plan.assistants if a.error},
         watch=watch,
     )
+
+
+def _targeted(
+    saved: list[SavedAssistant], targets: tuple[str, ...], source: str
+) -> list[SavedAssistant]:
+    """The plan file's assistants that --target names (all without --target)."""
+    if not targets:
+        return saved
+    unknown = sorted(set(targets) - {s.name for s in saved})
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        hint = did_you_mean(unknown, [s.name for s in saved])
+        raise VoiceopsError(f"the plan file {source} holds no assistant {names}{hint}")
+    return [s for s in saved if s.name in targets]
 
 
 def _refuse_mass_update(run: RunContext, saved: list[SavedAssistant], allowed: bool) -> None:

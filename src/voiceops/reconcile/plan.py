@@ -262,16 +262,7 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         raise _malformed(source, f"{at}.fingerprint", "a string or null")
     if not isinstance(item.get("spec_digest", ""), str):
         raise _malformed(source, f"{at}.spec_digest", "a string")
-    request = item.get("request")
-    if request is not None:
-        if not isinstance(request, dict):
-            raise _malformed(source, f"{at}.request", "an object or null")
-        for key in ("method", "path"):
-            if not isinstance(request.get(key), str):
-                raise _malformed(source, f"{at}.request.{key}", "a string")
-        if not isinstance(request.get("body"), dict):
-            raise _malformed(source, f"{at}.request.body", "an object")
-    request = request or {}
+    request = _saved_request(item.get("request"), at, source)
     changes = item.get("changes") or []
     return SavedAssistant(
         name=item["name"],
@@ -291,6 +282,20 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         error=item.get("error")
         or ("had an error when planned" if _STATUSES[item["status"]] is Status.ERROR else None),
     )
+
+
+def _saved_request(request: Any, at: str, source: str) -> dict[str, Any]:
+    """A saved request's method, path and body ({} when it has none)."""
+    if request is None:
+        return {}
+    if not isinstance(request, dict):
+        raise _malformed(source, f"{at}.request", "an object or null")
+    for key in ("method", "path"):
+        if not isinstance(request.get(key), str):
+            raise _malformed(source, f"{at}.request.{key}", "a string")
+    if not isinstance(request.get("body"), dict):
+        raise _malformed(source, f"{at}.request.body", "an object")
+    return request
 
 
 def _saved_change(item: Any, at: str, source: str) -> Change:

@@ -50,7 +50,8 @@ class Planned:
     observed: tuple[Any, ...] = ()
 
 
-def fingerprint(data: Any) -> str:
+def fingerprint(data: dict[str, Any]) -> str:
+    """A digest of a JSON object: a live state as read, or a spec."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
