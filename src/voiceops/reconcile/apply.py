@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from voiceops.errors import VoiceopsError
-from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
+from voiceops.live.httpclient import Interrupted, RequestFailed, StatusFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, UpdateRequest
 from voiceops.reconcile.changes import Change
 from voiceops.reconcile.context import RunContext
@@ -482,7 +482,7 @@ def _canonical(value: Any) -> str:
 
 
 def _failure(provider: Provider, exc: RequestFailed) -> str:
-    if exc.status == 401:
+    if isinstance(exc, StatusFailed) and exc.status == 401:
         return provider.rejected_credentials()
     return exc.message
 
