@@ -343,7 +343,7 @@ def test_apply_then_plan_is_empty_and_nothing_unmanaged_changes(
     project, options = run_options(sandbox, repo)
     plan, _ = asyncio.run(run_plan(project, options))
     (assistant,) = plan.assistants
-    assert assistant.status is Status.NO_CHANGE, assistant.changes or assistant.error
+    assert assistant.status is Status.UNCHANGED, assistant.changes or assistant.error
 
     after = sandbox.stored(vendor, assistant_id)
     managed = to_stored(vendor, desired)

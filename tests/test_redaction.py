@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from voiceops.errors import VoiceopsError
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.live.session import RunOptions
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec.validation import load_project
 
@@ -57,12 +58,12 @@ def test_every_encoding_of_a_secret_is_masked(form: str) -> None:
     assert redactor.redact(f"said <{form}>") == "said <***>"
 
 
-def test_an_error_leaving_a_session_is_scrubbed() -> None:
+def test_an_error_leaving_a_run_is_scrubbed() -> None:
     project = load_project(REPO / "voiceops.yaml")
 
     async def run() -> None:
-        async with Session(project, RunOptions(env={})) as session:
-            session.redactor.add("hunter2-secret")
+        async with RunContext(project, RunOptions(env={})) as context:
+            context.redactor.add("hunter2-secret")
             raise VoiceopsError("the vendor said: hunter2-secret is invalid")
 
     with pytest.raises(VoiceopsError) as caught:

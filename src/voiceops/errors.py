@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 
 @dataclass(frozen=True, order=True)
@@ -17,20 +17,25 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One finding about the user's input: an error, or a warning that does not fail the run."""
 
     message: str
     location: Location | None = None
-    severity: Literal["error", "warning"] = "error"
+    severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
         """`path:line:col: message` where a file is at fault, else `error: message`;
         warnings say `warning:` in both forms."""
         if self.location is None:
             return f"{self.severity}: {self.message}"
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
         return f"{self.location}: {prefix}{self.message}"
 
 
@@ -49,6 +54,10 @@ class VoiceopsError(Exception):
 
     def as_diagnostic(self) -> Diagnostic:
         return Diagnostic(self.message, self.location)
+
+
+class ConnectionFailed(VoiceopsError):
+    """A failure of one whole connection; its message names the connection already."""
 
 
 class InputErrors(VoiceopsError):

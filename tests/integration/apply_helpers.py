@@ -23,8 +23,8 @@ from voiceops.cli.apply import run_apply
 from voiceops.cli.hooks import RunHooks
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
-from voiceops.reconcile.engine import RunOptions
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Faults, RecordedRequest, Sandbox

@@ -44,7 +44,7 @@ SEED_CHANGES = {
 
 def test_first_plan_shows_the_seeded_differences(workspace: Workspace) -> None:
     plan = plan_json(workspace)
-    assert plan["summary"] == {"managed": 4, "update": 4, "no_change": 0, "error": 0}
+    assert plan["summary"] == {"managed": 4, "update": 4, "unchanged": 0, "error": 0}
     for name, expected in SEED_CHANGES.items():
         assert set(changes(plan, name)) == expected, name
 
@@ -76,7 +76,7 @@ def test_plan_with_live_state_edited_to_match_has_no_change(
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "No changes: 4 assistant(s) match git."
     plan = plan_json(workspace, "--detailed-exitcode")
-    assert plan["summary"]["no_change"] == 4
+    assert plan["summary"]["unchanged"] == 4
     assert all(a["request"] is None and a["changes"] == [] for a in plan["assistants"])
 
 
@@ -336,7 +336,7 @@ def test_environment_values_inside_lists_and_objects_are_masked(
 def test_sensitive_value_unchanged_is_not_a_change(workspace: Workspace, sandbox: Sandbox) -> None:
     match_sandbox(workspace, sandbox)
     plan = plan_json(workspace, "--target", "clinic-intake")
-    assert assistant(plan, "clinic-intake")["status"] == "no-change"
+    assert assistant(plan, "clinic-intake")["status"] == "unchanged"
 
 
 def test_write_only_field_is_named_with_unknown_before(workspace: Workspace) -> None:
@@ -580,7 +580,7 @@ def test_mass_update_warning(workspace: Workspace) -> None:
     assert result.stdout.startswith(warning)
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 2
     plan = plan_json(workspace)
-    assert plan["summary"] == {"managed": 10, "update": 4, "no_change": 6, "error": 0}
+    assert plan["summary"] == {"managed": 10, "update": 4, "unchanged": 6, "error": 0}
     assert len(plan["warnings"]) == 1 and "4 of 10" in plan["warnings"][0]
     markdown = workspace.run("plan", "--format", "markdown").stdout
     assert "> [!WARNING]\n> this would update 4 of 10" in markdown
@@ -591,7 +591,7 @@ def test_no_mass_update_warning_under_the_threshold(workspace: Workspace) -> Non
         add_spec(workspace, name, connection, assistant_id, spec)
     # 4 of 14: 29%.
     plan = plan_json(workspace)
-    assert plan["summary"]["no_change"] == 10, plan
+    assert plan["summary"]["unchanged"] == 10, plan
     assert plan["warnings"] == []
     assert "Warning" not in workspace.run("plan").stdout
 

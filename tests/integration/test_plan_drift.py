@@ -50,7 +50,7 @@ def test_no_drift_exits_zero(workspace: Workspace, sandbox: Sandbox) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "No drift: 4 assistant(s) match git."
     code, report = drift_json(workspace)
-    assert code == 0 and report["summary"]["no_change"] == 4
+    assert code == 0 and report["summary"]["unchanged"] == 4
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
@@ -61,7 +61,7 @@ def test_dashboard_edit_is_drift_and_in_the_plan(
     field, live, git = _dashboard_edit(sandbox, name)
     code, report = drift_json(workspace)
     assert code == 2
-    assert report["summary"] == {"managed": 4, "update": 1, "no_change": 3, "error": 0}
+    assert report["summary"] == {"managed": 4, "update": 1, "unchanged": 3, "error": 0}
     change = changes(report, name)[field]
     assert (change["before"], change["after"]) == (live, git)
     plan = plan_json(workspace, "--detailed-exitcode")

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Workspace
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
-from voiceops.reconcile.engine import RunOptions
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Sandbox
 

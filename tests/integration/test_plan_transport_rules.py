@@ -11,7 +11,7 @@ import yaml
 from tests.conftest import Workspace
 from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
-from voiceops.reconcile.engine import RunOptions
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.runner import prepare
 
 
@@ -58,7 +58,7 @@ def test_import_writes_back_to_the_file_that_manages_the_assistant(workspace: Wo
     assert document["spec"]["firstMessage"] == "Changed in the dashboard."
     drift = json.loads(workspace.run("drift", "--format", "json").stdout)
     enrollment = next(a for a in drift["assistants"] if a["name"] == "enrollment-assistant")
-    assert enrollment["status"] == "no-change"
+    assert enrollment["status"] == "unchanged"
 
 
 def test_import_writes_nothing_when_one_id_is_unknown(workspace: Workspace) -> None:

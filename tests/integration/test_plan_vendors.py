@@ -37,7 +37,7 @@ def test_autocalls_read_names_map_to_write_names(workspace: Workspace, sandbox: 
     )
     assert "assistant_name" not in live and "calls_direction" not in live
     plan = plan_json(workspace, "--detailed-exitcode", "--target", "sales-outreach")
-    assert assistant(plan, "sales-outreach")["status"] == "no-change"
+    assert assistant(plan, "sales-outreach")["status"] == "unchanged"
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_autocalls_list_is_read_once_per_plan(workspace: Workspace, sandbox: San
     assert all(r.path == "/user/assistants/get" for r in reads)
     assert set(changes(plan, "appointment-reminders")) == {"record_call"}
     assert set(changes(plan, "inbound-reception")) == {"calls_direction"}
-    assert assistant(plan, "bulk-1120")["status"] == "no-change"
+    assert assistant(plan, "bulk-1120")["status"] == "unchanged"
 
 
 def test_autocalls_unknown_id_is_reported(workspace: Workspace, sandbox: Sandbox) -> None:
@@ -142,7 +142,7 @@ def test_edmo_logs_in_again_when_the_session_expires(
     assert all(r.status == 200 for r in logins)
     statuses = {a.name: a.status for a in plan.assistants}
     assert statuses["financial-aid"] is Status.UPDATE
-    assert statuses["campus-tours"] is Status.NO_CHANGE
+    assert statuses["campus-tours"] is Status.UNCHANGED
 
 
 def test_edmo_short_sessions_through_the_cli(workspace: Workspace) -> None:
@@ -195,8 +195,8 @@ def test_invent_assistants_on_later_pages(workspace: Workspace, sandbox: Sandbox
         )
     sandbox.clear_requests()
     plan = plan_json(workspace)
-    assert assistant(plan, "asst-bulk-120")["status"] == "no-change"
-    assert assistant(plan, "asst-bulk-299")["status"] == "no-change"
+    assert assistant(plan, "asst-bulk-120")["status"] == "unchanged"
+    assert assistant(plan, "asst-bulk-299")["status"] == "unchanged"
     change = changes(plan, "asst-bulk-210")["name"]
     assert (change["before"], change["after"]) == ("Bulk 210", "Renamed")
     assert set(changes(plan, "support-concierge")) == {
@@ -220,7 +220,7 @@ def test_invent_few_assistants_far_away_are_read_one_by_one(
     add_spec(workspace, "far-away", "invent-support", "asst_bulk_290", {"name": "Bulk 290"})
     sandbox.clear_requests()
     plan = plan_json(workspace)
-    assert assistant(plan, "far-away")["status"] == "no-change"
+    assert assistant(plan, "far-away")["status"] == "unchanged"
     reads = sandbox.requests("invent", "GET")
     assert len(reads) <= 3, [(r.path, r.query) for r in reads]
 
@@ -237,7 +237,7 @@ def test_invent_unknown_id_with_paging(workspace: Workspace, sandbox: Sandbox) -
     add_spec(workspace, "bulk-5", "invent-support", "asst_bulk_005", {"name": "Bulk 5"})
     add_spec(workspace, "missing", "invent-support", "asst_missing", {"name": "Missing"})
     plan = plan_json(workspace)
-    assert assistant(plan, "bulk-5")["status"] == "no-change"
+    assert assistant(plan, "bulk-5")["status"] == "unchanged"
     error = assistant(plan, "missing")["error"]
     assert "'asst_missing'" in error and "missing.yaml" in error and "(404)" in error
 

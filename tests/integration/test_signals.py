@@ -121,7 +121,7 @@ def test_a_signal_mid_run_keeps_the_summary_and_the_record(
     sb.set_faults(Faults())
     plan = json.loads(workspace.run("plan", "--format", "json").stdout)
     for name, outcome in outcomes.items():
-        expected = {"applied": "no-change", "interrupted": "update"}.get(outcome)
+        expected = {"applied": "unchanged", "interrupted": "update"}.get(outcome)
         if expected:
             assert assistant(plan, name)["status"] == expected, name
 

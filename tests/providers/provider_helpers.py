@@ -12,7 +12,7 @@ import httpx
 
 from voiceops.errors import Location
 from voiceops.live.httpclient import Client, RetryPolicy
-from voiceops.live.providers import ADAPTERS, Provider
+from voiceops.live.providers import Provider, build_adapter
 from voiceops.live.providers.base import LiveState
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
@@ -25,7 +25,7 @@ def provider(vendor: str, **settings: Any) -> Provider:
     connection = Connection(
         f"{vendor}-test", vendor, {"type": vendor, **settings}, Location("voiceops.yaml")
     )
-    return ADAPTERS[vendor](connection, SchemaStore(), {})
+    return build_adapter(connection, SchemaStore(), {})
 
 
 def read(

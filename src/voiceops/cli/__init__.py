@@ -20,6 +20,7 @@ from voiceops.cli.init import init
 from voiceops.cli.plan import plan
 from voiceops.cli.sandbox import sandbox
 from voiceops.cli.validate import validate
+from voiceops.exitcodes import ExitCode
 
 
 class VoiceopsGroup(click.Group):
@@ -39,7 +40,7 @@ class VoiceopsGroup(click.Group):
         except NoArgsIsHelpError as exc:  # plain `voiceops`: the help, as with --help
             assert exc.ctx is not None
             click.echo(exc.ctx.get_help())
-            raise SystemExit(0) from None
+            raise SystemExit(ExitCode.OK) from None
         except click.UsageError as exc:
             click.echo(f"error: {usage_sentence(exc, sys.argv[1:])}", err=True)
         except click.ClickException as exc:
@@ -47,7 +48,7 @@ class VoiceopsGroup(click.Group):
         except BrokenPipeError:
             # The reader went away (`voiceops … | head`): nothing more can be said to it.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.ERROR)
 
 
 def usage_sentence(exc: click.UsageError, argv: list[str]) -> str:

@@ -13,7 +13,7 @@ from voiceops.cli.common import (
     emit_warnings,
     error_line,
     no_color_option,
-    open_session,
+    open_run,
     progress_bar,
     reports_errors,
     safe_output,
@@ -23,11 +23,12 @@ from voiceops.cli.common import (
 )
 from voiceops.cli.hooks import run_hooks
 from voiceops.errors import VoiceopsError
+from voiceops.exitcodes import ExitCode, success_or_error
 from voiceops.live.interrupts import graceful_stop
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import ApplyReport, apply_project
-from voiceops.reconcile.engine import RunOptions
 from voiceops.reconcile.plan import Plan, read_plan_file
-from voiceops.reconcile.redaction import scrub_plan
+from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.reconcile.runner import prepare, sandbox_if
 from voiceops.render import apply_report, text
 from voiceops.render.progress import ApplyProgress
@@ -51,18 +52,18 @@ async def run_apply(
         )
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
-    async with open_session(project, options) as session:
+    async with open_run(project, options) as run:
         with (
-            graceful_stop(session.stop, lambda m: click.echo(m, err=True)) as signals,
+            graceful_stop(run.session.stop, lambda m: click.echo(m, err=True)) as signals,
             ApplyProgress(
-                lambda out: safe_output(out, session.redactor), bar=progress_bar()
+                lambda out: safe_output(out, run.redactor), bar=progress_bar()
             ) as progress,
         ):
 
             def show(plan: Plan) -> None:
-                plan = scrub_plan(plan, session.redactor)
+                plan = scrub_plan(plan, run.redactor)
                 output = text.render(plan, color=use_color())
-                progress.print(safe_output(output, session.redactor, styled=use_color()))
+                progress.print(safe_output(output, run.redactor, styled=use_color()))
 
             def confirm(plan: Plan) -> bool:
                 if auto_approve:
@@ -71,7 +72,7 @@ async def run_apply(
                     return click.confirm("Apply these changes?", default=False)
 
             report = await apply_project(
-                session,
+                run,
                 saved_plan=saved,
                 show=show,
                 confirm=confirm,
@@ -81,11 +82,15 @@ async def run_apply(
                 watch=progress,
             )
         if report is not None:
-            scrubbed = report.scrubbed(session.redactor)
-            emit(apply_report.render_summary(scrubbed), session.redactor)
-            for error in scrubbed.errors:
-                emit(error_line(error, session.redactor), session.redactor, err=True)
+            _summarize(report, run.redactor)
     return report
+
+
+def _summarize(report: ApplyReport, redactor: Redactor) -> None:
+    scrubbed = report.scrubbed(redactor)
+    emit(apply_report.render_summary(scrubbed), redactor)
+    for error in scrubbed.errors:
+        emit(error_line(error, redactor), redactor, err=True)
 
 
 @click.command()
@@ -130,5 +135,5 @@ def apply(
         )
     if report is None:
         click.echo("Apply cancelled; nothing was sent.", err=True)
-        raise SystemExit(1)
-    raise SystemExit(0 if report.ok else 1)
+        raise SystemExit(ExitCode.ERROR)
+    raise SystemExit(success_or_error(report.ok))

@@ -18,12 +18,15 @@ from rich.console import Console
 from voiceops.cli import debuglog
 from voiceops.cli.hooks import run_hooks
 from voiceops.errors import Diagnostic, InputErrors, VoiceopsError
+from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile import plan as plan_file
-from voiceops.reconcile.engine import RunOptions, Session
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, Status
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
+from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
 
@@ -45,7 +48,7 @@ concurrency_option = click.option(
     "--concurrency",
     type=click.IntRange(1, 256),
     default=None,
-    help="Requests in flight at once [16].",
+    help=f"Requests in flight at once [{DEFAULTS.concurrency}].",
 )
 report_format_option = click.option(
     "--format",
@@ -101,7 +104,7 @@ def reports_errors(command: F) -> F:
             if os.environ.get("VOICEOPS_DEBUG"):
                 raise
             click.echo(f"error: {internal_error(exc)}", err=True)
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.ERROR)
 
     return wrapper  # type: ignore[return-value]
 
@@ -156,22 +159,22 @@ def reading(count: int) -> AbstractContextManager[object]:
     return Console(stderr=True).status(f"Reading {count} assistants…")
 
 
-def open_session(project: Project, options: RunOptions) -> Session:
-    """The run's session, with the options the caller's hooks give; its redactor masks the
+def open_run(project: Project, options: RunOptions) -> RunContext:
+    """The command's run, with the options the caller's hooks give; its redactor masks the
     --debug lines too."""
-    session = Session(project, run_hooks().options(options))
-    debuglog.scrub_with(session.redactor.redact)
-    return session
+    run = RunContext(project, run_hooks().options(options))
+    debuglog.scrub_with(run.redactor.redact)
+    return run
 
 
 async def read_report(
-    project: Project, options: RunOptions, stage: Callable[[Session], Awaitable[Plan]]
+    project: Project, options: RunOptions, stage: Callable[[RunContext], Awaitable[Plan]]
 ) -> tuple[Plan, Redactor]:
-    """Run a reading stage (plan or drift) in one session, with the spinner on stderr."""
-    async with open_session(project, options) as session:
+    """Run a reading stage (plan or drift) in one run, with the spinner on stderr."""
+    async with open_run(project, options) as run:
         with reading(len(project.specs)):
-            report = await stage(session)
-    return scrub_plan(report, session.redactor), session.redactor
+            report = await stage(run)
+    return scrub_plan(report, run.redactor), run.redactor
 
 
 def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:

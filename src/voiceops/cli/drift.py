@@ -19,8 +19,9 @@ from voiceops.cli.common import (
     sandbox_option,
     use_color,
 )
+from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.drift import detect_drift
-from voiceops.reconcile.engine import RunOptions
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import prepare, sandbox_if
@@ -48,5 +49,5 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     emit(render_report(report, output, DRIFT), redactor, styled=output == "text" and use_color())
     report_errors(report, redactor)
     if report.has_errors:
-        raise SystemExit(1)
-    raise SystemExit(2 if report.has_changes else 0)
+        raise SystemExit(ExitCode.ERROR)
+    raise SystemExit(ExitCode.CHANGES if report.has_changes else ExitCode.OK)

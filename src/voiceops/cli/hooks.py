@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from voiceops.reconcile.engine import RunOptions
+    from voiceops.live.session import RunOptions
 
 
 def _isatty(stream: Any) -> bool:

@@ -10,12 +10,13 @@ from voiceops.cli.common import (
     config_option,
     emit,
     no_color_option,
-    open_session,
+    open_run,
     reports_errors,
     sandbox_option,
 )
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.reconcile.engine import RunOptions
+from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile.importer import ImportedAssistant, import_assistants
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import check_ready, prepare_connections, sandbox_if
@@ -31,11 +32,9 @@ async def run_import(
     out_dir: Path,
     force: bool,
 ) -> tuple[list[ImportedAssistant], list[str], Redactor]:
-    async with open_session(project, options) as session:
-        results, write_only = await import_assistants(
-            session, connection, ids, out_dir, force=force
-        )
-    return results, write_only, session.redactor
+    async with open_run(project, options) as run:
+        results, write_only = await import_assistants(run, connection, ids, out_dir, force=force)
+    return results, write_only, run.redactor
 
 
 def scrubbed(result: ImportedAssistant, redactor: Redactor) -> ImportedAssistant:
@@ -110,4 +109,4 @@ def import_command(
     results = [scrubbed(result, redactor) for result in results]
     emit(describe(results, write_only), redactor)
     if any(not r.written for r in results):
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.ERROR)

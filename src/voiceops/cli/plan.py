@@ -21,9 +21,11 @@ from voiceops.cli.common import (
     use_color,
 )
 from voiceops.errors import VoiceopsError
+from voiceops.exitcodes import ExitCode
+from voiceops.live.session import RunOptions
 from voiceops.reconcile import plan as plan_file
-from voiceops.reconcile.engine import RunOptions, make_plan
 from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.planning import make_plan
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import prepare, sandbox_if
 from voiceops.spec.validation import Project
@@ -68,5 +70,5 @@ def plan(
     emit(render_report(result, output), redactor, styled=output == "text" and use_color())
     report_errors(result, redactor)
     if result.has_errors:
-        raise SystemExit(1)
-    raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)
+        raise SystemExit(ExitCode.ERROR)
+    raise SystemExit(ExitCode.CHANGES if detailed_exitcode and result.has_changes else ExitCode.OK)

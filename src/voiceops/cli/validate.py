@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from voiceops.cli.common import config_option, no_color_option, reports_errors, safe_output
+from voiceops.errors import Severity
+from voiceops.exitcodes import success_or_error
 from voiceops.render.diagnostics import as_json, github_annotation
 from voiceops.spec.validation import validate as validate_files
 
@@ -29,7 +31,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, len
     else:
         for diagnostic in report.diagnostics:
             click.echo(safe_output(str(diagnostic)), err=True)
-        errors = sum(d.severity == "error" for d in report.diagnostics)
+        errors = sum(d.severity is Severity.ERROR for d in report.diagnostics)
         warnings = len(report.diagnostics) - errors
         if errors:
             click.echo(f"{_count(errors, 'error')}, {_count(warnings, 'warning')}.", err=True)
@@ -40,7 +42,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, len
         # With --format json, stdout carries only the JSON document.
         for diagnostic in report.diagnostics:
             click.echo(github_annotation(diagnostic), err=output == "json")
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(success_or_error(report.ok))
 
 
 def _count(n: int, noun: str) -> str:

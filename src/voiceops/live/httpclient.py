@@ -27,7 +27,8 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from voiceops.errors import VoiceopsError
+from voiceops.errors import ConnectionFailed, VoiceopsError
+from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.urls import base_url_problem
 
 if TYPE_CHECKING:
@@ -72,14 +73,30 @@ class RequestFailed(VoiceopsError):
     ) -> None:
         super().__init__(message)
         self.status = status
-        # True for a 401 that came right after logging in again: the credentials worked.
-        self.after_login = False
         # True when an update may have reached the vendor (timeout, dropped reply, 5xx).
         self.maybe_applied = maybe_applied
         # True when the host could not be reached at all: the whole connection is down.
         self.unreachable = unreachable
         # True when the answer was not what the vendor's API sends (HTML, a list, no body).
         self.unexpected = unexpected
+
+
+class StatusFailed(RequestFailed):
+    """The vendor answered with an HTTP error status."""
+
+    status: int
+
+    def __init__(
+        self, message: str, *, status: int, maybe_applied: bool = False, after_login: bool = False
+    ) -> None:
+        super().__init__(message, status=status, maybe_applied=maybe_applied)
+        # True for a 401 that came right after logging in again: the credentials worked.
+        self.after_login = after_login
+
+
+class ConnectionRequestFailed(RequestFailed, ConnectionFailed):
+    """A failed request that makes the whole connection unusable (e.g. its login); the
+    message names the connection."""
 
 
 class Interrupted(RequestFailed):
@@ -191,7 +208,7 @@ def check_base_url(url: str, connection: str) -> str:
     """Credentials go only over https, except to a loopback host (the sandbox)."""
     problem = base_url_problem(url)
     if problem:
-        raise VoiceopsError(f"connection {connection!r}: {problem}")
+        raise ConnectionFailed(f"connection {connection!r}: {problem}")
     return url.rstrip("/")
 
 
@@ -223,7 +240,7 @@ class Client:
         global_limit: asyncio.Semaphore,
         vendor_limit: int,
         per_minute: int | None = None,
-        timeout_s: float = 30.0,
+        timeout_s: float = DEFAULTS.timeout_s,
         retry: RetryPolicy | None = None,
         headers: dict[str, str] | None = None,
         seed: int | None = None,
@@ -324,12 +341,12 @@ class Client:
                     reauthenticated = True
                     await self.reauthenticate()
                     continue
-                failure = RequestFailed(
+                failure = StatusFailed(
                     f"{method} {shown(path)} answered {status}{_detail(response)}",
                     status=status,
                     maybe_applied=not safe and status >= 500,
+                    after_login=status == 401 and reauthenticate and reauthenticated,
                 )
-                failure.after_login = status == 401 and reauthenticate and reauthenticated
                 maybe_sent = maybe_sent or failure.maybe_applied
                 wait = retry_after(response)
                 if status not in RETRYABLE_STATUS:

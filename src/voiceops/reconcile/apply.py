@@ -19,25 +19,19 @@ from enum import StrEnum
 from typing import Any
 
 from voiceops.errors import VoiceopsError
-from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
+from voiceops.live.httpclient import Interrupted, RequestFailed, StatusFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, UpdateRequest
 from voiceops.reconcile.changes import Change
-from voiceops.reconcile.engine import (
-    Session,
-    fingerprint,
-    internal_error,
-    make_plan,
-    plan_assistant,
-)
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import (
     AssistantPlan,
     Plan,
     SavedAssistant,
     Status,
-    dump,
     load_saved,
     mass_update_warning,
 )
+from voiceops.reconcile.planning import internal_error, make_plan, plan_in
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec import envref
 from voiceops.spec.documents import AssistantSpec
@@ -50,7 +44,7 @@ PLAN_AGAIN = "run voiceops plan again"
 
 class Outcome(StrEnum):
     APPLIED = "applied"
-    UNCHANGED = "unchanged"
+    UNCHANGED = Status.UNCHANGED.value
     STALE = "stale"
     FAILED = "failed"
     NOT_CONVERGED = "not converged"
@@ -126,7 +120,7 @@ Work = list[tuple[SavedAssistant, AssistantSpec]]
 
 
 async def apply_saved(
-    session: Session,
+    run: RunContext,
     saved: list[SavedAssistant],
     *,
     known_live: dict[str, dict[str, Any] | None] | None = None,
@@ -145,12 +139,12 @@ async def apply_saved(
     `errors` holds the message of each assistant whose planning failed, when it is known;
     `known_plans` the plans made from `known_live`, reused rather than made again."""
     watch = watch or ApplyWatcher()
-    results, work = _triage(session, saved, errors or {})
-    results.update(_preflight(session, work))
+    results, work = _triage(run, saved, errors or {})
+    results.update(_preflight(run, work))
     for result in results.values():
         watch.finished(result)
     known = known_live or {}
-    pipeline = _Pipeline(session, watch, known, known_plans or {})
+    pipeline = _Pipeline(run, watch, known, known_plans or {})
     watch.reading(sum(known.get(i.name) is None for items in work.values() for i, _ in items))
     watch.writing(sum(len(items) for items in work.values()))
     groups = await asyncio.gather(*(pipeline.connection(n, items) for n, items in work.items()))
@@ -158,18 +152,20 @@ async def apply_saved(
         results.update((r.name, r) for r in group)
     run_errors = []
     try:
-        session.write_only.save()
+        run.write_only.save()
     except VoiceopsError as exc:
         run_errors.append(str(exc))
     names = dict.fromkeys(item.name for item in saved)
-    return ApplyReport([results[name] for name in names], run_errors, list(session.stop.signals))
+    return ApplyReport(
+        [results[name] for name in names], run_errors, list(run.session.stop.signals)
+    )
 
 
 def _triage(
-    session: Session, saved: list[SavedAssistant], errors: dict[str, str]
+    run: RunContext, saved: list[SavedAssistant], errors: dict[str, str]
 ) -> tuple[dict[str, AssistantResult], dict[str, Work]]:
     """What is settled without a request, and each connection's work."""
-    specs = {s.name: s for s in session.project.specs}
+    specs = {s.name: s for s in run.project.specs}
     results: dict[str, AssistantResult] = {}
     work: dict[str, Work] = {}
     entries = Counter(item.name for item in saved)
@@ -178,9 +174,9 @@ def _triage(
         if entries[item.name] > 1:
             detail = f"the plan file holds it {entries[item.name]} times; {PLAN_AGAIN}"
             results[item.name] = _result(item, Outcome.STALE, detail)
-        elif item.status == Status.NO_CHANGE:
+        elif item.status is Status.UNCHANGED:
             results[item.name] = _result(item, Outcome.UNCHANGED)
-        elif session.stop.is_set():
+        elif run.session.stop.is_set():
             results[item.name] = _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
         elif spec is None:
             detail = f"no longer in the repository; {PLAN_AGAIN}"
@@ -188,7 +184,7 @@ def _triage(
         elif (item.connection, item.id) != (spec.connection, spec.id):
             detail = f"the plan file names another connection or id for it; {PLAN_AGAIN}"
             results[item.name] = _result(item, Outcome.STALE, detail)
-        elif item.status == Status.ERROR:
+        elif item.status is Status.ERROR:
             detail = errors.get(item.name) or "had an error when planned; plan again"
             results[item.name] = _result(item, Outcome.FAILED, detail)
         else:
@@ -196,7 +192,7 @@ def _triage(
     return results, work
 
 
-def _preflight(session: Session, work: dict[str, Work]) -> dict[str, AssistantResult]:
+def _preflight(run: RunContext, work: dict[str, Work]) -> dict[str, AssistantResult]:
     """Encode every desired spec before the first request: what cannot be sent fails here,
     not half-way through the run. Those assistants leave `work`."""
     failed: dict[str, AssistantResult] = {}
@@ -204,7 +200,7 @@ def _preflight(session: Session, work: dict[str, Work]) -> dict[str, AssistantRe
         kept = []
         for item, spec in items:
             try:
-                encode_json(envref.resolve(spec.spec, session.options.env))
+                encode_json(envref.resolve(spec.spec, run.options.env))
             except RequestFailed as exc:
                 detail = f"{spec.location()}: {exc.message}"
                 failed[item.name] = _result(item, Outcome.FAILED, detail)
@@ -218,14 +214,14 @@ def _preflight(session: Session, work: dict[str, Work]) -> dict[str, AssistantRe
 class _Pipeline:
     """One run's apply: per connection, per assistant, read -> check -> send -> read back."""
 
-    session: Session
+    run: RunContext
     watch: ApplyWatcher
     known_live: dict[str, dict[str, Any] | None]
     known_plans: dict[str, AssistantPlan]
 
     async def connection(self, name: str, items: Work) -> list[AssistantResult]:
         try:
-            provider, _ = await self.session.connect(name)
+            provider, _ = await self.run.session.connect(name)
         except VoiceopsError as exc:
             return [self._done(_failed(item, exc)) for item, _ in items]
         except Exception as exc:  # a bug, confined to this connection
@@ -233,7 +229,7 @@ class _Pipeline:
             return [self._done(_result(item, Outcome.FAILED, message)) for item, _ in items]
         # At most as many updates under way as the run has request slots: each waits its turn
         # here rather than queueing in the client, so a stop leaves few to wait for.
-        turns = asyncio.Semaphore(self.session.options.concurrency)
+        turns = asyncio.Semaphore(self.run.options.concurrency)
         if not provider.reads_by_list:
             return list(
                 await asyncio.gather(*(self._single(provider, i, s, turns) for i, s in items))
@@ -292,7 +288,9 @@ class _Pipeline:
             try:
                 # Read one by one (pipelined), one odd answer is that assistant's alone.
                 whole = provider.reads_by_list
-                live.update(await self.session.read(provider.name, unread, whole_connection=whole))
+                live.update(
+                    await self.run.session.read(provider.name, unread, whole_connection=whole)
+                )
             except VoiceopsError as exc:
                 return _failed(item, exc)
             except Exception as exc:  # a bug, confined to these assistants
@@ -311,11 +309,11 @@ class _Pipeline:
     ) -> AssistantResult:
         try:
             planned = self.known_plans.get(item.name)
-            prepared = _prepare_one(self.session, provider, item, spec, live_raw, planned)
+            prepared = _prepare_one(self.run, provider, item, spec, live_raw, planned)
             if isinstance(prepared, AssistantResult):
                 return prepared
             async with turns:
-                return await _send_one(self.session, provider, prepared)
+                return await _send_one(self.run, provider, prepared)
         except Exception as exc:  # a bug, confined to this assistant
             return _result(item, Outcome.FAILED, internal_error(exc))
 
@@ -323,7 +321,7 @@ class _Pipeline:
         self, provider: Provider, specs: list[AssistantSpec]
     ) -> list[AssistantResult]:
         try:
-            return await _read_back(self.session, provider, specs)
+            return await _read_back(self.run, provider, specs)
         except Exception as exc:  # a bug; the updates landed all the same
             return [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in specs]
 
@@ -343,7 +341,7 @@ def _failed(item: SavedAssistant, exc: VoiceopsError) -> AssistantResult:
 
 
 def _prepare_one(
-    session: Session,
+    run: RunContext,
     provider: Provider,
     item: SavedAssistant,
     spec: AssistantSpec,
@@ -354,28 +352,19 @@ def _prepare_one(
     `planned`, when made from this very live state, is used instead of planning again."""
     if live_raw is None:
         return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
-    reusable = planned is not None and planned.live_raw is live_raw
-    current = planned if reusable else plan_assistant(session, provider, spec, live_raw)
+    if planned is not None and planned.live_raw is live_raw:
+        current = planned
+    else:
+        current = plan_in(run, provider, spec, live_raw)
     if current.error:
         return _result(item, Outcome.FAILED, current.error)
     if not current.changes:
         return _result(item, Outcome.UNCHANGED, "already matches git")
-    if fingerprint(live_raw) != item.fingerprint:
-        detail = f"live state changed since the plan was made; {PLAN_AGAIN}"
-        return _result(item, Outcome.STALE, detail)
-    if current.spec_digest != item.spec_digest:
-        detail = f"its spec changed since the plan was made; {PLAN_AGAIN}"
-        return _result(item, Outcome.STALE, detail)
-    if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
-        detail = f"its changes now differ from the plan's (a secret rotated?); {PLAN_AGAIN}"
-        return _result(item, Outcome.STALE, detail)
+    stale = _stale(item, current)
+    if stale is not None:
+        return _result(item, Outcome.STALE, f"{stale}; {PLAN_AGAIN}")
     request = current.request
-    if request is None or not _same_request(item, request, current.template):
-        detail = (
-            "the plan file's request is not the update voiceops builds from the spec and "
-            f"the live state (edited?); {PLAN_AGAIN}"
-        )
-        return _result(item, Outcome.STALE, detail)
+    assert request is not None  # `_stale` refuses a plan with changes but no request
     try:
         encode_json(request.body)
     except RequestFailed as exc:
@@ -385,50 +374,72 @@ def _prepare_one(
     return Prepared(item, spec, current.changes, request)
 
 
-async def _send_one(session: Session, provider: Provider, prepared: Prepared) -> AssistantResult:
-    item, spec, request = prepared.item, prepared.spec, prepared.request
+async def _send_one(run: RunContext, provider: Provider, prepared: Prepared) -> AssistantResult:
+    result = await _send_until_landed(run, provider, prepared)
+    if result.outcome is Outcome.APPLIED:
+        spec = prepared.spec
+        for change in prepared.changes:
+            if change.write_only:
+                run.write_only.remember(spec.connection, spec.id, change.top, change.after)
+    return result
+
+
+async def _send_until_landed(
+    run: RunContext, provider: Provider, prepared: Prepared
+) -> AssistantResult:
+    """Send the update; when it may or may not have landed (timeout, 5xx), check and resend
+    only what is still missing, up to `UNCERTAIN_ATTEMPTS` times."""
+    item, request = prepared.item, prepared.request
     body = request.body
-    _, client = await session.connect(spec.connection)
+    _, client = await run.session.connect(prepared.spec.connection)
     # Whether a re-read can tell that the update landed: only through a readable field.
     observable = any(not c.write_only for c in prepared.changes)
-    for attempt in range(UNCERTAIN_ATTEMPTS):
+    for attempt in range(1, UNCERTAIN_ATTEMPTS + 1):
         try:
             await client.request(request.method, request.path, json=body, idempotent=False)
-            break
+            return _result(item, Outcome.APPLIED)
         except Interrupted as exc:
-            if exc.maybe_applied or attempt > 0:
+            if exc.maybe_applied or attempt > 1:
                 return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
             return _result(item, Outcome.INTERRUPTED, "its update was not sent")
         except RequestFailed as exc:
-            if not exc.maybe_applied or attempt == UNCERTAIN_ATTEMPTS - 1:
+            if not exc.maybe_applied or attempt == UNCERTAIN_ATTEMPTS:
                 return _result(item, Outcome.FAILED, _failure(provider, exc))
             if not observable:
                 # Nothing readable can tell whether it landed, and sending it again could
                 # repeat a side effect: it is sent at most once per run.
                 return _result(item, Outcome.UNCERTAIN, f"{exc.message}; {WRITE_ONLY_UNSURE}")
-            # The update may have landed (e.g. Edmo's 500 after changing its own copy):
-            # read again and resend only what is still missing.
-            try:
-                live_raw = (await session.read(spec.connection, [spec.id]))[spec.id]
-            except Interrupted:
-                return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
-            except VoiceopsError as read_exc:
-                return _result(item, Outcome.FAILED, str(read_exc))
-            if live_raw is None:
-                return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
-            retry = plan_assistant(session, provider, spec, live_raw)
-            if retry.error:
-                return _result(item, Outcome.FAILED, retry.error)
-            # An update lands whole or not at all, so when its readable fields are all in
-            # place its write-only ones are too.
-            missing = [c for c in retry.changes if not c.write_only]
-            if not missing or retry.request is None:
-                break
-            body = retry.request.body
-    for change in prepared.changes:
-        if change.write_only:
-            session.write_only.remember(spec.connection, spec.id, change.top, change.after)
-    return _result(item, Outcome.APPLIED)
+        missing = await _still_missing(run, provider, item, prepared.spec)
+        if missing is None:
+            return _result(item, Outcome.APPLIED)
+        if isinstance(missing, AssistantResult):
+            return missing
+        body = missing
+    raise AssertionError("the last attempt always returns")
+
+
+async def _still_missing(
+    run: RunContext, provider: Provider, item: SavedAssistant, spec: AssistantSpec
+) -> dict[str, Any] | AssistantResult | None:
+    """After an update that may have landed (e.g. Edmo's 500 after changing its own copy),
+    read again: the body that is still to be sent, None when it landed, or the result that
+    ends the assistant."""
+    try:
+        live_raw = (await run.session.read(spec.connection, [spec.id]))[spec.id]
+    except Interrupted:
+        return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
+    except VoiceopsError as read_exc:
+        return _result(item, Outcome.FAILED, str(read_exc))
+    if live_raw is None:
+        return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
+    retry = plan_in(run, provider, spec, live_raw)
+    if retry.error:
+        return _result(item, Outcome.FAILED, retry.error)
+    # An update lands whole or not at all, so when its readable fields are all in
+    # place its write-only ones are too.
+    if not any(not c.write_only for c in retry.changes) or retry.request is None:
+        return None
+    return retry.request.body
 
 
 WRITE_ONLY_UNSURE = (
@@ -436,6 +447,24 @@ WRITE_ONLY_UNSURE = (
     "check; it was not sent again (the next apply sends it once more)"
 )
 INTERRUPTED_UNSURE = "the update may have landed; the run was interrupted before it was checked"
+
+
+def _stale(item: SavedAssistant, current: AssistantPlan) -> str | None:
+    """Why the saved plan no longer says what voiceops would do now, if it does not."""
+    # The plan's fingerprint, not the live state's: a failed read (RequestFailed) has none.
+    if current.fingerprint != item.fingerprint:
+        return "live state changed since the plan was made"
+    if current.spec_digest != item.spec_digest:
+        return "its spec changed since the plan was made"
+    if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
+        return "its changes now differ from the plan's (a secret rotated?)"
+    request = current.request
+    if request is None or not _same_request(item, request, current.template):
+        return (
+            "the plan file's request is not the update voiceops builds from the spec and "
+            "the live state (edited?)"
+        )
+    return None
 
 
 def _same_request(
@@ -453,22 +482,22 @@ def _canonical(value: Any) -> str:
 
 
 def _failure(provider: Provider, exc: RequestFailed) -> str:
-    if exc.status == 401:
+    if isinstance(exc, StatusFailed) and exc.status == 401:
         return provider.rejected_credentials()
     return exc.message
 
 
 async def _read_back(
-    session: Session, provider: Provider, specs: list[AssistantSpec]
+    run: RunContext, provider: Provider, specs: list[AssistantSpec]
 ) -> list[AssistantResult]:
     """Read every applied assistant again and name the fields that did not converge."""
     if not specs:
         return []
-    if session.stop.is_set():
+    if run.session.stop.is_set():
         return [_applied(s, "not read back: the run was interrupted") for s in specs]
     try:
         ids = [s.id for s in specs]
-        live = await session.read(provider.name, ids, whole_connection=provider.reads_by_list)
+        live = await run.session.read(provider.name, ids, whole_connection=provider.reads_by_list)
     except Interrupted:
         return [_applied(s, "not read back: the run was interrupted") for s in specs]
     except VoiceopsError as exc:
@@ -479,7 +508,7 @@ async def _read_back(
         if raw is None:
             results.append(_not_converged(spec, "gone after the update (404)"))
             continue
-        after = plan_assistant(session, provider, spec, raw)
+        after = plan_in(run, provider, spec, raw)
         left = [c.field for c in after.changes if not c.write_only]
         if after.error:
             results.append(_not_converged(spec, f"read-back failed: {after.error}"))
@@ -499,7 +528,7 @@ def _not_converged(spec: AssistantSpec, detail: str) -> AssistantResult:
 
 
 async def apply_project(
-    session: Session,
+    run: RunContext,
     *,
     saved_plan: tuple[str, str] | None,
     show: Callable[[Plan], None],
@@ -511,50 +540,51 @@ async def apply_project(
 ) -> ApplyReport | None:
     """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined.
     A saved plan's updates are shown (`show`) once they are checked, before the first is sent."""
-    errors: dict[str, str] = {}
     if saved_plan is not None:
-        saved = load_saved(*saved_plan)
-        if targets:
-            unknown = sorted(set(targets) - {s.name for s in saved})
-            if unknown:
-                names = ", ".join(map(repr, unknown))
-                hint = did_you_mean(unknown, [s.name for s in saved])
-                raise VoiceopsError(
-                    f"the plan file {saved_plan[1]} holds no assistant {names}{hint}"
-                )
-            saved = [s for s in saved if s.name in targets]
-        _refuse_mass_update(session, saved, allow_mass_update)
+        saved = _targeted(load_saved(*saved_plan), targets, saved_plan[1])
+        _refuse_mass_update(run, saved, allow_mass_update)
         # Reviewed elsewhere: say here what it holds, before anything is read or sent.
-        show(Plan([s.as_plan() for s in saved], managed=session.project.managed))
-        known_live, known_plans = None, {}
-    else:
-        # With --allow-mass-update the plan has no warning that asks for it.
-        plan = await make_plan(session, mass_update_allowed=allow_mass_update)
-        show(plan)
-        saved = load_saved(dump(plan), "plan")
-        errors = {a.name: a.error for a in plan.assistants if a.error}
-        if plan.has_changes:
-            # Refused before anyone is asked to confirm what could not be applied anyway.
-            _refuse_mass_update(session, saved, allow_mass_update)
-            if not confirm(plan):
-                return None
-        # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
-        # since the person may have taken a while.
-        known_live = None if interactive else {a.name: a.live_raw for a in plan.assistants}
-        known_plans = {} if interactive else {a.name: a for a in plan.assistants}
+        show(Plan([s.as_plan() for s in saved], managed=run.project.managed))
+        return await apply_saved(run, saved, watch=watch)
+    # With --allow-mass-update the plan has no warning that asks for it.
+    plan = await make_plan(run, mass_update_allowed=allow_mass_update)
+    show(plan)
+    saved = [SavedAssistant.from_plan(a) for a in plan.assistants]
+    if plan.has_changes:
+        # Refused before anyone is asked to confirm what could not be applied anyway.
+        _refuse_mass_update(run, saved, allow_mass_update)
+        if not confirm(plan):
+            return None
+    # Re-reading is skipped for state read moments ago; a confirmed plan is re-read,
+    # since the person may have taken a while.
+    fresh = not interactive
     return await apply_saved(
-        session,
+        run,
         saved,
-        known_live=known_live,
-        known_plans=known_plans,
-        errors=errors,
+        known_live={a.name: a.live_raw for a in plan.assistants} if fresh else None,
+        known_plans={a.name: a for a in plan.assistants} if fresh else None,
+        errors={a.name: a.error for a in plan.assistants if a.error},
         watch=watch,
     )
 
 
-def _refuse_mass_update(session: Session, saved: list[SavedAssistant], allowed: bool) -> None:
-    project = session.project
-    updates = sum(1 for s in saved if s.status == Status.UPDATE)
+def _targeted(
+    saved: list[SavedAssistant], targets: tuple[str, ...], source: str
+) -> list[SavedAssistant]:
+    """The plan file's assistants that --target names (all without --target)."""
+    if not targets:
+        return saved
+    unknown = sorted(set(targets) - {s.name for s in saved})
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        hint = did_you_mean(unknown, [s.name for s in saved])
+        raise VoiceopsError(f"the plan file {source} holds no assistant {names}{hint}")
+    return [s for s in saved if s.name in targets]
+
+
+def _refuse_mass_update(run: RunContext, saved: list[SavedAssistant], allowed: bool) -> None:
+    project = run.project
+    updates = sum(1 for s in saved if s.status is Status.UPDATE)
     config = project.config
     # The share is of every managed assistant, also when --target narrows the run.
     warning = mass_update_warning(

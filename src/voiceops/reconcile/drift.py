@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from voiceops.reconcile.engine import Session, make_plan
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.planning import make_plan
 
 
-async def detect_drift(session: Session) -> Plan:
-    plan = await make_plan(session)
+async def detect_drift(run: RunContext) -> Plan:
+    plan = await make_plan(run)
     assistants = []
     for assistant in plan.assistants:
         observable = [c for c in assistant.changes if not c.write_only]

@@ -17,8 +17,9 @@ import yaml
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.live.httpclient import RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
+from voiceops.live.session import connection_error
 from voiceops.paths import dotted, drop, lookup, walk
-from voiceops.reconcile.engine import Session, connection_error
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec.documents import AssistantSpec
 from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
@@ -37,7 +38,7 @@ class ImportedAssistant:
 
 
 async def import_assistants(
-    session: Session,
+    run: RunContext,
     connection: str,
     ids: list[str] | None,
     out_dir: Path,
@@ -45,12 +46,12 @@ async def import_assistants(
     force: bool = False,
 ) -> tuple[list[ImportedAssistant], list[str]]:
     """Write one file per assistant; returns what was done and the write-only field names."""
-    if connection not in session.project.config.connections:
-        known = ", ".join(sorted(session.project.config.connections)) or "none"
+    if connection not in run.project.config.connections:
+        known = ", ".join(sorted(run.project.config.connections)) or "none"
         raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
     _check_out_dir(out_dir)
-    _check_ids(session, connection, ids or [])
-    provider, client = await session.connect(connection)
+    _check_ids(run, connection, ids or [])
+    provider, client = await run.session.connect(connection)
     if ids is None:
         try:
             items = await provider.list_all(client)
@@ -60,9 +61,9 @@ async def import_assistants(
             provider.normalize_id(str(provider.live_id(item))): item for item in items
         }
     else:
-        live = await session.read(connection, [provider.normalize_id(i) for i in ids])
-    managed = {(s.connection, s.id): s for s in session.project.specs}
-    taken = {s.name for s in session.project.specs}
+        live = await run.session.read(connection, [provider.normalize_id(i) for i in ids])
+    managed = {(s.connection, s.id): s for s in run.project.specs}
+    taken = {s.name for s in run.project.specs}
     # Every assistant must have been read before any file is written.
     for assistant_id, raw in live.items():
         if raw is None:
@@ -70,7 +71,7 @@ async def import_assistants(
         if isinstance(raw, RequestFailed):
             raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
     results = []
-    id_form = session.project.schemas.validator(provider.type, "/$defs/id")
+    id_form = run.project.schemas.validator(provider.type, "/$defs/id")
     for assistant_id, raw in live.items():
         assert isinstance(raw, dict)
         if not id_form.is_valid(assistant_id):
@@ -84,7 +85,7 @@ async def import_assistants(
             continue
         existing = managed.get((connection, assistant_id))
         result = _import_one(
-            session, provider, assistant_id, raw, existing, taken, out_dir, force=force
+            run, provider, assistant_id, raw, existing, taken, out_dir, force=force
         )
         taken.add(result.name)
         results.append(result)
@@ -92,19 +93,19 @@ async def import_assistants(
     return results, write_only
 
 
-def _check_ids(session: Session, connection: str, ids: list[str]) -> None:
+def _check_ids(run: RunContext, connection: str, ids: list[str]) -> None:
     """Ids given with --id have their vendor's form, like ids in documents; checked before
     the first request."""
-    kind = session.project.config.connections[connection].type
-    validator = session.project.schemas.validator(kind, "/$defs/id")
+    kind = run.project.config.connections[connection].type
+    validator = run.project.schemas.validator(kind, "/$defs/id")
     for assistant_id in ids:
         if not validator.is_valid(assistant_id):
-            schema = session.project.schemas.document(kind)["$defs"]["id"]
+            schema = run.project.schemas.document(kind)["$defs"]["id"]
             raise VoiceopsError(f"--id {assistant_id!r} is not valid: {schema[ERROR_MESSAGE]}")
 
 
 def _import_one(
-    session: Session,
+    run: RunContext,
     provider: Provider,
     assistant_id: str,
     raw: dict[str, Any],
@@ -119,8 +120,8 @@ def _import_one(
     else:
         name = _unique(slug(provider.display_name(raw) or f"{provider.name}-{assistant_id}"), taken)
         path = out_dir / f"{name}.yaml"
-    spec, env_vars = spec_from_live(session, provider, raw, name)
-    dropped = drop_rejected(spec, session, provider)
+    spec, env_vars = spec_from_live(run, provider, raw, name)
+    dropped = drop_rejected(spec, run, provider)
     result = ImportedAssistant(
         name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
     )
@@ -135,7 +136,7 @@ def _import_one(
         "id": raw.get(provider.id_field, assistant_id),
         "spec": spec,
     }
-    schema = Path(os.path.relpath(_schema_dir(session), path.parent.resolve()))
+    schema = Path(os.path.relpath(_schema_dir(run), path.parent.resolve()))
     header = f"# yaml-language-server: $schema={schema.as_posix()}/assistant.schema.json\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,17 +161,17 @@ def _check_out_dir(out_dir: Path) -> None:
 
 
 def spec_from_live(
-    session: Session, provider: Provider, raw: dict[str, Any], name: str
+    run: RunContext, provider: Provider, raw: dict[str, Any], name: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The live assistant as a spec: writable fields only, secrets as env references."""
-    schemas = session.project.schemas
+    schemas = run.project.schemas
     writable = schemas.property_names(provider.type)
     shaped = provider.to_spec_shape(raw)
     spec = {k: literal(v) for k, v in shaped.items() if k in writable and v is not None}
     env_vars: dict[str, str] = {}
     for path in sorted(provider.sensitive):
         _replace_secrets(spec, path, name, env_vars)
-    _replace_leaks(spec, name, env_vars, session.redactor)
+    _replace_leaks(spec, name, env_vars, run.redactor)
     return spec, env_vars
 
 
@@ -197,10 +198,10 @@ def literal(value: Any) -> Any:
     return value
 
 
-def drop_rejected(spec: dict[str, Any], session: Session, provider: Provider) -> list[str]:
+def drop_rejected(spec: dict[str, Any], run: RunContext, provider: Provider) -> list[str]:
     """Remove live values the schema rejects (e.g. a field the vendor's own rules forbid in
     this combination). They stay unmanaged, which is safe; each is reported."""
-    validator = session.project.schemas.validator(provider.type)
+    validator = run.project.schemas.validator(provider.type)
     dropped: list[str] = []
     for _ in range(10):
         errors = [e for e in validator.iter_errors(spec) if e.absolute_path]
@@ -258,9 +259,9 @@ def _documents_in(spec: AssistantSpec) -> list[YamlDocument]:
         return []
 
 
-def _schema_dir(session: Session) -> Path:
+def _schema_dir(run: RunContext) -> Path:
     """Where users keep the schemas for their editors: `schemas/` beside voiceops.yaml."""
-    return session.project.config.root / "schemas"
+    return run.project.config.root / "schemas"
 
 
 class _Dumper(yaml.SafeDumper):

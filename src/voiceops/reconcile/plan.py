@@ -23,9 +23,15 @@ FORMAT_VERSION = 1
 
 
 class Status(StrEnum):
+    """An assistant's plan outcome, spelt the same in the JSON form and every renderer."""
+
     UPDATE = "update"
-    NO_CHANGE = "no-change"
+    UNCHANGED = "unchanged"
     ERROR = "error"
+
+
+# Spellings of older plan files, still read.
+_OLD_STATUSES = {"no-change": Status.UNCHANGED}
 
 
 @dataclass
@@ -49,7 +55,7 @@ class AssistantPlan:
     def status(self) -> Status:
         if self.error is not None:
             return Status.ERROR
-        return Status.UPDATE if self.changes else Status.NO_CHANGE
+        return Status.UPDATE if self.changes else Status.UNCHANGED
 
     @property
     def write_only_fields(self) -> list[str]:
@@ -110,9 +116,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "created_at": plan.created_at,
         "summary": {
             "managed": plan.managed,
-            "update": len(plan.with_status(Status.UPDATE)),
-            "no_change": len(plan.with_status(Status.NO_CHANGE)),
-            "error": len(plan.with_status(Status.ERROR)),
+            **{status.value: len(plan.with_status(status)) for status in Status},
         },
         "warnings": plan.warnings,
         "assistants": [_assistant_to_dict(a) for a in plan.assistants],
@@ -149,7 +153,7 @@ class SavedAssistant:
     name: str
     connection: str
     id: str
-    status: str
+    status: Status
     fingerprint: str | None
     spec_digest: str
     method: str | None
@@ -169,7 +173,28 @@ class SavedAssistant:
             self.id,
             self.source,
             changes=list(self.changes),
-            error=self.error if self.status == Status.ERROR else None,
+            error=self.error if self.status is Status.ERROR else None,
+        )
+
+    @classmethod
+    def from_plan(cls, plan: AssistantPlan) -> SavedAssistant:
+        """What a plan file made from `plan` would say: the request as its template (with
+        secret references), never the values."""
+        request = plan.request if plan.template is not None else None
+        return cls(
+            name=plan.name,
+            connection=plan.connection,
+            id=plan.id,
+            status=plan.status,
+            fingerprint=plan.fingerprint,
+            spec_digest=plan.spec_digest,
+            method=request.method if request else None,
+            path=request.path if request else None,
+            body=plan.template if request else None,
+            changes=tuple(plan.changes),
+            provider=plan.provider_type,
+            source=plan.source,
+            error=plan.error,
         )
 
 
@@ -220,7 +245,7 @@ def _check_types(
 _TYPE_NAMES = {str: "a string", dict: "an object", list: "a list", type(None): "null"}
 
 
-_STATUSES = frozenset(s.value for s in Status)
+_STATUSES = {**{s.value: s for s in Status}, **_OLD_STATUSES}
 
 
 def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
@@ -231,27 +256,19 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         if not isinstance(item.get(key), str) or not item[key]:
             raise _malformed(source, f"{at}.{key}", "a non-empty string")
     if item["status"] not in _STATUSES:
-        raise _malformed(source, f"{at}.status", "one of " + ", ".join(sorted(_STATUSES)))
+        expected = "one of " + ", ".join(sorted(s.value for s in Status))
+        raise _malformed(source, f"{at}.status", expected)
     if not isinstance(item.get("fingerprint"), str | None):
         raise _malformed(source, f"{at}.fingerprint", "a string or null")
     if not isinstance(item.get("spec_digest", ""), str):
         raise _malformed(source, f"{at}.spec_digest", "a string")
-    request = item.get("request")
-    if request is not None:
-        if not isinstance(request, dict):
-            raise _malformed(source, f"{at}.request", "an object or null")
-        for key in ("method", "path"):
-            if not isinstance(request.get(key), str):
-                raise _malformed(source, f"{at}.request.{key}", "a string")
-        if not isinstance(request.get("body"), dict):
-            raise _malformed(source, f"{at}.request.body", "an object")
-    request = request or {}
+    request = _saved_request(item.get("request"), at, source)
     changes = item.get("changes") or []
     return SavedAssistant(
         name=item["name"],
         connection=item["connection"],
         id=item["id"],
-        status=item["status"],
+        status=_STATUSES[item["status"]],
         fingerprint=item.get("fingerprint"),
         spec_digest=item.get("spec_digest", ""),
         method=request.get("method"),
@@ -263,8 +280,22 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         provider=item.get("provider") or "",
         source=item.get("source") or "",
         error=item.get("error")
-        or ("had an error when planned" if item["status"] == "error" else None),
+        or ("had an error when planned" if _STATUSES[item["status"]] is Status.ERROR else None),
     )
+
+
+def _saved_request(request: Any, at: str, source: str) -> dict[str, Any]:
+    """A saved request's method, path and body ({} when it has none)."""
+    if request is None:
+        return {}
+    if not isinstance(request, dict):
+        raise _malformed(source, f"{at}.request", "an object or null")
+    for key in ("method", "path"):
+        if not isinstance(request.get(key), str):
+            raise _malformed(source, f"{at}.request.{key}", "a string")
+    if not isinstance(request.get("body"), dict):
+        raise _malformed(source, f"{at}.request.body", "an object")
+    return request
 
 
 def _saved_change(item: Any, at: str, source: str) -> Change:

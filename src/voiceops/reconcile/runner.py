@@ -10,7 +10,7 @@ from pathlib import Path
 
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
 from voiceops.live.providers import build_adapter
-from voiceops.reconcile.engine import RunOptions
+from voiceops.live.session import RunOptions
 from voiceops.spec import envref
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs

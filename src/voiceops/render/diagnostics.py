@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from voiceops.errors import Diagnostic
+from voiceops.errors import Diagnostic, Severity
 from voiceops.textsafety import clean_line, no_legacy_command
 
 
@@ -17,14 +17,14 @@ def as_json(
         where = d.location
         items.append(
             {
-                "severity": d.severity,
+                "severity": d.severity.value,
                 "path": where.path if where else None,
                 "line": where.line if where else None,
                 "col": where.col if where else None,
                 "message": d.message,
             }
         )
-    valid = not any(d.severity == "error" for d in diagnostics)
+    valid = not any(d.severity is Severity.ERROR for d in diagnostics)
     return json.dumps(
         {
             "format_version": 1,
@@ -40,7 +40,7 @@ def as_json(
 def github_annotation(d: Diagnostic) -> str:
     """A workflow command that shows `d` on the pull request's diff. The message and the
     file name cannot end it early or start another command."""
-    level = "warning" if d.severity == "warning" else "error"
+    level = d.severity.value
     message = _escape(clean_line(d.message))
     if d.location is None:
         return no_legacy_command(f"::{level}::{message}")

@@ -32,9 +32,9 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
         *([CHANGES_MARKER] if changed else []),
         f"## voiceops {framing.title.lower()}",
         "",
-        f"| {framing.changed} | unchanged | errors |",
+        f"| {framing.changed} | {Status.UNCHANGED} | errors |",
         "|---:|---:|---:|",
-        f"| {len(changed)} | {len(plan.with_status(Status.NO_CHANGE))} | {len(errors)} |",
+        f"| {len(changed)} | {len(plan.with_status(Status.UNCHANGED))} | {len(errors)} |",
         "",
     ]
     head += [f"> [!WARNING]\n> {clean_line(w)}\n" for w in plan.warnings]

@@ -29,7 +29,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
     if plan.warnings:
         lines.append("")
     for assistant in plan.assistants:
-        if assistant.status is Status.NO_CHANGE:
+        if assistant.status is Status.UNCHANGED:
             continue
         lines.extend(_assistant(assistant, framing, style))
         lines.append("")
@@ -41,13 +41,14 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
 
 def summary(plan: Plan, framing: Framing) -> str:
     changed = len(plan.with_status(Status.UPDATE))
-    unchanged = len(plan.with_status(Status.NO_CHANGE))
+    unchanged = len(plan.with_status(Status.UNCHANGED))
     errors = len(plan.with_status(Status.ERROR))
     if not changed and not errors:
         nothing = "No drift" if framing is not PLAN else "No changes"
         return f"{nothing}: {unchanged} assistant(s) match git."
     return (
-        f"{framing.title}: {changed} {framing.changed}, {unchanged} unchanged, {errors} error(s)."
+        f"{framing.title}: {changed} {framing.changed}, {unchanged} {Status.UNCHANGED}, "
+        f"{errors} error(s)."
     )
 
 

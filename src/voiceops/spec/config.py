@@ -9,6 +9,7 @@ from typing import Any
 
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError, display_path
 from voiceops.spec import schema_errors
+from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.urls import base_url_problem
 from voiceops.spec.vendors import vendor_types
@@ -35,11 +36,11 @@ class Config:
     path: Path
     assistants_dir: Path
     connections: dict[str, Connection]
-    lenient: bool = False
-    concurrency: int = 16
-    max_update_share: float = 0.3
-    min_managed: int = 10
-    write_only_record: Path = field(default_factory=lambda: Path(".voiceops/write-only.json"))
+    lenient: bool = DEFAULTS.lenient
+    concurrency: int = DEFAULTS.concurrency
+    max_update_share: float = DEFAULTS.max_update_share
+    min_managed: int = DEFAULTS.min_managed
+    write_only_record: Path = field(default_factory=lambda: Path(DEFAULTS.write_only_record))
 
     @property
     def root(self) -> Path:
@@ -86,13 +87,13 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     safety = data.get("safety") or {}
     return Config(
         path=path,
-        assistants_dir=(path.parent / data.get("assistants", "assistants/")).resolve(),
+        assistants_dir=(path.parent / data.get("assistants", DEFAULTS.assistants)).resolve(),
         connections=connections,
-        lenient=bool(data.get("lenient", False)),
-        concurrency=int(data.get("concurrency", 16)),
-        max_update_share=float(safety.get("max_update_share", 0.3)),
-        min_managed=int(safety.get("min_managed", 10)),
-        write_only_record=path.parent / data.get("write_only_record", ".voiceops/write-only.json"),
+        lenient=bool(data.get("lenient", DEFAULTS.lenient)),
+        concurrency=int(data.get("concurrency", DEFAULTS.concurrency)),
+        max_update_share=float(safety.get("max_update_share", DEFAULTS.max_update_share)),
+        min_managed=int(safety.get("min_managed", DEFAULTS.min_managed)),
+        write_only_record=path.parent / data.get("write_only_record", DEFAULTS.write_only_record),
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceops.errors import Diagnostic, Location, VoiceopsError, display_path
+from voiceops.errors import Diagnostic, Location, Severity, VoiceopsError, display_path
 from voiceops.paths import dotted, lookup
 from voiceops.spec import envref, schema_errors
 from voiceops.spec.config import Config, Connection
@@ -56,7 +56,7 @@ class LoadResult:
 
     @property
     def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "error"]
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
 
 
 def spec_files(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
@@ -147,7 +147,7 @@ def load_specs(
             if spec is None:
                 continue
             envelopes.append(spec)
-            if not any(p.severity == "error" for p in problems):
+            if not any(p.severity is Severity.ERROR for p in problems):
                 result.specs.append(spec)
     result.diagnostics.extend(_cross_check(envelopes, config, schemas))
     result.diagnostics.sort(key=diagnostic_order)
@@ -273,7 +273,7 @@ def _number_surprises(doc: YamlDocument, problems: list[Diagnostic]) -> list[Dia
                 f'the number {value}; write {value} if you meant that, or "{text}" in quotes '
                 "for the text",
                 where,
-                severity="warning",
+                severity=Severity.WARNING,
             )
         )
     return warnings

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from voiceops.errors import Diagnostic
+from voiceops.errors import Diagnostic, Severity
 from voiceops.paths import dotted
 from voiceops.spec.schemas import ERROR_MESSAGE, HINT, CompiledSchema
 from voiceops.spec.yamlsource import YamlDocument, YamlPath
@@ -156,7 +156,7 @@ def _value_diagnostic(
         message += f". {hint}"
     location = doc.location(path)
     if lenient and error.validator == "enum":
-        return Diagnostic(f"{message} (accepted in lenient mode)", location, "warning")
+        return Diagnostic(f"{message} (accepted in lenient mode)", location, Severity.WARNING)
     return Diagnostic(message, location)
 
 

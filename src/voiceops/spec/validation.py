@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceops.errors import Diagnostic, InputErrors, VoiceopsError, display_path
+from voiceops.errors import Diagnostic, InputErrors, Severity, VoiceopsError, display_path
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, diagnostic_order, load_specs
 from voiceops.spec.schemas import SchemaStore
@@ -21,7 +21,7 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
 @dataclass
@@ -80,7 +80,7 @@ def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> 
         if unknown:
             raise VoiceopsError(_unknown_targets(unknown, names))
         specs = [s for s in specs if s.name in targets]
-    warnings = [d for d in result.diagnostics if d.severity == "warning"]
+    warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
     if not result.documents:
         warnings.append(_nothing_here(config))
     return Project(config, specs, schemas, warnings, managed=len(result.specs))
@@ -105,5 +105,5 @@ def _nothing_here(config: Config) -> Diagnostic:
     return Diagnostic(
         f"{display_path(config.assistants_dir)} holds no assistant documents yet: write one "
         "(voiceops init writes examples), or take over live assistants with voiceops import",
-        severity="warning",
+        severity=Severity.WARNING,
     )

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from voiceops.live.credentials import header_flaw
-from voiceops.live.httpclient import Client, RequestFailed
+from voiceops.live.httpclient import (
+    Client,
+    ConnectionRequestFailed,
+    RequestFailed,
+    StatusFailed,
+)
 from voiceops.live.providers.base import Provider, segment
 
 COOKIE = "auth-token"
@@ -43,14 +48,16 @@ class Edmo(Provider):
             )
         except RequestFailed as exc:
             if exc.status in (400, 401, 403):
-                raise RequestFailed(self.rejected_credentials(), status=401) from None
+                raise StatusFailed(self.rejected_credentials(), status=401) from None
             raise
         token = response.cookies.get(COOKIE)
         if not token:
-            raise RequestFailed(f"connection {self.name!r}: login did not set the {COOKIE} cookie")
+            raise ConnectionRequestFailed(
+                f"connection {self.name!r}: login did not set the {COOKIE} cookie"
+            )
         if header_flaw(token):
             # It could not be sent back in a Cookie header.
-            raise RequestFailed(
+            raise ConnectionRequestFailed(
                 f"connection {self.name!r}: login set an unusable {COOKIE} cookie "
                 f"({header_flaw(token)})"
             )

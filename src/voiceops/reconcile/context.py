@@ -1,0 +1,37 @@
+"""One command run on the reconcile side: the session and what it must not own itself,
+the redactor that learns every secret the run handles and the write-only record."""
+
+from __future__ import annotations
+
+from voiceops.errors import VoiceopsError
+from voiceops.live.session import RunOptions, Session
+from voiceops.reconcile.redaction import Redactor
+from voiceops.reconcile.writeonly import WriteOnlyRecord
+from voiceops.spec.validation import Project
+
+
+class RunContext:
+    """Use as `async with RunContext(project, options) as run`."""
+
+    def __init__(self, project: Project, options: RunOptions) -> None:
+        self.redactor = Redactor()
+        self.write_only = WriteOnlyRecord.load(options.write_only_record)
+        self.session = Session(project, options, on_secret=self.redactor.add)
+
+    @property
+    def project(self) -> Project:
+        return self.session.project
+
+    @property
+    def options(self) -> RunOptions:
+        return self.session.options
+
+    async def __aenter__(self) -> RunContext:
+        await self.session.__aenter__()
+        return self
+
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        await self.session.__aexit__(kind, error, trace)
+        if isinstance(error, VoiceopsError):
+            # An error leaving the run (e.g. a vendor's message quoting a value) is scrubbed too.
+            error.message = self.redactor.redact(error.message)
