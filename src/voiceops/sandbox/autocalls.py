@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -307,6 +308,47 @@ def read_shape(record: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _per_page_problem(raw: str) -> str | None:
+    """Laravel's wording for a `per_page` that is not an integer within range."""
+    if raw.isdigit() and 1 <= int(raw) <= MAX_PER_PAGE:
+        return None
+    if not raw.lstrip("-").isdigit():
+        return "The per page field must be an integer."
+    return f"The per page field must be between 1 and {MAX_PER_PAGE}."
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, answered as Laravel's length-aware paginator does."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    def body(self, path: str, kept: Mapping[str, str]) -> dict[str, Any]:
+        last_page = max(1, math.ceil(self.total / self.per_page))
+
+        def page_url(n: int) -> str:
+            return f"{path}?{urlencode({**kept, 'page': n})}"
+
+        first = (self.page - 1) * self.per_page + 1 if self.items else None
+        return {
+            "current_page": self.page,
+            "data": self.items,
+            "first_page_url": page_url(1),
+            "from": first,
+            "last_page": last_page,
+            "last_page_url": page_url(last_page),
+            "next_page_url": page_url(self.page + 1) if self.page < last_page else None,
+            "path": path,
+            "per_page": self.per_page,
+            "prev_page_url": page_url(self.page - 1) if self.page > 1 else None,
+            "to": None if first is None else first + len(self.items) - 1,
+            "total": self.total,
+        }
+
+
 class Autocalls(Vendor):
     name = "autocalls"
     id_field = "id"
@@ -382,50 +424,30 @@ class Autocalls(Vendor):
             return self.error(401, "Unauthenticated.")
         query = request.query_params
         per_page_raw = query.get("per_page", str(DEFAULT_PER_PAGE))
-        if not per_page_raw.isdigit() or not 1 <= int(per_page_raw) <= MAX_PER_PAGE:
-            text = f"The per page field must be between 1 and {MAX_PER_PAGE}."
-            if not per_page_raw.lstrip("-").isdigit():
-                text = "The per page field must be an integer."
-            return validation_error({"per_page": [text]})
+        per_page_problem = _per_page_problem(per_page_raw)
+        if per_page_problem is not None:
+            return validation_error({"per_page": [per_page_problem]})
         per_page = int(per_page_raw)
         page_raw = query.get("page", "1")
         page = int(page_raw) if page_raw.isdigit() and int(page_raw) >= 1 else 1
-
+        path = str(request.url.replace(query="")).rstrip("?")
+        kept = {k: v for k, v in query.items() if k != "page"}
         with self.state.lock:
-            mine = sorted(
-                (
-                    r
-                    for r in self.state.assistants[self.name].values()
-                    if self.owner(r) == user and r.get("deleted_at") is None
-                ),
-                key=lambda r: int(r["id"]),
-            )
-            total = len(mine)
+            mine = self._live_assistants_of(user)
             items = [self.read(r) for r in mine[(page - 1) * per_page : page * per_page]]
-            path = str(request.url.replace(query=""))
-            path = path.rstrip("?")
-            kept = {k: v for k, v in query.items() if k != "page"}
-            last_page = max(1, math.ceil(total / per_page))
+            page_of = Page(items, len(mine), page, per_page)
+            return json_response(page_of.body(path, kept))
 
-            def page_url(n: int) -> str:
-                return f"{path}?{urlencode({**kept, 'page': n})}"
-
-            first = (page - 1) * per_page + 1 if items else None
-            body = {
-                "current_page": page,
-                "data": items,
-                "first_page_url": page_url(1),
-                "from": first,
-                "last_page": last_page,
-                "last_page_url": page_url(last_page),
-                "next_page_url": page_url(page + 1) if page < last_page else None,
-                "path": path,
-                "per_page": per_page,
-                "prev_page_url": page_url(page - 1) if page > 1 else None,
-                "to": None if first is None else first + len(items) - 1,
-                "total": total,
-            }
-            return json_response(body)
+    def _live_assistants_of(self, user: str) -> list[dict[str, Any]]:
+        """The user's assistants that are not soft-deleted, by id. Call under the lock."""
+        return sorted(
+            (
+                r
+                for r in self.state.assistants[self.name].values()
+                if self.owner(r) == user and r.get("deleted_at") is None
+            ),
+            key=lambda r: int(r["id"]),
+        )
 
     async def update_assistant(self, request: Request) -> Response:
         user = self._user(request)

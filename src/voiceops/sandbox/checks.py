@@ -79,36 +79,52 @@ def check(value: Any, spec: Spec, path: Path = ()) -> tuple[Any, list[Problem]]:
         value = int(value)
     if spec.enum is not None and value not in spec.enum:
         return value, [Problem(path, "enum", spec)]
+    problems = _limit_problems(value, spec, path)
+    value, inner_problems = _check_inside(value, spec, path)
+    return value, problems + inner_problems
 
-    problems: list[Problem] = []
+
+def _limit_problems(value: Any, spec: Spec, path: Path) -> list[Problem]:
+    """Range, length, pattern and custom checks on a value of the right type."""
+    kinds: list[str] = []
     if spec.kind in ("int", "num"):
-        if spec.min is not None and value < spec.min:
-            problems.append(Problem(path, "min", spec))
-        if spec.max is not None and value > spec.max:
-            problems.append(Problem(path, "max", spec))
+        kinds += _outside(value, spec.min, spec.max, "min", "max")
     if spec.kind in ("str", "list"):
-        if spec.min_len is not None and len(value) < spec.min_len:
-            problems.append(Problem(path, "min_len", spec))
-        if spec.max_len is not None and len(value) > spec.max_len:
-            problems.append(Problem(path, "max_len", spec))
+        kinds += _outside(len(value), spec.min_len, spec.max_len, "min_len", "max_len")
     if spec.kind == "str" and spec.pattern is not None and not re.fullmatch(spec.pattern, value):
-        problems.append(Problem(path, "pattern", spec))
+        kinds.append("pattern")
+    problems = [Problem(path, kind, spec) for kind in kinds]
     if spec.custom is not None:
         detail = spec.custom(value)
         if detail:
             problems.append(Problem(path, "custom", spec, detail))
+    return problems
 
+
+def _outside(
+    amount: float, low: float | None, high: float | None, low_kind: str, high_kind: str
+) -> list[str]:
+    kinds: list[str] = []
+    if low is not None and amount < low:
+        kinds.append(low_kind)
+    if high is not None and amount > high:
+        kinds.append(high_kind)
+    return kinds
+
+
+def _check_inside(value: Any, spec: Spec, path: Path) -> tuple[Any, list[Problem]]:
+    """Check a list's items or an object's fields, when the spec describes them."""
     if spec.kind == "list" and spec.items is not None:
+        problems: list[Problem] = []
         cleaned_items = []
         for index, item in enumerate(value):
             cleaned, item_problems = check(item, spec.items, (*path, index))
             cleaned_items.append(cleaned)
             problems.extend(item_problems)
-        value = cleaned_items
-    elif spec.kind == "obj" and spec.fields is not None:
-        value, obj_problems = _check_object(value, spec, path)
-        problems.extend(obj_problems)
-    return value, problems
+        return cleaned_items, problems
+    if spec.kind == "obj" and spec.fields is not None:
+        return _check_object(value, spec, path)
+    return value, []
 
 
 def _check_object(value: dict[str, Any], spec: Spec, path: Path) -> tuple[Any, list[Problem]]:

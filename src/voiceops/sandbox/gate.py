@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voiceops.sandbox.faults import FaultPlanner
+from voiceops.sandbox.faults import Decision, FaultPlanner
 from voiceops.sandbox.log import (
     RecordedRequest,
     RequestLog,
@@ -67,8 +67,15 @@ async def _wait(seconds: float, receive: Receive) -> bool:
         watcher.cancel()
 
 
+_Record = Callable[[int, str | None], None]
+
+_ERROR_REASONS = {429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+
+
 class VendorGate:
-    def __init__(self, vendor: Vendor, app: ASGIApp, planner: FaultPlanner, log: RequestLog):
+    def __init__(
+        self, vendor: Vendor, app: ASGIApp, planner: FaultPlanner, log: RequestLog
+    ) -> None:
         self.vendor = vendor
         self.app = app
         self.planner = planner
@@ -84,6 +91,20 @@ class VendorGate:
         if gone:
             return
         decision = self.planner.decide(self.vendor.name, method, path)
+        record = self._recorder(scope, method, path, body)
+        if await _wait(decision.delay_s, receive):
+            return
+        if decision.fault in ("429", "500", "503"):
+            await self._answer_error(decision, record, scope, receive, send)
+            return
+        replay = _replay(body, receive)
+        if decision.fault is None:
+            await self.app(scope, replay, _logging_send(send, lambda status: record(status, None)))
+            return
+        await self._answer_disturbed(decision, record, scope, replay, receive, send)
+
+    def _recorder(self, scope: Scope, method: str, path: str, body: bytes) -> _Record:
+        """A callable that logs this request once its status and fault are known."""
 
         def record(status: int, fault: str | None) -> None:
             self.log.add(
@@ -99,24 +120,30 @@ class VendorGate:
                 )
             )
 
-        if await _wait(decision.delay_s, receive):
-            return
+        return record
 
+    async def _answer_error(
+        self, decision: Decision, record: _Record, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Answer a 429, 500 or 503 in the vendor's own error shape, without the app."""
         fault = decision.fault
-        if fault in ("429", "500", "503"):
-            status = int(fault)
-            headers = {"Retry-After": str(decision.faults.retry_after_s)} if status == 429 else {}
-            reasons = {429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
-            response = self.vendor.error(status, reasons[status], headers)
-            record(status, fault)
-            await response(scope, receive, send)
-            return
+        assert fault is not None
+        status = int(fault)
+        headers = {"Retry-After": str(decision.faults.retry_after_s)} if status == 429 else {}
+        response = self.vendor.error(status, _ERROR_REASONS[status], headers)
+        record(status, fault)
+        await response(scope, receive, send)
 
-        replay = _replay(body, receive)
-        if fault is None:
-            await self.app(scope, replay, _logging_send(send, lambda status: record(status, None)))
-            return
-
+    async def _answer_disturbed(
+        self,
+        decision: Decision,
+        record: _Record,
+        scope: Scope,
+        replay: Receive,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """Run the app with its answer held back, then drop the connection or send it late."""
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -124,8 +151,8 @@ class VendorGate:
 
         await self.app(scope, replay, hold)
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
-        record(status, fault)
-        if fault == "drop":
+        record(status, decision.fault)
+        if decision.fault == "drop":
             start = next(m for m in held if m["type"] == "http.response.start")
             await send(start)
             raise ConnectionDropped()
@@ -156,7 +183,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _logging_send(send: Send, on_status: Any) -> Send:
+def _logging_send(send: Send, on_status: Callable[[int], None]) -> Send:
     status = 500
 
     async def wrapped(message: Message) -> None:

@@ -17,7 +17,9 @@ HOST = "127.0.0.1"
 
 
 class ServerThread:
-    def __init__(self, app: ASGIApp, port: int = 0, log_filter: logging.Filter | None = None):
+    def __init__(
+        self, app: ASGIApp, port: int = 0, log_filter: logging.Filter | None = None
+    ) -> None:
         self.app = app
         self.requested_port = port
         self.log_filter = log_filter
@@ -27,6 +29,22 @@ class ServerThread:
         self._failure: BaseException | None = None
 
     def start(self, ready_timeout_s: float = 30.0) -> int:
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        self._server = uvicorn.Server(self._config())
+        if self.log_filter is not None:
+            logging.getLogger("uvicorn.error").addFilter(self.log_filter)
+        self._thread = threading.Thread(
+            target=self._serve, args=(self._server, sock), name=f"voiceops-sandbox-{self.port}"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        deadline = time.monotonic() + ready_timeout_s
+        self._wait_started(self._server, self._thread, deadline)
+        self._wait_accepting(deadline)
+        return self.port
+
+    def _bind(self) -> socket.socket:
         # Bind here so that a busy port fails in the caller, and port 0 is resolved.
         # Nagle is switched off on each accepted connection by the protocol (see
         # `no_delay_protocol`), not left to how this socket happens to be made.
@@ -37,8 +55,10 @@ class ServerThread:
         except OSError:
             sock.close()
             raise
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
+        return sock
+
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(
             self.app,
             log_level="warning",
             access_log=False,
@@ -46,30 +66,24 @@ class ServerThread:
             http=no_delay_protocol(),
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
-        if self.log_filter is not None:
-            logging.getLogger("uvicorn.error").addFilter(self.log_filter)
 
-        def run() -> None:
-            try:
-                assert self._server is not None
-                self._server.run(sockets=[sock])
-            except BaseException as exc:  # reported by start() or stop()
-                self._failure = exc
-            finally:
-                sock.close()
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        """The thread's body: serve on the bound socket until told to stop."""
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # reported by start() or stop()
+            self._failure = exc
+        finally:
+            sock.close()
 
-        self._thread = threading.Thread(target=run, name=f"voiceops-sandbox-{self.port}")
-        self._thread.daemon = True
-        self._thread.start()
-        deadline = time.monotonic() + ready_timeout_s
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+    def _wait_started(
+        self, server: uvicorn.Server, thread: threading.Thread, deadline: float
+    ) -> None:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the sandbox server did not start: {self._failure!r}")
             time.sleep(0.005)
-        self._wait_accepting(deadline)
-        return self.port
 
     def _wait_accepting(self, deadline: float) -> None:
         assert self.port is not None

@@ -153,7 +153,7 @@ class Vendor(ABC):
         """The account of the credentials the sandbox hands out."""
 
     @abstractmethod
-    def new_record(self, record: dict[str, Any], account: str) -> dict[str, Any]:
+    def new_record(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
         """A complete stored record from a partial one: defaults, id and timestamps."""
 
     def key(self, assistant_id: object) -> str:
