@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import sys
@@ -176,7 +177,7 @@ def print_growth(rows: list[Row]) -> None:
     for command in COMMANDS:
         runs = [r for r in rows if r.command == command and r.run.ok]
         parts = []
-        for before, after in zip(runs, runs[1:], strict=False):
+        for before, after in itertools.pairwise(runs):
             added = after.size - before.size
             ms = (after.run.wall_s - before.run.wall_s) / added * 1000
             kb = (after.run.peak_rss_mb - before.run.peak_rss_mb) / added * 1024

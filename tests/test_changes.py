@@ -70,13 +70,16 @@ def test_equal_values_are_no_change(live: Any, desired: Any) -> None:
 def test_different_values_are_a_change(live: Any, desired: Any) -> None:
     changes = diff({"f": live}, {"f": desired})
     assert len(changes) == 1
-    assert changes[0].before == live and changes[0].after == desired
+    assert changes[0].before == live
+    assert changes[0].after == desired
     assert type(changes[0].after) is type(desired)
 
 
 def test_booleans_inside_objects_are_not_numbers() -> None:
     (change,) = diff({"metadata": {"on": 1}}, {"metadata": {"on": True}})
-    assert change.path == ("metadata", "on") and change.before == 1 and change.after is True
+    assert change.path == ("metadata", "on")
+    assert change.before == 1
+    assert change.after is True
 
 
 def test_key_order_is_irrelevant_at_every_level() -> None:
@@ -106,27 +109,38 @@ def test_list_items_are_compared_whole() -> None:
 
 def test_field_absent_from_live() -> None:
     (change,) = diff({}, {"f": 1})
-    assert change.path == ("f",) and change.before is ABSENT and change.after == 1
+    assert change.path == ("f",)
+    assert change.before is ABSENT
+    assert change.after == 1
     (change,) = diff({"o": {}}, {"o": {"f": {"g": 1}}})
-    assert change.path == ("o", "f") and change.before is ABSENT
+    assert change.path == ("o", "f")
+    assert change.before is ABSENT
 
 
 def test_null_against_objects_and_values() -> None:
     (change,) = diff({"o": None}, {"o": {"a": 1}})
-    assert change.path == ("o",) and change.before is None and change.after == {"a": 1}
+    assert change.path == ("o",)
+    assert change.before is None
+    assert change.after == {"a": 1}
     (change,) = diff({"o": {"a": 1}}, {"o": None})
-    assert change.path == ("o",) and change.before == {"a": 1} and change.after is None
+    assert change.path == ("o",)
+    assert change.before == {"a": 1}
+    assert change.after is None
     (change,) = diff({"o": {"a": None}}, {"o": {"a": "x"}})
-    assert change.path == ("o", "a") and change.before is None
+    assert change.path == ("o", "a")
+    assert change.before is None
     (change,) = diff({"o": {"a": "x"}}, {"o": {"a": None}})
-    assert change.path == ("o", "a") and change.after is None
+    assert change.path == ("o", "a")
+    assert change.after is None
 
 
 def test_object_against_scalar() -> None:
     (change,) = diff({"o": "text"}, {"o": {"a": 1}})
-    assert change.path == ("o",) and change.before == "text"
+    assert change.path == ("o",)
+    assert change.before == "text"
     (change,) = diff({"o": {"a": 1}}, {"o": "text"})
-    assert change.path == ("o",) and change.after == "text"
+    assert change.path == ("o",)
+    assert change.after == "text"
 
 
 def test_changes_inside_lists_are_reported_at_the_list() -> None:
@@ -134,7 +148,8 @@ def test_changes_inside_lists_are_reported_at_the_list() -> None:
     desired = {"o": {"l": [{"a": 1}, {"a": 3}]}}
     (change,) = diff(live, desired)
     assert change.path == ("o", "l")
-    assert change.before == live["o"]["l"] and change.after == desired["o"]["l"]
+    assert change.before == live["o"]["l"]
+    assert change.after == desired["o"]["l"]
 
 
 def test_one_change_per_field() -> None:
@@ -172,7 +187,8 @@ def test_sensitive_field_change_is_marked() -> None:
 
 def test_object_holding_a_sensitive_field_is_sensitive() -> None:
     (change,) = diff({"server": None}, {"server": {"secret": "s"}}, sensitive=SENSITIVE)
-    assert change.path == ("server",) and change.sensitive
+    assert change.path == ("server",)
+    assert change.sensitive
 
 
 def test_values_from_the_environment_are_sensitive() -> None:

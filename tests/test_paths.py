@@ -62,7 +62,8 @@ def test_drop_copies_the_containers_on_the_way() -> None:
     assert data == {"a": {"b": {"d": 2}, "e": [1, 2]}}
     assert shared == {"b": {"c": 1, "d": 2}, "e": [1, 2]}
     assert drop(data, ("a", "e", 0))
-    assert data["a"]["e"] == [2] and shared["e"] == [1, 2]
+    assert data["a"]["e"] == [2]
+    assert shared["e"] == [1, 2]
 
 
 def test_drop_of_a_missing_path_changes_nothing() -> None:

@@ -254,7 +254,7 @@ def cases(draw: st.DrawFn) -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    yield Sandbox(SandboxOptions(seed=0, invent_rate_per_minute=0))
+    return Sandbox(SandboxOptions(seed=0, invent_rate_per_minute=0))
 
 
 @pytest.fixture(scope="module")

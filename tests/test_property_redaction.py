@@ -28,7 +28,7 @@ from voiceops.reconcile.redaction import SHORT, Redactor, scrub_plan
 from voiceops.render import apply_report, markdown, text
 from voiceops.render.values import DRIFT, PLAN
 
-SPECIAL = list("\"'\\%+/=&?#@<>`|:;,. -_~") + ["ä", "ö", "ß", "é", "€", "中", "😀", "\u00a0"]
+SPECIAL = [*list("\"'\\%+/=&?#@<>`|:;,. -_~"), "ä", "ö", "ß", "é", "€", "中", "😀", "\xa0"]
 secret_text = st.text(
     alphabet=st.one_of(st.sampled_from(SPECIAL), st.characters(codec="utf-8")),
     min_size=1,

@@ -196,7 +196,8 @@ def test_sensitive_fields():
 
 def test_max_call_duration_carries_a_hint():
     sub = load_schema("interactly")["properties"]["maxCallDuration"]
-    assert sub["minimum"] == 1 and sub["maximum"] == 120
+    assert sub["minimum"] == 1
+    assert sub["maximum"] == 120
     assert "minutes" in sub["x-voiceops-hint"]
 
 
@@ -232,7 +233,7 @@ def test_there_is_one_example_per_vendor():
 
 
 @pytest.mark.parametrize(
-    "path, doc", example_documents(), ids=lambda v: v.name if isinstance(v, Path) else ""
+    ("path", "doc"), example_documents(), ids=lambda v: v.name if isinstance(v, Path) else ""
 )
 def test_example_assistant_validates(path, doc):
     first = path.read_text(encoding="utf-8").splitlines()[0]
@@ -245,7 +246,7 @@ def test_example_assistant_validates(path, doc):
 # ------------------------------------------------------------------ the vendors' own examples
 
 
-@pytest.mark.parametrize("vendor", ("edmo", "invent", "autocalls"))
+@pytest.mark.parametrize("vendor", ["edmo", "invent", "autocalls"])
 def test_vendor_example_validates(vendor):
     # The Autocalls page shows no request body; its fixture sets every documented write field.
     assert [e.message for e in errors(vendor, seed(vendor))] == []
@@ -285,7 +286,7 @@ def test_interactly_example_covers_every_field():
 
 
 @pytest.mark.parametrize(
-    "field, value",
+    ("field", "value"),
     [
         ("endCallMessage", "Goodbye!"),
         ("endCallToolDescription", "Hang up when the caller is done."),
@@ -317,7 +318,7 @@ def test_llm_url_needs_custom_llm():
 
 
 @pytest.mark.parametrize(
-    "provider, model, ok",
+    ("provider", "model", "ok"),
     [
         ("openai", "gpt-3.5-turbo", True),
         ("azure", "gpt-3.5-turbo", False),
@@ -343,7 +344,7 @@ def test_model_alone_is_not_checked_against_a_provider():
 
 
 @pytest.mark.parametrize(
-    "vendor, spec, ok",
+    ("vendor", "spec", "ok"),
     [
         ("interactly", {"maxCallDuration": 120}, True),
         ("interactly", {"maxCallDuration": 0}, False),
@@ -412,7 +413,7 @@ def minimal_document(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "changes, ok",
+    ("changes", "ok"),
     [
         ({}, True),
         ({"id": 127}, True),
@@ -441,7 +442,7 @@ def test_assistant_envelope_requires_everything():
 
 
 @pytest.mark.parametrize(
-    "cfg, ok",
+    ("cfg", "ok"),
     [
         ({}, True),
         ({"safety": {"max_update_share": 1.5}}, False),
@@ -459,7 +460,7 @@ def test_config_rules(cfg, ok):
 
 
 @pytest.mark.parametrize(
-    "vendor, conn, ok",
+    ("vendor", "conn", "ok"),
     [
         ("interactly", {"type": "interactly", "token_env": "KEY"}, True),
         ("interactly", {"type": "interactly"}, False),

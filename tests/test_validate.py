@@ -343,7 +343,8 @@ def test_the_benchmark_generates_valid_specs_for_every_vendor(tmp_path: Path) ->
     spec = importlib.util.spec_from_file_location(
         "bench", ROOT / "benchmarks" / "bench_validate.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     bench.write_repository(tmp_path, count=40, per_file=10)

@@ -30,7 +30,7 @@ class Case(NamedTuple):
     says: str  # a stable part of the message
 
 
-def A(file: str) -> str:  # noqa: N802 - reads like the path it builds
+def A(file: str) -> str:
     return f"assistants/{file}"
 
 

@@ -104,7 +104,8 @@ WORKFLOW_NAMES = ["plan.yml", "apply.yml", "drift.yml", "ci.yml"]
 @pytest.mark.parametrize("name", WORKFLOW_NAMES)
 def test_workflow_parses_and_uses_only_pinned_well_known_actions(name: str) -> None:
     workflow = load(name)
-    assert workflow["on"] and workflow["jobs"]
+    assert workflow["on"]
+    assert workflow["jobs"]
     for _, step in all_steps(workflow):
         if "uses" in step:
             assert step["uses"] in ALLOWED_ACTIONS, step["uses"]
@@ -154,15 +155,19 @@ def test_plan_workflow_structure() -> None:
     assert permissions(workflow, plan_job) == {"contents": "read", "pull-requests": "write"}
     assert permissions(workflow, validate_job) == {"contents": "read"}
 
-    assert "--format markdown" in plan["run"] and "--detailed-exitcode" in plan["run"]
-    assert "GITHUB_STEP_SUMMARY" in plan["run"] and "GITHUB_STEP_SUMMARY" in validate["run"]
+    assert "--format markdown" in plan["run"]
+    assert "--detailed-exitcode" in plan["run"]
+    assert "GITHUB_STEP_SUMMARY" in plan["run"]
+    assert "GITHUB_STEP_SUMMARY" in validate["run"]
 
     comment = script_step(workflow)
     assert comment["uses"] == "actions/github-script@v7"
-    assert "!cancelled()" in comment["if"] and plan["id"] in comment["if"]
+    assert "!cancelled()" in comment["if"]
+    assert plan["id"] in comment["if"]
     script = comment["with"]["script"]
     assert MARKER in script
-    assert "updateComment" in script and "createComment" in script
+    assert "updateComment" in script
+    assert "createComment" in script
 
 
 def test_apply_workflow_structure() -> None:
@@ -175,29 +180,35 @@ def test_apply_workflow_structure() -> None:
     assert permissions(workflow, job_id) == {"contents": "write"}
 
     _, apply = find_step(workflow, r"voiceops apply\b")
-    assert "--auto-approve" in apply["run"] and "GITHUB_STEP_SUMMARY" in apply["run"]
+    assert "--auto-approve" in apply["run"]
+    assert "GITHUB_STEP_SUMMARY" in apply["run"]
     _, commit = find_step(workflow, r"git commit\b")
     assert "[skip ci]" in commit["run"]
-    assert "write_only_record" in commit["run"] and "$VOICEOPS_FLAGS" in commit["run"]
+    assert "write_only_record" in commit["run"]
+    assert "$VOICEOPS_FLAGS" in commit["run"]
     assert "write_only_record" in commit["run"]
     # Committed also when apply failed part-way; not when the run was cancelled.
-    assert "!cancelled()" in commit["if"] and apply["id"] in commit["if"]
+    assert "!cancelled()" in commit["if"]
+    assert apply["id"] in commit["if"]
 
 
 def test_drift_workflow_structure() -> None:
     workflow = load("drift.yml")
     on = triggers(workflow)
-    assert on["schedule"] and all("cron" in entry for entry in on["schedule"])
+    assert on["schedule"]
+    assert all("cron" in entry for entry in on["schedule"])
     assert "workflow_dispatch" in on
     (job_id,) = workflow["jobs"]
     assert permissions(workflow, job_id) == {"contents": "read", "issues": "write"}
 
     _, drift = find_step(workflow, r"voiceops drift\b")
-    assert "--format markdown" in drift["run"] and "GITHUB_STEP_SUMMARY" in drift["run"]
+    assert "--format markdown" in drift["run"]
+    assert "GITHUB_STEP_SUMMARY" in drift["run"]
     issue = script_step(workflow)
     assert issue["uses"] == "actions/github-script@v7"
     script = issue["with"]["script"]
-    assert "'drift'" in script and MARKER in script
+    assert "'drift'" in script
+    assert MARKER in script
     for call in ("listForRepo", "createLabel", "issues.create(", "issues.update(", "closed"):
         assert call in script
 
@@ -205,7 +216,8 @@ def test_drift_workflow_structure() -> None:
 def test_ci_workflow_structure() -> None:
     workflow = load("ci.yml")
     on = triggers(workflow)
-    assert "push" in on and "pull_request" in on
+    assert "push" in on
+    assert "pull_request" in on
     test = workflow["jobs"]["test"]
     assert {"3.11", "3.12"} <= set(test["strategy"]["matrix"]["python-version"])
     scripts = [step.get("run", "") for step in test["steps"]]
@@ -508,7 +520,8 @@ def test_plan_step_posts_changes_and_errors_then_fails(runner: Runner) -> None:
     assert report == result.summary
     assert report.startswith(MARKER)
     assert "support-concierge" in report  # a planned change is still shown
-    assert "clinic-intake" in report and "error" in report
+    assert "clinic-intake" in report
+    assert "error" in report
     assert "voiceops plan failed (exit 1)" in report
 
 
@@ -541,7 +554,8 @@ def test_drift_step_reports_the_drift_it_found_then_fails(runner: Runner) -> Non
 def test_drift_issue_step_runs_after_a_failure_that_found_drift() -> None:
     workflow = load("drift.yml")
     step = script_step(workflow)
-    assert "!cancelled()" in step["if"] and "steps.drift.outputs.drift != ''" in step["if"]
+    assert "!cancelled()" in step["if"]
+    assert "steps.drift.outputs.drift != ''" in step["if"]
     assert step["env"]["DRIFT"] == "${{ steps.drift.outputs.drift }}"
 
 
@@ -617,7 +631,8 @@ def test_commit_step_fails_loudly_when_voiceops_cannot_say_where_the_record_is(
     make_origin(runner)
     result = commit_step(runner, VOICEOPS_FLAGS="--concurrency 4")
     assert result.returncode == 1
-    assert "::error::" in result.stdout and "VOICEOPS_FLAGS" in result.stdout
+    assert "::error::" in result.stdout
+    assert "VOICEOPS_FLAGS" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -704,7 +719,8 @@ def test_commit_step_commits_only_a_changed_record(runner: Runner, configured: s
     committed = commit_step(runner)
     assert committed.returncode == 0, committed.stdout + committed.stderr
     log = origin_log(runner, origin)
-    assert len(log) == 2 and "[skip ci]" in log[0]
+    assert len(log) == 2
+    assert "[skip ci]" in log[0]
     files = runner.git(f"--git-dir={origin}", "show", "--name-only", "--format=", "main")
     assert files.split() == [record]
 
@@ -732,7 +748,8 @@ def test_commit_step_rebases_when_main_moved_on(runner: Runner) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "rebasing" in result.stdout
     log = origin_log(runner, origin)
-    assert log[1:] == ["merged meanwhile", "specs"] and "[skip ci]" in log[0]
+    assert log[1:] == ["merged meanwhile", "specs"]
+    assert "[skip ci]" in log[0]
 
 
 def test_apply_then_commit_records_write_only_fields(runner: Runner, sandbox: Any) -> None:
@@ -875,7 +892,9 @@ def test_plan_comment_stays_under_githubs_limit(tmp_path: Path) -> None:
     huge = report + "x" * 100_000
     calls = run_script(tmp_path, "plan.yml", {}, huge)
     body = calls[-1]["params"]["body"]
-    assert body.startswith(MARKER) and len(body) <= 65536 and "cut short" in body
+    assert body.startswith(MARKER)
+    assert len(body) <= 65536
+    assert "cut short" in body
 
 
 DRIFT_REPORT = f"{MARKER}\n## voiceops drift\n\n| drifted |\n|---:|\n| 1 |\n"
@@ -884,7 +903,8 @@ DRIFT_REPORT = f"{MARKER}\n## voiceops drift\n\n| drifted |\n|---:|\n| 1 |\n"
 def test_drift_opens_an_issue_and_creates_the_label(tmp_path: Path) -> None:
     calls = run_script(tmp_path, "drift.yml", {}, DRIFT_REPORT, DRIFT="found")
     assert calls[0]["name"] == "listForRepo"
-    assert calls[0]["params"]["labels"] == "drift" and calls[0]["params"]["state"] == "open"
+    assert calls[0]["params"]["labels"] == "drift"
+    assert calls[0]["params"]["state"] == "open"
     assert writes(calls) == ["createLabel", "create"]
     assert calls[-2]["params"]["name"] == "drift"
     assert calls[-1]["params"]["labels"] == ["drift"]

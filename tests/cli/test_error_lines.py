@@ -10,7 +10,8 @@ from voiceops.reconcile.redaction import Redactor
 def test_vendor_text_cannot_break_the_line() -> None:
     message = "connection 'x': the vendor said bad\n````\n\n<img src=x> @octocat\r\n````"
     line = error_line(message, Redactor())
-    assert "\n" not in line and "\r" not in line
+    assert "\n" not in line
+    assert "\r" not in line
     assert line.startswith("error: connection 'x': the vendor said bad ````")
 
 

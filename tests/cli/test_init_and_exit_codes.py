@@ -95,7 +95,8 @@ def test_init_into_a_named_directory(tmp_path: Path) -> None:
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     (tmp_path / "voiceops.yaml").write_text("# mine\n")
     line = assert_one_error_line(voiceops("init", cwd=tmp_path))
-    assert "voiceops.yaml" in line and "--force" in line
+    assert "voiceops.yaml" in line
+    assert "--force" in line
     assert (tmp_path / "voiceops.yaml").read_text() == "# mine\n"
     assert not (tmp_path / "assistants").exists(), "nothing is written when one file exists"
     assert voiceops("init", "--force", cwd=tmp_path).returncode == 0
@@ -133,14 +134,16 @@ def test_help_and_version_exit_0(tmp_path: Path) -> None:
     assert voiceops("--help", cwd=tmp_path).returncode == 0
     assert voiceops("plan", "--help", cwd=tmp_path).returncode == 0
     version = voiceops("--version", cwd=tmp_path)
-    assert version.returncode == 0 and "voiceops" in version.stdout
+    assert version.returncode == 0
+    assert "voiceops" in version.stdout
 
 
 def test_errors_without_a_file_start_with_error(tmp_path: Path) -> None:
     for command in ("validate", "plan", "drift"):
         result = voiceops(command, cwd=tmp_path)
         line = assert_one_error_line(result, summary=command == "validate")
-        assert "no voiceops.yaml" in line and "voiceops init" in line
+        assert "no voiceops.yaml" in line
+        assert "voiceops init" in line
 
 
 def test_only_changes_exit_2(tmp_path: Path) -> None:
@@ -157,7 +160,8 @@ def test_plain_voiceops_shows_the_help(tmp_path: Path) -> None:
     result = voiceops(cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: voiceops")
-    assert "Commands:" in result.stdout and not result.stderr
+    assert "Commands:" in result.stdout
+    assert not result.stderr
 
 
 def test_a_reader_that_goes_away_is_no_bug(tmp_path: Path) -> None:
@@ -169,7 +173,8 @@ def test_a_reader_that_goes_away_is_no_bug(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
-    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr
+    assert "Traceback" not in result.stderr
     assert (tmp_path / "repo" / "voiceops.yaml").is_file()
 
 
@@ -228,7 +233,8 @@ def test_a_gitignore_init_cannot_read_stops_it_before_any_write(tmp_path: Path, 
     else:
         gitignore.write_bytes(b"\xff\xfe")
     line = assert_one_error_line(voiceops("init", cwd=tmp_path))
-    assert ".gitignore" in line and "nothing was written" in line
+    assert ".gitignore" in line
+    assert "nothing was written" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
 
 

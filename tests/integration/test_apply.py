@@ -204,7 +204,8 @@ def test_a_missing_assistant_fails_alone(workspace: Workspace) -> None:
     assert result.exit_code == 1
     assert "Apply: 4 applied, 0 unchanged, 0 stale, 1 failed, 0 not converged." in result.stdout
     failed = [line for line in report_lines(result.stdout) if "ghost" in line and "failed" in line]
-    assert failed and "404" in failed[0]
+    assert failed
+    assert "404" in failed[0]
     assert {r.vendor for r in updates(sb)} == {"interactly", "edmo", "invent", "autocalls"}
     assert all("asst_gone" not in r.path for r in updates(sb))
 
@@ -226,7 +227,8 @@ def test_a_rejected_update_fails_alone(workspace: Workspace) -> None:
     assert result.exit_code == 1
     line = next(x for x in report_lines(result.stdout) if "sales-outreach" in x)
     assert line.split()[0] == "failed"
-    assert "422" in line and "webhook url" in line
+    assert "422" in line
+    assert "webhook url" in line
     assert "Apply: 3 applied, 0 unchanged, 0 stale, 1 failed, 0 not converged." in result.stdout
     # The others converged regardless.
     plan = workspace.run("plan", "--detailed-exitcode", "--target", "clinic-intake")
@@ -238,7 +240,8 @@ def test_rejected_credentials_fail_their_connection_only(workspace: Workspace) -
     assert result.exit_code == 1
     assert "wrong-password" not in result.output
     plan_errors = [x for x in report_lines(result.stdout) if x.startswith("  failed")]
-    assert len(plan_errors) == 1 and "enrollment-assistant" in plan_errors[0]
+    assert len(plan_errors) == 1
+    assert "enrollment-assistant" in plan_errors[0]
     assert "EDMO_EMAIL and EDMO_PASSWORD" in plan_errors[0]
     assert {r.vendor for r in updates(workspace.sandbox)} == {"interactly", "invent", "autocalls"}
 

@@ -79,7 +79,8 @@ def test_a_rewritten_value_is_reported_as_not_converged(
 
     assert result.exit_code == 1
     line = next(x for x in result.stdout.splitlines() if x.startswith("  not converged"))
-    assert "clinic-intake" in line and "did not keep: welcomeMessage" in line
+    assert "clinic-intake" in line
+    assert "did not keep: welcomeMessage" in line
     assert "assistantTemperature" not in line  # kept, so not named
     assert "Apply: 0 applied, 0 unchanged, 0 stale, 0 failed, 1 not converged." in result.stdout
 

@@ -24,7 +24,8 @@ def test_apply_refuses_a_mass_update(workspace: Workspace) -> None:
 
     plan = workspace.run("plan")
     assert plan.exit_code == 0, plan.output
-    assert "Warning:" in plan.stdout and THRESHOLD_WORDS in plan.stdout
+    assert "Warning:" in plan.stdout
+    assert THRESHOLD_WORDS in plan.stdout
     assert "4 of 10" in plan.stdout
     as_json = json.loads(workspace.run("plan", "--format", "json").stdout)
     assert any(THRESHOLD_WORDS in w for w in as_json["warnings"])

@@ -115,7 +115,8 @@ def test_assistant_deleted_at_the_vendor_after_planning_fails_alone(workspace: W
     result = workspace.run("apply", str(planfile))
     assert result.exit_code == 1
     line = report_line(result.stdout, "support-concierge")
-    assert line.split()[0] == "failed" and "404" in line
+    assert line.split()[0] == "failed"
+    assert "404" in line
     assert "Apply: 3 applied, 0 unchanged, 0 stale, 1 failed, 0 not converged." in result.stdout
 
 
@@ -208,7 +209,8 @@ def test_a_request_that_is_not_the_assistants_own_update_is_refused(workspace: W
     for name in ("clinic-intake", "enrollment-assistant"):
         line = report_line(result.stdout, name)
         assert line.split()[0] == "stale"
-        assert "not the update voiceops builds" in line and "plan again" in line
+        assert "not the update voiceops builds" in line
+        assert "plan again" in line
     assert sorted(r.vendor for r in updates(workspace.sandbox)) == ["autocalls", "invent"]
     assert workspace.sandbox.stored(*ENROLLMENT) is not None
 

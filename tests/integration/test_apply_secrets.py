@@ -138,7 +138,7 @@ def test_no_secret_in_any_output(
     out.run("apply", "--auto-approve", env={**rotated, "SALES_WEBHOOK_URL": "https://"})
 
     secrets = secrets_of(workspace)
-    for where, text in out.texts + [("log records", caplog.text)]:
+    for where, text in [*out.texts, ("log records", caplog.text)]:
         for secret in secrets:
             assert secret not in text, f"{secret!r} leaked into {where}"
 

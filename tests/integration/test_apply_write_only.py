@@ -97,7 +97,8 @@ def test_a_failed_write_only_update_is_tried_again_next_time(workspace: Workspac
     sb.clear_requests()
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     body = updates(sb, "autocalls")[0].body
-    assert body["llm_temperature"] == 0.4 and body["who_speaks_first"] == "AI assistant"
+    assert body["llm_temperature"] == 0.4
+    assert body["who_speaks_first"] == "AI assistant"
 
 
 def test_an_unreadable_record_is_one_plain_error(workspace: Workspace) -> None:

@@ -32,9 +32,11 @@ def test_drift_made_in_a_dashboard_is_reported_and_apply_fixes_it(workspace: Wor
     workspace.sandbox.edit("interactly", "5f7b1b1b1b1b1b1b1b1b1b1b", {"idleTimeout": 45})
     drifted = workspace.run("drift")
     assert drifted.exit_code == 2
-    assert "idleTimeout" in drifted.stdout and "live 45, git 20" in drifted.stdout
+    assert "idleTimeout" in drifted.stdout
+    assert "live 45, git 20" in drifted.stdout
     assert "voiceops import --provider interactly-prod --id 5f7b" in drifted.stdout
-    assert "voiceops apply" in drifted.stdout and "voiceops import" in drifted.stdout
+    assert "voiceops apply" in drifted.stdout
+    assert "voiceops import" in drifted.stdout
 
     as_json = json.loads(workspace.run("drift", "--format", "json").stdout)
     changed = [a for a in as_json["assistants"] if a["status"] == "update"]
@@ -72,7 +74,8 @@ def test_import_round_trips_to_an_empty_plan(workspace: Workspace, name: str) ->
     text = written.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=")
     document = yaml.safe_load(text)
-    assert document["provider"] == connection and str(document["id"]) == assistant_id
+    assert document["provider"] == connection
+    assert str(document["id"]) == assistant_id
     for secret in workspace.sandbox.credentials.values():
         assert secret not in text
 
@@ -106,7 +109,8 @@ def test_import_never_overwrites_without_force(workspace: Workspace) -> None:
 def test_import_all_needs_a_list_endpoint(workspace: Workspace) -> None:
     result = workspace.run("import", "--provider", "interactly-prod", "--all")
     assert result.exit_code == 1
-    assert "--id" in result.output and "Traceback" not in result.output
+    assert "--id" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_markdown_drift_report_of_1000_assistants_fits_a_comment() -> None:

@@ -137,7 +137,9 @@ def test_a_bad_answer_to_one_read_fails_only_that_assistant(
     plan = plan_of(result)
     assert assistant(plan, "clinic-intake")["status"] == "update"
     error = assistant(plan, "second-line")["error"]
-    assert SECOND in error and expected in error and "\n" not in error
+    assert SECOND in error
+    assert expected in error
+    assert "\n" not in error
     assert errors == (error if error.startswith("assistants/") else f"error: {error}")
     others = [a for a in plan["assistants"] if a["name"] not in ("clinic-intake", "second-line")]
     assert all(a["status"] == "update" for a in others)
@@ -309,7 +311,8 @@ def test_spec_files_that_are_not_regular_files_are_refused(workspace: Workspace)
 
     result = workspace.run("validate")
 
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
     assert "assistants/pipe.yaml:1:1: is a FIFO (named pipe), not a regular file" in result.stderr
     assert "assistants/gone.yaml:1:1: dangling symlink" in result.stderr
     assert workspace.run("plan").exit_code == 1
@@ -352,7 +355,8 @@ def test_any_failure_to_build_a_request_is_that_request_s_failure() -> None:
     import asyncio
 
     failure = asyncio.run(attempt())
-    assert "cannot be sent" in failure.message and "\x01" not in failure.message
+    assert "cannot be sent" in failure.message
+    assert "\x01" not in failure.message
     assert not failure.maybe_applied
 
 

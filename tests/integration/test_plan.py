@@ -112,7 +112,9 @@ def test_scalar_change(workspace: Workspace, sandbox: Sandbox, name: str) -> Non
     plan = plan_json(workspace, "--target", name)
     change = changes(plan, name)[field]
     assert (change["before"], change["after"]) == (old, new)
-    assert not change["sensitive"] and not change["write_only"] and change["before_known"]
+    assert not change["sensitive"]
+    assert not change["write_only"]
+    assert change["before_known"]
     body = assistant(plan, name)["request"]["body"]
     assert body[field] == new
 
@@ -208,7 +210,9 @@ def test_desired_null_against_a_live_value(workspace: Workspace, sandbox: Sandbo
     assert '~ webhook_url: "https://hooks.example.com/autocalls/sales" -> null' in result.stdout
     plan = plan_json(workspace)
     change = changes(plan, "enrollment-assistant")["firstMessage"]
-    assert change["after"] is None and change["before_known"] and not change["before_absent"]
+    assert change["after"] is None
+    assert change["before_known"]
+    assert not change["before_absent"]
     assert assistant(plan, "enrollment-assistant")["request"]["body"] == {"firstMessage": None}
     assert assistant(plan, "sales-outreach")["request"]["body"] == {"webhook_url": None}
 
@@ -223,7 +227,9 @@ def test_live_null_against_a_desired_value(workspace: Workspace, sandbox: Sandbo
     assert "~ phone_number_id: null -> 44" in result.stdout
     plan = plan_json(workspace)
     change = changes(plan, "enrollment-assistant")["voicemailMessage"]
-    assert change["before"] is None and change["before_known"] and not change["before_absent"]
+    assert change["before"] is None
+    assert change["before_known"]
+    assert not change["before_absent"]
     assert changes(plan, "inbound-reception")["phone_number_id"]["before"] is None
 
 
@@ -256,7 +262,9 @@ def test_field_missing_from_live_state_is_shown_absent(
     assert '~ stopSpeakingOptions: (absent) -> {"numberOfWords": 2}' in result.stdout
     plan = plan_json(workspace, "--target", "pharmacy-refills")
     item = changes(plan, "pharmacy-refills")["stopSpeakingOptions"]
-    assert item["before_absent"] and not item["before_known"] and item["before"] is None
+    assert item["before_absent"]
+    assert not item["before_known"]
+    assert item["before"] is None
     body = assistant(plan, "pharmacy-refills")["request"]["body"]
     assert body == {"stopSpeakingOptions": {"numberOfWords": 2}, "name": "Pharmacy Refills"}
 
@@ -283,7 +291,9 @@ def test_sensitive_change_is_masked_everywhere(workspace: Workspace, sandbox: Sa
     assert "| `assistantServer.secret` | `(sensitive)` | `(sensitive)` |" in outputs["markdown"]
     plan = json.loads(outputs["json"])
     change = changes(plan, "clinic-intake")["assistantServer.secret"]
-    assert change["sensitive"] and change["before"] is None and change["after"] is None
+    assert change["sensitive"]
+    assert change["before"] is None
+    assert change["after"] is None
     body = assistant(plan, "clinic-intake")["request"]["body"]
     assert body["assistantServer"]["secret"] == {
         "$secret": {
@@ -348,7 +358,9 @@ def test_write_only_field_is_named_with_unknown_before(workspace: Workspace) -> 
         markdown.stdout
     )
     change = changes(plan_json(workspace), "sales-outreach")["llm_temperature"]
-    assert change["write_only"] and not change["before_known"] and change["before"] is None
+    assert change["write_only"]
+    assert not change["before_known"]
+    assert change["before"] is None
     assert change["after"] == 0.4
 
 
@@ -466,7 +478,8 @@ def test_out_writes_a_plan_file_without_secrets(
         assert item["fingerprint"].startswith("sha256:"), item["name"]
         assert item["spec_digest"].startswith("sha256:"), item["name"]
         request = item["request"]
-        assert request["method"] in ("PATCH", "PUT") and request["path"], item["name"]
+        assert request["method"] in ("PATCH", "PUT"), item["name"]
+        assert request["path"], item["name"]
         assert request["body"], item["name"]
     requests = {a["name"]: a["request"] for a in plan["assistants"]}
     assert requests["sales-outreach"] == {
@@ -581,7 +594,8 @@ def test_mass_update_warning(workspace: Workspace) -> None:
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 2
     plan = plan_json(workspace)
     assert plan["summary"] == {"managed": 10, "update": 4, "unchanged": 6, "error": 0}
-    assert len(plan["warnings"]) == 1 and "4 of 10" in plan["warnings"][0]
+    assert len(plan["warnings"]) == 1
+    assert "4 of 10" in plan["warnings"][0]
     markdown = workspace.run("plan", "--format", "markdown").stdout
     assert "> [!WARNING]\n> this would update 4 of 10" in markdown
 

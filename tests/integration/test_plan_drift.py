@@ -50,7 +50,8 @@ def test_no_drift_exits_zero(workspace: Workspace, sandbox: Sandbox) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "No drift: 4 assistant(s) match git."
     code, report = drift_json(workspace)
-    assert code == 0 and report["summary"]["unchanged"] == 4
+    assert code == 0
+    assert report["summary"]["unchanged"] == 4
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
@@ -95,7 +96,8 @@ def test_write_only_fields_are_never_drift(workspace: Workspace, sandbox: Sandbo
     assert assistant(report, "sales-outreach")["request"] is None
     text = workspace.run("drift")
     assert text.exit_code == 0
-    assert "llm_temperature" not in text.stdout and "write-only" not in text.stdout
+    assert "llm_temperature" not in text.stdout
+    assert "write-only" not in text.stdout
 
 
 def test_write_only_value_changed_in_the_dashboard_is_not_drift(
@@ -145,4 +147,6 @@ def test_secret_changed_in_the_dashboard_is_drift_and_stays_secret(
         assert "sandbox-webhook-secret" not in result.output
     assert "~ assistantServer.secret: live (sensitive), git (sensitive)" in outputs[0].stdout
     change = changes(json.loads(outputs[2].stdout), "clinic-intake")["assistantServer.secret"]
-    assert change["sensitive"] and change["before"] is None and change["after"] is None
+    assert change["sensitive"]
+    assert change["before"] is None
+    assert change["after"] is None

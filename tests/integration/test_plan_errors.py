@@ -123,7 +123,8 @@ def test_missing_credential_variable(workspace: Workspace, value: str | None) ->
     line = line_of(workspace.config, "autocalls-sales:")
     assert len(lines) == 1
     assert lines[0].startswith(f"voiceops.yaml:{line}:")
-    assert "'autocalls-sales'" in lines[0] and "AUTOCALLS_TOKEN" in lines[0]
+    assert "'autocalls-sales'" in lines[0]
+    assert "AUTOCALLS_TOKEN" in lines[0]
 
 
 def test_every_missing_credential_and_reference_is_named_at_once(workspace: Workspace) -> None:
@@ -269,7 +270,7 @@ def test_base_url_answering_with_a_web_page(
 ) -> None:
     add_spec(workspace, "sales-desk", "invent-support", "asst_sales", {"enabled": False})
     set_base_url(workspace, connection, web_page)
-    result, plan = _failed_run(workspace)
+    _result, plan = _failed_run(workspace)
     error = assistant(plan, name)["error"]
     assert error.startswith(f"connection {connection!r}: {web_page} did not answer with the JSON")
     assert error.endswith("check its base_url")
@@ -292,7 +293,8 @@ def test_plain_http_to_a_remote_host_is_refused(workspace: Workspace, sandbox: S
     line = line_of(workspace.config, "http://autocalls.example.com/api")
     assert len(lines) == 1
     assert lines[0].startswith(f"voiceops.yaml:{line}:")
-    assert "must use https://" in lines[0] and "'autocalls-sales'" in lines[0]
+    assert "must use https://" in lines[0]
+    assert "'autocalls-sales'" in lines[0]
 
 
 @pytest.mark.parametrize(
@@ -314,7 +316,8 @@ def test_persistent_server_error(
     # Reading one assistant failed: the error names it and its file, not just the connection.
     assert error.startswith(("assistants/", f"connection {connection!r}: "))
     assert connection in error
-    assert " answered 50" in error and error.endswith(f"after {FAST_RETRY.attempts} attempts")
+    assert " answered 50" in error
+    assert error.endswith(f"after {FAST_RETRY.attempts} attempts")
     located = error.startswith("assistants/")
     assert error_lines(result) == [error if located else f"error: {error}"]
     _others_reported(plan, {name})

@@ -69,6 +69,8 @@ def test_one_failing_read_leaves_the_others_planned(
     plan, _ = asyncio.run(run_plan(project, options))
     by_name = {a.name: a for a in plan.assistants}
     assert by_name["second"].error is not None
-    assert "503" in by_name["second"].error and "second.yaml" in by_name["second"].error
+    assert "503" in by_name["second"].error
+    assert "second.yaml" in by_name["second"].error
     others = [a for a in plan.assistants if a.connection == connection and a.name != "second"]
-    assert others and all(a.error is None for a in others)
+    assert others
+    assert all(a.error is None for a in others)

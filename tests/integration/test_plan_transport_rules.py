@@ -33,7 +33,8 @@ def test_redirects_are_not_followed(workspace: Workspace) -> None:
     plan, _ = asyncio.run(run_plan(project, options))
     assert all(a.error and "does not follow redirects" in a.error for a in plan.assistants)
     # Every request went to the sandbox's own loopback address; none followed the redirect.
-    assert transport.seen and {r.url.host for r in transport.seen} == {"127.0.0.1"}
+    assert transport.seen
+    assert {r.url.host for r in transport.seen} == {"127.0.0.1"}
 
 
 def test_import_all_writes_every_listed_assistant(workspace: Workspace) -> None:
@@ -45,7 +46,8 @@ def test_import_all_writes_every_listed_assistant(workspace: Workspace) -> None:
     written = sorted(out.glob("*.yaml"))
     assert len(written) >= 10
     ids = {str(yaml.safe_load(p.read_text(encoding="utf-8"))["id"]) for p in written}
-    assert "asst_support" not in ids and "asst_sales" in ids
+    assert "asst_support" not in ids
+    assert "asst_sales" in ids
 
 
 def test_import_writes_back_to_the_file_that_manages_the_assistant(workspace: Workspace) -> None:

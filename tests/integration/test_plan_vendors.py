@@ -35,7 +35,8 @@ def test_autocalls_read_names_map_to_write_names(workspace: Workspace, sandbox: 
         1,
         900,
     )
-    assert "assistant_name" not in live and "calls_direction" not in live
+    assert "assistant_name" not in live
+    assert "calls_direction" not in live
     plan = plan_json(workspace, "--detailed-exitcode", "--target", "sales-outreach")
     assert assistant(plan, "sales-outreach")["status"] == "unchanged"
 
@@ -73,7 +74,8 @@ def test_autocalls_dotted_write_only_field_is_sent_nested(
     assert f"{expected}  (write-only)" in result.stdout
     plan = plan_json(workspace, "--target", "sales-outreach")
     change = changes(plan, "sales-outreach")["end_call_tool.description"]
-    assert change["write_only"] and change["path_parts"] == ["end_call_tool.description"]
+    assert change["write_only"]
+    assert change["path_parts"] == ["end_call_tool.description"]
     body = assistant(plan, "sales-outreach")["request"]["body"]
     assert body == {"end_call_tool": {"description": "End politely."}}
     # Nobody can see it live, so it is not drift either.
@@ -112,7 +114,9 @@ def test_autocalls_unknown_id_is_reported(workspace: Workspace, sandbox: Sandbox
     assert result.exit_code == 1
     plan = plan_json(workspace)
     error = assistant(plan, "ghost")["error"]
-    assert "'4242'" in error and "autocalls-sales" in error and "ghost.yaml" in error
+    assert "'4242'" in error
+    assert "autocalls-sales" in error
+    assert "ghost.yaml" in error
     assert assistant(plan, "sales-outreach")["status"] == "update"
 
 
@@ -239,7 +243,9 @@ def test_invent_unknown_id_with_paging(workspace: Workspace, sandbox: Sandbox) -
     plan = plan_json(workspace)
     assert assistant(plan, "bulk-5")["status"] == "unchanged"
     error = assistant(plan, "missing")["error"]
-    assert "'asst_missing'" in error and "missing.yaml" in error and "(404)" in error
+    assert "'asst_missing'" in error
+    assert "missing.yaml" in error
+    assert "(404)" in error
 
 
 def test_invent_deleted_assistant_is_not_found(workspace: Workspace, sandbox: Sandbox) -> None:

@@ -442,7 +442,8 @@ def test_a_malformed_plan_file_is_one_sentence(workspace: Workspace, case: str) 
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
     assert "plan file" in lines[0]
     assert workspace.sandbox.requests() == []
 
@@ -657,7 +658,8 @@ def test_a_file_name_cannot_start_a_workflow_command(
     assert len(annotations) == 2  # voiceops's own, with the file name escaped inside
     for line in lines:
         assert line in annotations or not line.lstrip().startswith("::"), line
-        assert "##[" not in line and "\x1b" not in line, line
+        assert "##[" not in line, line
+        assert "\x1b" not in line, line
 
 
 def test_import_refuses_an_id_of_the_wrong_form_before_any_request(workspace: Workspace) -> None:

@@ -59,7 +59,8 @@ def test_only_the_changed_fields_are_sent() -> None:
     desired = {"name": "Enrollment Assistant", "maxDurationSeconds": 600, "endCallPhrases": None}
     body = adapter.build_body(live, desired, ["maxDurationSeconds", "endCallPhrases"])
     assert body == {"maxDurationSeconds": 600, "endCallPhrases": None}
-    assert adapter.write_only == frozenset() and adapter.sensitive == frozenset()
+    assert adapter.write_only == frozenset()
+    assert adapter.sensitive == frozenset()
 
 
 def test_each_assistant_is_read_with_its_own_get() -> None:

@@ -104,7 +104,8 @@ def test_each_assistant_is_read_with_its_own_get() -> None:
     assert sorted(shown(sent)) == sorted(
         f"GET /assistants/v1/assistants/{i}" for i in (ID, other, unknown)
     )
-    assert states[ID] == LIVE and states[unknown] is None
+    assert states[ID] == LIVE
+    assert states[unknown] is None
     assert states[other] == {**LIVE, "_id": other}
 
 

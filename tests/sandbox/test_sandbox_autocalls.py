@@ -78,10 +78,14 @@ def test_missing_or_bad_token_is_401(sb: Sandbox, token: str | None) -> None:
 def test_list_is_laravel_paginated(autocalls: httpx.Client) -> None:
     body = autocalls.get("/assistants/get").json()
     assert set(body) == LARAVEL_KEYS
-    assert body["current_page"] == 1 and body["per_page"] == 10
-    assert body["total"] == 3 and body["last_page"] == 1
-    assert body["from"] == 1 and body["to"] == 3
-    assert body["next_page_url"] is None and body["prev_page_url"] is None
+    assert body["current_page"] == 1
+    assert body["per_page"] == 10
+    assert body["total"] == 3
+    assert body["last_page"] == 1
+    assert body["from"] == 1
+    assert body["to"] == 3
+    assert body["next_page_url"] is None
+    assert body["prev_page_url"] is None
     assert [a["id"] for a in body["data"]] == [127, 128, 129]
     assert body["path"].endswith("/autocalls/user/assistants/get")
 
@@ -89,15 +93,20 @@ def test_list_is_laravel_paginated(autocalls: httpx.Client) -> None:
 def test_list_pages(autocalls: httpx.Client) -> None:
     second = autocalls.get("/assistants/get", params={"per_page": 2, "page": 2}).json()
     assert [a["id"] for a in second["data"]] == [129]
-    assert second["current_page"] == 2 and second["last_page"] == 2
-    assert second["from"] == 3 and second["to"] == 3
+    assert second["current_page"] == 2
+    assert second["last_page"] == 2
+    assert second["from"] == 3
+    assert second["to"] == 3
     assert second["next_page_url"] is None
-    assert "page=1" in second["prev_page_url"] and "per_page=2" in second["prev_page_url"]
+    assert "page=1" in second["prev_page_url"]
+    assert "per_page=2" in second["prev_page_url"]
     first = autocalls.get(second["prev_page_url"]).json()
     assert [a["id"] for a in first["data"]] == [127, 128]
     assert first["next_page_url"].endswith("page=2")
     past = autocalls.get("/assistants/get", params={"per_page": 2, "page": 5}).json()
-    assert past["data"] == [] and past["from"] is None and past["to"] is None
+    assert past["data"] == []
+    assert past["from"] is None
+    assert past["to"] is None
 
 
 @pytest.mark.parametrize("per_page", [0, 101, "x"])
@@ -123,7 +132,8 @@ def test_read_shape_uses_read_names_and_hides_write_only_fields(autocalls: httpx
     assert item["type"] == "outbound"
     assert item["max_duration"] == 600
     assert item["record"] is True
-    assert item["fillers"] == 0 and type(item["fillers"]) is int
+    assert item["fillers"] == 0
+    assert type(item["fillers"]) is int
     assert item["reengagement_interval"] == 45
     for hidden in ("assistant_name", "calls_direction", "llm_temperature", "who_speaks_first"):
         assert hidden not in item
@@ -139,14 +149,16 @@ def test_put_is_partial_and_answers_a_message(autocalls: httpx.Client, sb: Sandb
     assert response.status_code == 200
     assert response.json() == {"message": "Assistant updated successfully"}
     after = sb.stored("autocalls", 127)
-    assert after["max_call_duration"] == 900 and after["llm_temperature"] == 0.9
+    assert after["max_call_duration"] == 900
+    assert after["llm_temperature"] == 0.9
     changed = {"max_call_duration", "filler_audios", "llm_temperature", "updated_at"}
     assert {k: v for k, v in after.items() if k not in changed} == {
         k: v for k, v in before.items() if k not in changed
     }
     assert after["updated_at"] > before["updated_at"]
     listed = _listed(autocalls, 127)
-    assert listed["max_duration"] == 900 and listed["fillers"] == 1
+    assert listed["max_duration"] == 900
+    assert listed["fillers"] == 1
 
 
 def test_put_without_changes_keeps_updated_at(autocalls: httpx.Client, sb: Sandbox) -> None:

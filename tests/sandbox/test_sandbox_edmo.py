@@ -18,7 +18,8 @@ def test_login_sets_an_http_only_cookie(sb: Sandbox, edmo_login: Login) -> None:
         response = edmo_login(client, sb)
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("auth-token=")
-        assert "HttpOnly" in cookie and "Path=/" in cookie
+        assert "HttpOnly" in cookie
+        assert "Path=/" in cookie
         assert client.get("/assistants/asst_123").status_code == 200
 
 
@@ -54,7 +55,8 @@ def test_read_by_own_or_external_id(edmo: httpx.Client) -> None:
     own = edmo.get("/assistants/asst_123").json()
     external = edmo.get(f"/assistants/{EXTERNAL_ID}").json()
     assert own == external
-    assert own["id"] == "asst_123" and own["orgId"] == "org_abc"
+    assert own["id"] == "asst_123"
+    assert own["orgId"] == "org_abc"
     assert "externalId" not in own
     assert own["model"] == {
         "provider": "openai",

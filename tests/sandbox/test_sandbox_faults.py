@@ -129,7 +129,7 @@ def test_vendor_settings_override_global_ones(
 
 
 def test_unknown_vendor_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown vendor 'acme'"):
         Sandbox().set_faults(Faults(), vendor="acme")
 
 
@@ -138,7 +138,7 @@ def test_unknown_vendor_is_refused() -> None:
     [{"rate_429": 1.5}, {"rate_429": 0.6, "rate_5xx": 0.6}, {"retry_after_s": 0.5}, {"slow_s": -1}],
 )
 def test_invalid_fault_settings(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must"):
         Faults(**kwargs)  # type: ignore[arg-type]
 
 

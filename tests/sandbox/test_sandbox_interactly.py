@@ -50,7 +50,8 @@ def test_patch_without_name_is_rejected(interactly: httpx.Client, sb: Sandbox) -
     response = interactly.patch(f"/{CLINIC}", json={"idleTimeout": 40})
     assert response.status_code == 400
     body = response.json()
-    assert body["statusCode"] == 400 and body["error"] == "Bad Request"
+    assert body["statusCode"] == 400
+    assert body["error"] == "Bad Request"
     assert "name should not be empty" in body["message"]
     assert sb.stored("interactly", CLINIC) == before
 
@@ -86,7 +87,8 @@ def test_invalid_values_are_400(
     response = interactly.patch(f"/{CLINIC}", json={"name": "Clinic Intake", **changes})
     assert response.status_code == 400, response.text
     body = response.json()
-    assert body["statusCode"] == 400 and body["error"] == "Bad Request"
+    assert body["statusCode"] == 400
+    assert body["error"] == "Bad Request"
     assert isinstance(body["message"], list)
     assert any(fragment in m for m in body["message"]), body["message"]
     assert sb.stored("interactly", CLINIC) == before
@@ -202,7 +204,8 @@ def test_updated_at_moves_on_every_change(interactly: httpx.Client) -> None:
         interactly.patch(f"/{CLINIC}", json={"name": f"Clinic {i}"}).json()["updatedAt"]
         for i in range(5)
     ]
-    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == len(stamps)
 
 
 def test_malformed_json_is_400(interactly: httpx.Client) -> None:

@@ -58,7 +58,8 @@ def test_auth_failures_are_401(sb: Sandbox, org: str, token: str | None) -> None
     ):
         assert response.status_code == 401
         body = response.json()
-        assert body["statusCode"] == 401 and body["error"] == "Unauthorized"
+        assert body["statusCode"] == 401
+        assert body["error"] == "Unauthorized"
 
 
 @pytest.mark.parametrize("assistant_id", ["asst_missing", "asst_partner_desk"])
@@ -82,7 +83,8 @@ def test_list_is_paginated_with_headers(invent: httpx.Client) -> None:
     assert len(second.json()) == 2
     assert second.headers["pagination-page"] == "2"
     ids = [a["id"] for a in first.json() + second.json()]
-    assert len(set(ids)) == 12 and "asst_partner_desk" not in ids
+    assert len(set(ids)) == 12
+    assert "asst_partner_desk" not in ids
     assert all(set(a) == READ_KEYS for a in first.json())
 
 
@@ -164,7 +166,8 @@ def test_invalid_updates_are_400(
     response = invent.patch("/assistants/asst_support", json=body)
     assert response.status_code == 400
     error = response.json()
-    assert error["statusCode"] == 400 and error["error"] == "Bad Request"
+    assert error["statusCode"] == 400
+    assert error["error"] == "Bad Request"
     assert fragment in error["message"]
     assert sb.stored("invent", "asst_support") == before
 

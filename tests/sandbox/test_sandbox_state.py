@@ -34,7 +34,8 @@ def test_stored_shows_write_only_fields_and_assistant_the_read_shape() -> None:
     stored = sb.stored("autocalls", 127)
     shown = sb.assistant("autocalls", 127)
     assert stored["assistant_name"] == shown["name"] == "Sales Outreach"
-    assert stored["llm_temperature"] == 0.4 and "llm_temperature" not in shown
+    assert stored["llm_temperature"] == 0.4
+    assert "llm_temperature" not in shown
     assert "externalId" in sb.stored("edmo", "asst_123")
     assert "externalId" not in sb.assistant("edmo", "asst_123")
 
@@ -49,7 +50,7 @@ def test_copies_do_not_leak_into_state() -> None:
 
 def test_unknown_vendor_or_id() -> None:
     sb = Sandbox()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown vendor 'acme'"):
         sb.assistant("acme", "x")
     with pytest.raises(KeyError):
         sb.assistant("edmo", "asst_nope")
@@ -69,7 +70,8 @@ def test_add_assistant_fills_defaults_and_owner(
     new_id = sb.add_assistant("autocalls", {"assistant_name": "Fresh"})
     assert new_id == "201"
     item = sb.assistant("autocalls", new_id)
-    assert item["name"] == "Fresh" and item["user_id"] == 1
+    assert item["name"] == "Fresh"
+    assert item["user_id"] == 1
     other = sb.add_assistant("autocalls", {"assistant_name": "Theirs"}, account=2)
     assert sb.assistant("autocalls", other)["user_id"] == 2
 
@@ -82,7 +84,7 @@ def test_add_assistant_fills_defaults_and_owner(
     interactly = client_for(sb, "interactly", sb.credentials["INTERACTLY_API_KEY"])
     assert interactly.get(f"/assistants/v1/assistants/{team_id}").status_code == 404
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="already exists"):
         sb.add_assistant("edmo", {"id": "asst_123"})
 
 

@@ -7,8 +7,8 @@ only compares it with the saved one, so a reference in a plan file can point now
 
 A secret can reach an output in another form than its own: a vendor echoes it inside a JSON
 string, a redirect carries it URL-encoded, a list of messages is shown with `repr`. The
-redactor masks every such form, and does it in one pass over the output (Aho–Corasick), so
-that its cost grows with the output and not with secrets × output.
+redactor masks every such form, and does it in one pass over the output (Aho-Corasick), so
+that its cost grows with the output and not with secrets times output.
 """
 
 from __future__ import annotations

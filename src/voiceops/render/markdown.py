@@ -94,7 +94,7 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
         note = " *(write-only)*" if change.write_only else ""
         before, after = _cell(before_text(change)), _cell(after_text(change))
         rows.append(f"| {markdown_code(change.field)} | {before} | {after}{note} |")
-    return "\n".join(rows + [""] + diffs) + "\n</details>\n\n"
+    return "\n".join([*rows, "", *diffs]) + "\n</details>\n\n"
 
 
 def _cell(text: str) -> str:
