@@ -19,7 +19,9 @@ from voiceops.live.providers.base import UpdateRequest
 from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.textsafety import json_safe
 
-FORMAT_VERSION = 1
+# 2 spells an assistant that matches git `unchanged` (1 spelled it `no-change`); both are read.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 class Status(StrEnum):
@@ -206,9 +208,9 @@ def load_saved(text: str, source: str) -> list[SavedAssistant]:
     except (ValueError, RecursionError):
         raise VoiceopsError(f"{source} is not a voiceops plan file: it is not JSON") from None
     version = data.get("format_version") if isinstance(data, dict) else None
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise VoiceopsError(
-            f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION}"
+            f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION} (or 1)"
         )
     _check_types(data, _TOP_LEVEL, "", source)
     assistants = data.get("assistants")
