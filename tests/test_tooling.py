@@ -1,4 +1,4 @@
-"""The code base stays lint-clean and formatted, so `pytest` alone tells a change is ready;
+"""The code base stays lint-clean, formatted and type-checked, so `pytest` alone tells a change is ready;
 and what a newcomer installs is what the README and the workflows say."""
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ def test_ruff(command: list[str]) -> None:
     ruff = shutil.which("ruff", path=str(BIN)) or shutil.which("ruff")
     assert ruff, "ruff is a test dependency: pip install -e '.[test]'"
     result = subprocess.run([ruff, *command], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_passes_on_src() -> None:
+    # The settings (strict, on src/) live in pyproject.toml's [tool.mypy].
+    mypy = shutil.which("mypy", path=str(BIN)) or shutil.which("mypy")
+    assert mypy, "mypy is a test dependency: pip install -e '.[test]'"
+    result = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
