@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError, display_path
+from voiceops.errors import (
+    Diagnostic,
+    InputErrors,
+    Location,
+    Severity,
+    VoiceopsError,
+    display_path,
+)
 from voiceops.spec import schema_errors
 from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.schemas import SchemaStore
@@ -81,7 +88,7 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
         problems += connection_problems
         if connection is not None:
             connections[name] = connection
-    errors = [p for p in problems if p.severity == "error"]
+    errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InputErrors(sorted(errors, key=lambda d: d.location or Location("")))
     safety = data.get("safety") or {}
