@@ -226,6 +226,62 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+@dataclass
+class _Attempts:
+    """One request across its attempts."""
+
+    method: str
+    path: str
+    content: bytes | None
+    params: dict[str, Any] | None
+    safe: bool  # whether sending it twice does no harm
+    may_login: bool  # whether a 401 may be answered by logging in again
+    logged_in_again: bool
+    attempt: int = 0
+    # Whether an earlier attempt of this update may have reached the vendor.
+    maybe_sent: bool = False
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """A failed attempt worth repeating after `delay` seconds."""
+
+    failure: RequestFailed
+    delay: float
+
+
+def _retryable(status: int, wait: float | None, *, safe: bool) -> bool:
+    """Whether an error status is worth another attempt. An update is repeated only
+    when the vendor said to come back later (429, or 503 with Retry-After)."""
+    if status not in RETRYABLE_STATUS:
+        return False
+    return safe or status == 429 or (status == 503 and wait is not None)
+
+
+def _http_client(
+    base_url: str,
+    *,
+    headers: dict[str, str],
+    timeout_s: float,
+    connections: int,
+    transport: httpx.AsyncBaseTransport | None,
+    ssl_context: ssl.SSLContext | None,
+) -> httpx.AsyncClient:
+    import httpx
+
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers,
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        transport=transport,
+        # One context per run, shared by its connections: loading the CA bundle is slow.
+        # Plain http (loopback only) has no TLS to verify, and needs no bundle loaded.
+        verify=ssl_context if ssl_context is not None else base_url.startswith("https:"),
+    )
+
+
 class Client:
     """Requests to one connection. Paths are relative to its base URL; nothing else is reachable.
 
@@ -251,8 +307,6 @@ class Client:
         rate: RateLimiter | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        import httpx
-
         self.base_url = base_url
         self.global_limit = global_limit
         self.vendor_limit = asyncio.Semaphore(vendor_limit)
@@ -265,18 +319,13 @@ class Client:
         self.sleep = sleep or self.retry.sleep or self.stop.sleep
         self.log = logging.getLogger(LOGGER)
         self.max_response_bytes = max_response_bytes
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
+        self.http = _http_client(
+            base_url,
             headers=headers or {},
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=vendor_limit, max_keepalive_connections=vendor_limit
-            ),
+            timeout_s=timeout_s,
+            connections=vendor_limit,
             transport=transport,
-            # One context per run, shared by its connections: loading the CA bundle is slow.
-            # Plain http (loopback only) has no TLS to verify, and needs no bundle loaded.
-            verify=ssl_context if ssl_context is not None else base_url.startswith("https:"),
+            ssl_context=ssl_context,
         )
         # Set by providers that log in (Edmo): called once when a request gets 401.
         self.reauthenticate: Callable[[], Awaitable[None]] | None = None
@@ -295,74 +344,92 @@ class Client:
         reauthenticate: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response or raises RequestFailed."""
-        import httpx
-
-        not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
         target = urlsplit(path)
         if target.scheme or target.netloc:
             # httpx would send an absolute URL elsewhere, with this connection's credentials.
             raise RequestFailed(f"{method} {shown(path)} refused: not a path under {self.base_url}")
-        content = None if json is None else encode_json(json)
-        safe = method == "GET" if idempotent is None else idempotent
-        reauthenticated = not reauthenticate
-        attempt = 0
-        # Whether an earlier attempt of this update may have reached the vendor.
-        maybe_sent = False
+        state = _Attempts(
+            method,
+            path,
+            content=None if json is None else encode_json(json),
+            params=params,
+            safe=method == "GET" if idempotent is None else idempotent,
+            may_login=reauthenticate,
+            logged_in_again=not reauthenticate,
+        )
         while True:
-            delay: float | None = None
-            try:
-                response = await self._send(method, path, content, params)
-            except Interrupted:
-                raise Interrupted(method, path, maybe_applied=maybe_sent) from None
-            except not_sent as exc:
-                failure = RequestFailed(
-                    f"cannot reach {self.base_url}: {_reason(exc)}",
-                    unreachable=True,
-                    maybe_applied=maybe_sent,
-                )
-                delay = self.retry.backoff(attempt, self.rng)
-            except RequestFailed:
-                raise  # could not be built: nothing was sent, and retrying cannot help
-            except TooLarge as exc:  # the same answer would be as large again
-                message = f"{method} {shown(path)} failed: {exc}"
-                raise RequestFailed(message, maybe_applied=not safe, unexpected=True) from None
-            except (httpx.HTTPError, TimeoutError) as exc:
-                failure = RequestFailed(
-                    f"{method} {shown(path)} failed: {_reason(exc)}", maybe_applied=not safe
-                )
-                if not safe:
-                    raise failure from None
-                delay = self.retry.backoff(attempt, self.rng)
-            else:
-                status = response.status_code
-                if status < 300:
-                    return response
-                if status == 401 and self.reauthenticate is not None and not reauthenticated:
-                    reauthenticated = True
-                    await self.reauthenticate()
-                    continue
-                failure = StatusFailed(
-                    f"{method} {shown(path)} answered {status}{_detail(response)}",
-                    status=status,
-                    maybe_applied=not safe and status >= 500,
-                    after_login=status == 401 and reauthenticate and reauthenticated,
-                )
-                maybe_sent = maybe_sent or failure.maybe_applied
-                wait = retry_after(response)
-                if status not in RETRYABLE_STATUS:
-                    raise failure
-                if not safe and not (status == 429 or (status == 503 and wait is not None)):
-                    raise failure
-                if wait is not None:
-                    delay = min(wait, self.retry.max_retry_after_s)
-                else:
-                    delay = self.retry.backoff(attempt, self.rng)
-            attempt += 1
-            if attempt >= self.retry.attempts:
-                if failure.status and failure.status >= 500:
-                    failure.message += f" after {attempt} attempts"
-                raise failure
-            await self.sleep(delay)
+            outcome = await self._attempt(state)
+            if isinstance(outcome, _Retry):
+                await self._before_retry(state, outcome)
+            elif outcome is not None:
+                return outcome
+
+    async def _attempt(self, state: _Attempts) -> httpx.Response | _Retry | None:
+        """One attempt: a 2xx response, a failure worth retrying after a delay, or None to
+        repeat at once (after logging in again). Raises when retrying cannot help."""
+        import httpx
+
+        method, path = state.method, state.path
+        not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+        try:
+            response = await self._send(method, path, state.content, state.params)
+        except Interrupted:
+            raise Interrupted(method, path, maybe_applied=state.maybe_sent) from None
+        except not_sent as exc:
+            failure = RequestFailed(
+                f"cannot reach {self.base_url}: {_reason(exc)}",
+                unreachable=True,
+                maybe_applied=state.maybe_sent,
+            )
+            return _Retry(failure, self.retry.backoff(state.attempt, self.rng))
+        except RequestFailed:
+            raise  # could not be built: nothing was sent, and retrying cannot help
+        except TooLarge as exc:  # the same answer would be as large again
+            message = f"{method} {shown(path)} failed: {exc}"
+            raise RequestFailed(message, maybe_applied=not state.safe, unexpected=True) from None
+        except (httpx.HTTPError, TimeoutError) as exc:
+            failure = RequestFailed(
+                f"{method} {shown(path)} failed: {_reason(exc)}", maybe_applied=not state.safe
+            )
+            if not state.safe:
+                raise failure from None
+            return _Retry(failure, self.retry.backoff(state.attempt, self.rng))
+        return await self._answered(state, response)
+
+    async def _answered(
+        self, state: _Attempts, response: httpx.Response
+    ) -> httpx.Response | _Retry | None:
+        """What an answer means: success, logging in again (None), a retry, or a failure."""
+        status = response.status_code
+        if status < 300:
+            return response
+        if status == 401 and self.reauthenticate is not None and not state.logged_in_again:
+            state.logged_in_again = True
+            await self.reauthenticate()
+            return None
+        failure = StatusFailed(
+            f"{state.method} {shown(state.path)} answered {status}{_detail(response)}",
+            status=status,
+            maybe_applied=not state.safe and status >= 500,
+            after_login=status == 401 and state.may_login and state.logged_in_again,
+        )
+        state.maybe_sent = state.maybe_sent or failure.maybe_applied
+        wait = retry_after(response)
+        if not _retryable(status, wait, safe=state.safe):
+            raise failure
+        if wait is not None:
+            return _Retry(failure, min(wait, self.retry.max_retry_after_s))
+        return _Retry(failure, self.retry.backoff(state.attempt, self.rng))
+
+    async def _before_retry(self, state: _Attempts, retry: _Retry) -> None:
+        """Wait before the next attempt; raise the failure when that was the last one."""
+        state.attempt += 1
+        if state.attempt >= self.retry.attempts:
+            failure = retry.failure
+            if failure.status and failure.status >= 500:
+                failure.message += f" after {state.attempt} attempts"
+            raise failure
+        await self.sleep(retry.delay)
 
     async def _send(
         self, method: str, path: str, content: bytes | None, params: dict[str, Any] | None

@@ -6,9 +6,9 @@ fields entirely; those are marked write-only in the schema.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from typing import Any
+from typing import Any, ClassVar
 
 from voiceops.live.httpclient import Client, RequestFailed
 from voiceops.live.providers.base import (
@@ -42,7 +42,7 @@ class Autocalls(Provider):
             )
         }
     )  # fmt: skip
-    read_names = {
+    read_names: ClassVar[Mapping[str, str]] = {
         "name": "assistant_name",
         "type": "calls_direction",
         "max_duration": "max_call_duration",
@@ -50,7 +50,7 @@ class Autocalls(Provider):
         "fillers": "filler_audios",
         "reengagement_interval": "re_engagement_interval",
     }
-    read_values = {
+    read_values: ClassVar[Mapping[str, Mapping[Any, Any]]] = {
         "calls_direction": {"inbound": "receive", "outbound": "make"},
         "filler_audios": {1: True, 0: False},
     }
@@ -58,7 +58,7 @@ class Autocalls(Provider):
     concurrency_cap = 8
     reads_by_list = True
 
-    async def pages(self, client: Client) -> AsyncIterator[list[dict[str, Any]]]:
+    async def pages(self, client: Client) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Each page's assistants, until `last_page` or an empty page."""
 
         async def fetch(page: int) -> Page:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -288,7 +288,7 @@ class Page:
 
 async def list_pages(
     fetch: Callable[[int], Awaitable[Page]], guard: PageGuard, page_size: int
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     """The pages of a list in order, up to the last one the list claims or an empty one.
 
     Page 1 gives the count. When it is full, pages 2..n are requested at once (the client
@@ -320,7 +320,7 @@ async def list_pages(
             await _cancel(tasks)
 
 
-async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
     for task in tasks:
         task.cancel()
     # Collects the outcome of each, so that none is reported as never retrieved.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -57,7 +57,7 @@ class Invent(Provider):
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
 
-    async def pages(self, client: Client) -> AsyncIterator[tuple[list[dict[str, Any]], int]]:
+    async def pages(self, client: Client) -> AsyncGenerator[tuple[list[dict[str, Any]], int], None]:
         """Each page of the list with the number of pages still to come."""
 
         async def fetch(page: int) -> Page:
