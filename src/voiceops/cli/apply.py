@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -22,11 +25,11 @@ from voiceops.cli.common import (
     use_color,
 )
 from voiceops.cli.hooks import run_hooks
-from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode, success_or_error
-from voiceops.live.interrupts import graceful_stop
+from voiceops.live.interrupts import GracefulStop, graceful_stop
 from voiceops.live.session import RunOptions
-from voiceops.reconcile.apply import ApplyReport, apply_project
+from voiceops.reconcile.apply import ApplyReport, apply_project, refuse_unconfirmable
+from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, read_plan_file
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.reconcile.runner import prepare, sandbox_if
@@ -45,45 +48,57 @@ async def run_apply(
     targets: tuple[str, ...],
 ) -> ApplyReport | None:
     interactive = not auto_approve and run_hooks().is_terminal(sys.stdin)
-    if planfile is None and not auto_approve and not interactive:
-        raise VoiceopsError(
-            "apply without a plan file asks for confirmation, but there is no terminal; "
-            "pass --auto-approve to apply without asking"
-        )
+    refuse_unconfirmable(
+        saved_plan=planfile is not None, auto_approve=auto_approve, interactive=interactive
+    )
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
     async with open_run(project, options) as run:
-        with (
-            graceful_stop(run.session.stop, lambda m: click.echo(m, err=True)) as signals,
-            ApplyProgress(
-                lambda out: safe_output(out, run.redactor), bar=progress_bar()
-            ) as progress,
-        ):
-
-            def show(plan: Plan) -> None:
-                plan = scrub_plan(plan, run.redactor)
-                output = text.render(plan, color=use_color())
-                progress.print(safe_output(output, run.redactor, styled=use_color()))
-
-            def confirm(plan: Plan) -> bool:
-                if auto_approve:
-                    return True
-                with signals.paused():
-                    return click.confirm("Apply these changes?", default=False)
-
+        with _apply_screen(run, auto_approve=auto_approve) as screen:
             report = await apply_project(
                 run,
                 saved_plan=saved,
-                show=show,
-                confirm=confirm,
+                show=screen.show,
+                confirm=screen.confirm,
                 allow_mass_update=allow_mass_update,
                 interactive=interactive,
                 targets=targets,
-                watch=progress,
+                watch=screen.progress,
             )
         if report is not None:
             _summarize(report, run.redactor)
     return report
+
+
+@dataclass
+class _ApplyScreen:
+    """The terminal side of one apply: the plan shown, the question asked, progress."""
+
+    redactor: Redactor
+    auto_approve: bool
+    signals: GracefulStop
+    progress: ApplyProgress
+
+    def show(self, plan: Plan) -> None:
+        output = text.render(scrub_plan(plan, self.redactor), color=use_color())
+        self.progress.print(safe_output(output, self.redactor, styled=use_color()))
+
+    def confirm(self, plan: Plan) -> bool:
+        if self.auto_approve:
+            return True
+        # Ctrl-C at the question cancels it, as anywhere else.
+        with self.signals.paused():
+            return click.confirm("Apply these changes?", default=False)
+
+
+@contextmanager
+def _apply_screen(run: RunContext, *, auto_approve: bool) -> Iterator[_ApplyScreen]:
+    """Ctrl-C stops the run gently, and progress is drawn, for the length of the block."""
+    with (
+        graceful_stop(run.session.stop, lambda m: click.echo(m, err=True)) as signals,
+        ApplyProgress(lambda out: safe_output(out, run.redactor), bar=progress_bar()) as progress,
+    ):
+        yield _ApplyScreen(run.redactor, auto_approve, signals, progress)
 
 
 def _summarize(report: ApplyReport, redactor: Redactor) -> None:
@@ -116,11 +131,9 @@ def apply(
 ) -> None:
     """Apply a saved plan, or plan and apply after confirmation."""
     with sandbox_if(sandbox) as endpoints:
+        only = () if planfile else targets  # with a plan file, --target picks from its assistants
         project, options = prepare(
-            config_path,
-            targets=() if planfile else targets,
-            concurrency=concurrency,
-            sandbox=endpoints,
+            config_path, targets=only, concurrency=concurrency, sandbox=endpoints
         )
         emit_warnings(project.warnings)
         report = asyncio.run(
@@ -133,7 +146,11 @@ def apply(
                 targets=targets,
             )
         )
+    raise SystemExit(_exit_code(report))
+
+
+def _exit_code(report: ApplyReport | None) -> ExitCode:
     if report is None:
         click.echo("Apply cancelled; nothing was sent.", err=True)
-        raise SystemExit(ExitCode.ERROR)
-    raise SystemExit(success_or_error(report.ok))
+        return ExitCode.ERROR
+    return success_or_error(report.ok)

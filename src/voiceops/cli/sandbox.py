@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import yaml
@@ -13,7 +14,9 @@ from voiceops.cli.common import no_color_option
 from voiceops.cli.hooks import run_hooks
 
 if TYPE_CHECKING:
-    from voiceops.sandbox import Sandbox
+    from voiceops.sandbox import Sandbox, SandboxOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def render_banner(sb: Sandbox) -> str:
@@ -28,30 +31,44 @@ def render_banner(sb: Sandbox) -> str:
     )
 
 
+_STAND_IN_OPTIONS = (
+    click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency."),
+    click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="Plus up to this."),
+    click.option(
+        "--fault-rate",
+        type=click.FloatRange(0, 1),
+        default=0.0,
+        help="Share of requests answered with an error: half 429, half 500/503.",
+    ),
+    click.option(
+        "--seed", type=int, default=0, show_default=True, help="Makes faults reproducible."
+    ),
+    click.option(
+        "--state",
+        "state_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Load state from FILE if it exists; save every change to it.",
+    ),
+    click.option(
+        "--login-ttl",
+        type=click.FloatRange(min=0, min_open=True),
+        default=3600.0,
+        show_default=True,
+        help="Seconds an Edmo login cookie stays valid.",
+    ),
+)
+
+
+def _stand_in_options(command: F) -> F:
+    """How the stand-ins behave, in the order --help lists them."""
+    for option in reversed(_STAND_IN_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=8787, show_default=True)
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Added latency.")
-@click.option("--jitter-ms", type=click.FloatRange(min=0), default=0.0, help="Plus up to this.")
-@click.option(
-    "--fault-rate",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    help="Share of requests answered with an error: half 429, half 500/503.",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Makes faults reproducible.")
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Load state from FILE if it exists; save every change to it.",
-)
-@click.option(
-    "--login-ttl",
-    type=click.FloatRange(min=0, min_open=True),
-    default=3600.0,
-    show_default=True,
-    help="Seconds an Edmo login cookie stays valid.",
-)
+@_stand_in_options
 @no_color_option
 def sandbox(
     port: int,
@@ -64,7 +81,7 @@ def sandbox(
 ) -> None:
     """Serve local stand-ins of the provider APIs on 127.0.0.1."""
     # Imported here so that other commands do not load the ASGI stack.
-    from voiceops.sandbox import Sandbox, SandboxOptions
+    from voiceops.sandbox import SandboxOptions
 
     options = SandboxOptions(
         seed=seed,
@@ -74,13 +91,23 @@ def sandbox(
         state_file=state_file,
         login_ttl_s=login_ttl,
     )
+    _serve_until_interrupt(_load(options), port)
+
+
+def _load(options: SandboxOptions) -> Sandbox:
+    """The sandbox, with the --state file's state if there is one."""
+    from voiceops.sandbox import Sandbox
+
     try:
-        sb = Sandbox(options)
+        return Sandbox(options)
     except (ValueError, OSError, yaml.YAMLError) as exc:  # a --state file that is no state
         reason = " ".join(str(exc).split())
         raise click.ClickException(
-            f"cannot load the sandbox state from {state_file}: {reason}"
+            f"cannot load the sandbox state from {options.state_file}: {reason}"
         ) from None
+
+
+def _serve_until_interrupt(sb: Sandbox, port: int) -> None:
     with ExitStack() as stack:
         try:
             stack.enter_context(sb.serve(port=port))

@@ -527,6 +527,15 @@ def _not_converged(spec: AssistantSpec, detail: str) -> AssistantResult:
     return AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail)
 
 
+def refuse_unconfirmable(*, saved_plan: bool, auto_approve: bool, interactive: bool) -> None:
+    """Applying a plan made now needs a yes: from --auto-approve, or from a person asked."""
+    if not saved_plan and not auto_approve and not interactive:
+        raise VoiceopsError(
+            "apply without a plan file asks for confirmation, but there is no terminal; "
+            "pass --auto-approve to apply without asking"
+        )
+
+
 async def apply_project(
     run: RunContext,
     *,

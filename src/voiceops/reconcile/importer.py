@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.live.httpclient import RequestFailed
+from voiceops.live.httpclient import Client, RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
 from voiceops.live.session import connection_error
 from voiceops.paths import dotted, drop, lookup, walk
@@ -46,51 +46,26 @@ async def import_assistants(
     force: bool = False,
 ) -> tuple[list[ImportedAssistant], list[str]]:
     """Write one file per assistant; returns what was done and the write-only field names."""
-    if connection not in run.project.config.connections:
-        known = ", ".join(sorted(run.project.config.connections)) or "none"
-        raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
+    _check_connection(run, connection)
     _check_out_dir(out_dir)
     _check_ids(run, connection, ids or [])
     provider, client = await run.session.connect(connection)
     if ids is None:
-        try:
-            items = await provider.list_all(client)
-        except VoiceopsError as exc:
-            raise connection_error(provider, exc) from None
-        live: dict[str, LiveState] = {
-            provider.normalize_id(str(provider.live_id(item))): item for item in items
-        }
+        live = await _read_all(provider, client)
     else:
         live = await run.session.read(connection, [provider.normalize_id(i) for i in ids])
-    managed = {(s.connection, s.id): s for s in run.project.specs}
-    taken = {s.name for s in run.project.specs}
     # Every assistant must have been read before any file is written.
-    for assistant_id, raw in live.items():
-        if raw is None:
-            raise VoiceopsError(f"assistant {assistant_id!r} was not found on {connection!r} (404)")
-        if isinstance(raw, RequestFailed):
-            raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
-    results = []
-    id_form = run.project.schemas.validator(provider.type, "/$defs/id")
-    for assistant_id, raw in live.items():
-        assert isinstance(raw, dict)
-        if not id_form.is_valid(assistant_id):
-            # A file with that id would not validate, and the id would not be one path segment.
-            note = (
-                f"the vendor gave it the id {assistant_id!r}, "
-                f"which is not a valid {provider.type} id"
-            )
-            name = slug(provider.display_name(raw) or provider.name)
-            results.append(ImportedAssistant(name, assistant_id, out_dir, False, note=note))
-            continue
-        existing = managed.get((connection, assistant_id))
-        result = _import_one(
-            run, provider, assistant_id, raw, existing, taken, out_dir, force=force
-        )
-        taken.add(result.name)
-        results.append(result)
+    found = _all_found(live, connection)
+    importer = _Importer(run, provider, connection, out_dir, force=force)
+    results = [importer.one(assistant_id, raw) for assistant_id, raw in found.items()]
     write_only = sorted(dotted(p) for p in provider.write_only)
     return results, write_only
+
+
+def _check_connection(run: RunContext, connection: str) -> None:
+    if connection not in run.project.config.connections:
+        known = ", ".join(sorted(run.project.config.connections)) or "none"
+        raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
 
 
 def _check_ids(run: RunContext, connection: str, ids: list[str]) -> None:
@@ -104,48 +79,97 @@ def _check_ids(run: RunContext, connection: str, ids: list[str]) -> None:
             raise VoiceopsError(f"--id {assistant_id!r} is not valid: {schema[ERROR_MESSAGE]}")
 
 
-def _import_one(
-    run: RunContext,
-    provider: Provider,
-    assistant_id: str,
-    raw: dict[str, Any],
-    existing: AssistantSpec | None,
-    taken: set[str],
-    out_dir: Path,
-    *,
-    force: bool,
-) -> ImportedAssistant:
-    if existing is not None and len(_documents_in(existing)) == 1:
-        name, path = existing.name, Path(existing.source)
-    else:
-        name = _unique(slug(provider.display_name(raw) or f"{provider.name}-{assistant_id}"), taken)
-        path = out_dir / f"{name}.yaml"
-    spec, env_vars = spec_from_live(run, provider, raw, name)
-    dropped = drop_rejected(spec, run, provider)
-    result = ImportedAssistant(
-        name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
-    )
-    if path.exists() and not force:
-        result.note = f"{display_path(path)} exists; pass --force to overwrite it"
+async def _read_all(provider: Provider, client: Client) -> dict[str, LiveState]:
+    """Every assistant on the connection, by normalized id."""
+    try:
+        items = await provider.list_all(client)
+    except VoiceopsError as exc:
+        raise connection_error(provider, exc) from None
+    return {provider.normalize_id(str(provider.live_id(item))): item for item in items}
+
+
+def _all_found(live: dict[str, LiveState], connection: str) -> dict[str, dict[str, Any]]:
+    """The assistants read, or the error for the first that was not found or failed."""
+    found: dict[str, dict[str, Any]] = {}
+    for assistant_id, raw in live.items():
+        if raw is None:
+            raise VoiceopsError(f"assistant {assistant_id!r} was not found on {connection!r} (404)")
+        if isinstance(raw, RequestFailed):
+            raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
+        found[assistant_id] = raw
+    return found
+
+
+class _Importer:
+    """Writes the files of one connection's assistants, each under a name not yet taken."""
+
+    def __init__(
+        self, run: RunContext, provider: Provider, connection: str, out_dir: Path, *, force: bool
+    ) -> None:
+        self.run, self.provider, self.out_dir, self.force = run, provider, out_dir, force
+        self.managed = {s.id: s for s in run.project.specs if s.connection == connection}
+        self.taken = {s.name for s in run.project.specs}
+        self.id_form = run.project.schemas.validator(provider.type, "/$defs/id")
+
+    def one(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
+        if not self.id_form.is_valid(assistant_id):
+            return self._unusable_id(assistant_id, raw)
+        name, path = self._destination(assistant_id, raw)
+        self.taken.add(name)
+        spec, env_vars = spec_from_live(self.run, self.provider, raw, name)
+        dropped = drop_rejected(spec, self.run, self.provider)
+        result = ImportedAssistant(
+            name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
+        )
+        if path.exists() and not self.force:
+            result.note = f"{display_path(path)} exists; pass --force to overwrite it"
+            return result
+        document = self._document(name, assistant_id, raw, spec)
+        result.note = _write(path, document, _schema_dir(self.run))
+        result.written = not result.note
         return result
-    document = {
-        "apiVersion": "voiceops/v1",
-        "kind": "Assistant",
-        "metadata": {"name": name},
-        "provider": provider.name,
-        "id": raw.get(provider.id_field, assistant_id),
-        "spec": spec,
-    }
-    schema = Path(os.path.relpath(_schema_dir(run), path.parent.resolve()))
+
+    def _unusable_id(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
+        # A file with that id would not validate, and the id would not be one path segment.
+        provider = self.provider
+        note = (
+            f"the vendor gave it the id {assistant_id!r}, which is not a valid {provider.type} id"
+        )
+        name = slug(provider.display_name(raw) or provider.name)
+        return ImportedAssistant(name, assistant_id, self.out_dir, False, note=note)
+
+    def _destination(self, assistant_id: str, raw: dict[str, Any]) -> tuple[str, Path]:
+        """An assistant already managed in a file of its own is written over that file."""
+        existing = self.managed.get(assistant_id)
+        if existing is not None and len(_documents_in(existing)) == 1:
+            return existing.name, Path(existing.source)
+        fallback = f"{self.provider.name}-{assistant_id}"
+        name = _unique(slug(self.provider.display_name(raw) or fallback), self.taken)
+        return name, self.out_dir / f"{name}.yaml"
+
+    def _document(
+        self, name: str, assistant_id: str, raw: dict[str, Any], spec: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "apiVersion": "voiceops/v1",
+            "kind": "Assistant",
+            "metadata": {"name": name},
+            "provider": self.provider.name,
+            "id": raw.get(self.provider.id_field, assistant_id),
+            "spec": spec,
+        }
+
+
+def _write(path: Path, document: dict[str, Any], schema_dir: Path) -> str:
+    """Write the file, pointing editors at the schema; the reason when it cannot be written."""
+    schema = Path(os.path.relpath(schema_dir, path.parent.resolve()))
     header = f"# yaml-language-server: $schema={schema.as_posix()}/assistant.schema.json\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + dump_yaml(document), encoding="utf-8")
     except OSError as exc:
-        result.note = f"cannot write {display_path(path)}: {exc.strerror or exc}"
-        return result
-    result.written = True
-    return result
+        return f"cannot write {display_path(path)}: {exc.strerror or exc}"
+    return ""
 
 
 def _check_out_dir(out_dir: Path) -> None:
