@@ -1,5 +1,5 @@
-"""The code base stays lint-clean, formatted and type-checked, so `pytest` alone tells a change is ready;
-and what a newcomer installs is what the README and the workflows say."""
+"""The code base stays lint-clean, formatted and type-checked, so `pytest` alone tells a
+change is ready; and what a newcomer installs is what the README and the workflows say."""
 
 from __future__ import annotations
 
