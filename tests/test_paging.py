@@ -42,7 +42,7 @@ def ids_on(pages: int, start: int = 1) -> dict[int, list[int]]:
 
 async def read(listing: FakeList, stop_after: int | None = None) -> list[int]:
     seen: list[int] = []
-    guard = PageGuard("the list")
+    guard = PageGuard("the list", "id")
     async with aclosing(list_pages(listing.fetch, guard, SIZE)) as pages:
         async for page in pages:
             seen.append(page.number)
@@ -97,7 +97,7 @@ def test_a_failed_page_fails_the_read_after_the_pages_before_it() -> None:
     seen: list[int] = []
 
     async def run() -> None:
-        async for page in list_pages(listing.fetch, PageGuard("the list"), SIZE):
+        async for page in list_pages(listing.fetch, PageGuard("the list", "id"), SIZE):
             seen.append(page.number)
 
     with pytest.raises(RequestFailed, match="page 3"):

@@ -66,10 +66,10 @@ class Autocalls(Provider):
                 "GET", "/user/assistants/get", params={"page": page, "per_page": PAGE_SIZE}
             )
             listing = answer_object(response)
-            items = assistant_items(response, listing.get("data"))
+            items = assistant_items(response, listing.get("data"), self.id_field)
             return Page(page, items, _last_page(listing.get("last_page")))
 
-        guard = PageGuard("the Autocalls assistant list")
+        guard = PageGuard("the Autocalls assistant list", self.id_field)
         async with aclosing(list_pages(fetch, guard, PAGE_SIZE)) as listed:
             async for page in listed:
                 yield page.items

@@ -237,14 +237,14 @@ def answer_object(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def assistant_items(response: httpx.Response, items: Any) -> list[dict[str, Any]]:
-    """A page's assistants: each an object with an id, or RequestFailed."""
+def assistant_items(response: httpx.Response, items: Any, id_field: str) -> list[dict[str, Any]]:
+    """A page's assistants: each an object with an id in `id_field`, or RequestFailed."""
     if not isinstance(items, list):
         raise _unexpected(response, f"{json_kind(items)} where a list of assistants was expected")
     for item in items:
         if not isinstance(item, dict):
             raise _unexpected(response, f"{json_kind(item)} in the list of assistants")
-        if not is_id(item.get("id")):
+        if not is_id(item.get(id_field)):
             raise _unexpected(response, "an assistant without an id in the list")
     return items
 
@@ -258,8 +258,9 @@ def is_id(value: Any) -> bool:
 class PageGuard:
     """Stops paging through a list whose answers would have it page on and on."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, id_field: str) -> None:
         self.what = what
+        self.id_field = id_field
         self.seen: set[frozenset[str]] = set()
 
     def check(self, page: int, pages: int, items: list[dict[str, Any]]) -> None:
@@ -268,7 +269,7 @@ class PageGuard:
                 f"{self.what} claims {pages} pages; voiceops reads at most {MAX_PAGES}, "
                 "so it stopped paging"
             )
-        ids = frozenset(str(item["id"]) for item in items)
+        ids = frozenset(str(item[self.id_field]) for item in items)
         if ids in self.seen:
             raise RequestFailed(
                 f"page {page} of {self.what} repeats an earlier page; voiceops stopped paging"

@@ -67,9 +67,11 @@ class Invent(Provider):
                 params={"page": page, "take": PAGE_SIZE},
             )
             pages = math.ceil(_count(response.headers.get("pagination-count")) / PAGE_SIZE)
-            return Page(page, assistant_items(response, answer_json(response)), pages)
+            return Page(
+                page, assistant_items(response, answer_json(response), self.id_field), pages
+            )
 
-        guard = PageGuard("the Invent assistant list")
+        guard = PageGuard("the Invent assistant list", self.id_field)
         async with aclosing(list_pages(fetch, guard, PAGE_SIZE)) as listed:
             async for page in listed:
                 yield [i for i in page.items if not i.get("deleted")], page.last - page.number
