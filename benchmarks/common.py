@@ -40,7 +40,8 @@ from typing import Any
 import yaml
 
 from voiceops.sandbox import Sandbox, SandboxOptions
-from voiceops.sandbox.state import default_fixture_text, parse_fixture_text
+from voiceops.sandbox.standins import STAND_INS
+from voiceops.sandbox.state import default_fixture
 
 VENDORS = ("interactly", "edmo", "invent", "autocalls")
 # vendor -> (voiceops.yaml connection name, settings besides type and base_url)
@@ -145,7 +146,7 @@ def spec(vendor: str, i: int, secrets: bool) -> dict[str, Any]:
 def fixture(fleet: Fleet) -> dict[str, Any]:
     """The default sandbox accounts and credentials, with the fleet as its only assistants
     (the sandbox's example assistants would add list pages and skew the counts)."""
-    data = parse_fixture_text(default_fixture_text())
+    data = default_fixture(s.seed() for s in STAND_INS)
     for vendor in VENDORS:
         section = data.setdefault(vendor, {})
         section["assistants"] = [live_record(vendor, i) for i in range(fleet.per_vendor)]
