@@ -83,7 +83,7 @@ def diff(
     `secret_paths` are paths whose desired value came from the environment.
     """
     managed = project(live, desired)
-    paths = _changed_paths(_comparable(managed), _comparable(desired), desired)
+    paths = _changed_paths(_comparable(managed), _comparable(desired))
     changes = []
     for path in sorted(paths, key=lambda p: _spec_order(p, desired)):
         is_secret = _under(path, sensitive) or _under(path, secret_paths)
@@ -93,34 +93,29 @@ def diff(
     return changes
 
 
-def _changed_paths(old: dict[str, Any], new: dict[str, Any], desired: Any) -> dict[ValuePath, None]:
-    """Paths where the comparable forms differ. Most fields are equal, and a differing field
-    that is not a mapping on both sides is one change: only differing mappings go to DeepDiff
-    (imported only then), to find where inside them."""
-    differing = [key for key in new if old.get(key, ABSENT) != new[key]]
+def _changed_paths(old: dict[str, Any], new: dict[str, Any]) -> dict[ValuePath, None]:
+    """Paths where the comparable forms differ. A field that is a mapping on both sides is
+    looked into; any other differing value, a list included, changes as a whole. (`old` is
+    the projection of live onto `new`, so both have the same keys at every level.)"""
     paths: dict[ValuePath, None] = {}
-    # A field that is not a mapping on both sides changes as a whole: no need to look inside.
-    nested = [k for k in differing if isinstance(old.get(k), dict) and isinstance(new[k], dict)]
-    paths.update(((k,), None) for k in differing if k not in nested)
-    if not nested:
-        return paths  # (put in spec order by the caller)
-    from deepdiff import DeepDiff
-
-    report = DeepDiff(
-        {key: old.get(key, ABSENT) for key in nested},
-        {key: new[key] for key in nested},
-        view="tree",
-        verbose_level=2,
-        # By default DeepDiff skips keys that start with "__"; in a free-form map (Autocalls
-        # `variables`, Edmo `metadata`) such a key is an ordinary field.
-        ignore_private_variables=False,
-    )
-    for level in (level for group in report.values() for level in group):
-        paths[_atomic(tuple(level.path(output_format="list")), desired)] = None
-    return paths
+    _collect_changed(old, new, (), paths)
+    return paths  # (put in spec order by the caller)
 
 
-# DeepDiff (like Python) equates True with 1 and False with 0; JSON does not.
+def _collect_changed(
+    old: dict[str, Any], new: dict[str, Any], at: ValuePath, paths: dict[ValuePath, None]
+) -> None:
+    for key, value in new.items():
+        before = old.get(key, ABSENT)
+        if before == value:
+            continue
+        if isinstance(before, dict) and isinstance(value, dict):
+            _collect_changed(before, value, (*at, key), paths)
+        else:
+            paths[(*at, key)] = None
+
+
+# Python equates True with 1 and False with 0; JSON does not.
 _BOOLEAN_TAGS = {True: "\x00voiceops:true", False: "\x00voiceops:false"}
 _NAN_TAG = "\x00voiceops:nan"
 
@@ -129,8 +124,7 @@ def _comparable(value: Any) -> Any:
     """`value` prepared for an exact comparison with JSON's notion of equality: a whole
     float becomes an int (so `1.0` equals `1`), and each boolean a tag no number equals.
 
-    (DeepDiff's own ignore_numeric_type_changes would also round every number to 12
-    decimal places, hiding real differences.)"""
+    Python's == then agrees with JSON's equality, with no rounding of numbers."""
     if isinstance(value, bool):
         return _BOOLEAN_TAGS[value]
     if isinstance(value, float) and value.is_integer():
@@ -142,16 +136,6 @@ def _comparable(value: Any) -> Any:
     if isinstance(value, list):
         return [_comparable(item) for item in value]
     return value
-
-
-def _atomic(path: ValuePath, desired: Any) -> ValuePath:
-    """Cut a path at the first list, or where live and desired stop both being mappings."""
-    data = desired
-    for i, part in enumerate(path):
-        if not isinstance(data, dict) or part not in data:
-            return path[:i] if i else path
-        data = data[part]
-    return path
 
 
 def _spec_order(path: ValuePath, desired: Any) -> tuple[int, ...]:
