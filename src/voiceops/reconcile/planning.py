@@ -194,7 +194,7 @@ def plan_assistant(spec: AssistantSpec, live_raw: LiveState, context: PlanContex
 def _compare(
     plan: AssistantPlan, spec: AssistantSpec, live_raw: dict[str, Any], context: PlanContext
 ) -> Planned:
-    references = envref.references_in(spec.spec)
+    references = spec.references
     secrets = tuple(context.env[v] for _, v in references)
     observed: tuple[Any, ...] = ()
     try:
@@ -217,7 +217,7 @@ def _fill(
     spec: AssistantSpec,
     live_raw: dict[str, Any],
     live: dict[str, Any],
-    references: list[tuple[ValuePath, str]],
+    references: tuple[tuple[ValuePath, str], ...],
     context: PlanContext,
 ) -> None:
     """The plan's changes and, when there are any, the request that makes them."""

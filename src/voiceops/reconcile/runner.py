@@ -11,7 +11,6 @@ from pathlib import Path
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
 from voiceops.live.providers import build_adapter
 from voiceops.live.session import RunOptions
-from voiceops.spec import envref
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs
 from voiceops.spec.schemas import SchemaStore
@@ -59,7 +58,7 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
     `${env:…}` the specs use that is not set, so a first run needs no secrets at all."""
     env = {**os.environ, **endpoints.credentials}
     for spec in project.specs:
-        for _, name in envref.references_in(spec.spec):
+        for _, name in spec.references:
             env.setdefault(name, f"sandbox-placeholder-{name.lower()}")
             if os.environ.get(name) == "":
                 # Set but empty is refused as in a real run, not papered over by a default.

@@ -6,6 +6,7 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,18 @@ class AssistantSpec:
     def source(self) -> str:
         return self.doc.source
 
+    @cached_property
+    def references(self) -> tuple[tuple[YamlPath, str], ...]:
+        """(path in the spec, variable) of every `${env:…}` in it, found once per run."""
+        return tuple(envref.references_in(self.spec))
+
     def location(self, spec_path: YamlPath = ()) -> Location:
         return self.doc.location(("spec", *spec_path))
 
     def reference_problems(self, env: Mapping[str, str]) -> list[Diagnostic]:
         """Every `${env:…}` in the spec that is unset or empty, at the line that uses it."""
         found = []
-        for path, variable in envref.references_in(self.spec):
+        for path, variable in self.references:
             message = envref.problem(variable, env)
             if message:
                 found.append(Diagnostic(message, self.location(path)))
