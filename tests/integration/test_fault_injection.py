@@ -400,11 +400,11 @@ def test_a_write_only_record_that_is_a_directory_is_refused_before_any_write(
 
 
 def test_a_record_that_cannot_be_saved_still_gets_the_summary(
-    workspace: Workspace, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace, sandbox: Sandbox
 ) -> None:
-    import voiceops.reconcile.writeonly as writeonly
-
-    monkeypatch.setattr(writeonly, "LOCK_TIMEOUT_S", 0.2)
+    workspace.hooks = RunHooks(
+        options=lambda o: dataclasses.replace(o, retry=QUICK, record_lock_timeout_s=0.2)
+    )
     record = workspace.root / ".voiceops" / "write-only.json"
     record.parent.mkdir()
     with FileLock(str(record) + ".lock"):

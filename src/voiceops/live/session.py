@@ -42,6 +42,8 @@ class RunOptions:
     seed: int | None = None
     # Where hashes of applied write-only fields are kept; None keeps them in memory.
     write_only_record: Path | None = None
+    # How long saving that record waits for another run holding its lock.
+    record_lock_timeout_s: float = 120.0
     # Tests may route every connection through one transport (e.g. the in-process sandbox).
     transport: httpx.AsyncBaseTransport | None = None
 

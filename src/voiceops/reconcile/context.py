@@ -15,7 +15,9 @@ class RunContext:
 
     def __init__(self, project: Project, options: RunOptions) -> None:
         self.redactor = Redactor()
-        self.write_only = WriteOnlyRecord.load(options.write_only_record)
+        self.write_only = WriteOnlyRecord.load(
+            options.write_only_record, options.record_lock_timeout_s
+        )
         self.session = Session(project, options, on_secret=self.redactor.add)
 
     @property

@@ -59,13 +59,14 @@ class WriteOnlyRecord:
     path: Path | None  # None: kept in memory only (sandbox runs)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     applied: dict[str, dict[str, str]] = field(default_factory=dict)
+    lock_timeout_s: float = LOCK_TIMEOUT_S
 
     @classmethod
-    def load(cls, path: Path | None) -> WriteOnlyRecord:
+    def load(cls, path: Path | None, lock_timeout_s: float = LOCK_TIMEOUT_S) -> WriteOnlyRecord:
         if path is None:
-            return cls(path)
+            return cls(path, lock_timeout_s=lock_timeout_s)
         _check_place(path)
-        return cls(path, _read(path))
+        return cls(path, _read(path), lock_timeout_s=lock_timeout_s)
 
     @staticmethod
     def key(connection: str, assistant_id: str) -> str:
@@ -88,13 +89,13 @@ class WriteOnlyRecord:
         path = self.path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(_lock_path(path), timeout=LOCK_TIMEOUT_S):
+            with FileLock(_lock_path(path), timeout=self.lock_timeout_s):
                 merged = _read(path)
                 for key, fields in self.applied.items():
                     merged.setdefault(key, {}).update(fields)
                 _write_atomically(path, _document(merged))
         except Timeout:
-            reason = f"it stayed locked by another voiceops run for {LOCK_TIMEOUT_S:g} s"
+            reason = f"it stayed locked by another voiceops run for {self.lock_timeout_s:g} s"
             raise VoiceopsError(_unsaved(path, reason)) from None
         except OSError as exc:
             raise VoiceopsError(_unsaved(path, str(exc.strerror or exc))) from None
