@@ -117,10 +117,10 @@ class Sandbox:
         edmo.expire_sessions()
 
     def reset_rate_limits(self) -> None:
-        """Invent: forget the requests counted in the current window."""
+        """Invent: forget the requests and the creates counted in the current windows."""
         invent = self._vendors["invent"]
         assert isinstance(invent, Invent)
-        invent.limiter.reset()
+        invent.reset()
 
     # -- state -------------------------------------------------------------------
 
@@ -129,6 +129,17 @@ class Sandbox:
         v = self._vendor(vendor)
         with self._state.lock:
             return copy.deepcopy(v.read(self._record(v, assistant_id)))
+
+    def assistants(self, vendor: str, account: str | int | None = None) -> list[dict[str, Any]]:
+        """The vendor's assistants as its read endpoints show them (copies), without
+        deleted ones; only `account`'s (team, org or user id) when given."""
+        v = self._vendor(vendor)
+        with self._state.lock:
+            return [
+                copy.deepcopy(v.read(record))
+                for record in self._state.assistants[v.name].values()
+                if v.live(record) and (account is None or v.owner(record) == str(account))
+            ]
 
     def stored(self, vendor: str, assistant_id: object) -> dict[str, Any]:
         """The raw stored record, including fields the vendor never shows (a copy)."""

@@ -1,7 +1,9 @@
 """Autocalls stand-in (a Laravel API).
 
-    GET /user/assistants/get?page=N&per_page=M     Laravel length-aware pagination
-    PUT /user/assistant/{id}                       partial update, answers a message
+    GET    /user/assistants/get?page=N&per_page=M     Laravel length-aware pagination
+    POST   /user/assistant                            create -> 201, a message and a summary
+    PUT    /user/assistant/{id}                       partial update, answers a message
+    DELETE /user/assistant/{id}                       delete, answers a message
 
 Auth: `Authorization: Bearer <token>`; each token is one user, and a user sees and
 updates only their own assistants (another user's id answers 404, like an
@@ -34,6 +36,17 @@ flat key literally named "end_call_tool.description" is ignored. This stand-in
 is stricter than Laravel on types: numeric strings and 0/1 for booleans are
 rejected. `updated_at` moves only when a value actually changes (Eloquent's
 dirty check). `variables` and `post_call_schema` are replaced whole.
+
+Create requires the nine fields listed in CREATE_REQUIRED (null or "" counts as
+missing, as Laravel's `required` says) and `webhook_url` when `is_webhook_active`
+is true; other fields get the defaults below. Its answer is
+`{"message": "Assistant created successfully", "data": {id, name, status, type,
+mode}}`; nothing says what `mode` is: this stand-in shows `engine_type` there.
+Ids come from one counter for all users, never reused. A delete is permanent
+for the API (the assistant is gone from the list, and updates and deletes answer
+404); the record is kept with `deleted_at` set, as Laravel's soft deletes do,
+which the list's `deleted_at` field hints at. Nothing documents the delete's
+answer: `{"message": "Assistant deleted successfully"}`.
 """
 
 from __future__ import annotations
@@ -188,6 +201,17 @@ BODY = Spec(
     },
 )
 END_CALL_DESCRIPTION = Spec("str", max_len=500)
+CREATE_REQUIRED = (
+    "assistant_name",
+    "voice_id",
+    "language",
+    "llm_model",
+    "calls_direction",
+    "engine_type",
+    "timezone",
+    "initial_message",
+    "system_prompt",
+)
 
 _TYPE_TEXT = {
     "str": "must be a string",
@@ -227,6 +251,26 @@ def validation_error(errors: dict[str, list[str]]) -> Response:
         more = len(messages) - 1
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return json_response({"message": message, "errors": errors}, 422)
+
+
+def validate_create(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """`validate` plus the create's `required` and `required_if` rules, errors in
+    the order of the rules."""
+    missing = [f for f in CREATE_REQUIRED if body.get(f) is None or body.get(f) == ""]
+    rest = {k: v for k, v in body.items() if k not in missing}
+    cleaned, errors = validate(rest)
+    for name in missing:
+        errors[name] = [f"The {name.replace('_', ' ')} field is required."]
+    if body.get("is_webhook_active") is True and not body.get("webhook_url"):
+        message = "The webhook url field is required when is webhook active is true."
+        errors.setdefault("webhook_url", []).insert(0, message)
+    return cleaned, {k: errors[k] for k in sorted(errors, key=_rule_rank)}
+
+
+def _rule_rank(key: str) -> int:
+    names = [*(BODY.fields or {}), "end_call_tool"]
+    head = key.split(".")[0]
+    return names.index(head) if head in names else len(names)
 
 
 def validate(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -361,7 +405,9 @@ class Autocalls(Vendor):
         return Starlette(
             routes=[
                 Route("/user/assistants/get", self.list_assistants, methods=["GET"]),
+                Route("/user/assistant", self.create_assistant, methods=["POST"]),
                 Route("/user/assistant/{assistant_id}", self.update_assistant, methods=["PUT"]),
+                Route("/user/assistant/{assistant_id}", self.delete_assistant, methods=["DELETE"]),
             ],
             exception_handlers={HTTPException: self._http_error},
         )
@@ -386,6 +432,9 @@ class Autocalls(Vendor):
 
     def owner(self, record: dict[str, Any]) -> str:
         return str(record.get("user_id"))
+
+    def live(self, record: dict[str, Any]) -> bool:
+        return record.get("deleted_at") is None
 
     def key(self, assistant_id: object) -> str:
         return str(int(str(assistant_id)))
@@ -453,12 +502,9 @@ class Autocalls(Vendor):
         user = self._user(request)
         if user is None:
             return self.error(401, "Unauthenticated.")
-        raw_id = request.path_params["assistant_id"]
         with self.state.lock:
-            record = (
-                self.state.assistants[self.name].get(self.key(raw_id)) if raw_id.isdigit() else None
-            )
-            if record is None or self.owner(record) != user or record.get("deleted_at"):
+            record = self._find(user, request.path_params["assistant_id"])
+            if record is None:
                 return self.error(404, "Assistant not found.")
         try:
             body = await json_object(request)
@@ -474,3 +520,45 @@ class Autocalls(Vendor):
                 self.touch(record)
                 self.state.changed()
         return json_response({"message": "Assistant updated successfully"})
+
+    def _find(self, user: str, raw_id: str) -> dict[str, Any] | None:
+        """The user's live assistant with this id. Call under the lock."""
+        record = (
+            self.state.assistants[self.name].get(self.key(raw_id)) if raw_id.isdigit() else None
+        )
+        if record is None or self.owner(record) != user or not self.live(record):
+            return None
+        return record
+
+    async def create_assistant(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self.error(401, "Unauthenticated.")
+        try:
+            body = await json_object(request)
+        except BadJSON as exc:
+            return self.error(400, f"The {exc}.")
+        values, errors = validate_create(body)
+        if errors:
+            return validation_error(errors)
+        with self.state.lock:
+            record = self.new_record(values, user)
+            self.state.assistants[self.name][self.key(record["id"])] = record
+            self.state.changed()
+            shown = self.read(record)
+        summary = {k: shown[k] for k in ("id", "name", "status", "type")}
+        summary["mode"] = record["engine_type"]
+        return json_response({"message": "Assistant created successfully", "data": summary}, 201)
+
+    async def delete_assistant(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return self.error(401, "Unauthenticated.")
+        with self.state.lock:
+            record = self._find(user, request.path_params["assistant_id"])
+            if record is None:
+                return self.error(404, "Assistant not found.")
+            record["deleted_at"] = self.stamp.after(record.get(self.updated_field))
+            record[self.updated_field] = record["deleted_at"]
+            self.state.changed()
+        return json_response({"message": "Assistant deleted successfully"})

@@ -1,8 +1,10 @@
 """Edmo stand-in.
 
-    POST  /auth/login         {"email", "password"} -> sets cookie `auth-token` (HttpOnly, Path=/)
-    GET   /assistants/{id}
-    PATCH /assistants/{id}
+    POST   /auth/login         {"email", "password"} -> sets cookie `auth-token` (HttpOnly, Path=/)
+    POST   /assistants         create: the update's fields, `model` required -> 201, the assistant
+    GET    /assistants/{id}
+    PATCH  /assistants/{id}
+    DELETE /assistants/{id}    -> {"success": true}; the assistant is gone
 
 `{id}` is Edmo's own id (`id`) or the id on the underlying voice provider, which
 Edmo keeps but does not show (stored as `externalId`). Each login user belongs to
@@ -14,14 +16,18 @@ expiry. Errors are `{"error": "<message>"}`; validation failures answer 400.
 Unknown or read-only top-level keys are rejected; unknown keys inside `model`,
 `voice` or `transcriber` are kept. Those objects, and `metadata`, are replaced
 whole by an update.
+
+A create fills the fields it does not send with the stand-in's defaults and gets
+an id in the seeded style (`asst_<digits>`) plus a hidden external id. Nothing
+documents the create's status code: it answers 201.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import secrets
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,6 +92,8 @@ BODY = Spec(
         "maxDurationSeconds": Spec("int", nullable=True),
     },
 )
+
+CREATE_BODY = dataclasses.replace(BODY, required=frozenset({"model"}))
 
 _TYPES = {
     "str": "a string",
@@ -152,8 +160,10 @@ class Edmo(Vendor):
         return Starlette(
             routes=[
                 Route("/auth/login", self.login, methods=["POST"]),
+                Route("/assistants", self.create_assistant, methods=["POST"]),
                 Route(path, self.get_assistant, methods=["GET"]),
                 Route(path, self.patch_assistant, methods=["PATCH"]),
+                Route(path, self.delete_assistant, methods=["DELETE"]),
             ],
             exception_handlers={HTTPException: self._http_error},
         )
@@ -185,7 +195,8 @@ class Edmo(Vendor):
 
     def new_record(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
         full = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(record)}
-        full.setdefault("id", f"asst_{secrets.token_hex(6)}")
+        if "id" not in full:
+            full["id"] = self._new_id()
         full.setdefault("externalId", derived_hex(str(full["id"]), 32))
         full.setdefault("orgId", account or self.default_account())
         now = self.stamp.now()
@@ -194,6 +205,13 @@ class Edmo(Vendor):
         # Keep the read-only fields first, as the vendor's example shows them.
         head = ("id", "orgId", "createdAt", "updatedAt")
         return {**{k: full[k] for k in head}, **{k: v for k, v in full.items() if k not in head}}
+
+    def _new_id(self) -> str:
+        """A free id in the seeded assistants' style."""
+        while True:
+            candidate = f"asst_{secrets.randbelow(9 * 10**8) + 10**8}"
+            if candidate not in self.state.assistants[self.name]:
+                return candidate
 
     def expire_sessions(self) -> None:
         with self._sessions_lock:
@@ -211,7 +229,7 @@ class Edmo(Vendor):
             if session is None:
                 return None
             org, expiry = session
-            if time.monotonic() >= expiry:
+            if self.options.clock() >= expiry:
                 del self._sessions[token]
                 return None
             return org
@@ -243,7 +261,10 @@ class Edmo(Vendor):
             return self.error(401, "Invalid email or password")
         token = secrets.token_urlsafe(24)
         with self._sessions_lock:
-            self._sessions[token] = (str(user.get("orgId")), time.monotonic() + self.login_ttl_s)
+            self._sessions[token] = (
+                str(user.get("orgId")),
+                self.options.clock() + self.login_ttl_s,
+            )
         response = json_response({"user": {"email": email, "orgId": user.get("orgId")}})
         response.set_cookie(COOKIE, token, path="/", httponly=True, samesite="lax")
         return response
@@ -277,3 +298,32 @@ class Edmo(Vendor):
             self.touch(record)
             self.state.changed()
             return json_response(self.read(record))
+
+    async def create_assistant(self, request: Request) -> Response:
+        org = self._org(request)
+        if org is None:
+            return self.error(401, "Not authenticated")
+        try:
+            body = await json_object(request)
+        except BadJSON as exc:
+            return self.error(400, str(exc))
+        cleaned, problems = check(body, CREATE_BODY)
+        if problems:
+            return self.error(400, "; ".join(_message(p) for p in problems))
+        with self.state.lock:
+            record = self.new_record(cleaned, org)
+            self.state.assistants[self.name][self.key(record["id"])] = record
+            self.state.changed()
+            return json_response(self.read(record), 201)
+
+    async def delete_assistant(self, request: Request) -> Response:
+        org = self._org(request)
+        if org is None:
+            return self.error(401, "Not authenticated")
+        with self.state.lock:
+            record = self._find(org, request.path_params["assistant_id"])
+            if record is None:
+                return self.error(404, "Assistant not found")
+            del self.state.assistants[self.name][self.key(record["id"])]
+            self.state.changed()
+        return json_response({"success": True})

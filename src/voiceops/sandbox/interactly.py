@@ -3,6 +3,8 @@
     GET   /assistants/v1/assistants/{id}
     PATCH /assistants/v1/assistants/{id}     (body must carry `name`)
 
+No create, delete or list is documented: those answer as unknown routes do (404).
+
 Auth: `Authorization: Bearer <key>`; each key belongs to one team, and a team sees
 only its own assistants (another team's id answers 404).
 
@@ -309,6 +311,8 @@ class Interactly(Vendor):
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:  # NestJS: a method the route lacks is an unknown route
+            return self.error(404, "Not Found")
         return self.error(exc.status_code, exc.detail)
 
     def read(self, record: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Invent stand-in.
 
     GET   /orgs/{org_id}/assistants?page=N&take=M       JSON array + pagination-* headers
+    POST  /orgs/{org_id}/assistants                     create -> 201, the assistant
     GET   /orgs/{org_id}/assistants/{assistant_id}
     PATCH /orgs/{org_id}/assistants/{assistant_id}
+
+No delete is documented: like any method a route does not have, DELETE answers as
+an unknown route does (404, as Fastify answers).
 
 Auth: `Authorization: Bearer <key>`; each key is issued for one org. `{org_id}`
 is that org's id or `c`; any other org answers 401. An assistant of another org
@@ -12,8 +16,17 @@ Pagination: `page` is 1-based (default 1), `take` 1..100 (default 10); a page pa
 the end is an empty array. Headers: `pagination-count` (total), `pagination-page`,
 `pagination-take`.
 
+Create: `name` (1..1024 characters) is required, `enabled` and `config` optional;
+any other key is rejected. `config` is laid over the defaults key by key (the
+nested objects too), so a create that sends part of it gets defaults for the
+rest. At most 10 creates per hour per org, in a sliding window of the sandbox
+clock: past that it answers 429 with `Retry-After` (whole seconds until the
+oldest create of the window is an hour old). Only creates that succeed count.
+Nothing documents the status code: a create answers 201.
+
 Rate limit: a sliding one-minute window per client IP over every request to this
 stand-in; past the limit it answers 429 with `Retry-After` (whole seconds).
+Both windows run on the sandbox's clock (`SandboxOptions.clock`).
 
 Errors use a Fastify-style envelope, `{"statusCode", "error", "message"}` (plus
 `"code"` on validation failures), with ajv-like wording. Unknown and read-only
@@ -27,12 +40,13 @@ read-only flag). `avatar_id` is write-only: a read shows `avatar_url`, derived a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -57,6 +71,7 @@ from voiceops.sandbox.vendor import (
 )
 
 CURRENT_ORG = "c"
+CREATES_PER_HOUR = 10
 MAX_TAKE = 100
 DEFAULT_TAKE = 10
 READ_FIELDS = (
@@ -117,6 +132,11 @@ BODY = Spec(
         "config": CONFIG,
     },
 )
+CREATE_BODY = dataclasses.replace(
+    BODY,
+    required=frozenset({"name"}),
+    fields={k: v for k, v in (BODY.fields or {}).items() if k in ("name", "enabled", "config")},
+)
 _TYPES = {
     "str": "string",
     "int": "integer",
@@ -130,6 +150,9 @@ _TYPES = {
 def _message(problem: Problem) -> str:
     where = "/".join(["body", *(str(p) for p in problem.path)])
     spec = problem.spec
+    if problem.kind == "required":
+        parent = "/".join(["body", *(str(p) for p in problem.path[:-1])])
+        return f"{parent} must have required property '{problem.path[-1]!s}'"
     if problem.kind == "unknown":
         parent = "/".join(["body", *(str(p) for p in problem.path[:-1])])
         return f"{parent} must NOT have additional properties ({problem.path[-1]!s})"
@@ -181,12 +204,28 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 
 
-class SlidingWindow:
-    """At most `limit` requests per key in any 60-second window; limit <= 0 disables."""
+def with_defaults(given: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """`given` laid over `defaults`, key by key, nested objects too (a new dict)."""
+    merged = copy.deepcopy(defaults)
+    for key, value in given.items():
+        old = merged.get(key)
+        merged[key] = (
+            with_defaults(value, old)
+            if isinstance(value, dict) and isinstance(old, dict)
+            else copy.deepcopy(value)
+        )
+    return merged
 
-    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+
+class SlidingWindow:
+    """At most `limit` requests per key in any `window_s` seconds; limit <= 0 disables."""
+
+    def __init__(
+        self, limit: int, window_s: float = 60.0, clock: Callable[[], float] | None = None
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
+        self.clock = clock or time.monotonic
         self._lock = threading.Lock()
         self._hits: dict[str, deque[float]] = {}
 
@@ -194,7 +233,7 @@ class SlidingWindow:
         """(allowed, remaining, seconds until a slot frees up)."""
         if self.limit <= 0:
             return True, 0, 0
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window_s:
@@ -210,6 +249,15 @@ class SlidingWindow:
             self._hits.clear()
 
 
+def limited_headers(limit: int, wait: int) -> dict[str, str]:
+    return {
+        "Retry-After": str(wait),
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(wait),
+    }
+
+
 class _RateLimited:
     def __init__(self, vendor: Invent, app: ASGIApp) -> None:
         self.vendor = vendor
@@ -223,12 +271,7 @@ class _RateLimited:
                 response = self.vendor.error(
                     429,
                     f"Rate limit exceeded, retry in {wait} seconds",
-                    {
-                        "Retry-After": str(wait),
-                        "x-ratelimit-limit": str(self.vendor.limiter.limit),
-                        "x-ratelimit-remaining": "0",
-                        "x-ratelimit-reset": str(wait),
-                    },
+                    limited_headers(self.vendor.limiter.limit, wait),
                 )
                 await response(scope, receive, send)
                 return
@@ -245,16 +288,19 @@ class Invent(Vendor):
 
     def __init__(self, state: State, options: SandboxOptions) -> None:
         super().__init__(state, options)
-        self.limiter = SlidingWindow(options.invent_rate_per_minute)
+        self.limiter = SlidingWindow(options.invent_rate_per_minute, clock=options.clock)
+        self.creates = SlidingWindow(CREATES_PER_HOUR, 3600.0, clock=options.clock)
 
     def reset(self) -> None:
         self.limiter.reset()
+        self.creates.reset()
 
     def build_app(self) -> ASGIApp:
         one = "/orgs/{org_id}/assistants/{assistant_id}"
         app = Starlette(
             routes=[
                 Route("/orgs/{org_id}/assistants", self.list_assistants, methods=["GET"]),
+                Route("/orgs/{org_id}/assistants", self.create_assistant, methods=["POST"]),
                 Route(one, self.get_assistant, methods=["GET"]),
                 Route(one, self.patch_assistant, methods=["PATCH"]),
             ],
@@ -278,6 +324,8 @@ class Invent(Vendor):
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:  # Fastify: a method the route lacks is an unknown route
+            return self.error(404, "Not Found")
         return self.error(exc.status_code, exc.detail)
 
     def read(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -285,6 +333,9 @@ class Invent(Vendor):
 
     def owner(self, record: dict[str, Any]) -> str:
         return str(record.get("org_id"))
+
+    def live(self, record: dict[str, Any]) -> bool:
+        return not record.get("deleted")
 
     def _keys(self) -> dict[str, Any]:
         return dict(self.state.accounts[self.name].get("keys", {}))
@@ -397,3 +448,28 @@ class Invent(Vendor):
             self.touch(record)
             self.state.changed()
             return json_response(self.read(record))
+
+    async def create_assistant(self, request: Request) -> Response:
+        org, failure = self._org(request)
+        if failure is not None or org is None:
+            return failure or self.error(401, "Unauthorized")
+        try:
+            body = await json_object(request)
+        except BadJSON as exc:
+            return self.error(400, str(exc))
+        cleaned, problems = check(body, CREATE_BODY)
+        if problems:
+            message = ", ".join(_message(p) for p in problems)
+            return self.error(400, message, code="FST_ERR_VALIDATION")
+        if "config" in cleaned:
+            cleaned["config"] = with_defaults(cleaned["config"], DEFAULT_CONFIG)
+        with self.state.lock:
+            allowed, _, wait = self.creates.hit(org)
+            if not allowed:
+                message = f"Limit of {CREATES_PER_HOUR} assistants created per hour reached"
+                headers = limited_headers(CREATES_PER_HOUR, wait)
+                return self.error(429, f"{message}, retry in {wait} seconds", headers)
+            record = self.new_record(cleaned, org)
+            self.state.assistants[self.name][self.key(record["id"])] = record
+            self.state.changed()
+            return json_response(self.read(record), 201)

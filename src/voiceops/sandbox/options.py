@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,3 +19,6 @@ class SandboxOptions:
     login_ttl_s: float = 3600.0
     invent_rate_per_minute: int = 500  # <= 0: no limit
     fixture: str | os.PathLike[str] | dict[str, Any] | None = None
+    # Monotonic seconds for login expiry and rate-limit windows; a test hands in its own
+    # to move time on without waiting.
+    clock: Callable[[], float] = time.monotonic

@@ -156,6 +156,10 @@ class Vendor(ABC):
     def new_record(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
         """A complete stored record from a partial one: defaults, id and timestamps."""
 
+    def live(self, record: dict[str, Any]) -> bool:
+        """False for a record the vendor keeps but no longer shows (soft-deleted)."""
+        return True
+
     def key(self, assistant_id: object) -> str:
         return str(assistant_id)
 
