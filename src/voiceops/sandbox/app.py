@@ -12,10 +12,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from voiceops.sandbox.edmo import Edmo
 from voiceops.sandbox.faults import FaultPlanner, Faults
 from voiceops.sandbox.gate import DropFilter, VendorGate
-from voiceops.sandbox.invent import Invent
 from voiceops.sandbox.log import RecordedRequest, RequestLog
 from voiceops.sandbox.options import SandboxOptions
 from voiceops.sandbox.server import ServerThread
@@ -111,16 +109,14 @@ class Sandbox:
         self._planner.set(faults, vendor)
 
     def expire_sessions(self) -> None:
-        """Edmo: every login cookie handed out so far stops working now."""
-        edmo = self._vendors["edmo"]
-        assert isinstance(edmo, Edmo)
-        edmo.expire_sessions()
+        """Every login session handed out so far stops working now (Edmo's cookies)."""
+        for vendor in self._vendors.values():
+            vendor.expire_sessions()
 
     def reset_rate_limits(self) -> None:
-        """Invent: forget the requests and the creates counted in the current windows."""
-        invent = self._vendors["invent"]
-        assert isinstance(invent, Invent)
-        invent.reset()
+        """Forget the requests and creates the windows counted (Invent's limits)."""
+        for vendor in self._vendors.values():
+            vendor.reset_rate_limits()
 
     # -- state -------------------------------------------------------------------
 

@@ -292,6 +292,9 @@ class Invent(Vendor):
         self.creates = SlidingWindow(CREATES_PER_HOUR, 3600.0, clock=options.clock)
 
     def reset(self) -> None:
+        self.reset_rate_limits()
+
+    def reset_rate_limits(self) -> None:
         self.limiter.reset()
         self.creates.reset()
 

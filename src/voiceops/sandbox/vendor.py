@@ -131,6 +131,14 @@ class Vendor(ABC):
         """Forget sessions and counted requests (the sandbox is reset)."""
         return None
 
+    def expire_sessions(self) -> None:
+        """Every login session handed out so far stops working (stand-ins with logins)."""
+        return None
+
+    def reset_rate_limits(self) -> None:
+        """Forget what the rate-limit windows counted (stand-ins with documented limits)."""
+        return None
+
     @abstractmethod
     def build_app(self) -> ASGIApp: ...
 
