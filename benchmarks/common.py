@@ -43,14 +43,9 @@ from voiceops.sandbox import Sandbox, SandboxOptions
 from voiceops.sandbox.standins import STAND_INS
 from voiceops.sandbox.state import default_fixture
 
-VENDORS = ("interactly", "edmo", "invent", "autocalls")
 # vendor -> (voiceops.yaml connection name, settings besides type and base_url)
-CONNECTIONS: dict[str, tuple[str, dict[str, str]]] = {
-    "interactly": ("interactly-prod", {"token_env": "INTERACTLY_API_KEY"}),
-    "edmo": ("edmo-main", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"}),
-    "invent": ("invent-support", {"org_id": "c", "token_env": "INVENT_API_KEY"}),
-    "autocalls": ("autocalls-sales", {"token_env": "AUTOCALLS_TOKEN"}),
-}
+CONNECTIONS: dict[str, tuple[str, dict[str, str]]] = {s.name: s.connection for s in STAND_INS}
+VENDORS = tuple(CONNECTIONS)
 PAGE_SIZE = 100  # the largest page both list endpoints document (Invent take, Autocalls per_page)
 LIST_READ = frozenset({"invent", "autocalls"})  # read by list pages, once per account
 LOGIN = frozenset({"edmo"})  # one POST /auth/login per run

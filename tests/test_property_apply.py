@@ -31,13 +31,9 @@ from voiceops.reconcile.apply import Outcome
 from voiceops.reconcile.plan import Status
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Sandbox, SandboxOptions
+from voiceops.sandbox.standins import STAND_INS
 
-CONNECTIONS = {
-    "interactly": ("interactly-prod", {"token_env": "INTERACTLY_API_KEY"}),
-    "edmo": ("edmo-main", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"}),
-    "invent": ("invent-support", {"org_id": "c", "token_env": "INVENT_API_KEY"}),
-    "autocalls": ("autocalls-sales", {"token_env": "AUTOCALLS_TOKEN"}),
-}
+CONNECTIONS = {s.name: s.connection for s in STAND_INS}
 ORIGIN = "http://127.0.0.1"
 SANDBOX_CONNECTION = ("127.0.0.1", 50000)
 

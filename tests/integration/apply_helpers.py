@@ -28,6 +28,7 @@ from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Faults, RecordedRequest, Sandbox
+from voiceops.sandbox.standins import STAND_INS
 
 # The example repository's assistants: name -> (vendor, id).
 CLINIC = ("interactly", "5f7b1b1b1b1b1b1b1b1b1b1b")
@@ -42,12 +43,7 @@ EXAMPLES = {
 }
 UPDATE_METHODS = ("PATCH", "PUT")
 # When each vendor stamps a change.
-UPDATED_AT = {
-    "interactly": "updatedAt",
-    "edmo": "updatedAt",
-    "invent": "updated_at",
-    "autocalls": "updated_at",
-}
+UPDATED_AT = {s.name: s.updated_field for s in STAND_INS}
 
 # Hand to a CLI run (click's obj) to make `apply` believe it runs on a terminal; answers
 # then come from the runner's input.

@@ -31,6 +31,7 @@ from voiceops.errors import Location
 from voiceops.live.httpclient import Client
 from voiceops.live.providers import PROVIDER_TYPES, build_adapter
 from voiceops.reconcile.redaction import SECRET_REF
+from voiceops.sandbox.standins import STAND_INS
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
 
@@ -44,12 +45,7 @@ SECRETS = {
     "CLINIC_INTAKE_ASSISTANTSERVER_SECRET": "wh'sec\"ret\\ü/+%",
 }
 VENDORS = PROVIDER_TYPES
-CONNECTIONS = {
-    "interactly": "interactly-prod",
-    "edmo": "edmo-main",
-    "invent": "invent-support",
-    "autocalls": "autocalls-sales",
-}
+CONNECTIONS = {s.name: s.connection[0] for s in STAND_INS}
 
 
 def assert_no_secret(channels: dict[str, str], secrets: dict[str, str] = SECRETS) -> None:

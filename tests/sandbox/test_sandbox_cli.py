@@ -10,22 +10,21 @@ from click.testing import CliRunner
 from voiceops.cli import main
 from voiceops.cli.hooks import RunHooks
 from voiceops.sandbox import Sandbox
+from voiceops.sandbox.standins import STAND_INS
 
 # The package exports the command under the module's own name.
 sandbox_cli = importlib.import_module("voiceops.cli.sandbox")
 
-CONNECTIONS = {
-    "interactly-prod": ("interactly", {"token_env": "INTERACTLY_API_KEY"}),
-    "edmo-main": ("edmo", {"email_env": "EDMO_EMAIL", "password_env": "EDMO_PASSWORD"}),
-    "invent-support": ("invent", {"org_id": "c", "token_env": "INVENT_API_KEY"}),
-    "autocalls-sales": ("autocalls", {"token_env": "AUTOCALLS_TOKEN"}),
-}
+# connection name -> (vendor, settings besides type and base_url), as the stand-ins declare.
+CONNECTIONS = {s.connection[0]: (s.name, s.connection[1]) for s in STAND_INS}
 
 
 def _check_block(text: str, sb: Sandbox) -> None:
     block, _, exports = text.partition("\n\n")
     providers = yaml.safe_load(block)["providers"]
     assert set(providers) == set(CONNECTIONS)
+    # One spelled out, as the README's walkthrough shows it.
+    assert providers["interactly-prod"]["token_env"] == "INTERACTLY_API_KEY"
     for name, (vendor, settings) in CONNECTIONS.items():
         assert providers[name] == {"type": vendor, "base_url": sb.base_urls[vendor], **settings}
     lines = [line for line in exports.splitlines() if line]
