@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
-from voiceops.live.providers import build_adapter
+from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs
@@ -114,8 +114,8 @@ def check_ready(
             known = ", ".join(sorted(config.connections)) or "none"
             raise VoiceopsError(f"voiceops.yaml has no connection {name!r}; it has: {known}")
         connection = config.connections[name]
-        provider = build_adapter(connection, project.schemas, env)
-        problems += [Diagnostic(p, connection.location) for p in provider.credential_problems()]
+        credentials = credentials_for(connection, project.schemas, env)
+        problems += [Diagnostic(p, connection.location) for p in credentials.problems.values()]
     for spec in specs:
         problems += spec.reference_problems(env)
     if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from voiceops.live.credentials import resolve_credentials
+from voiceops.live.credentials import Credentials, resolve_credentials
 from voiceops.live.providers.base import Provider
 from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
@@ -30,9 +30,16 @@ ADAPTERS: dict[str, type[Provider]] = {a.type: a for a in map(_adapter, ADAPTER_
 PROVIDER_TYPES: tuple[str, ...] = tuple(ADAPTERS)
 
 
+def credentials_for(
+    connection: Connection, schemas: SchemaStore, env: Mapping[str, str]
+) -> Credentials:
+    """What `connection`'s `*_env` settings name in `env`, and why any of it is unusable."""
+    header_settings = ADAPTERS[connection.type].header_credentials
+    settings = credential_settings(schemas, connection.type)
+    return resolve_credentials(connection, settings, header_settings, env)
+
+
 def build_adapter(connection: Connection, schemas: SchemaStore, env: Mapping[str, str]) -> Provider:
     """The adapter of `connection`, handed the credentials its settings name in `env`."""
-    adapter = ADAPTERS[connection.type]
-    settings = credential_settings(schemas, connection.type)
-    credentials = resolve_credentials(connection, settings, adapter.header_credentials, env)
-    return adapter(connection, schemas, credentials)
+    credentials = credentials_for(connection, schemas, env)
+    return ADAPTERS[connection.type](connection, schemas, credentials)

@@ -100,9 +100,6 @@ class Provider:
     def credential(self, setting: str) -> str:
         return self.credentials.value(setting)
 
-    def credential_problems(self) -> list[str]:
-        return list(self.credentials.problems.values())
-
     def secrets(self) -> list[str]:
         """Credential values, so outputs can be scrubbed of them."""
         return self.credentials.secrets()
