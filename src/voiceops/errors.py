@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,6 +29,8 @@ class Diagnostic:
     message: str
     location: Location | None = None
     severity: Severity = Severity.ERROR
+    # The JSON Schema keyword a schema finding comes from, for code that filters findings.
+    keyword: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         """`path:line:col: message` where a file is at fault, else `error: message`;

@@ -255,7 +255,7 @@ def _check_spec(
             message += f", such as {', '.join(map(repr, suitable))}"
         else:
             message += ", after adding one to voiceops.yaml"
-        problems = [p for p in problems if not p.message.startswith("unknown field")]
+        problems = [p for p in problems if p.keyword != "additionalProperties"]
         problems.insert(0, Diagnostic(message, doc.location(("provider",))))
     return problems
 

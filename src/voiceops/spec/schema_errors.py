@@ -131,7 +131,8 @@ def _structure_diagnostics(
                 message += f"; did you mean {close!r}?"
             elif 0 < len(known) <= 8:
                 message += f"; the fields allowed here are {', '.join(known)}"
-            found.append(Diagnostic(message, doc.location((*path, key), key=True)))
+            at = doc.location((*path, key), key=True)
+            found.append(Diagnostic(message, at, keyword="additionalProperties"))
         return found
     if _is_property_name(error):
         key = error.instance
