@@ -17,8 +17,9 @@ The line takes the indentation of the document's top-level keys and the line end
 line before it.
 
 A document in flow style (`{metadata: {...}, provider: x, spec: {...}}`) has no line to
-insert, so `id: "<id>", ` goes inside the braces before the key that follows `provider` (or
-the first key): exactly one line changes instead of one being added.
+insert, so `id: "<id>", ` goes inside the braces before the key that follows `provider`
+(before the first key when `provider` is last or missing, as only the start of each value is
+known): exactly one line changes instead of one being added.
 
 A string id is written double-quoted with JSON's escapes for `"` and `\\`; anything but
 printable ASCII is escaped as `\\uXXXX` or `\\UXXXXXXXX` (valid in YAML, and in JSON for
