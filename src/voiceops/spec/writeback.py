@@ -1,0 +1,292 @@
+"""Write an assistant's new id into its document, changing nothing else in the file.
+
+The edit is textual: one line `id: "<id>"` is inserted, found through the positions the
+project's loader records, and the file is otherwise kept byte for byte (comments, key
+order, quoting, blank lines, line endings, a byte-order mark, a final line without a
+newline, the other documents of the file). A round-trip library (ruamel.yaml) would add a
+dependency whose re-emitter only mostly reproduces the input; a text insertion reproduces it
+by construction, and is checked: the edited text is loaded again and must give exactly the
+old data of every document plus the id, at the intended place, or nothing is written.
+
+Where the line goes, in order of preference (the first that checks out wins):
+- right after the `provider:` line, then before the key that follows `provider` (when the
+  provider's value spans several lines);
+- after the `metadata` entry, in the same two ways;
+- before the first key, as the document's first entry.
+The line takes the indentation of the document's top-level keys and the line ending of the
+line before it.
+
+A document in flow style (`{metadata: {...}, provider: x, spec: {...}}`) has no line to
+insert, so `id: "<id>", ` goes inside the braces before the key that follows `provider`
+(before the first key when `provider` is last or missing, as only the start of each value is
+known): exactly one line changes instead of one being added.
+
+A string id is written double-quoted with JSON's escapes for `"` and `\\`; anything but
+printable ASCII is escaped as `\\uXXXX` or `\\UXXXXXXXX` (valid in YAML, and in JSON for
+the basic plane). An integer id is written bare, as the schemas allow integer ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voiceops.errors import Location, VoiceopsError, display_path
+from voiceops.spec.yamlsource import YamlDocument, load_documents, read_text
+
+IdValue = str | int
+_BOM = "\ufeff"
+# The line breaks YAML counts, so that line numbers agree with the loader's.
+_YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_LINE_ENDING = re.compile(r"\r\n|\r|\n")
+_FLOW_START = re.compile(r"(?:![^\s{]*\s+)?\{")
+
+
+@dataclass(frozen=True)
+class _Insertion:
+    offset: int
+    text: str
+    after: str | None  # the key the id follows; None: the id is the first key
+
+
+def id_text(new_id: IdValue) -> str:
+    """The id as YAML: a double-quoted string, or a bare integer."""
+    if isinstance(new_id, bool) or not isinstance(new_id, str | int):
+        raise TypeError(f"an id is a string or an integer, not {type(new_id).__name__}")
+    if isinstance(new_id, int):
+        return str(new_id)
+    if not new_id:
+        raise VoiceopsError("the vendor returned an empty id; nothing was written")
+    out = ['"']
+    for char in new_id:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def insert_id(text: str, document: int | YamlDocument, new_id: IdValue, source: str) -> str:
+    """`text` (a whole file, without its byte-order mark) with `id` added to one document.
+
+    `document` is the loader's `YamlDocument`, or its `index` (the document's position in
+    the file, counting empty documents). Refuses a document that has an id already, one that
+    is not a mapping, and one that no longer holds the data it was loaded with."""
+    written = id_text(new_id)
+    documents = load_documents(text, source)
+    doc = _target(documents, document, source)
+    data = doc.data
+    if not isinstance(data, dict) or not data:
+        raise VoiceopsError(
+            "cannot write an id into this document: it is not a mapping of keys",
+            doc.location(()),
+        )
+    if "id" in data:
+        raise VoiceopsError(
+            f"this document has an id already; not writing a second one ({written})",
+            doc.location(("id",), key=True),
+        )
+    for insertion in _insertions(text, doc, written):
+        edited = text[: insertion.offset] + insertion.text + text[insertion.offset :]
+        if _loads_as(edited, source, documents, doc.index, _with_id(data, insertion, new_id)):
+            return edited
+    raise VoiceopsError(
+        f"cannot add the id to this document without rewriting it; add `id: {written}` "
+        "to it by hand",
+        doc.location(()),
+    )
+
+
+def write_id(
+    path: Path,
+    document: int | YamlDocument,
+    new_id: IdValue,
+    *,
+    root: Path,
+    source: str | None = None,
+) -> None:
+    """Add `id` to one document of the file at `path`, atomically (see `insert_id`).
+
+    `root` is the repository: a symlink that leads out of it is refused, as is a file that
+    changes while it is being rewritten. The file keeps its permission bits."""
+    source = source or display_path(path)
+    target = _inside(path, root, source)
+    try:
+        before = os.stat(target)
+        text = read_text(target, source)
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise VoiceopsError(
+            f"cannot read the file: {exc.strerror or exc}", Location(source)
+        ) from None
+    bom = _BOM.encode() if raw.startswith(_BOM.encode()) else b""
+    if raw != bom + text.encode():
+        raise _changed(source)
+    edited = bom + insert_id(text, document, new_id, source).encode()
+    try:
+        if not _same_file(before, os.stat(target)):
+            raise _changed(source)
+        _replace(target, edited, stat.S_IMODE(before.st_mode))
+    except OSError as exc:
+        raise VoiceopsError(
+            f"cannot write the id into the file: {exc.strerror or exc}", Location(source)
+        ) from None
+
+
+def _target(
+    documents: list[YamlDocument], document: int | YamlDocument, source: str
+) -> YamlDocument:
+    index = document if isinstance(document, int) else document.index
+    found = next((doc for doc in documents if doc.index == index), None)
+    if found is None:
+        raise VoiceopsError(f"the file has no document number {index + 1}", Location(source))
+    if isinstance(document, YamlDocument) and repr(found.data) != repr(document.data):
+        raise _changed(source)
+    return found
+
+
+def _insertions(text: str, doc: YamlDocument, written: str) -> list[_Insertion]:
+    """Where the id could go, best first."""
+    keys = list(doc.data)
+    at = doc.key_positions
+    starts = _line_starts(text)
+    start = doc.location(())
+    if _FLOW_START.match(text, _offset(starts, start.line, start.col)):
+        spots = [(keys[i + 1], key) for i, key in enumerate(keys[:-1]) if key == "provider"]
+        return [
+            _Insertion(_offset(starts, *at[(key,)]), f"id: {written}, ", after)
+            for key, after in [*spots, (keys[0], None)]
+        ]
+    first_line, first_col = at[(keys[0],)]
+    line = " " * (first_col - 1) + f"id: {written}"
+    found: list[_Insertion] = []
+    for anchor in ("provider", "metadata"):
+        if anchor in keys:
+            # After the anchor's line; failing that (its value spans lines), before the next key.
+            lines = [at[(anchor,)][0] + 1]
+            following = keys.index(anchor) + 1
+            if following < len(keys):
+                lines.append(at[(keys[following],)][0])
+            found += [_line_insertion(text, starts, n, line, anchor) for n in lines]
+    found.append(_line_insertion(text, starts, first_line, line, None))
+    return found
+
+
+def _line_insertion(
+    text: str, starts: list[int], line_no: int, line: str, after: str | None
+) -> _Insertion:
+    """`line` inserted before line `line_no` (from 1), or after the last line."""
+    if line_no <= len(starts):
+        offset = starts[line_no - 1]
+        return _Insertion(offset, line + _ending_before(text, offset), after)
+    # After a last line that has no line break: the file still ends without one.
+    return _Insertion(len(text), _ending_before(text, len(text)) + line, after)
+
+
+def _ending_before(text: str, offset: int) -> str:
+    """The line ending of the line before `offset`, else the file's first, else LF."""
+    found = list(_LINE_ENDING.finditer(text, 0, offset))
+    if found and found[-1].end() == offset:
+        return found[-1].group()
+    first = _LINE_ENDING.search(text)
+    return first.group() if first else "\n"
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in _YAML_BREAK.finditer(text))]
+
+
+def _offset(starts: list[int], line: int, col: int) -> int:
+    return starts[line - 1] + col - 1
+
+
+def _with_id(data: dict[str, Any], insertion: _Insertion, new_id: IdValue) -> dict[str, Any]:
+    result: dict[str, Any] = {} if insertion.after is not None else {"id": new_id}
+    for key, value in data.items():
+        result[key] = value
+        if key == insertion.after:
+            result["id"] = new_id
+    return result
+
+
+def _loads_as(
+    text: str, source: str, before: list[YamlDocument], index: int, expected: dict[str, Any]
+) -> bool:
+    """Whether `text` holds the same documents as `before`, but `expected` at `index`.
+    `repr` compares key order and types too (`1 == True`, `{a, b} == {b, a}`)."""
+    try:
+        after = load_documents(text, source)
+    except VoiceopsError:
+        return False
+    want = [(d.index, repr(expected if d.index == index else d.data)) for d in before]
+    return [(d.index, repr(d.data)) for d in after] == want
+
+
+def _inside(path: Path, root: Path, source: str) -> Path:
+    """The file `path` names, refused when a symlink leads it out of `root`."""
+    try:
+        target = path.resolve(strict=True)
+    except OSError as exc:
+        raise VoiceopsError(
+            f"cannot write the id into the file: {exc.strerror or exc}", Location(source)
+        ) from None
+    if not target.is_relative_to(root.resolve()):
+        raise VoiceopsError(
+            f"the file leads to {target}, outside the repository {root}; voiceops writes ids "
+            "only into files inside it",
+            Location(source),
+        )
+    return target
+
+
+def _same_file(before: os.stat_result, now: os.stat_result) -> bool:
+    def key(info: os.stat_result) -> tuple[int, ...]:
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+    return key(before) == key(now)
+
+
+def _changed(source: str) -> VoiceopsError:
+    return VoiceopsError(
+        "the file changed while voiceops was writing the new id into it; nothing was "
+        "written, run again",
+        Location(source),
+    )
+
+
+def _replace(target: Path, content: bytes, mode: int) -> None:
+    """Write `content` to a new file beside `target`, flush it to disk, then rename it over
+    `target`: readers see the old file or the new one, never a part."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; not possible everywhere (Windows), so best effort.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
