@@ -101,3 +101,15 @@ def test_connection_failures_are_told_apart_by_type() -> None:
     assert connection_error(provider, named) is named
     other = connection_error(provider, RequestFailed("GET /a answered 500"))
     assert other.message == f"connection {provider.name!r}: GET /a answered 500"
+
+
+def test_an_update_refused_with_401_right_after_a_login_says_so() -> None:
+    # One assistant's failed update is told in the same words as a failed connection.
+    from voiceops.reconcile.apply import _failure
+
+    _, provider, _ = clinic_intake()
+    after_login = StatusFailed("PATCH /a answered 401", status=401, after_login=True)
+    assert "right after a successful login" in _failure(provider, after_login)
+    rejected = StatusFailed("PATCH /a answered 401", status=401)
+    assert _failure(provider, rejected) == provider.rejected_credentials()
+    assert _failure(provider, RequestFailed("PATCH /a answered 500")) == "PATCH /a answered 500"

@@ -105,8 +105,7 @@ def client_for(fake: FakeTime, handler: object, limiter: RateLimiter, slots: int
         vendor_limit=slots,
         transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
         rate=limiter,
-        sleep=fake.sleep,
-        retry=RetryPolicy(attempts=3),
+        retry=RetryPolicy(attempts=3, sleep=fake.sleep),
     )
 
 

@@ -305,7 +305,6 @@ class Client:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         ssl_context: ssl.SSLContext | None = None,
         rate: RateLimiter | None = None,
-        sleep: Sleep | None = None,
     ) -> None:
         self.base_url = base_url
         self.global_limit = global_limit
@@ -316,7 +315,7 @@ class Client:
         self.timeout_s = timeout_s
         self.stop = stop or StopSignal()
         # Every wait (backoff, Retry-After, the rate window) goes through this.
-        self.sleep = sleep or self.retry.sleep or self.stop.sleep
+        self.sleep = self.retry.sleep or self.stop.sleep
         self.log = logging.getLogger(LOGGER)
         self.max_response_bytes = max_response_bytes
         self.http = _http_client(

@@ -42,8 +42,9 @@ class RunOptions:
     seed: int | None = None
     # Where hashes of applied write-only fields are kept; None keeps them in memory.
     write_only_record: Path | None = None
-    # How long saving that record waits for another run holding its lock.
-    record_lock_timeout_s: float = 120.0
+    # How long saving that record waits for another run holding its lock (None: the
+    # record's own default).
+    record_lock_timeout_s: float | None = None
     # Tests may route every connection through one transport (e.g. the in-process sandbox).
     transport: httpx.AsyncBaseTransport | None = None
 

@@ -21,6 +21,7 @@ from typing import Any
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Interrupted, RequestFailed, StatusFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, UpdateRequest
+from voiceops.live.session import connection_error
 from voiceops.reconcile.changes import Change
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import (
@@ -482,8 +483,9 @@ def _canonical(value: Any) -> str:
 
 
 def _failure(provider: Provider, exc: RequestFailed) -> str:
+    """A failed request in one assistant's words; a 401 is told as the connection's."""
     if isinstance(exc, StatusFailed) and exc.status == 401:
-        return provider.rejected_credentials()
+        return connection_error(provider, exc).message
     return exc.message
 
 

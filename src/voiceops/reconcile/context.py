@@ -6,7 +6,7 @@ from __future__ import annotations
 from voiceops.errors import VoiceopsError
 from voiceops.live.session import RunOptions, Session
 from voiceops.reconcile.redaction import Redactor
-from voiceops.reconcile.writeonly import WriteOnlyRecord
+from voiceops.reconcile.writeonly import LOCK_TIMEOUT_S, WriteOnlyRecord
 from voiceops.spec.validation import Project
 
 
@@ -15,9 +15,8 @@ class RunContext:
 
     def __init__(self, project: Project, options: RunOptions) -> None:
         self.redactor = Redactor()
-        self.write_only = WriteOnlyRecord.load(
-            options.write_only_record, options.record_lock_timeout_s
-        )
+        lock_timeout_s = options.record_lock_timeout_s or LOCK_TIMEOUT_S
+        self.write_only = WriteOnlyRecord.load(options.write_only_record, lock_timeout_s)
         self.session = Session(project, options, on_secret=self.redactor.add)
 
     @property
