@@ -1,5 +1,5 @@
 """Imports point down the stages only: cli(5) → render(4) → reconcile(3) → live(2) →
-spec(1) → the root modules (errors, textsafety, paths, voiceops itself: 0).
+spec(1) → the root modules (errors, exitcodes, textsafety, paths, voiceops itself: 0).
 
 Every import counts, including those inside functions and under TYPE_CHECKING. The sandbox
 (vendor stand-ins) imports nothing from voiceops but errors; any stage may start it.

@@ -16,7 +16,8 @@ _KEY = "voiceops.debug_log"
 
 class Scrubbing(logging.Filter):
     """Replaces each record's message by its formatted text with every scrubber applied;
-    the run's redactors are added as its sessions open, and until then nothing passes."""
+    the run's redactor is added when the command opens its run, and until then nothing
+    passes."""
 
     def __init__(self) -> None:
         super().__init__()

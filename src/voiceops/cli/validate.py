@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from voiceops.cli.common import config_option, no_color_option, reports_errors, safe_output
+from voiceops.cli.common import (
+    config_option,
+    no_color_option,
+    reports_errors,
+    safe_output,
+    under_github_actions,
+)
 from voiceops.errors import Severity
 from voiceops.exitcodes import success_or_error
 from voiceops.render.diagnostics import as_json, github_annotation
@@ -38,7 +43,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, len
         else:
             noted = f" ({_count(warnings, 'warning')})" if warnings else ""
             click.echo(f"{report.documents} assistant document(s) valid{noted}.")
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    if under_github_actions():
         # With --format json, stdout carries only the JSON document.
         for diagnostic in report.diagnostics:
             click.echo(github_annotation(diagnostic), err=output == "json")

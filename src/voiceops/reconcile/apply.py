@@ -132,10 +132,9 @@ async def apply_saved(
     """Apply a saved plan. Connections run concurrently; one failure never stops the others.
 
     Each assistant goes through its own pipeline: read (unless `known_live` has it), check,
-    send, read back. Every
-    desired body is encoded before the first request, so that nothing found out after the
-    first write can end the run: each assistant ends with its own outcome, the record keeps
-    what landed, and the summary is complete.
+    send, read back. Every desired body is encoded before the first request, so that
+    nothing found out after the first write can end the run: each assistant ends with its
+    own outcome, the record keeps what landed, and the summary is complete.
 
     `errors` holds the message of each assistant whose planning failed, when it is known;
     `known_plans` the plans made from `known_live`, reused rather than made again."""

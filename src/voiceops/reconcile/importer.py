@@ -63,9 +63,7 @@ async def import_assistants(
 
 
 def _check_connection(run: RunContext, connection: str) -> None:
-    if connection not in run.project.config.connections:
-        known = ", ".join(sorted(run.project.config.connections)) or "none"
-        raise VoiceopsError(f"voiceops.yaml has no connection {connection!r}; it has: {known}")
+    run.project.config.connection(connection)
 
 
 def _check_ids(run: RunContext, connection: str, ids: list[str]) -> None:

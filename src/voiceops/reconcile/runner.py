@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
+from voiceops.errors import Diagnostic, InputErrors, Location
 from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
 from voiceops.spec.config import Config, load_config
@@ -110,10 +110,7 @@ def check_ready(
     config = project.config
     problems: list[Diagnostic] = []
     for name in sorted(set(connections)):
-        if name not in config.connections:
-            known = ", ".join(sorted(config.connections)) or "none"
-            raise VoiceopsError(f"voiceops.yaml has no connection {name!r}; it has: {known}")
-        connection = config.connections[name]
+        connection = config.connection(name)
         credentials = credentials_for(connection, project.schemas, env)
         problems += [Diagnostic(p, connection.location) for p in credentials.problems.values()]
     for spec in specs:

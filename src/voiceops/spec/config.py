@@ -53,6 +53,13 @@ class Config:
     def root(self) -> Path:
         return self.path.parent
 
+    def connection(self, name: str) -> Connection:
+        """The connection called `name`; a clear error when voiceops.yaml has none."""
+        if name not in self.connections:
+            known = ", ".join(sorted(self.connections)) or "none"
+            raise VoiceopsError(f"voiceops.yaml has no connection {name!r}; it has: {known}")
+        return self.connections[name]
+
 
 def find_config(start: Path | None = None) -> Path:
     start = (start or Path.cwd()).resolve()
