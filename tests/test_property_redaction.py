@@ -19,13 +19,12 @@ from hypothesis import strategies as st
 
 from tests.leaks import encodings
 from voiceops.cli.common import safe_output
-from voiceops.cli.import_ import describe, scrubbed
 from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
 from voiceops.reconcile.changes import Change
 from voiceops.reconcile.importer import ImportedAssistant
 from voiceops.reconcile.plan import AssistantPlan, Plan, dump
 from voiceops.reconcile.redaction import SHORT, Redactor, scrub_plan
-from voiceops.render import apply_report, markdown, text
+from voiceops.render import apply_report, import_report, markdown, text
 from voiceops.render.values import DRIFT, PLAN
 
 SPECIAL = [*list("\"'\\%+/=&?#@<>`|:;,. -_~"), "ä", "ö", "ß", "é", "€", "中", "😀", "\xa0"]
@@ -106,7 +105,7 @@ def rendered(secrets: list[str], redactor: Redactor) -> dict[str, str]:
         "sales", f"id-{secrets[0]}", Path("assistants") / "sales.yaml", False,
         note=message, dropped=[message],
     )  # fmt: skip
-    outputs["import"] = describe([scrubbed(imported, redactor)], [])
+    outputs["import"] = import_report.render([imported.scrubbed(redactor)], [])
     return outputs
 
 

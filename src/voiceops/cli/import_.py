@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 import click
@@ -14,14 +13,14 @@ from voiceops.cli.common import (
     reports_errors,
     sandbox_option,
 )
-from voiceops.errors import VoiceopsError, display_path
+from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.importer import ImportedAssistant, import_assistants
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import check_ready, prepare_connections, sandbox_if
+from voiceops.render import import_report
 from voiceops.spec.validation import Project
-from voiceops.textsafety import clean_line
 
 
 async def run_import(
@@ -35,40 +34,6 @@ async def run_import(
     async with open_run(project, options) as run:
         results, write_only = await import_assistants(run, connection, ids, out_dir, force=force)
     return results, write_only, run.redactor
-
-
-def scrubbed(result: ImportedAssistant, redactor: Redactor) -> ImportedAssistant:
-    """`result` with secrets masked in the vendor-given text it holds, before rendering."""
-    return dataclasses.replace(
-        result,
-        id=redactor.redact(result.id),
-        note=redactor.redact(result.note),
-        dropped=[redactor.redact(d) for d in result.dropped],
-    )
-
-
-def describe(results: list[ImportedAssistant], write_only: list[str]) -> str:
-    lines = []
-    variables: dict[str, str] = {}
-    for result in results:
-        where = display_path(result.path)
-        if result.written:
-            lines.append(clean_line(f"wrote {where} ({result.name}, id {result.id})"))
-        else:
-            lines.append(clean_line(f"skipped {result.name}: {result.note}"))
-        variables.update(result.env_vars)
-        lines += [
-            "  not imported (schema rejects the live value): " + clean_line(d)
-            for d in result.dropped
-        ]
-    if variables:
-        lines.append("Sensitive values were replaced by references; set these variables:")
-        lines += [f"  {name}  ({field})" for name, field in sorted(variables.items())]
-    if write_only:
-        lines.append(
-            "Write-only fields cannot be read, so they were not imported: " + ", ".join(write_only)
-        )
-    return "\n".join(lines)
 
 
 @click.command(name="import")
@@ -106,7 +71,7 @@ def import_command(
                 force,
             )
         )
-    results = [scrubbed(result, redactor) for result in results]
-    emit(describe(results, write_only), redactor)
+    results = [result.scrubbed(redactor) for result in results]
+    emit(import_report.render(results, write_only), redactor)
     if any(not r.written for r in results):
         raise SystemExit(ExitCode.ERROR)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,15 @@ class ImportedAssistant:
     env_vars: dict[str, str] = field(default_factory=dict)  # variable -> field
     dropped: list[str] = field(default_factory=list)  # live values the schema rejects
     note: str = ""
+
+    def scrubbed(self, redactor: Redactor) -> ImportedAssistant:
+        """This result with secrets masked in the vendor-given text it holds."""
+        return replace(
+            self,
+            id=redactor.redact(self.id),
+            note=redactor.redact(self.note),
+            dropped=[redactor.redact(d) for d in self.dropped],
+        )
 
 
 async def import_assistants(
