@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 from tests.integration.apply_helpers import assert_only_managed_changed
 from voiceops.cli.apply import run_apply
-from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.reconcile.apply import Outcome
 from voiceops.reconcile.plan import Status
+from voiceops.reconcile.planning import plan_project
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Sandbox, SandboxOptions
 from voiceops.sandbox.standins import STAND_INS
@@ -337,7 +337,7 @@ def test_apply_then_plan_is_empty_and_nothing_unmanaged_changes(
     assert report.results[0].outcome in (Outcome.APPLIED, Outcome.UNCHANGED)
 
     project, options = run_options(sandbox, repo)
-    plan, _ = asyncio.run(run_plan(project, options))
+    plan, _ = asyncio.run(plan_project(project, options))
     (assistant,) = plan.assistants
     assert assistant.status is Status.UNCHANGED, assistant.changes or assistant.error
 

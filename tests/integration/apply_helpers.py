@@ -2,7 +2,7 @@
 
 The CLI is driven through `Workspace.run`; where a test needs quick retries, a short client
 timeout or a hand on the transport, it calls the same code the CLI runs (`prepare`, then
-`run_apply`/`run_plan`) with its own `RunOptions`.
+`run_apply`, or `plan_project`) with its own `RunOptions`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import yaml
 from tests.conftest import Workspace
 from voiceops.cli.apply import run_apply
 from voiceops.cli.hooks import RunHooks
-from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import ApplyReport, AssistantResult, Outcome
 from voiceops.reconcile.plan import Plan
+from voiceops.reconcile.planning import plan_project
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Faults, RecordedRequest, Sandbox
 from voiceops.sandbox.standins import STAND_INS
@@ -105,7 +105,7 @@ def api_apply(
 
 def api_plan(ws: Workspace, *, env: dict[str, str] | None = None) -> Plan:
     project, options = options_for(ws, env=env)
-    plan, _ = asyncio.run(run_plan(project, options))
+    plan, _ = asyncio.run(plan_project(project, options))
     return plan
 
 

@@ -21,9 +21,9 @@ from click.testing import Result
 
 from tests.conftest import Workspace
 from voiceops.cli.hooks import RunHooks
-from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.reconcile.plan import Plan, plan_to_dict
+from voiceops.reconcile.planning import plan_project
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.runner import prepare
 from voiceops.reconcile.writeonly import WriteOnlyRecord
@@ -69,7 +69,7 @@ def python_plan(
         workspace.config, env={**workspace.env, **(env or {})}, concurrency=concurrency
     )
     options = dataclasses.replace(options, retry=retry, transport=transport)
-    return asyncio.run(run_plan(project, options))
+    return asyncio.run(plan_project(project, options))
 
 
 def comparable(plan: Plan | dict) -> dict:

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from tests.conftest import Workspace
-from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.live.session import RunOptions
+from voiceops.reconcile.planning import plan_project
 from voiceops.reconcile.runner import prepare
 from voiceops.sandbox import Sandbox
 
@@ -66,7 +66,7 @@ def test_one_failing_read_leaves_the_others_planned(
         retry=RetryPolicy(attempts=2, base_delay_s=0.0),
         transport=FailOnePath(f"/{new_id}"),
     )
-    plan, _ = asyncio.run(run_plan(project, options))
+    plan, _ = asyncio.run(plan_project(project, options))
     by_name = {a.name: a for a in plan.assistants}
     assert by_name["second"].error is not None
     assert "503" in by_name["second"].error

@@ -9,9 +9,9 @@ import httpx
 import yaml
 
 from tests.conftest import Workspace
-from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.live.session import RunOptions
+from voiceops.reconcile.planning import plan_project
 from voiceops.reconcile.runner import prepare
 
 
@@ -30,7 +30,7 @@ def test_redirects_are_not_followed(workspace: Workspace) -> None:
     project, options = prepare(workspace.config, env=workspace.env)
     transport = RedirectEverything()
     options = RunOptions(env=options.env, retry=RetryPolicy(attempts=1), transport=transport)
-    plan, _ = asyncio.run(run_plan(project, options))
+    plan, _ = asyncio.run(plan_project(project, options))
     assert all(a.error and "does not follow redirects" in a.error for a in plan.assistants)
     # Every request went to the sandbox's own loopback address; none followed the redirect.
     assert transport.seen

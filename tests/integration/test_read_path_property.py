@@ -23,9 +23,9 @@ from tests.integration.apply_helpers import SALES
 from tests.integration.plan_helpers import add_spec, set_base_url
 from tests.integration.test_fault_injection import CLINIC, SECOND
 from tests.misbehaving import Answer, MisbehavingServer, Request
-from voiceops.cli.plan import run_plan
 from voiceops.live.httpclient import RetryPolicy
 from voiceops.reconcile import plan as plan_file
+from voiceops.reconcile.planning import plan_project
 from voiceops.reconcile.runner import prepare
 from voiceops.render import markdown, text
 
@@ -88,7 +88,7 @@ def server() -> Iterator[MisbehavingServer]:
 def plan_once(ws: Workspace) -> None:
     project, options = prepare(ws.config, env=ws.env)
     options = dataclasses.replace(options, retry=ONCE, timeout_s=5.0)
-    plan, _ = asyncio.run(run_plan(project, options))
+    plan, _ = asyncio.run(plan_project(project, options))
     for item in plan.assistants:
         assert item.error is None or isinstance(item.error, str)
         if item.error is not None:

@@ -17,14 +17,15 @@ from typing import Any
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
-from voiceops.live.session import wrong_base_url
+from voiceops.live.session import RunOptions, wrong_base_url
 from voiceops.reconcile.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import AssistantPlan, Plan, Status, mass_update_warning
-from voiceops.reconcile.redaction import body_template, is_sensitive
+from voiceops.reconcile.redaction import Redactor, body_template, is_sensitive, scrub_plan
 from voiceops.reconcile.writeonly import WriteOnlyRecord
 from voiceops.spec import envref
 from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.validation import Project
 
 # Assistants planned between two turns of the event loop: planning a whole list at once
 # would hold up the reads still under way on the other connections.
@@ -61,6 +62,14 @@ def group_by_connection(specs: list[AssistantSpec]) -> dict[str, list[AssistantS
     for spec in specs:
         groups.setdefault(spec.connection, []).append(spec)
     return groups
+
+
+async def plan_project(project: Project, options: RunOptions) -> tuple[Plan, Redactor]:
+    """`make_plan` in a run of its own: the plan, scrubbed of every secret the run handled,
+    and the redactor that knows them (for whatever is printed next)."""
+    async with RunContext(project, options) as run:
+        plan = await make_plan(run)
+    return scrub_plan(plan, run.redactor), run.redactor
 
 
 async def make_plan(run: RunContext, *, mass_update_allowed: bool = False) -> Plan:
