@@ -8,18 +8,16 @@ again only when its desired value hashes differently.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
+from voiceops.atomicfile import replace_file
 from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
@@ -93,7 +91,7 @@ class WriteOnlyRecord:
                 merged = _read(path)
                 for key, fields in self.applied.items():
                     merged.setdefault(key, {}).update(fields)
-                _write_atomically(path, _document(merged))
+                replace_file(path, _document(merged).encode(), _mode_of(path))
         except Timeout:
             reason = f"it stayed locked by another voiceops run for {self.lock_timeout_s:g} s"
             raise VoiceopsError(_unsaved(path, reason)) from None
@@ -162,41 +160,9 @@ def _lock_path(path: Path) -> str:
     return str(path.with_name(path.name + ".lock"))
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside `path` under a unique name, flush it to disk, then rename over `path`."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            # mkstemp makes it private (0600); the record is a normal, committed file.
-            os.fchmod(file.fileno(), _mode_of(path))
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(path.parent)
-
-
 def _mode_of(path: Path) -> int:
     """The record's mode as it is, or the usual 0644 for a new one."""
     try:
         return stat.S_IMODE(path.stat().st_mode)
     except OSError:
         return 0o644
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename itself durable (where the platform can open a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

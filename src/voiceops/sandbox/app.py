@@ -159,7 +159,8 @@ class Sandbox:
         `account` (team, org or user id; default: the sandbox credentials' account)."""
         v = self._vendor(vendor)
         with self._state.lock:
-            key = self._insert(v, record, None if account is None else str(account))
+            full = v.insert(record, None if account is None else str(account))
+            key = v.key(full[v.id_field])
             self._state.changed()
             return key
 
@@ -187,7 +188,7 @@ class Sandbox:
             records = self._state.load(self._initial)
             for name, vendor in self._vendors.items():
                 for record in records[name]:
-                    self._insert(vendor, record, None)
+                    vendor.insert(record, None)
             self._state.changed()  # with a state file, it exists from the start
 
     def _vendor(self, vendor: str) -> Vendor:
@@ -201,11 +202,3 @@ class Sandbox:
         if record is None:
             raise KeyError(f"no {vendor.name} assistant {assistant_id!r}")
         return record
-
-    def _insert(self, vendor: Vendor, record: dict[str, Any], account: str | None) -> str:
-        full = vendor.new_record(record, account)
-        key = vendor.key(full[vendor.id_field])
-        if key in self._state.assistants[vendor.name]:
-            raise ValueError(f"{vendor.name} assistant {key!r} already exists")
-        self._state.assistants[vendor.name][key] = full
-        return key

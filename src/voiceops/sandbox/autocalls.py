@@ -542,8 +542,7 @@ class Autocalls(Vendor):
         if errors:
             return validation_error(errors)
         with self.state.lock:
-            record = self.new_record(values, user)
-            self.state.assistants[self.name][self.key(record["id"])] = record
+            record = self.insert(values, user)
             self.state.changed()
             shown = self.read(record)
         summary = {k: shown[k] for k in ("id", "name", "status", "type")}

@@ -279,14 +279,21 @@ class Edmo(Vendor):
                 return self.error(404, "Assistant not found")
             return json_response(self.read(record))
 
-    async def patch_assistant(self, request: Request) -> Response:
+    async def _org_and_body(self, request: Request) -> tuple[str, dict[str, Any]] | Response:
+        """The caller's organisation and the request's JSON object, or the answer refusing it."""
         org = self._org(request)
         if org is None:
             return self.error(401, "Not authenticated")
         try:
-            body = await json_object(request)
+            return org, await json_object(request)
         except BadJSON as exc:
             return self.error(400, str(exc))
+
+    async def patch_assistant(self, request: Request) -> Response:
+        found = await self._org_and_body(request)
+        if isinstance(found, Response):
+            return found
+        org, body = found
         with self.state.lock:
             record = self._find(org, request.path_params["assistant_id"])
             if record is None:
@@ -300,19 +307,15 @@ class Edmo(Vendor):
             return json_response(self.read(record))
 
     async def create_assistant(self, request: Request) -> Response:
-        org = self._org(request)
-        if org is None:
-            return self.error(401, "Not authenticated")
-        try:
-            body = await json_object(request)
-        except BadJSON as exc:
-            return self.error(400, str(exc))
+        found = await self._org_and_body(request)
+        if isinstance(found, Response):
+            return found
+        org, body = found
         cleaned, problems = check(body, CREATE_BODY)
         if problems:
             return self.error(400, "; ".join(_message(p) for p in problems))
         with self.state.lock:
-            record = self.new_record(cleaned, org)
-            self.state.assistants[self.name][self.key(record["id"])] = record
+            record = self.insert(cleaned, org)
             self.state.changed()
             return json_response(self.read(record), 201)
 

@@ -424,7 +424,11 @@ class Invent(Vendor):
                 return self.error(404, "Assistant not found")
             return json_response(self.read(record))
 
-    async def patch_assistant(self, request: Request) -> Response:
+    async def _checked_body(
+        self, request: Request, schema: Spec
+    ) -> tuple[str, dict[str, Any]] | Response:
+        """The caller's organisation and the request's body checked against `schema`, or
+        the answer refusing it."""
         org, failure = self._org(request)
         if failure is not None or org is None:
             return failure or self.error(401, "Unauthorized")
@@ -432,10 +436,17 @@ class Invent(Vendor):
             body = await json_object(request)
         except BadJSON as exc:
             return self.error(400, str(exc))
-        cleaned, problems = check(body, BODY)
+        cleaned, problems = check(body, schema)
         if problems:
             message = ", ".join(_message(p) for p in problems)
             return self.error(400, message, code="FST_ERR_VALIDATION")
+        return org, cleaned
+
+    async def patch_assistant(self, request: Request) -> Response:
+        found = await self._checked_body(request, BODY)
+        if isinstance(found, Response):
+            return found
+        org, cleaned = found
         with self.state.lock:
             record = self._find(org, request.path_params["assistant_id"])
             if record is None:
@@ -453,17 +464,10 @@ class Invent(Vendor):
             return json_response(self.read(record))
 
     async def create_assistant(self, request: Request) -> Response:
-        org, failure = self._org(request)
-        if failure is not None or org is None:
-            return failure or self.error(401, "Unauthorized")
-        try:
-            body = await json_object(request)
-        except BadJSON as exc:
-            return self.error(400, str(exc))
-        cleaned, problems = check(body, CREATE_BODY)
-        if problems:
-            message = ", ".join(_message(p) for p in problems)
-            return self.error(400, message, code="FST_ERR_VALIDATION")
+        found = await self._checked_body(request, CREATE_BODY)
+        if isinstance(found, Response):
+            return found
+        org, cleaned = found
         if "config" in cleaned:
             cleaned["config"] = with_defaults(cleaned["config"], DEFAULT_CONFIG)
         with self.state.lock:
@@ -472,7 +476,6 @@ class Invent(Vendor):
                 message = f"Limit of {CREATES_PER_HOUR} assistants created per hour reached"
                 headers = limited_headers(CREATES_PER_HOUR, wait)
                 return self.error(429, f"{message}, retry in {wait} seconds", headers)
-            record = self.new_record(cleaned, org)
-            self.state.assistants[self.name][self.key(record["id"])] = record
+            record = self.insert(cleaned, org)
             self.state.changed()
             return json_response(self.read(record), 201)

@@ -164,6 +164,17 @@ class Vendor(ABC):
     def new_record(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
         """A complete stored record from a partial one: defaults, id and timestamps."""
 
+    def insert(self, record: dict[str, Any], account: str | None) -> dict[str, Any]:
+        """Store a new assistant made from `record` (defaults, id and timestamps filled in)
+        and return it. Call under the state's lock, then `state.changed()`."""
+        full = self.new_record(record, account)
+        key = self.key(full[self.id_field])
+        assistants = self.state.assistants[self.name]
+        if key in assistants:
+            raise ValueError(f"{self.name} assistant {key!r} already exists")
+        assistants[key] = full
+        return full
+
     def live(self, record: dict[str, Any]) -> bool:
         """False for a record the vendor keeps but no longer shows (soft-deleted)."""
         return True

@@ -319,6 +319,7 @@ def _cross_check(
     problems: list[Diagnostic] = []
     names: dict[str, AssistantSpec] = {}
     targets: dict[tuple[Any, str], AssistantSpec] = {}
+    accounts = {name: _account(c, schemas) for name, c in config.connections.items()}
     for spec in specs:
         first = names.setdefault(spec.name, spec)
         if first is not spec:
@@ -329,8 +330,7 @@ def _cross_check(
                     spec.doc.location(("metadata", "name")),
                 )
             )
-        account = _account(config.connections[spec.connection], schemas)
-        first = targets.setdefault((account, spec.id), spec)
+        first = targets.setdefault((accounts[spec.connection], spec.id), spec)
         if first is not spec:
             where = f"connection {spec.connection!r}"
             if first.connection != spec.connection:

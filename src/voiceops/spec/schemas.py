@@ -73,6 +73,12 @@ class SchemaStore:
         self._validators: dict[tuple[str, str], CompiledSchema] = {}
         self._property_names: dict[str, frozenset[str]] = {}
 
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Every schema in the directory, by name (listed once per store)."""
+        files = self.directory.glob("*.schema.json")
+        return tuple(sorted(p.name.removesuffix(".schema.json") for p in files))
+
     def document(self, name: str) -> dict[str, Any]:
         if name not in self._documents:
             path = self.directory / f"{name}.schema.json"

@@ -47,8 +47,7 @@ ID_FORMS: dict[str, Callable[[str], str]] = {
 def vendor_types(schemas: SchemaStore) -> tuple[str, ...]:
     """The vendors the schema store describes, in the order they are listed to users."""
     ranked = []
-    for path in sorted(schemas.directory.glob("*.schema.json")):
-        name = path.name.removesuffix(".schema.json")
+    for name in schemas.names:
         rank = schemas.document(name).get(VENDOR)
         if isinstance(rank, int) and not isinstance(rank, bool):
             ranked.append((rank, name))

@@ -28,15 +28,14 @@ the basic plane). An integer id is written bare, as the schemas allow integer id
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voiceops.atomicfile import replace_file
 from voiceops.errors import Location, VoiceopsError, display_path
 from voiceops.spec.yamlsource import YamlDocument, load_documents, read_text
 
@@ -136,7 +135,7 @@ def write_id(
     try:
         if not _same_file(before, os.stat(target)):
             raise _changed(source)
-        _replace(target, edited, stat.S_IMODE(before.st_mode))
+        replace_file(target, edited, stat.S_IMODE(before.st_mode))
     except OSError as exc:
         raise VoiceopsError(
             f"cannot write the id into the file: {exc.strerror or exc}", Location(source)
@@ -262,31 +261,3 @@ def _changed(source: str) -> VoiceopsError:
         "written, run again",
         Location(source),
     )
-
-
-def _replace(target: Path, content: bytes, mode: int) -> None:
-    """Write `content` to a new file beside `target`, flush it to disk, then rename it over
-    `target`: readers see the old file or the new one, never a part."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _sync_directory(target.parent)
-
-
-def _sync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not possible everywhere (Windows), so best effort.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
