@@ -3,6 +3,7 @@ change is ready; and what a newcomer installs is what the README and the workflo
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -83,3 +84,16 @@ def test_ci_tests_a_fresh_virtualenv() -> None:
     assert "--upgrade-strategy eager" in script
     # The README's test command, run inside that virtualenv.
     assert script.index("activate") < script.index("pip install") < script.rindex("pytest")
+
+
+def test_no_function_in_src_is_longer_than_about_40_lines() -> None:
+    # Counted from its first decorator to its last line, docstring included.
+    longest = []
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                length = (node.end_lineno or node.lineno) - first + 1
+                if length > 40:
+                    longest.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {length}")
+    assert longest == []

@@ -176,3 +176,21 @@ def test_nothing_passes_before_a_redactor_is_handed_in() -> None:
     scrubbing.scrubbers.append(redactor.redact)
     assert scrubbing.filter(record)
     assert (record.getMessage(), record.args) == ("GET /***", None)
+
+
+def test_a_record_with_control_characters_stays_one_plain_line() -> None:
+    # A failure reason can quote what a vendor sent: it must not start a line of its own
+    # or steer the terminal.
+    redactor = Redactor()
+    scrubbing = Scrubbing()
+    scrubbing.scrubbers.append(redactor.redact)
+    reason = "bad answer\n::error::forged\x1b[2J\r"
+    record = logging.LogRecord(
+        LOGGER, logging.DEBUG, __file__, 1, "GET /a failed: %s", (reason,), None
+    )
+    assert scrubbing.filter(record)
+    message = record.getMessage()
+    assert "\n" not in message
+    assert "\r" not in message
+    assert "\x1b" not in message
+    assert message.startswith("GET /a failed: bad answer")
