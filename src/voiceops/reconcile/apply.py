@@ -45,6 +45,10 @@ PLAN_AGAIN = "run voiceops plan again"
 
 class Outcome(StrEnum):
     APPLIED = "applied"
+    CREATED = "created"  # and its id written into the document
+    ADOPTED = "adopted"  # an unmanaged live assistant taken over, its id written back
+    DELETED = "deleted"
+    DEFERRED = "deferred"  # not sent: a vendor limit (Invent's creates per hour) would refuse it
     UNCHANGED = Status.UNCHANGED.value
     STALE = "stale"
     FAILED = "failed"
@@ -53,11 +57,15 @@ class Outcome(StrEnum):
     UNCERTAIN = "uncertain"  # an update that may have landed and cannot be checked
 
 
+# The outcomes of an assistant that is now as git describes it.
+CONVERGED = (Outcome.APPLIED, Outcome.CREATED, Outcome.ADOPTED, Outcome.DELETED, Outcome.UNCHANGED)
+
+
 @dataclass(frozen=True)
 class AssistantResult:
     name: str
     connection: str
-    id: str
+    id: str | None
     outcome: Outcome
     detail: str = ""
 
@@ -75,7 +83,7 @@ class ApplyReport:
         return (
             not self.errors
             and not self.signals
-            and all(r.outcome in (Outcome.APPLIED, Outcome.UNCHANGED) for r in self.results)
+            and all(r.outcome in CONVERGED for r in self.results)
         )
 
     def count(self, outcome: Outcome) -> int:
@@ -244,7 +252,7 @@ class _Pipeline:
         live = await self._read(provider, [(item, spec)])
         if isinstance(live, AssistantResult):
             return self._done(live)
-        result = await self._send(provider, item, spec, live[spec.id], turns)
+        result = await self._send(provider, item, spec, live[spec.known_id], turns)
         if result.outcome is Outcome.APPLIED:
             result = (await self._read_back(provider, [spec]))[0]
         return self._done(result)
@@ -259,7 +267,7 @@ class _Pipeline:
             shared = live
             return [self._done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
         sent = await asyncio.gather(
-            *(self._send(provider, item, spec, live[spec.id], turns) for item, spec in items)
+            *(self._send(provider, item, spec, live[spec.known_id], turns) for item, spec in items)
         )
         by_name = {r.name: r for r in sent}
         for result in sent:
@@ -280,9 +288,9 @@ class _Pipeline:
         unread = []
         for item, spec in items:
             if self.known_live.get(item.name) is not None:
-                live[spec.id] = self.known_live[item.name]
+                live[spec.known_id] = self.known_live[item.name]
             else:
-                unread.append(spec.id)
+                unread.append(spec.known_id)
         if unread:
             item = items[0][0]
             try:
@@ -351,7 +359,7 @@ def _prepare_one(
     """Check one assistant against its live state and build its request (no sending).
     `planned`, when made from this very live state, is used instead of planning again."""
     if live_raw is None:
-        return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
+        return _result(item, Outcome.FAILED, f"id {spec.known_id!r} no longer exists (404)")
     if planned is not None and planned.live_raw is live_raw:
         current = planned
     else:
@@ -380,7 +388,7 @@ async def _send_one(run: RunContext, provider: Provider, prepared: Prepared) -> 
         spec = prepared.spec
         for change in prepared.changes:
             if change.write_only:
-                run.write_only.remember(spec.connection, spec.id, change.top, change.after)
+                run.write_only.remember(spec.connection, spec.known_id, change.top, change.after)
     return result
 
 
@@ -425,13 +433,13 @@ async def _still_missing(
     read again: the body that is still to be sent, None when it landed, or the result that
     ends the assistant."""
     try:
-        live_raw = (await run.session.read(spec.connection, [spec.id]))[spec.id]
+        live_raw = (await run.session.read(spec.connection, [spec.known_id]))[spec.known_id]
     except Interrupted:
         return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
     except VoiceopsError as read_exc:
         return _result(item, Outcome.FAILED, str(read_exc))
     if live_raw is None:
-        return _result(item, Outcome.FAILED, f"id {spec.id!r} no longer exists (404)")
+        return _result(item, Outcome.FAILED, f"id {spec.known_id!r} no longer exists (404)")
     retry = plan_in(run, provider, spec, live_raw)
     if retry.error:
         return _result(item, Outcome.FAILED, retry.error)
@@ -497,7 +505,7 @@ async def _read_back(
     if run.session.stop.is_set():
         return [_applied(s, "not read back: the run was interrupted") for s in specs]
     try:
-        ids = [s.id for s in specs]
+        ids = [s.known_id for s in specs]
         live = await run.session.read(provider.name, ids, whole_connection=provider.reads_by_list)
     except Interrupted:
         return [_applied(s, "not read back: the run was interrupted") for s in specs]
@@ -505,7 +513,7 @@ async def _read_back(
         return [_not_converged(s, f"read-back failed: {exc}") for s in specs]
     results = []
     for spec in specs:
-        raw = live[spec.id]
+        raw = live[spec.known_id]
         if raw is None:
             results.append(_not_converged(spec, "gone after the update (404)"))
             continue
@@ -521,11 +529,11 @@ async def _read_back(
 
 
 def _applied(spec: AssistantSpec, detail: str = "") -> AssistantResult:
-    return AssistantResult(spec.name, spec.connection, spec.id, Outcome.APPLIED, detail)
+    return AssistantResult(spec.name, spec.connection, spec.known_id, Outcome.APPLIED, detail)
 
 
 def _not_converged(spec: AssistantSpec, detail: str) -> AssistantResult:
-    return AssistantResult(spec.name, spec.connection, spec.id, Outcome.NOT_CONVERGED, detail)
+    return AssistantResult(spec.name, spec.connection, spec.known_id, Outcome.NOT_CONVERGED, detail)
 
 
 def refuse_unconfirmable(*, saved_plan: bool, auto_approve: bool, interactive: bool) -> None:

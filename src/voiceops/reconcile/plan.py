@@ -28,12 +28,38 @@ class Status(StrEnum):
     """An assistant's plan outcome, spelt the same in the JSON form and every renderer."""
 
     UPDATE = "update"
+    CREATE = "create"  # no id yet: apply creates it and writes its id into the document
+    ADOPT = "adopt"  # no id yet, but an unmanaged live assistant has its name: taken over
+    DELETE = "delete"  # ensure: absent, and the vendor still has it
     UNCHANGED = "unchanged"
     ERROR = "error"
 
 
+# What a plan would do for an assistant, before errors and "nothing to do" are told apart.
+class Action(StrEnum):
+    UPDATE = "update"
+    CREATE = "create"
+    ADOPT = "adopt"
+    DELETE = "delete"
+
+
+# The statuses apply acts on, and those that count toward the safety threshold.
+CHANGING = (Status.UPDATE, Status.CREATE, Status.ADOPT, Status.DELETE)
+RISKY = (Status.UPDATE, Status.DELETE)
+
+
 # Spellings of older plan files, still read.
 _OLD_STATUSES = {"no-change": Status.UNCHANGED}
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live assistant that no document manages (listed with `report_unmanaged: true`)."""
+
+    connection: str
+    provider_type: str
+    id: str
+    name: str
 
 
 @dataclass
@@ -41,9 +67,11 @@ class AssistantPlan:
     name: str
     connection: str
     provider_type: str
-    id: str
+    # None for an assistant still to be created; for an adopted one, the id it takes over.
+    id: str | None
     source: str
     changes: list[Change] = field(default_factory=list)
+    action: Action = Action.UPDATE
     # The real request (with secret values) exists only in memory; `template` is what is saved.
     request: UpdateRequest | None = None
     template: dict[str, Any] | None = None
@@ -57,7 +85,11 @@ class AssistantPlan:
     def status(self) -> Status:
         if self.error is not None:
             return Status.ERROR
-        return Status.UPDATE if self.changes else Status.UNCHANGED
+        if self.action is Action.UPDATE:
+            return Status.UPDATE if self.changes else Status.UNCHANGED
+        if self.action is Action.DELETE and self.request is None:
+            return Status.UNCHANGED  # the vendor no longer has it: converged
+        return Status(self.action.value)
 
     @property
     def write_only_fields(self) -> list[str]:
@@ -70,13 +102,15 @@ class Plan:
     managed: int
     warnings: list[str] = field(default_factory=list)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    # Live assistants no document manages, on connections with `report_unmanaged: true`.
+    unmanaged: list[Unmanaged] = field(default_factory=list)
 
     def with_status(self, status: Status) -> list[AssistantPlan]:
         return [a for a in self.assistants if a.status is status]
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.with_status(Status.UPDATE))
+        return any(a.status in CHANGING for a in self.assistants)
 
     @property
     def has_errors(self) -> bool:
@@ -84,12 +118,14 @@ class Plan:
 
 
 def mass_update_warning(updates: int, managed: int, share: float, minimum: int) -> str | None:
-    """The octoDNS-style safety check: too large a share of assistants changing at once."""
+    """The octoDNS-style safety check: too large a share of assistants changing at once
+    (`updates` counts deletes too)."""
     if managed < minimum or not managed or updates / managed <= share:
         return None
     return (
-        f"this would update {updates} of {managed} managed assistants ({updates / managed:.0%}), "
-        f"more than the {share:.0%} safety threshold; apply needs --allow-mass-update"
+        f"this would update or delete {updates} of {managed} managed assistants "
+        f"({updates / managed:.0%}), more than the {share:.0%} safety threshold; apply needs "
+        "--allow-mass-update"
     )
 
 
@@ -122,6 +158,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         },
         "warnings": plan.warnings,
         "assistants": [_assistant_to_dict(a) for a in plan.assistants],
+        "unmanaged": [
+            {"connection": u.connection, "provider": u.provider_type, "id": u.id, "name": u.name}
+            for u in plan.unmanaged
+        ],
     }
 
 
@@ -154,7 +194,7 @@ class SavedAssistant:
 
     name: str
     connection: str
-    id: str
+    id: str | None
     status: Status
     fingerprint: str | None
     spec_digest: str

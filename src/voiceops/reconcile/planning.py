@@ -99,14 +99,14 @@ async def _plan_connection(
         provider, _ = await run.session.connect(name)
         if not provider.reads_by_list:
             return await _plan_as_reads_land(run, provider, group)
-        live = await run.session.read(name, [s.id for s in group])
+        live = await run.session.read(name, [s.known_id for s in group])
     except VoiceopsError as exc:
         return [error_plan(run, spec, str(exc)) for spec in group]
     except Exception as exc:  # a bug, confined to this connection
         return [error_plan(run, spec, internal_error(exc)) for spec in group]
     plans = []
     for n, spec in enumerate(group, 1):
-        plans.append(guarded_plan(run, provider, spec, live[spec.id]))
+        plans.append(guarded_plan(run, provider, spec, live[spec.known_id]))
         if n % PLAN_SLICE == 0:
             await asyncio.sleep(0)  # let the other connections' answers in meanwhile
     return plans
@@ -121,10 +121,10 @@ async def _plan_as_reads_land(
 
     async def one(spec: AssistantSpec) -> tuple[AssistantPlan, LiveState]:
         try:
-            live = await run.session.read(provider.name, [spec.id], whole_connection=False)
+            live = await run.session.read(provider.name, [spec.known_id], whole_connection=False)
         except VoiceopsError as exc:
             return error_plan(run, spec, str(exc)), None
-        return guarded_plan(run, provider, spec, live[spec.id]), live[spec.id]
+        return guarded_plan(run, provider, spec, live[spec.known_id]), live[spec.known_id]
 
     planned = await asyncio.gather(*(one(spec) for spec in group))
     blamed = wrong_base_url(provider, [live for _, live in planned])
@@ -173,7 +173,7 @@ def blank_plan(spec: AssistantSpec, provider_type: str) -> AssistantPlan:
         name=spec.name,
         connection=spec.connection,
         provider_type=provider_type,
-        id=spec.id,
+        id=spec.known_id,
         source=str(spec.doc.location(("metadata", "name"))),
         spec_digest=fingerprint(spec.spec),
     )
@@ -187,12 +187,12 @@ def plan_assistant(spec: AssistantSpec, live_raw: LiveState, context: PlanContex
         plan.error = str(unresolved[0])
     elif live_raw is None:
         plan.error = (
-            f"{spec.doc.location(('id',))}: assistant {spec.id!r} was not found on "
+            f"{spec.doc.location(('id',))}: assistant {spec.known_id!r} was not found on "
             f"connection {spec.connection!r} (404)"
         )
     elif isinstance(live_raw, RequestFailed):
         plan.error = (
-            f"{spec.doc.location(('id',))}: reading assistant {spec.id!r} on connection "
+            f"{spec.doc.location(('id',))}: reading assistant {spec.known_id!r} on connection "
             f"{spec.connection!r} failed: {live_raw.message}"
         )
     else:
@@ -239,7 +239,7 @@ def _fill(
     if plan.changes:
         changed = list(dict.fromkeys(c.top for c in plan.changes))
         body = provider.build_body(live, desired, changed)
-        plan.request = provider.update_request(spec.id, body)
+        plan.request = provider.update_request(spec.known_id, body)
         env_names: dict[ValuePath, list[str]] = {}
         for path, variable in references:
             env_names.setdefault(path, []).append(variable)
@@ -260,7 +260,7 @@ def desired_changes(
     readable = {k: v for k, v in desired.items() if k not in write_only}
     changes = diff(live, readable, sensitive=provider.sensitive, secret_paths=secret_paths)
     for key, value in desired.items():
-        if key in write_only and not record.matches(spec.connection, spec.id, key, value):
+        if key in write_only and not record.matches(spec.connection, spec.known_id, key, value):
             sensitive = is_sensitive((key,), provider.sensitive, secret_paths)
             changes.append(Change((key,), UNKNOWN_WRITE_ONLY, value, sensitive, write_only=True))
     return changes

@@ -74,7 +74,7 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
         f"{markdown_code(a.source)}\n",
         *(
             [f"To keep the live values: {markdown_code(import_command(a.connection, a.id))}\n"]
-            if framing.offer_import
+            if framing.offer_import and a.id is not None
             else []
         ),
         f"| field | {framing.before} | {framing.after} |",

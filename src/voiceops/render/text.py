@@ -77,6 +77,6 @@ def _assistant(a: AssistantPlan, framing: Framing, style: Callable[..., str]) ->
         lines.append(
             "    write-only fields cannot be read back; voiceops records a hash of what it applied"
         )
-    if framing.offer_import:
+    if framing.offer_import and a.id is not None:
         lines.append(f"    to keep the live values: {import_command(a.connection, a.id)}")
     return lines

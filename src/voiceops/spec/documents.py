@@ -6,6 +6,7 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,20 +22,36 @@ from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents, rea
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
+class Ensure(StrEnum):
+    """What a document asks for: the assistant kept as its spec says, or deleted."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
 @dataclass(frozen=True)
 class AssistantSpec:
-    """One assistant as git describes it. `spec` still holds `${env:…}` references."""
+    """One assistant as git describes it. `spec` still holds `${env:…}` references.
+    `id` is None for an assistant not created yet."""
 
     name: str
     connection: str
-    id: str
+    id: str | None
     spec: dict[str, Any]
     doc: YamlDocument = field(repr=False, compare=False)
     labels: dict[str, str] = field(default_factory=dict)
+    ensure: Ensure = Ensure.PRESENT
 
     @property
     def source(self) -> str:
         return self.doc.source
+
+    @property
+    def known_id(self) -> str:
+        """The id of an assistant that exists at the vendor; asking before it has one is a bug."""
+        if self.id is None:
+            raise ValueError(f"assistant {self.name!r} has no id yet")
+        return self.id
 
     @cached_property
     def references(self) -> tuple[tuple[YamlPath, str], ...]:
@@ -190,15 +207,20 @@ def _check_document(
             problems += [Diagnostic(message, doc.location(path)) for path, message in references]
     # When the spec is for another vendor, the provider line says so; the id would only echo it.
     mismatch = any(p.location == doc.location(("provider",)) for p in problems)
-    if envelope_ok and connection is not None and not mismatch:
+    if envelope_ok and connection is not None and not mismatch and "id" in data:
         problems += _check_id(doc, data["id"], connection, schemas)
     problems += _number_surprises(doc, problems)
     if not envelope_ok or connection is None:
         return None, problems
     labels = data["metadata"].get("labels", {})
     name = data["metadata"]["name"]
-    assistant_id = normalize_id(schemas, connection.type, str(data["id"]))
-    return AssistantSpec(name, connection.name, assistant_id, data["spec"], doc, labels), problems
+    raw_id = data.get("id")
+    assistant_id = None if raw_id is None else normalize_id(schemas, connection.type, str(raw_id))
+    ensure = Ensure(data.get("ensure", Ensure.PRESENT))
+    spec = AssistantSpec(
+        name, connection.name, assistant_id, data.get("spec", {}), doc, labels, ensure
+    )
+    return spec, problems
 
 
 def _check_id(
@@ -330,6 +352,8 @@ def _cross_check(
                     spec.doc.location(("metadata", "name")),
                 )
             )
+        if spec.id is None:
+            continue
         first = targets.setdefault((accounts[spec.connection], spec.id), spec)
         if first is not spec:
             where = f"connection {spec.connection!r}"

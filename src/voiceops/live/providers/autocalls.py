@@ -99,6 +99,16 @@ class Autocalls(Provider):
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PUT", f"/user/assistant/{segment(assistant_id)}"
 
+    def create_target(self) -> tuple[str, str]:
+        return "POST", "/user/assistant"
+
+    def delete_target(self, assistant_id: str) -> tuple[str, str]:
+        return "DELETE", f"/user/assistant/{segment(assistant_id)}"
+
+    def created_id(self, answer: Any) -> str:
+        # The create answers {"message": ..., "data": {"id": ..., "name": ...}}.
+        return super().created_id(answer.get("data") if isinstance(answer, dict) else None)
+
     def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
         # The API validates this key as Laravel dot notation, i.e. a nested object.
         encoded = dict(body)

@@ -37,9 +37,11 @@ MAX_PAGES = 1000
 
 @dataclass(frozen=True)
 class UpdateRequest:
+    """A request that changes an assistant: update, create or delete (a delete has no body)."""
+
     method: str
     path: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None
 
 
 class Provider:
@@ -71,6 +73,8 @@ class Provider:
     requests_per_minute: ClassVar[int | None] = None
     # Several assistants are read by list pages: apply reads them (and reads them back) together.
     reads_by_list: ClassVar[bool] = False
+    # The vendor's documented limit on creates, per hour and organisation (None: none).
+    creates_per_hour: ClassVar[int | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -198,6 +202,44 @@ class Provider:
     def update_request(self, assistant_id: str, body: dict[str, Any]) -> UpdateRequest:
         method, path = self.update_target(assistant_id)
         return UpdateRequest(method, path, self.encode_body(body))
+
+    # ---- lifecycle ------------------------------------------------------------------
+    # Which vendors create and delete is also in their schemas (for `validate`, offline).
+
+    def create_target(self) -> tuple[str, str] | None:
+        """Method and path of the create request; None where the vendor documents none."""
+        return None
+
+    def delete_target(self, assistant_id: str) -> tuple[str, str] | None:
+        """Method and path of the delete request; None where the vendor documents none."""
+        return None
+
+    @property
+    def lists(self) -> bool:
+        """Whether the vendor documents a list of assistants (`list_all`)."""
+        return type(self).list_all is not Provider.list_all
+
+    def create_request(self, body: dict[str, Any]) -> UpdateRequest:
+        """The create request for a whole spec (in spec names)."""
+        target = self.create_target()
+        if target is None:
+            raise VoiceopsError(f"{self.type} documents no endpoint that creates assistants")
+        return UpdateRequest(*target, self.encode_body(body))
+
+    def delete_request(self, assistant_id: str) -> UpdateRequest:
+        target = self.delete_target(assistant_id)
+        if target is None:
+            raise VoiceopsError(f"{self.type} documents no endpoint that deletes assistants")
+        return UpdateRequest(*target, None)
+
+    def created_id(self, answer: Any) -> str:
+        """The new assistant's id in a create's answer; RequestFailed when it has none."""
+        found = answer.get(self.id_field) if isinstance(answer, dict) else None
+        if not is_id(found):
+            raise RequestFailed(
+                "the vendor's answer to the create carried no assistant id", unexpected=True
+            )
+        return self.normalize_id(str(found))
 
 
 def affects_connection(exc: RequestFailed) -> bool:

@@ -1,4 +1,5 @@
-"""Edmo: cookie login, GET and PATCH per assistant; `model`, `voice`, `transcriber` go whole."""
+"""Edmo: cookie login, GET and PATCH per assistant; `model`, `voice`, `transcriber` go whole.
+Create and delete are documented; a list is not."""
 
 from __future__ import annotations
 
@@ -72,3 +73,9 @@ class Edmo(Provider):
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
+
+    def create_target(self) -> tuple[str, str]:
+        return "POST", "/assistants"
+
+    def delete_target(self, assistant_id: str) -> tuple[str, str]:
+        return "DELETE", self.read_path(assistant_id)

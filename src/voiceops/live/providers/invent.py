@@ -1,4 +1,5 @@
-"""Invent: Bearer key, org-scoped routes, a paged list of 100, and 500 requests a minute."""
+"""Invent: Bearer key, org-scoped routes, a paged list of 100, and 500 requests a minute.
+Creates are limited to 10 an hour; no delete is documented."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Invent(Provider):
     concurrency_cap = 8
     requests_per_minute = 500
     reads_by_list = True
+    creates_per_hour = 10
 
     @property
     def org(self) -> str:
@@ -56,6 +58,9 @@ class Invent(Provider):
 
     def update_target(self, assistant_id: str) -> tuple[str, str]:
         return "PATCH", self.read_path(assistant_id)
+
+    def create_target(self) -> tuple[str, str]:
+        return "POST", f"/orgs/{segment(self.org)}/assistants"
 
     async def pages(self, client: Client) -> AsyncGenerator[tuple[list[dict[str, Any]], int], None]:
         """Each page of the list with the number of pages still to come."""
