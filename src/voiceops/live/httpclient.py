@@ -416,8 +416,12 @@ class Client:
         wait = retry_after(response)
         if not _retryable(status, wait, safe=state.safe):
             raise failure
+        if wait is not None and wait > self.retry.max_retry_after_s:
+            # Retrying sooner than the vendor asks would only be refused again.
+            failure.message += f" (it asks to wait {wait:g} s)"
+            raise failure
         if wait is not None:
-            return _Retry(failure, min(wait, self.retry.max_retry_after_s))
+            return _Retry(failure, wait)
         return _Retry(failure, self.retry.backoff(state.attempt, self.rng))
 
     async def _before_retry(self, state: _Attempts, retry: _Retry) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voiceops.errors import ConnectionFailed, VoiceopsError
 from voiceops.live.httpclient import (
@@ -45,6 +45,8 @@ class RunOptions:
     # How long saving that record waits for another run holding its lock (None: the
     # record's own default).
     record_lock_timeout_s: float | None = None
+    # Whether apply writes a created assistant's id into its document (not in sandbox runs).
+    write_back: bool = True
     # Tests may route every connection through one transport (e.g. the in-process sandbox).
     transport: httpx.AsyncBaseTransport | None = None
 
@@ -144,6 +146,14 @@ class Session:
         if blamed is not None:
             raise blamed
         return live
+
+    async def list_all(self, name: str) -> list[dict[str, Any]]:
+        """Every live assistant of the connection (vendors with a list only)."""
+        provider, client = await self.connect(name)
+        try:
+            return await provider.list_all(client)
+        except VoiceopsError as exc:
+            raise connection_error(provider, exc) from None
 
 
 def wrong_base_url(provider: Provider, answers: list[LiveState]) -> ConnectionFailed | None:

@@ -10,21 +10,40 @@ not have built itself. After sending, it reads back and reports fields the vendo
 from __future__ import annotations
 
 import asyncio
-import json
 from asyncio import Semaphore
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from typing import Any
 
 from voiceops.errors import VoiceopsError
-from voiceops.live.httpclient import Interrupted, RequestFailed, StatusFailed, encode_json
-from voiceops.live.providers.base import LiveState, Provider, UpdateRequest
-from voiceops.live.session import connection_error
-from voiceops.reconcile.changes import Change
+from voiceops.live.httpclient import RequestFailed, encode_json
+from voiceops.live.providers.base import LiveState, Provider
+from voiceops.reconcile.assistant_plan import internal_error
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.creating import Newcomers
+from voiceops.reconcile.outcomes import (
+    NEWCOMERS,
+    PLAN_AGAIN,
+    Work,
+    failed_with,
+    not_converged,
+    result_of,
+)
+from voiceops.reconcile.outcomes import (
+    ApplyReport as ApplyReport,
+)
+from voiceops.reconcile.outcomes import (
+    ApplyWatcher as ApplyWatcher,
+)
+from voiceops.reconcile.outcomes import (
+    AssistantResult as AssistantResult,
+)
+from voiceops.reconcile.outcomes import (
+    Outcome as Outcome,
+)
 from voiceops.reconcile.plan import (
+    RISKY,
     AssistantPlan,
     Plan,
     SavedAssistant,
@@ -32,100 +51,11 @@ from voiceops.reconcile.plan import (
     load_saved,
     mass_update_warning,
 )
-from voiceops.reconcile.planning import internal_error, make_plan, plan_in
-from voiceops.reconcile.redaction import Redactor
+from voiceops.reconcile.planning import make_plan
+from voiceops.reconcile.steps import prepare, read_back, send_delete, send_update
 from voiceops.spec import envref
-from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.documents import AssistantSpec, Ensure
 from voiceops.spec.validation import did_you_mean
-
-# How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
-UNCERTAIN_ATTEMPTS = 3
-PLAN_AGAIN = "run voiceops plan again"
-
-
-class Outcome(StrEnum):
-    APPLIED = "applied"
-    CREATED = "created"  # and its id written into the document
-    ADOPTED = "adopted"  # an unmanaged live assistant taken over, its id written back
-    DELETED = "deleted"
-    DEFERRED = "deferred"  # not sent: a vendor limit (Invent's creates per hour) would refuse it
-    UNCHANGED = Status.UNCHANGED.value
-    STALE = "stale"
-    FAILED = "failed"
-    NOT_CONVERGED = "not converged"
-    INTERRUPTED = "interrupted"  # nothing was sent for it: the run was stopped first
-    UNCERTAIN = "uncertain"  # an update that may have landed and cannot be checked
-
-
-# The outcomes of an assistant that is now as git describes it.
-CONVERGED = (Outcome.APPLIED, Outcome.CREATED, Outcome.ADOPTED, Outcome.DELETED, Outcome.UNCHANGED)
-
-
-@dataclass(frozen=True)
-class AssistantResult:
-    name: str
-    connection: str
-    id: str | None
-    outcome: Outcome
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class ApplyReport:
-    results: list[AssistantResult]
-    # Problems of the run as a whole, e.g. a write-only record that could not be saved.
-    errors: list[str] = field(default_factory=list)
-    # The signals (SIGINT, SIGTERM) that stopped the run, if any did.
-    signals: list[int] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return (
-            not self.errors
-            and not self.signals
-            and all(r.outcome in CONVERGED for r in self.results)
-        )
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
-
-    def scrubbed(self, redactor: Redactor) -> ApplyReport:
-        """The report with secrets masked in its details (vendor messages), before rendering."""
-        return replace(
-            self,
-            results=[replace(r, detail=redactor.redact(r.detail)) for r in self.results],
-            errors=[redactor.redact(e) for e in self.errors],
-        )
-
-
-class ApplyWatcher:
-    """Hooks to follow an apply as it goes (progress, results as they finish). Each does
-    nothing here; the command line overrides them. They are called on the event loop."""
-
-    def reading(self, total: int) -> None:
-        """`total` assistants are about to be read before their updates are prepared."""
-
-    def read(self, count: int) -> None:
-        """`count` more assistants were read (and checked)."""
-
-    def writing(self, total: int) -> None:
-        """`total` updates are about to be sent (and read back)."""
-
-    def finished(self, result: AssistantResult) -> None:
-        """One assistant's final result; called once per assistant."""
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An update ready to send: checked against live state, its body encoded once already."""
-
-    item: SavedAssistant
-    spec: AssistantSpec
-    changes: list[Change]
-    request: UpdateRequest
-
-
-Work = list[tuple[SavedAssistant, AssistantSpec]]
 
 
 async def apply_saved(
@@ -181,23 +111,33 @@ def _triage(
         spec = specs.get(item.name)
         if entries[item.name] > 1:
             detail = f"the plan file holds it {entries[item.name]} times; {PLAN_AGAIN}"
-            results[item.name] = _result(item, Outcome.STALE, detail)
+            results[item.name] = result_of(item, Outcome.STALE, detail)
         elif item.status is Status.UNCHANGED:
-            results[item.name] = _result(item, Outcome.UNCHANGED)
+            results[item.name] = result_of(item, Outcome.UNCHANGED)
         elif run.session.stop.is_set():
-            results[item.name] = _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
+            results[item.name] = result_of(item, Outcome.INTERRUPTED, "nothing was sent for it")
         elif spec is None:
             detail = f"no longer in the repository; {PLAN_AGAIN}"
-            results[item.name] = _result(item, Outcome.STALE, detail)
-        elif (item.connection, item.id) != (spec.connection, spec.id):
+            results[item.name] = result_of(item, Outcome.STALE, detail)
+        elif not _same_target(item, spec):
             detail = f"the plan file names another connection or id for it; {PLAN_AGAIN}"
-            results[item.name] = _result(item, Outcome.STALE, detail)
+            results[item.name] = result_of(item, Outcome.STALE, detail)
         elif item.status is Status.ERROR:
             detail = errors.get(item.name) or "had an error when planned; plan again"
-            results[item.name] = _result(item, Outcome.FAILED, detail)
+            results[item.name] = result_of(item, Outcome.FAILED, detail)
         else:
             work.setdefault(spec.connection, []).append((item, spec))
     return results, work
+
+
+def _same_target(item: SavedAssistant, spec: AssistantSpec) -> bool:
+    """The saved entry is about the assistant the document names (a create or an adopt
+    is about a document without an id)."""
+    if item.connection != spec.connection:
+        return False
+    if item.status in NEWCOMERS:
+        return spec.id is None
+    return item.id == spec.id
 
 
 def _preflight(run: RunContext, work: dict[str, Work]) -> dict[str, AssistantResult]:
@@ -211,7 +151,7 @@ def _preflight(run: RunContext, work: dict[str, Work]) -> dict[str, AssistantRes
                 encode_json(envref.resolve(spec.spec, run.options.env))
             except RequestFailed as exc:
                 detail = f"{spec.location()}: {exc.message}"
-                failed[item.name] = _result(item, Outcome.FAILED, detail)
+                failed[item.name] = result_of(item, Outcome.FAILED, detail)
                 continue
             kept.append((item, spec))
         work[name] = kept
@@ -231,13 +171,27 @@ class _Pipeline:
         try:
             provider, _ = await self.run.session.connect(name)
         except VoiceopsError as exc:
-            return [self._done(_failed(item, exc)) for item, _ in items]
+            return [self.done(failed_with(item, exc)) for item, _ in items]
         except Exception as exc:  # a bug, confined to this connection
             message = internal_error(exc)
-            return [self._done(_result(item, Outcome.FAILED, message)) for item, _ in items]
+            return [self.done(result_of(item, Outcome.FAILED, message)) for item, _ in items]
         # At most as many updates under way as the run has request slots: each waits its turn
         # here rather than queueing in the client, so a stop leaves few to wait for.
         turns = asyncio.Semaphore(self.run.options.concurrency)
+        new = [(i, s) for i, s in items if i.status in NEWCOMERS]
+        existing = [(i, s) for i, s in items if i.status not in NEWCOMERS]
+        groups = await asyncio.gather(
+            self._existing(provider, existing, turns),
+            Newcomers(self, provider, turns).apply(new),
+        )
+        return [result for group in groups for result in group]
+
+    async def _existing(
+        self, provider: Provider, items: Work, turns: Semaphore
+    ) -> list[AssistantResult]:
+        """Updates and deletes of assistants the documents name by id."""
+        if not items:
+            return []
         if not provider.reads_by_list:
             return list(
                 await asyncio.gather(*(self._single(provider, i, s, turns) for i, s in items))
@@ -249,40 +203,38 @@ class _Pipeline:
     ) -> AssistantResult:
         """An assistant read one GET at a time: its update starts once its own read is done,
         and its read-back once its update is."""
-        live = await self._read(provider, [(item, spec)])
+        live = await self.read(provider, [(item, spec)])
         if isinstance(live, AssistantResult):
-            return self._done(live)
+            return self.done(live)
         result = await self._send(provider, item, spec, live[spec.known_id], turns)
         if result.outcome is Outcome.APPLIED:
-            result = (await self._read_back(provider, [spec]))[0]
-        return self._done(result)
+            result = (await self.read_back(provider, [spec]))[0]
+        return self.done(result)
 
     async def _listed(
         self, provider: Provider, items: Work, turns: Semaphore
     ) -> list[AssistantResult]:
         """A connection read by list pages: one read of all, then every update, then one
         read-back of the applied ones."""
-        live = await self._read(provider, items)
+        live = await self.read(provider, items)
         if isinstance(live, AssistantResult):
             shared = live
-            return [self._done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
+            return [self.done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
         sent = await asyncio.gather(
             *(self._send(provider, item, spec, live[spec.known_id], turns) for item, spec in items)
         )
         by_name = {r.name: r for r in sent}
         for result in sent:
             if result.outcome is not Outcome.APPLIED:
-                self._done(result)
+                self.done(result)
         applied = [
             spec for (_, spec), r in zip(items, sent, strict=True) if r.outcome is Outcome.APPLIED
         ]
-        for result in await self._read_back(provider, applied):
-            by_name[result.name] = self._done(result)
+        for result in await self.read_back(provider, applied):
+            by_name[result.name] = self.done(result)
         return list(by_name.values())
 
-    async def _read(
-        self, provider: Provider, items: Work
-    ) -> dict[str, LiveState] | AssistantResult:
+    async def read(self, provider: Provider, items: Work) -> dict[str, LiveState] | AssistantResult:
         """Live state of `items` (known or read now), or the failure shared by all of them."""
         live: dict[str, LiveState] = {}
         unread = []
@@ -300,9 +252,9 @@ class _Pipeline:
                     await self.run.session.read(provider.name, unread, whole_connection=whole)
                 )
             except VoiceopsError as exc:
-                return _failed(item, exc)
+                return failed_with(item, exc)
             except Exception as exc:  # a bug, confined to these assistants
-                return _result(item, Outcome.FAILED, internal_error(exc))
+                return result_of(item, Outcome.FAILED, internal_error(exc))
             finally:
                 self.watch.read(len(unread))
         return live
@@ -317,223 +269,27 @@ class _Pipeline:
     ) -> AssistantResult:
         try:
             planned = self.known_plans.get(item.name)
-            prepared = _prepare_one(self.run, provider, item, spec, live_raw, planned)
+            prepared = prepare(self.run, provider, item, spec, live_raw, planned)
             if isinstance(prepared, AssistantResult):
                 return prepared
             async with turns:
-                return await _send_one(self.run, provider, prepared)
+                if spec.ensure is Ensure.ABSENT:
+                    return await send_delete(self.run, prepared)
+                return await send_update(self.run, provider, prepared)
         except Exception as exc:  # a bug, confined to this assistant
-            return _result(item, Outcome.FAILED, internal_error(exc))
+            return result_of(item, Outcome.FAILED, internal_error(exc))
 
-    async def _read_back(
+    async def read_back(
         self, provider: Provider, specs: list[AssistantSpec]
     ) -> list[AssistantResult]:
         try:
-            return await _read_back(self.run, provider, specs)
+            return await read_back(self.run, provider, specs)
         except Exception as exc:  # a bug; the updates landed all the same
-            return [_not_converged(s, f"read-back failed: {internal_error(exc)}") for s in specs]
+            return [not_converged(s, f"read-back failed: {internal_error(exc)}") for s in specs]
 
-    def _done(self, result: AssistantResult) -> AssistantResult:
+    def done(self, result: AssistantResult) -> AssistantResult:
         self.watch.finished(result)
         return result
-
-
-def _result(item: SavedAssistant, outcome: Outcome, detail: str = "") -> AssistantResult:
-    return AssistantResult(item.name, item.connection, item.id, outcome, detail)
-
-
-def _failed(item: SavedAssistant, exc: VoiceopsError) -> AssistantResult:
-    if isinstance(exc, Interrupted):
-        return _result(item, Outcome.INTERRUPTED, "nothing was sent for it")
-    return _result(item, Outcome.FAILED, str(exc))
-
-
-def _prepare_one(
-    run: RunContext,
-    provider: Provider,
-    item: SavedAssistant,
-    spec: AssistantSpec,
-    live_raw: LiveState,
-    planned: AssistantPlan | None = None,
-) -> Prepared | AssistantResult:
-    """Check one assistant against its live state and build its request (no sending).
-    `planned`, when made from this very live state, is used instead of planning again."""
-    if live_raw is None:
-        return _result(item, Outcome.FAILED, f"id {spec.known_id!r} no longer exists (404)")
-    if planned is not None and planned.live_raw is live_raw:
-        current = planned
-    else:
-        current = plan_in(run, provider, spec, live_raw)
-    if current.error:
-        return _result(item, Outcome.FAILED, current.error)
-    if not current.changes:
-        return _result(item, Outcome.UNCHANGED, "already matches git")
-    stale = _stale(item, current)
-    if stale is not None:
-        return _result(item, Outcome.STALE, f"{stale}; {PLAN_AGAIN}")
-    request = current.request
-    assert request is not None  # `_stale` refuses a plan with changes but no request
-    try:
-        encode_json(request.body)
-    except RequestFailed as exc:
-        return _result(item, Outcome.FAILED, f"{spec.location()}: {exc.message}")
-    # What is sent is the request rebuilt here, with secrets resolved from the environment;
-    # the plan file only had to agree with it.
-    return Prepared(item, spec, current.changes, request)
-
-
-async def _send_one(run: RunContext, provider: Provider, prepared: Prepared) -> AssistantResult:
-    result = await _send_until_landed(run, provider, prepared)
-    if result.outcome is Outcome.APPLIED:
-        spec = prepared.spec
-        for change in prepared.changes:
-            if change.write_only:
-                run.write_only.remember(spec.connection, spec.known_id, change.top, change.after)
-    return result
-
-
-async def _send_until_landed(
-    run: RunContext, provider: Provider, prepared: Prepared
-) -> AssistantResult:
-    """Send the update; when it may or may not have landed (timeout, 5xx), check and resend
-    only what is still missing, up to `UNCERTAIN_ATTEMPTS` times."""
-    item, request = prepared.item, prepared.request
-    body = request.body
-    _, client = await run.session.connect(prepared.spec.connection)
-    # Whether a re-read can tell that the update landed: only through a readable field.
-    observable = any(not c.write_only for c in prepared.changes)
-    for attempt in range(1, UNCERTAIN_ATTEMPTS + 1):
-        try:
-            await client.request(request.method, request.path, json=body, idempotent=False)
-            return _result(item, Outcome.APPLIED)
-        except Interrupted as exc:
-            if exc.maybe_applied or attempt > 1:
-                return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
-            return _result(item, Outcome.INTERRUPTED, "its update was not sent")
-        except RequestFailed as exc:
-            if not exc.maybe_applied or attempt == UNCERTAIN_ATTEMPTS:
-                return _result(item, Outcome.FAILED, _failure(provider, exc))
-            if not observable:
-                # Nothing readable can tell whether it landed, and sending it again could
-                # repeat a side effect: it is sent at most once per run.
-                return _result(item, Outcome.UNCERTAIN, f"{exc.message}; {WRITE_ONLY_UNSURE}")
-        missing = await _still_missing(run, provider, item, prepared.spec)
-        if missing is None:
-            return _result(item, Outcome.APPLIED)
-        if isinstance(missing, AssistantResult):
-            return missing
-        body = missing
-    raise AssertionError("the last attempt always returns")
-
-
-async def _still_missing(
-    run: RunContext, provider: Provider, item: SavedAssistant, spec: AssistantSpec
-) -> dict[str, Any] | AssistantResult | None:
-    """After an update that may have landed (e.g. Edmo's 500 after changing its own copy),
-    read again: the body that is still to be sent, None when it landed, or the result that
-    ends the assistant."""
-    try:
-        live_raw = (await run.session.read(spec.connection, [spec.known_id]))[spec.known_id]
-    except Interrupted:
-        return _result(item, Outcome.UNCERTAIN, INTERRUPTED_UNSURE)
-    except VoiceopsError as read_exc:
-        return _result(item, Outcome.FAILED, str(read_exc))
-    if live_raw is None:
-        return _result(item, Outcome.FAILED, f"id {spec.known_id!r} no longer exists (404)")
-    retry = plan_in(run, provider, spec, live_raw)
-    if retry.error:
-        return _result(item, Outcome.FAILED, retry.error)
-    # An update lands whole or not at all, so when its readable fields are all in
-    # place its write-only ones are too.
-    if not any(not c.write_only for c in retry.changes) or retry.request is None:
-        return None
-    return retry.request.body
-
-
-WRITE_ONLY_UNSURE = (
-    "the update may have landed, but it changes only write-only fields, which no read can "
-    "check; it was not sent again (the next apply sends it once more)"
-)
-INTERRUPTED_UNSURE = "the update may have landed; the run was interrupted before it was checked"
-
-
-def _stale(item: SavedAssistant, current: AssistantPlan) -> str | None:
-    """Why the saved plan no longer says what voiceops would do now, if it does not."""
-    # The plan's fingerprint, not the live state's: a failed read (RequestFailed) has none.
-    if current.fingerprint != item.fingerprint:
-        return "live state changed since the plan was made"
-    if current.spec_digest != item.spec_digest:
-        return "its spec changed since the plan was made"
-    if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
-        return "its changes now differ from the plan's (a secret rotated?)"
-    request = current.request
-    if request is None or not _same_request(item, request, current.template):
-        return (
-            "the plan file's request is not the update voiceops builds from the spec and "
-            "the live state (edited?)"
-        )
-    return None
-
-
-def _same_request(
-    item: SavedAssistant, request: UpdateRequest, template: dict[str, Any] | None
-) -> bool:
-    """The saved request equals the rebuilt one: method, path and body (with its secret
-    references), compared as canonical JSON so that `1` and `true` stay different."""
-    saved = {"method": item.method, "path": item.path, "body": item.body}
-    rebuilt = {"method": request.method, "path": request.path, "body": template}
-    return _canonical(saved) == _canonical(rebuilt)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _failure(provider: Provider, exc: RequestFailed) -> str:
-    """A failed request in one assistant's words; a 401 is told as the connection's."""
-    if isinstance(exc, StatusFailed) and exc.status == 401:
-        return connection_error(provider, exc).message
-    return exc.message
-
-
-async def _read_back(
-    run: RunContext, provider: Provider, specs: list[AssistantSpec]
-) -> list[AssistantResult]:
-    """Read every applied assistant again and name the fields that did not converge."""
-    if not specs:
-        return []
-    if run.session.stop.is_set():
-        return [_applied(s, "not read back: the run was interrupted") for s in specs]
-    try:
-        ids = [s.known_id for s in specs]
-        live = await run.session.read(provider.name, ids, whole_connection=provider.reads_by_list)
-    except Interrupted:
-        return [_applied(s, "not read back: the run was interrupted") for s in specs]
-    except VoiceopsError as exc:
-        return [_not_converged(s, f"read-back failed: {exc}") for s in specs]
-    results = []
-    for spec in specs:
-        raw = live[spec.known_id]
-        if raw is None:
-            results.append(_not_converged(spec, "gone after the update (404)"))
-            continue
-        after = plan_in(run, provider, spec, raw)
-        left = [c.field for c in after.changes if not c.write_only]
-        if after.error:
-            results.append(_not_converged(spec, f"read-back failed: {after.error}"))
-        elif left:
-            results.append(_not_converged(spec, "the vendor did not keep: " + ", ".join(left)))
-        else:
-            results.append(_applied(spec))
-    return results
-
-
-def _applied(spec: AssistantSpec, detail: str = "") -> AssistantResult:
-    return AssistantResult(spec.name, spec.connection, spec.known_id, Outcome.APPLIED, detail)
-
-
-def _not_converged(spec: AssistantSpec, detail: str) -> AssistantResult:
-    return AssistantResult(spec.name, spec.connection, spec.known_id, Outcome.NOT_CONVERGED, detail)
 
 
 def refuse_unconfirmable(*, saved_plan: bool, auto_approve: bool, interactive: bool) -> None:
@@ -602,7 +358,7 @@ def _targeted(
 
 def _refuse_mass_update(run: RunContext, saved: list[SavedAssistant], allowed: bool) -> None:
     project = run.project
-    updates = sum(1 for s in saved if s.status is Status.UPDATE)
+    updates = sum(1 for s in saved if s.status in RISKY)
     config = project.config
     # The share is of every managed assistant, also when --target narrows the run.
     warning = mass_update_warning(

@@ -1,10 +1,12 @@
 """One command run on the reconcile side: the session and what it must not own itself,
-the redactor that learns every secret the run handles and the write-only record."""
+the redactor that learns every secret the run handles, the write-only record and the
+record of pending creates."""
 
 from __future__ import annotations
 
 from voiceops.errors import VoiceopsError
 from voiceops.live.session import RunOptions, Session
+from voiceops.reconcile.pending import PendingCreates, pending_path
 from voiceops.reconcile.redaction import Redactor
 from voiceops.reconcile.writeonly import LOCK_TIMEOUT_S, WriteOnlyRecord
 from voiceops.spec.validation import Project
@@ -17,6 +19,7 @@ class RunContext:
         self.redactor = Redactor()
         lock_timeout_s = options.record_lock_timeout_s or LOCK_TIMEOUT_S
         self.write_only = WriteOnlyRecord.load(options.write_only_record, lock_timeout_s)
+        self.pending = PendingCreates.load(pending_path(options.write_only_record), lock_timeout_s)
         self.session = Session(project, options, on_secret=self.redactor.add)
 
     @property

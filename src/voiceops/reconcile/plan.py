@@ -19,9 +19,10 @@ from voiceops.live.providers.base import UpdateRequest
 from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.textsafety import json_safe
 
-# 2 spells an assistant that matches git `unchanged` (1 spelled it `no-change`); both are read.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# 3 added create, adopt and delete (an id may be null, a delete's body is null); 2 spelled
+# an assistant that matches git `unchanged` (1 spelled it `no-change`). All are read.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 
 class Status(StrEnum):
@@ -179,7 +180,7 @@ def _assistant_to_dict(a: AssistantPlan) -> dict[str, Any]:
         "spec_digest": a.spec_digest,
         "request": None,
     }
-    if a.request is not None and a.template is not None:
+    if a.request is not None and (a.template is not None or a.request.body is None):
         item["request"] = {"method": a.request.method, "path": a.request.path, "body": a.template}
     return item
 
@@ -208,6 +209,11 @@ class SavedAssistant:
 
     def as_plan(self) -> AssistantPlan:
         """What the plan file says about it, for showing before it is applied."""
+        actions = {s.value: a for s in Status for a in Action if a.value == s.value}
+        action = actions.get(self.status.value, Action.UPDATE)
+        request = None
+        if self.method is not None and self.path is not None:
+            request = UpdateRequest(self.method, self.path, self.body)
         return AssistantPlan(
             self.name,
             self.connection,
@@ -215,6 +221,9 @@ class SavedAssistant:
             self.id,
             self.source,
             changes=list(self.changes),
+            action=action,
+            request=request,
+            template=self.body,
             error=self.error if self.status is Status.ERROR else None,
         )
 
@@ -222,7 +231,9 @@ class SavedAssistant:
     def from_plan(cls, plan: AssistantPlan) -> SavedAssistant:
         """What a plan file made from `plan` would say: the request as its template (with
         secret references), never the values."""
-        request = plan.request if plan.template is not None else None
+        request = plan.request
+        if request is not None and plan.template is None and request.body is not None:
+            request = None  # a request without its template is never saved
         return cls(
             name=plan.name,
             connection=plan.connection,
@@ -294,12 +305,18 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
     if not isinstance(item, dict):
         raise _malformed(source, at, "an object")
     _check_types(item, _PER_ASSISTANT, f"{at}.", source)
-    for key in ("name", "connection", "id", "status"):
+    for key in ("name", "connection", "status"):
         if not isinstance(item.get(key), str) or not item[key]:
             raise _malformed(source, f"{at}.{key}", "a non-empty string")
     if item["status"] not in _STATUSES:
         expected = "one of " + ", ".join(sorted(s.value for s in Status))
         raise _malformed(source, f"{at}.status", expected)
+    # Only an assistant still to be created has no id.
+    if _STATUSES[item["status"]] is Status.CREATE:
+        if item.get("id") is not None:
+            raise _malformed(source, f"{at}.id", "null for an assistant to create")
+    elif not isinstance(item.get("id"), str) or not item["id"]:
+        raise _malformed(source, f"{at}.id", "a non-empty string")
     if not isinstance(item.get("fingerprint"), str | None):
         raise _malformed(source, f"{at}.fingerprint", "a string or null")
     if not isinstance(item.get("spec_digest", ""), str):
@@ -335,8 +352,9 @@ def _saved_request(request: Any, at: str, source: str) -> dict[str, Any]:
     for key in ("method", "path"):
         if not isinstance(request.get(key), str):
             raise _malformed(source, f"{at}.request.{key}", "a string")
-    if not isinstance(request.get("body"), dict):
-        raise _malformed(source, f"{at}.request.body", "an object")
+    body = request.get("body")
+    if not isinstance(body, dict) and not (body is None and request["method"] == "DELETE"):
+        raise _malformed(source, f"{at}.request.body", "an object (null only for a DELETE)")
     return request
 
 

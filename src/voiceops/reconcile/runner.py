@@ -11,6 +11,7 @@ from pathlib import Path
 from voiceops.errors import Diagnostic, InputErrors, Location
 from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
+from voiceops.reconcile.planning import reporting_connections
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs
 from voiceops.spec.schemas import SchemaStore
@@ -95,7 +96,8 @@ def prepare(
 ) -> tuple[Project, RunOptions]:
     project = load_project(config_path, targets=targets)
     project, options = _with_environment(project, sandbox, env, concurrency)
-    check_ready(project, options.env, {s.connection for s in project.specs}, project.specs)
+    connections = {s.connection for s in project.specs} | set(reporting_connections(project))
+    check_ready(project, options.env, connections, project.specs)
     return project, options
 
 
@@ -132,7 +134,9 @@ def _with_environment(
     options = RunOptions(
         env=environment,
         concurrency=concurrency or project.config.concurrency,
-        # A sandbox run must not touch the record of what production has applied.
+        # A sandbox run must not touch the record of what production has applied, nor
+        # the user's files.
         write_only_record=None if sandbox else project.config.write_only_record,
+        write_back=sandbox is None,
     )
     return project, options

@@ -34,6 +34,12 @@ class Project:
     warnings: list[Diagnostic]
     # Every assistant the repository manages, also when --target narrows `specs`.
     managed: int
+    # The valid documents before --target narrowed them (None: `specs` are all of them).
+    untargeted: list[AssistantSpec] | None = None
+
+    @property
+    def every_spec(self) -> list[AssistantSpec]:
+        return self.specs if self.untargeted is None else self.untargeted
 
 
 def validate(
@@ -83,7 +89,9 @@ def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> 
     warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
     if not result.documents:
         warnings.append(_nothing_here(config))
-    return Project(config, specs, schemas, warnings, managed=len(result.specs))
+    return Project(
+        config, specs, schemas, warnings, managed=len(result.specs), untargeted=result.specs
+    )
 
 
 def _unknown_targets(unknown: list[str], names: list[str]) -> str:

@@ -1,0 +1,289 @@
+"""Applying the documents without an id: creates and adopts.
+
+A create sends the whole spec in one request, writes the new id into the document, and
+reads the assistant back. An adopt writes the id of the live assistant it takes over into
+the document, then updates that assistant like any other. A create is never sent twice:
+where the outcome of one is unknown, the vendor's list shows it to the next plan (which
+adopts it), or, where the vendor lists nothing, the pending-creates record holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+from voiceops.errors import VoiceopsError
+from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
+from voiceops.live.providers.base import LiveState, Provider, answer_json
+from voiceops.reconcile.assistant_plan import PlanContext, internal_error, plan_create
+from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.lifecycle import Listing, desired_name, listing_by_id
+from voiceops.reconcile.outcomes import (
+    PLAN_AGAIN,
+    AssistantResult,
+    Outcome,
+    Work,
+    failed_with,
+    result_of,
+)
+from voiceops.reconcile.plan import AssistantPlan, SavedAssistant, Status
+from voiceops.reconcile.planning import absorb, managed_ids
+from voiceops.reconcile.steps import failure_text, prepare, same_request, send_update
+from voiceops.spec import envref
+from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.writeback import write_id
+
+
+class Pipeline(Protocol):
+    """What the apply pipeline lends to creates and adopts."""
+
+    run: RunContext
+    known_plans: dict[str, AssistantPlan]
+
+    async def read(
+        self, provider: Provider, items: Work
+    ) -> dict[str, LiveState] | AssistantResult: ...
+
+    async def read_back(
+        self, provider: Provider, specs: list[AssistantSpec]
+    ) -> list[AssistantResult]: ...
+
+    def done(self, result: AssistantResult) -> AssistantResult: ...
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A create's or adopt's result so far, and the document with its id when the assistant
+    is to be read back."""
+
+    result: AssistantResult
+    spec: AssistantSpec | None = None
+
+
+class Newcomers:
+    """The creates and adopts of one connection."""
+
+    def __init__(self, pipeline: Pipeline, provider: Provider, turns: asyncio.Semaphore) -> None:
+        self.pipeline = pipeline
+        self.run = pipeline.run
+        self.provider = provider
+        self.turns = turns
+        # Where the vendor lists nothing, a create with an unknown outcome is noted.
+        self.noting = not provider.lists
+
+    async def apply(self, items: Work) -> list[AssistantResult]:
+        if not items:
+            return []
+        listing = await self._current_listing(items)
+        if isinstance(listing, AssistantResult):
+            shared = listing
+            return [self.pipeline.done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
+        budget = self.provider.creates_per_hour
+        jobs: list[Awaitable[Sent]] = []
+        for item, spec in items:
+            if item.status is Status.ADOPT:
+                jobs.append(self._guarded(item, self._adopt(item, spec)))
+            elif budget is not None and budget <= 0:
+                jobs.append(_ready(result_of(item, Outcome.DEFERRED, self._over_limit())))
+            else:
+                budget = None if budget is None else budget - 1
+                jobs.append(self._guarded(item, self._create(item, spec, listing)))
+        return await self._finish(list(await asyncio.gather(*jobs)))
+
+    async def _finish(self, sent: list[Sent]) -> list[AssistantResult]:
+        """Read back every assistant created or updated, all at once."""
+        to_read = [s.spec for s in sent if s.spec is not None]
+        checked = {r.name: r for r in await self.pipeline.read_back(self.provider, to_read)}
+        results = []
+        for done in sent:
+            result = done.result
+            back = checked.get(result.name) if done.spec is not None else None
+            if back is not None and back.outcome is not Outcome.APPLIED:
+                result = replace(back, detail=f"{result.detail}; {back.detail}")
+            results.append(self.pipeline.done(result))
+        return results
+
+    async def _current_listing(self, items: Work) -> Listing | AssistantResult | None:
+        """The vendor's list, to check that no same-named assistant appeared since a saved
+        plan was made (a plan made moments ago in this run is trusted)."""
+        known = self.pipeline.known_plans
+        fresh = all(i.name in known for i, _ in items if i.status is Status.CREATE)
+        if not self.provider.lists or fresh:
+            return None
+        try:
+            return listing_by_id(self.provider, await self.run.session.list_all(self.provider.name))
+        except VoiceopsError as exc:
+            return failed_with(items[0][0], exc)
+
+    async def _guarded(self, item: SavedAssistant, job: Awaitable[Sent]) -> Sent:
+        try:
+            return await job
+        except VoiceopsError as exc:  # e.g. the pending-creates record cannot be saved
+            return Sent(result_of(item, Outcome.FAILED, str(exc)))
+        except Exception as exc:  # a bug, confined to this assistant
+            return Sent(result_of(item, Outcome.FAILED, internal_error(exc)))
+
+    # ---- create -------------------------------------------------------------------
+
+    async def _create(
+        self, item: SavedAssistant, spec: AssistantSpec, listing: Listing | None
+    ) -> Sent:
+        current = self.pipeline.known_plans.get(item.name)
+        if current is None:
+            context = PlanContext(self.provider, self.run.options.env, self.run.write_only)
+            current = absorb(self.run, plan_create(spec, context))
+        if current.error:
+            return Sent(result_of(item, Outcome.FAILED, current.error))
+        stale = self._create_stale(item, spec, current, listing)
+        if stale is not None:
+            return Sent(result_of(item, Outcome.STALE, f"{stale}; {PLAN_AGAIN}"))
+        try:
+            encode_json(current.request.body if current.request else None)
+        except RequestFailed as exc:
+            return Sent(result_of(item, Outcome.FAILED, f"{spec.location()}: {exc.message}"))
+        return await self._send_create(item, spec, current)
+
+    def _create_stale(
+        self,
+        item: SavedAssistant,
+        spec: AssistantSpec,
+        current: AssistantPlan,
+        listing: Listing | None,
+    ) -> str | None:
+        """Why the saved create no longer says what voiceops would do now, if it does not."""
+        if current.status is not Status.CREATE:
+            return f"voiceops would now {current.status.value} it, not create it"
+        if current.spec_digest != item.spec_digest:
+            return "its spec changed since the plan was made"
+        entry = self.run.pending.get(spec.connection, spec.name) if self.noting else None
+        if entry is not None:
+            return self.run.pending.refusal(entry, self.provider.type.capitalize())
+        if listing is not None:
+            name = desired_name(self.provider, spec, self.run.options.env)
+            managed = managed_ids(self.run.project, self.provider.name)
+            if any(
+                live_id not in managed and self.provider.display_name(live) == name
+                for live_id, live in listing.items()
+            ):
+                return f"a live assistant named {name!r} appeared since the plan was made"
+        if current.request is None or not same_request(item, current.request, current.template):
+            return "the plan file's request is not the create voiceops builds from the spec"
+        return None
+
+    async def _send_create(
+        self, item: SavedAssistant, spec: AssistantSpec, current: AssistantPlan
+    ) -> Sent:
+        request = current.request
+        assert request is not None
+        if self.noting:
+            self.run.pending.note(spec.connection, spec.name, spec.source)
+        _, client = await self.run.session.connect(self.provider.name)
+        async with self.turns:
+            try:
+                response = await client.request(
+                    request.method, request.path, json=request.body, idempotent=False
+                )
+            except RequestFailed as exc:
+                return Sent(self._not_created(item, spec, exc))
+        try:
+            new_id = self.provider.created_id(answer_json(response))
+        except RequestFailed as exc:
+            detail = f"the create was sent, but {exc.message}; {self._unknown_note()}"
+            return Sent(result_of(item, Outcome.UNCERTAIN, detail))
+        self._remember_write_only(spec, new_id)
+        created = replace(spec, id=new_id)
+        written = self._write_back(created, new_id)
+        if isinstance(written, AssistantResult):
+            return Sent(written)
+        result = AssistantResult(item.name, item.connection, new_id, Outcome.CREATED, written)
+        return Sent(result, created)
+
+    def _not_created(
+        self, item: SavedAssistant, spec: AssistantSpec, exc: RequestFailed
+    ) -> AssistantResult:
+        """The result of a create that failed: unsent or refused, or of unknown outcome."""
+        if exc.maybe_applied:
+            detail = f"the create may have landed ({exc.message}); {self._unknown_note()}"
+            return result_of(item, Outcome.UNCERTAIN, detail)
+        if self.noting:
+            self.run.pending.forget(spec.connection, spec.name)
+        if isinstance(exc, Interrupted):
+            return result_of(item, Outcome.INTERRUPTED, "its create was not sent")
+        if exc.status == 429 and self.provider.creates_per_hour is not None:
+            return result_of(item, Outcome.DEFERRED, f"{exc.message}; {self._over_limit()}")
+        return result_of(item, Outcome.FAILED, failure_text(self.provider, exc))
+
+    def _unknown_note(self) -> str:
+        if not self.noting:
+            return "the next plan finds it by its name and adopts it instead of creating another"
+        where = self.run.pending.path or "this run's memory"
+        return (
+            f"voiceops noted it in {where} and refuses this document until you check the "
+            f"{self.provider.type.capitalize()} dashboard"
+        )
+
+    def _over_limit(self) -> str:
+        return (
+            f"{self.provider.type.capitalize()} allows {self.provider.creates_per_hour} creates "
+            "an hour; not sent, the next apply creates it"
+        )
+
+    def _remember_write_only(self, spec: AssistantSpec, new_id: str) -> None:
+        """The write-only fields the create carried count as applied to the new assistant."""
+        desired = envref.resolve(spec.spec, self.run.options.env)
+        for path in self.provider.write_only:
+            if len(path) == 1 and path[0] in desired:
+                key = path[0]
+                self.run.write_only.remember(spec.connection, new_id, key, desired[key])
+
+    def _write_back(self, spec: AssistantSpec, new_id: str) -> str | AssistantResult:
+        """Write the id into the document: the detail to report, or the failure."""
+        if not self.run.options.write_back:
+            return f"id {new_id}; --sandbox runs never change {spec.source}"
+        try:
+            write_id(Path(spec.source), spec.doc, new_id, root=self.run.project.config.root)
+        except VoiceopsError as exc:
+            if self.noting:
+                self.run.pending.note(spec.connection, spec.name, spec.source, new_id)
+            detail = (
+                f"it has id {new_id} at the vendor, but the id could not be written into the "
+                f'document ({exc}); add id: "{new_id}" to it by hand'
+            )
+            return AssistantResult(spec.name, spec.connection, new_id, Outcome.FAILED, detail)
+        if self.noting:
+            self.run.pending.forget(spec.connection, spec.name)
+        return f"id {new_id} written into {spec.source}"
+
+    # ---- adopt --------------------------------------------------------------------
+
+    async def _adopt(self, item: SavedAssistant, spec: AssistantSpec) -> Sent:
+        """Take over the live assistant the plan found: write its id back, then update it."""
+        adopted = replace(spec, id=item.id)
+        live = await self.pipeline.read(self.provider, [(item, adopted)])
+        if isinstance(live, AssistantResult):
+            return Sent(live)
+        raw = live[adopted.known_id]
+        if raw is None:
+            detail = f"the live assistant it would adopt (id {item.id}) is gone; {PLAN_AGAIN}"
+            return Sent(result_of(item, Outcome.FAILED, detail))
+        planned = self.pipeline.known_plans.get(item.name)
+        prepared = prepare(self.run, self.provider, item, adopted, raw, planned)
+        if isinstance(prepared, AssistantResult) and prepared.outcome is not Outcome.UNCHANGED:
+            return Sent(prepared)
+        written = self._write_back(adopted, adopted.known_id)
+        if isinstance(written, AssistantResult):
+            return Sent(written)
+        if isinstance(prepared, AssistantResult):  # nothing to update
+            return Sent(result_of(item, Outcome.ADOPTED, written))
+        async with self.turns:
+            result = await send_update(self.run, self.provider, prepared)
+        if result.outcome is not Outcome.APPLIED:
+            return Sent(replace(result, detail=f"{written}; {result.detail}"))
+        return Sent(result_of(item, Outcome.ADOPTED, written), adopted)
+
+
+async def _ready(result: AssistantResult) -> Sent:
+    return Sent(result)

@@ -1,0 +1,212 @@
+"""The assistant lifecycle end to end over HTTP: create, adopt and delete, with the new id
+written back into the user's file and nothing else in it changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Workspace
+from tests.integration.apply_helpers import api_apply, outcomes, plan_json, result_of
+from voiceops.reconcile.apply import Outcome
+
+HEADER = "# yaml-language-server: $schema=../schemas/assistant.schema.json\n"
+
+# vendor -> (connection, document name, spec as YAML text, the name the vendor shows)
+NEW = {
+    "edmo": (
+        "edmo-main",
+        "tutor-fr",
+        "  name: 'Tutor FR'   # shown to callers\n"
+        "  firstMessage: Bonjour !\n"
+        "  model: {provider: openai, model: gpt-4o}\n",
+        "Tutor FR",
+    ),
+    "invent": (
+        "invent-support",
+        "desk-fr",
+        '  name: "Desk FR"\n\n  enabled: true\n',
+        "Desk FR",
+    ),
+    "autocalls": (
+        "autocalls-sales",
+        "intake-es",
+        "  assistant_name: Intake ES\n"
+        "  voice_id: 12\n"
+        "  language: Spanish\n"
+        "  llm_model: gpt-4o\n"
+        "  calls_direction: receive\n"
+        "  engine_type: multimodal\n"
+        "  timezone: Europe/Madrid\n"
+        "  initial_message: Hola, ¿en qué puedo ayudarle?\n"
+        "  system_prompt: |\n"
+        "    Take the caller's details.\n",
+        "Intake ES",
+    ),
+}
+CREATE_PATHS = {
+    "edmo": "/assistants",
+    "invent": "/orgs/c/assistants",
+    "autocalls": "/user/assistant",
+}
+NAME_KEY = {"edmo": "name", "invent": "name", "autocalls": "name"}
+
+
+def new_document(ws: Workspace, vendor: str, extra: str = "") -> tuple[Path, str]:
+    """Write the vendor's new document (no id) after a first document in the same file."""
+    connection, name, spec, _ = NEW[vendor]
+    text = (
+        HEADER + "apiVersion: voiceops/v1\nkind: Assistant\n"
+        f"metadata:\n  name: {name}  # new\nprovider: {connection}\n{extra}spec:\n{spec}"
+    )
+    path = ws.root / "assistants" / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+def live_named(ws: Workspace, vendor: str, shown: str) -> list[dict[str, Any]]:
+    return [a for a in ws.sandbox.assistants(vendor) if a.get(NAME_KEY[vendor]) == shown]
+
+
+def with_id(text: str, connection: str, new_id: str) -> str:
+    line = f"provider: {connection}\n"
+    return text.replace(line, f'{line}id: "{new_id}"\n', 1)
+
+
+@pytest.mark.parametrize("vendor", sorted(NEW))
+def test_create_writes_the_id_back_and_converges(workspace: Workspace, vendor: str) -> None:
+    connection, name, _, shown = NEW[vendor]
+    path, original = new_document(workspace, vendor)
+    plan = plan_json(workspace)
+    entry = next(a for a in plan["assistants"] if a["name"] == name)
+    assert entry["status"] == "create"
+    assert entry["id"] is None
+    assert entry["request"]["method"] == "POST"
+    assert entry["request"]["path"] == CREATE_PATHS[vendor]
+    assert plan["summary"]["create"] == 1
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", "--auto-approve", "--target", name)
+    assert result.exit_code == 0, result.output
+    creates = [r for r in workspace.sandbox.requests(vendor) if r.method == "POST"]
+    creates = [r for r in creates if r.path == CREATE_PATHS[vendor]]
+    assert len(creates) == 1
+    body = creates[0].body
+    spec = next(a for a in plan["assistants"] if a["name"] == name)["request"]["body"]
+    assert body == spec  # the whole spec, as planned
+
+    [created] = live_named(workspace, vendor, shown)
+    new_id = str(created["id"])
+    assert path.read_text(encoding="utf-8") == with_id(original, connection, new_id)
+    assert f"id {new_id} written into" in result.output
+
+    again = workspace.run("plan", "--detailed-exitcode", "--target", name)
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("vendor", ["invent", "autocalls"])
+def test_an_unmanaged_namesake_is_adopted_not_created_again(
+    workspace: Workspace, vendor: str
+) -> None:
+    connection, name, _, shown = NEW[vendor]
+    path, original = new_document(workspace, vendor)
+    record = {"name": shown} if vendor == "invent" else {"assistant_name": shown}
+    existing = workspace.sandbox.add_assistant(vendor, record)
+    plan = plan_json(workspace)
+    entry = next(a for a in plan["assistants"] if a["name"] == name)
+    assert entry["status"] == "adopt"
+    assert entry["id"] == existing
+    text = workspace.run("plan", "--target", name).output
+    assert existing in text
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", "--auto-approve", "--target", name)
+    assert result.exit_code == 0, result.output
+    assert not [r for r in workspace.sandbox.requests(vendor) if r.method == "POST"]
+    assert len(live_named(workspace, vendor, shown)) == 1
+    assert path.read_text(encoding="utf-8") == with_id(original, connection, existing)
+    assert workspace.run("plan", "--detailed-exitcode").exit_code in (0, 2)
+    assert workspace.run("plan", "--detailed-exitcode", "--target", name).exit_code == 0
+
+
+DELETABLE = {"edmo": ("enrollment-assistant", "asst_123"), "autocalls": ("sales-outreach", "127")}
+
+
+@pytest.mark.parametrize("vendor", sorted(DELETABLE))
+def test_ensure_absent_deletes_and_a_gone_assistant_is_converged(
+    workspace: Workspace, vendor: str
+) -> None:
+    name, assistant_id = DELETABLE[vendor]
+    path = workspace.spec_file(name)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    plan = plan_json(workspace)
+    entry = next(a for a in plan["assistants"] if a["name"] == name)
+    assert entry["status"] == "delete"
+    assert entry["request"]["method"] == "DELETE"
+    assert plan["summary"]["delete"] == 1
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", "--auto-approve", "--target", name)
+    assert result.exit_code == 0, result.output
+    deletes = [r for r in workspace.sandbox.requests(vendor) if r.method == "DELETE"]
+    assert len(deletes) == 1
+    assert all(str(a["id"]) != assistant_id for a in workspace.sandbox.assistants(vendor))
+    after = workspace.run("plan", "--detailed-exitcode", "--target", name)
+    assert after.exit_code == 0, after.output
+
+
+def test_deletes_count_toward_the_safety_threshold(workspace: Workspace) -> None:
+    for vendor, (name, _) in DELETABLE.items():
+        path = workspace.spec_file(name)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1))
+    config = workspace.config.read_text(encoding="utf-8")
+    workspace.config.write_text(config + "safety: {max_update_share: 0.3, min_managed: 1}\n")
+    plan = plan_json(workspace)
+    assert any("safety threshold" in w for w in plan["warnings"])
+    refused = workspace.run("apply", "--auto-approve")
+    assert refused.exit_code == 1
+    assert "--allow-mass-update" in refused.output
+    assert not [r for r in workspace.sandbox.requests() if r.method == "DELETE"]
+
+
+def test_invent_creates_beyond_the_hourly_limit_are_deferred(workspace: Workspace) -> None:
+    for n in range(12):
+        path = workspace.root / "assistants" / f"desk-{n}.yaml"
+        path.write_text(
+            "apiVersion: voiceops/v1\nkind: Assistant\n"
+            f"metadata: {{name: desk-{n}}}\nprovider: invent-support\nspec: {{name: Desk {n}}}\n"
+        )
+    plan = plan_json(workspace)
+    assert plan["summary"]["create"] == 12
+    assert any("allows 10 creates an hour" in w for w in plan["warnings"])
+
+    report = api_apply(workspace)
+    states = outcomes(report)
+    created = [n for n, o in states.items() if o is Outcome.CREATED]
+    deferred = [n for n, o in states.items() if o is Outcome.DEFERRED]
+    assert len(created) == 10
+    assert len(deferred) == 2
+    assert not report.ok
+    assert "not sent" in result_of(report, deferred[0]).detail
+    names = {a["name"] for a in workspace.sandbox.assistants("invent")}
+    assert sum(1 for n in range(12) if f"Desk {n}" in names) == 10
+
+
+def test_report_unmanaged_lists_the_rest_and_drift_exits_2(workspace: Workspace) -> None:
+    config = workspace.config.read_text(encoding="utf-8")
+    config = config.replace("type: invent\n", "type: invent\n    report_unmanaged: true\n", 1)
+    workspace.config.write_text(config, encoding="utf-8")
+    stray = workspace.sandbox.add_assistant("invent", {"name": "Made by hand"})
+    plan = plan_json(workspace)
+    listed = [u for u in plan["unmanaged"] if u["connection"] == "invent-support"]
+    assert {"id": stray, "name": "Made by hand"}.items() <= next(
+        u for u in listed if u["id"] == stray
+    ).items()
+    text = workspace.run("plan").output
+    assert f"voiceops import --provider invent-support --id {stray}" in text
+    drift = workspace.run("drift")
+    assert drift.exit_code == 2, drift.output
