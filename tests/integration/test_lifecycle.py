@@ -3,13 +3,25 @@ written back into the user's file and nothing else in it changed."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Workspace
-from tests.integration.apply_helpers import api_apply, outcomes, plan_json, result_of
+from tests.integration.apply_helpers import (
+    Intercept,
+    api_apply,
+    outcomes,
+    plan_json,
+    result_of,
+)
 from voiceops.reconcile.apply import Outcome
 
 HEADER = "# yaml-language-server: $schema=../schemas/assistant.schema.json\n"
@@ -54,16 +66,32 @@ CREATE_PATHS = {
 NAME_KEY = {"edmo": "name", "invent": "name", "autocalls": "name"}
 
 
-def new_document(ws: Workspace, vendor: str, extra: str = "") -> tuple[Path, str]:
-    """Write the vendor's new document (no id) after a first document in the same file."""
+def new_document(ws: Workspace, vendor: str) -> tuple[Path, str]:
+    """Write the vendor's new document (no id) into the workspace."""
+    return write_new(ws.root / "assistants" / f"{NEW[vendor][1]}.yaml", vendor)
+
+
+def write_new(path: Path, vendor: str) -> tuple[Path, str]:
     connection, name, spec, _ = NEW[vendor]
     text = (
         HEADER + "apiVersion: voiceops/v1\nkind: Assistant\n"
-        f"metadata:\n  name: {name}  # new\nprovider: {connection}\n{extra}spec:\n{spec}"
+        f"metadata:\n  name: {name}  # new\nprovider: {connection}\nspec:\n{spec}"
     )
-    path = ws.root / "assistants" / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path, text
+
+
+def run_voiceops(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEOPS")}
+    return subprocess.run(
+        [sys.executable, "-m", "voiceops", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def live_named(ws: Workspace, vendor: str, shown: str) -> list[dict[str, Any]]:
@@ -159,7 +187,7 @@ def test_ensure_absent_deletes_and_a_gone_assistant_is_converged(
 
 
 def test_deletes_count_toward_the_safety_threshold(workspace: Workspace) -> None:
-    for vendor, (name, _) in DELETABLE.items():
+    for name, _ in DELETABLE.values():
         path = workspace.spec_file(name)
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1))
@@ -210,3 +238,71 @@ def test_report_unmanaged_lists_the_rest_and_drift_exits_2(workspace: Workspace)
     assert f"voiceops import --provider invent-support --id {stray}" in text
     drift = workspace.run("drift")
     assert drift.exit_code == 2, drift.output
+
+
+def timed_out_after_landing(request: httpx.Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith(
+        ("/edmo/assistants", "/autocalls/user/assistant")
+    )
+
+
+async def lose_the_answer(request: httpx.Request, send: Callable[..., Any]) -> httpx.Response:
+    """The vendor carries out the create, but its answer never arrives."""
+    response = await send(request)
+    await response.aread()
+    raise httpx.ReadTimeout("the answer never came", request=request)
+
+
+def test_an_edmo_create_of_unknown_outcome_is_never_sent_again(workspace: Workspace) -> None:
+    path, _ = new_document(workspace, "edmo")
+    report = api_apply(workspace, transport=Intercept(timed_out_after_landing, lose_the_answer))
+    assert outcomes(report)["tutor-fr"] is Outcome.UNCERTAIN
+    assert "refuses this document until you check" in result_of(report, "tutor-fr").detail
+    assert len(live_named(workspace, "edmo", "Tutor FR")) == 1
+    record = json.loads((workspace.root / ".voiceops" / "pending-creates.json").read_text())
+    assert list(record["pending"]) == ["edmo-main/tutor-fr"]
+
+    workspace.sandbox.clear_requests()
+    refused = workspace.run("apply", "--auto-approve")
+    assert refused.exit_code == 1
+    assert "check the Edmo dashboard for an assistant named 'Tutor FR'" in refused.output
+    assert not [
+        r
+        for r in workspace.sandbox.requests("edmo")
+        if r.method == "POST" and r.path == "/assistants"
+    ]
+    assert len(live_named(workspace, "edmo", "Tutor FR")) == 1
+
+    # The user finds it in the dashboard and writes its id in: the note is done with.
+    [created] = live_named(workspace, "edmo", "Tutor FR")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(with_id(text, "edmo-main", created["id"]), encoding="utf-8")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    record = json.loads((workspace.root / ".voiceops" / "pending-creates.json").read_text())
+    assert record["pending"] == {}
+
+
+def test_a_listed_vendor_adopts_what_an_unknown_create_left(workspace: Workspace) -> None:
+    path, original = new_document(workspace, "autocalls")
+    report = api_apply(workspace, transport=Intercept(timed_out_after_landing, lose_the_answer))
+    assert outcomes(report)["intake-es"] is Outcome.UNCERTAIN
+    assert "adopts it" in result_of(report, "intake-es").detail
+    [created] = live_named(workspace, "autocalls", "Intake ES")
+
+    again = api_apply(workspace)
+    assert outcomes(again)["intake-es"] is Outcome.ADOPTED
+    assert len(live_named(workspace, "autocalls", "Intake ES")) == 1
+    assert path.read_text(encoding="utf-8") == with_id(
+        original, "autocalls-sales", str(created["id"])
+    )
+
+
+def test_sandbox_runs_never_write_into_the_users_files(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    assert run_voiceops("init", str(repo)).returncode == 0
+    path, original = write_new(repo / "assistants" / "intake-es.yaml", "autocalls")
+    applied = run_voiceops("apply", "--sandbox", "--auto-approve", cwd=repo)
+    assert applied.returncode == 0, applied.stderr
+    assert "--sandbox runs never change" in applied.stdout
+    assert path.read_text(encoding="utf-8") == original
+    assert not (repo / ".voiceops").exists()

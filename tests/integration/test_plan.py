@@ -44,7 +44,15 @@ SEED_CHANGES = {
 
 def test_first_plan_shows_the_seeded_differences(workspace: Workspace) -> None:
     plan = plan_json(workspace)
-    assert plan["summary"] == {"managed": 4, "update": 4, "unchanged": 0, "error": 0}
+    assert plan["summary"] == {
+        "managed": 4,
+        "update": 4,
+        "create": 0,
+        "adopt": 0,
+        "delete": 0,
+        "unchanged": 0,
+        "error": 0,
+    }
     for name, expected in SEED_CHANGES.items():
         assert set(changes(plan, name)) == expected, name
 
@@ -587,17 +595,25 @@ def test_mass_update_warning(workspace: Workspace) -> None:
     result = workspace.run("plan")
     assert result.exit_code == 0, result.output
     warning = (
-        "Warning: this would update 4 of 10 managed assistants (40%), more than the 30% "
+        "Warning: this would update or delete 4 of 10 managed assistants (40%), more than the 30% "
         "safety threshold; apply needs --allow-mass-update"
     )
     assert result.stdout.startswith(warning)
     assert workspace.run("plan", "--detailed-exitcode").exit_code == 2
     plan = plan_json(workspace)
-    assert plan["summary"] == {"managed": 10, "update": 4, "unchanged": 6, "error": 0}
+    assert plan["summary"] == {
+        "managed": 10,
+        "update": 4,
+        "create": 0,
+        "adopt": 0,
+        "delete": 0,
+        "unchanged": 6,
+        "error": 0,
+    }
     assert len(plan["warnings"]) == 1
     assert "4 of 10" in plan["warnings"][0]
     markdown = workspace.run("plan", "--format", "markdown").stdout
-    assert "> [!WARNING]\n> this would update 4 of 10" in markdown
+    assert "> [!WARNING]\n> this would update or delete 4 of 10" in markdown
 
 
 def test_no_mass_update_warning_under_the_threshold(workspace: Workspace) -> None:

@@ -62,7 +62,15 @@ def test_dashboard_edit_is_drift_and_in_the_plan(
     field, live, git = _dashboard_edit(sandbox, name)
     code, report = drift_json(workspace)
     assert code == 2
-    assert report["summary"] == {"managed": 4, "update": 1, "unchanged": 3, "error": 0}
+    assert report["summary"] == {
+        "managed": 4,
+        "update": 1,
+        "create": 0,
+        "adopt": 0,
+        "delete": 0,
+        "unchanged": 3,
+        "error": 0,
+    }
     change = changes(report, name)[field]
     assert (change["before"], change["after"]) == (live, git)
     plan = plan_json(workspace, "--detailed-exitcode")

@@ -335,7 +335,15 @@ def test_several_errors_at_once(workspace: Workspace, sandbox: Sandbox) -> None:
     sandbox.set_faults(Faults(rate_5xx=1.0), vendor="edmo")
     add_spec(workspace, "ghost", "autocalls-sales", 999, {"record_call": True})
     result, plan = _failed_run(workspace)
-    assert plan["summary"] == {"managed": 5, "update": 2, "unchanged": 0, "error": 3}
+    assert plan["summary"] == {
+        "managed": 5,
+        "update": 2,
+        "create": 0,
+        "adopt": 0,
+        "delete": 0,
+        "unchanged": 0,
+        "error": 3,
+    }
     assert len(error_lines(result)) == 3
     assert "Plan: 2 to update, 0 unchanged, 3 error(s)." in result.stdout
 

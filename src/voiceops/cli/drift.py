@@ -50,4 +50,6 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     report_errors(report, redactor)
     if report.has_errors:
         raise SystemExit(ExitCode.ERROR)
-    raise SystemExit(ExitCode.CHANGES if report.has_changes else ExitCode.OK)
+    # Live assistants no document manages are drift too, where the connection asks for them.
+    drifted = report.has_changes or bool(report.unmanaged)
+    raise SystemExit(ExitCode.CHANGES if drifted else ExitCode.OK)

@@ -91,12 +91,21 @@ async def apply_saved(
     run_errors = []
     try:
         run.write_only.save()
+        _forget_resolved_creates(run)
     except VoiceopsError as exc:
         run_errors.append(str(exc))
     names = dict.fromkeys(item.name for item in saved)
     return ApplyReport(
         [results[name] for name in names], run_errors, list(run.session.stop.signals)
     )
+
+
+def _forget_resolved_creates(run: RunContext) -> None:
+    """Notes of creates whose documents now have an id: someone checked and wrote it in."""
+    with_ids = {(s.connection, s.name) for s in run.project.every_spec if s.id is not None}
+    for entry in list(run.pending.entries.values()):
+        if (entry.connection, entry.name) in with_ids:
+            run.pending.forget(entry.connection, entry.name)
 
 
 def _triage(

@@ -179,7 +179,8 @@ class Newcomers:
         request = current.request
         assert request is not None
         if self.noting:
-            self.run.pending.note(spec.connection, spec.name, spec.source)
+            shown = desired_name(self.provider, spec, self.run.options.env)
+            self.run.pending.note(spec.connection, spec.name, spec.source, shown=shown)
         _, client = await self.run.session.connect(self.provider.name)
         async with self.turns:
             try:
@@ -247,7 +248,7 @@ class Newcomers:
             write_id(Path(spec.source), spec.doc, new_id, root=self.run.project.config.root)
         except VoiceopsError as exc:
             if self.noting:
-                self.run.pending.note(spec.connection, spec.name, spec.source, new_id)
+                self.run.pending.note(spec.connection, spec.name, spec.source, new_id=new_id)
             detail = (
                 f"it has id {new_id} at the vendor, but the id could not be written into the "
                 f'document ({exc}); add id: "{new_id}" to it by hand'

@@ -35,6 +35,8 @@ class PendingCreate:
     sent_at: str
     # Known when the vendor answered but the id could not be written into the document.
     id: str | None = None
+    # The name the vendor shows it under (its spec's name), when the spec has one.
+    shown: str = ""
 
 
 def pending_path(write_only_record: Path | None) -> Path | None:
@@ -63,10 +65,12 @@ class PendingCreates:
     def get(self, connection: str, name: str) -> PendingCreate | None:
         return self.entries.get(self.key(connection, name))
 
-    def note(self, connection: str, name: str, source: str, new_id: str | None = None) -> None:
+    def note(
+        self, connection: str, name: str, source: str, *, new_id: str | None = None, shown: str = ""
+    ) -> None:
         """Record a create about to be sent (or, with `new_id`, one whose id is unwritten)."""
         sent_at = datetime.now(UTC).isoformat(timespec="seconds")
-        entry = PendingCreate(connection, name, source, sent_at, new_id)
+        entry = PendingCreate(connection, name, source, sent_at, new_id, shown)
         self._save({self.key(connection, name): entry}, [])
 
     def forget(self, connection: str, name: str) -> None:
@@ -84,8 +88,9 @@ class PendingCreates:
         return (
             f"a create of this assistant was sent at {entry.sent_at} and its outcome is "
             f"unknown; {vendor} lists no assistants, so voiceops cannot look: check the "
-            f"{vendor} dashboard for {entry.name!r}, then write its id into the document if it "
-            f"was created, or remove its entry from {where} if it was not"
+            f"{vendor} dashboard for an assistant named {entry.shown or entry.name!r}, then "
+            f"write its id into the document if it was created, or remove its entry from "
+            f"{where} if it was not"
         )
 
     def _save(self, added: dict[str, PendingCreate], removed: list[str]) -> None:
@@ -138,15 +143,19 @@ def _entry(value: Any) -> PendingCreate:
     new_id = value.get("id")
     if new_id is not None and not isinstance(new_id, str):
         raise ValueError("malformed id")
+    shown = value.get("shown", "")
+    if not isinstance(shown, str):
+        raise ValueError("malformed name")
     return PendingCreate(
-        value["connection"], value["name"], value["source"], value["sent_at"], new_id
+        value["connection"], value["name"], value["source"], value["sent_at"], new_id, shown
     )
 
 
 def _document(entries: dict[str, PendingCreate]) -> str:
     document = {
         "format_version": FORMAT_VERSION,
-        "about": "creates sent by voiceops whose new id is not in git yet; see voiceops docs",
+        "about": "creates sent by voiceops whose new id is not in git yet; remove an entry "
+        "once its id is in the document, or once the dashboard shows it was never created",
         "pending": {
             key: {
                 "connection": e.connection,
@@ -154,6 +163,7 @@ def _document(entries: dict[str, PendingCreate]) -> str:
                 "source": e.source,
                 "sent_at": e.sent_at,
                 "id": e.id,
+                "shown": e.shown,
             }
             for key, e in sorted(entries.items())
         },

@@ -196,6 +196,10 @@ def scrub_plan(plan: Plan, redactor: Redactor) -> Plan:
             for change in assistant.changes
         ]
     plan.warnings = [redactor.redact(w) for w in plan.warnings]
+    plan.unmanaged = [
+        dataclasses.replace(u, id=redactor.redact(u.id), name=redactor.redact(u.name))
+        for u in plan.unmanaged
+    ]
     return plan
 
 
