@@ -1,4 +1,5 @@
-"""What apply prints: one line per assistant as it finishes, then the counts."""
+"""What apply prints: one line per assistant as it finishes (applied, created, adopted,
+deleted, deferred, ...), then the counts."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ USUAL = (Outcome.APPLIED, Outcome.UNCHANGED, Outcome.STALE, Outcome.FAILED, Outc
 WIDTH = max(len(o.value) for o in Outcome)
 
 
+# A new id is worth a line of its own even when apply gave no detail.
+_NEW_ID = (Outcome.CREATED, Outcome.ADOPTED)
+
+
 def result_line(result: AssistantResult) -> str:
-    detail = f": {clean_line(result.detail)}" if result.detail else ""
+    text = result.detail
+    if not text and result.outcome in _NEW_ID and result.id is not None:
+        text = f"id {result.id}"
+    detail = f": {clean_line(text)}" if text else ""
     return f"  {result.outcome.value.ljust(WIDTH)}  {result.name}{detail}"
 
 

@@ -6,14 +6,22 @@ that and says how many it left out.
 
 from __future__ import annotations
 
-from voiceops.reconcile.plan import AssistantPlan, Plan, Status
+import html
+
+from voiceops.reconcile.changes import Change
+from voiceops.reconcile.plan import AssistantPlan, Plan, Status, Unmanaged
 from voiceops.render.values import (
+    COUNTED,
     PLAN,
+    SYMBOLS,
     Framing,
+    added_lines,
     after_text,
     before_text,
     import_command,
     is_long,
+    is_long_added,
+    keep_command,
     text_diff,
 )
 from voiceops.textsafety import clean_line, markdown_code, markdown_fence, no_mentions
@@ -25,34 +33,53 @@ CHANGES_MARKER = "<!-- voiceops:changes -->"
 
 
 def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -> str:
-    changed = plan.with_status(Status.UPDATE)
-    errors = plan.with_status(Status.ERROR)
+    text = _escape_mentions(_head(plan, framing))
+    # Errors and deletes first: they need a reader most, and are the last to be cut.
+    pending = [
+        *plan.with_status(Status.ERROR),
+        *plan.with_status(Status.DELETE),
+        *(a for a in plan.assistants if a.status in (Status.CREATE, Status.ADOPT, Status.UPDATE)),
+    ]
+    # Each piece with the number of assistants it shows.
+    pieces = [(_escape_mentions(_section(a, framing)), 1) for a in pending]
+    if plan.unmanaged:
+        pieces.append((_UNMANAGED_HEAD, 0))
+        pieces += [(_escape_mentions(_unmanaged_row(u)), 1) for u in plan.unmanaged]
+    total = len(pending) + len(plan.unmanaged)
+    reserve = len(_truncation_note(total))
+    shown = 0
+    for piece, assistants in pieces:
+        if len(text) + len(piece) + reserve > limit:
+            break
+        text += piece
+        shown += assistants
+    if shown < total:
+        text += _truncation_note(total - shown)
+    return text
+
+
+def _head(plan: Plan, framing: Framing) -> str:
+    columns = [*COUNTED, Status.UNCHANGED, Status.ERROR]
+    names = [framing.word(s) if s is not Status.ERROR else "errors" for s in columns]
+    counts = [str(len(plan.with_status(s))) for s in columns]
+    if plan.unmanaged:
+        names.append("unmanaged")
+        counts.append(str(len(plan.unmanaged)))
+    findings = plan.has_changes or (framing.unmanaged_is_drift and bool(plan.unmanaged))
     head = [
         MARKER,
-        *([CHANGES_MARKER] if changed else []),
+        *([CHANGES_MARKER] if findings else []),
         f"## voiceops {framing.title.lower()}",
         "",
-        f"| {framing.changed} | {Status.UNCHANGED} | errors |",
-        "|---:|---:|---:|",
-        f"| {len(changed)} | {len(plan.with_status(Status.UNCHANGED))} | {len(errors)} |",
+        f"| {' | '.join(names)} |",
+        "|" + "---:|" * len(names),
+        f"| {' | '.join(counts)} |",
         "",
     ]
     head += [f"> [!WARNING]\n> {clean_line(w)}\n" for w in plan.warnings]
     if framing.advice and plan.has_changes:
         head += [framing.advice, ""]
-    text = _escape_mentions("\n".join(head) + "\n")
-    pending = errors + changed
-    reserve = len(_truncation_note(len(pending)))
-    shown = 0
-    for assistant in pending:
-        section = _escape_mentions(_section(assistant, framing))
-        if len(text) + len(section) + reserve > limit:
-            break
-        text += section
-        shown += 1
-    if shown < len(pending):
-        text += _truncation_note(len(pending) - shown)
-    return text
+    return "\n".join(head) + "\n"
 
 
 def _truncation_note(left_out: int) -> str:
@@ -62,26 +89,86 @@ def _truncation_note(left_out: int) -> str:
     )
 
 
+_UNMANAGED_HEAD = (
+    "### Unmanaged\n\n"
+    "Live assistants that no document manages. Nothing is done to them; to manage one, "
+    "import it and commit the file.\n\n"
+    "| connection | name | id | take it over |\n"
+    "|---|---|---|---|\n"
+)
+
+
+def _unmanaged_row(u: Unmanaged) -> str:
+    """Name and id come from the vendor: each stays inside one code span."""
+    command = import_command(u.connection, u.id, force=False)
+    cells = [u.connection, u.name, u.id, command]
+    return "| " + " | ".join(markdown_code(c) for c in cells) + " |\n"
+
+
 def _section(a: AssistantPlan, framing: Framing) -> str:
-    if a.status is Status.ERROR:
+    status = a.status
+    if status is Status.ERROR:
         return (
-            f"<details open><summary>❌ <b>{a.name}</b> — error</summary>\n\n"
+            f"<details open><summary>❌ <b>{_html(a.name)}</b> — error</summary>\n\n"
             f"{markdown_fence(clean_line(a.error or ''))}\n</details>\n\n"
         )
+    keep = keep_command(a, framing)
     rows = [
-        f"<details><summary>{framing.symbol} <b>{a.name}</b> ({a.connection}) — "
-        f"{len(a.changes)} change(s)</summary>\n",
+        _summary_line(a, framing),
         f"{markdown_code(a.source)}\n",
-        *(
-            [f"To keep the live values: {markdown_code(import_command(a.connection, a.id))}\n"]
-            if framing.offer_import and a.id is not None
-            else []
-        ),
-        f"| field | {framing.before} | {framing.after} |",
-        "|---|---|---|",
+        *([f"{_sentence(framing.note(status))}\n"] if framing.note(status) else []),
+        *([f"To keep the live values: {markdown_code(keep)}\n"] if keep else []),
     ]
+    if status is Status.CREATE:
+        body = _fields_table(a.changes, framing)
+    else:
+        body = _changes_table(a.changes, framing) if a.changes else []
+    return "\n".join([*rows, *body]) + "\n</details>\n\n"
+
+
+def _summary_line(a: AssistantPlan, framing: Framing) -> str:
+    # Raw HTML, where a code span is not markdown: vendor text (an adopted id) is escaped.
+    where = _html(a.connection)
+    if a.id is not None and a.status in (Status.ADOPT, Status.DELETE):
+        where += f", id <code>{_html(a.id)}</code>"
+    what = {
+        Status.CREATE: f"{framing.create} — {len(a.changes)} field(s)",
+        Status.ADOPT: f"{framing.adopt} — {len(a.changes)} change(s)",
+        Status.DELETE: framing.delete,
+    }.get(a.status, f"{len(a.changes)} change(s)")
+    symbol = SYMBOLS.get(a.status, framing.symbol)
+    return f"<details><summary>{symbol} <b>{_html(a.name)}</b> ({where}) — {what}</summary>\n"
+
+
+def _html(text: str) -> str:
+    return html.escape(clean_line(text))
+
+
+def _sentence(note: str) -> str:
+    return note[0].upper() + note[1:] + "."
+
+
+def _fields_table(changes: list[Change], framing: Framing) -> list[str]:
+    """A new assistant's fields: the git value of each."""
+    rows = [f"| field | {framing.after} |", "|---|---|"]
+    texts = []
+    for change in changes:
+        if is_long_added(change):
+            rows.append(f"| {markdown_code(change.field)} | *(text, see below)* |")
+            texts.append(
+                f"{markdown_code(change.field)}\n"
+                + markdown_fence("\n".join(added_lines(change)), "diff")
+            )
+            continue
+        note = " *(write-only)*" if change.write_only else ""
+        rows.append(f"| {markdown_code(change.field)} | {_cell(after_text(change))}{note} |")
+    return [*rows, "", *texts]
+
+
+def _changes_table(changes: list[Change], framing: Framing) -> list[str]:
+    rows = [f"| field | {framing.before} | {framing.after} |", "|---|---|---|"]
     diffs = []
-    for change in a.changes:
+    for change in changes:
         if is_long(change):
             rows.append(
                 f"| {markdown_code(change.field)} | *(text, see below)* | *(text, see below)* |"
@@ -94,7 +181,7 @@ def _section(a: AssistantPlan, framing: Framing) -> str:
         note = " *(write-only)*" if change.write_only else ""
         before, after = _cell(before_text(change)), _cell(after_text(change))
         rows.append(f"| {markdown_code(change.field)} | {before} | {after}{note} |")
-    return "\n".join([*rows, "", *diffs]) + "\n</details>\n\n"
+    return [*rows, "", *diffs]
 
 
 def _cell(text: str) -> str:

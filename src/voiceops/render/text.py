@@ -6,22 +6,32 @@ from collections.abc import Callable
 
 import click
 
-from voiceops.reconcile.plan import AssistantPlan, Plan, Status
+from voiceops.reconcile.changes import Change
+from voiceops.reconcile.plan import CHANGING, AssistantPlan, Plan, Status, Unmanaged
 from voiceops.render.values import (
+    COLOURS,
+    COUNTED,
     PLAN,
+    SYMBOLS,
     Framing,
+    added_lines,
     after_text,
     before_text,
     import_command,
     is_long,
+    is_long_added,
+    keep_command,
+    show,
     text_diff,
 )
 from voiceops.textsafety import clean_line
 
+Style = Callable[..., str]
+
 
 def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
-    def style(text: str, fg: str, bold: bool = False) -> str:
-        return click.style(text, fg=fg, bold=bold) if color else text
+    def style(text: str, fg: str | None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if color and fg else text
 
     lines: list[str] = []
     for note in plan.warnings:
@@ -33,6 +43,9 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
             continue
         lines.extend(_assistant(assistant, framing, style))
         lines.append("")
+    if plan.unmanaged:
+        lines.extend(unmanaged_line(u) for u in plan.unmanaged)
+        lines.append("")
     lines.append(summary(plan, framing))
     if framing.advice and plan.has_changes:
         lines.append(framing.advice)
@@ -40,25 +53,75 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
 
 
 def summary(plan: Plan, framing: Framing) -> str:
-    changed = len(plan.with_status(Status.UPDATE))
-    unchanged = len(plan.with_status(Status.UNCHANGED))
-    errors = len(plan.with_status(Status.ERROR))
-    if not changed and not errors:
-        nothing = "No drift" if framing is not PLAN else "No changes"
-        return f"{nothing}: {unchanged} assistant(s) match git."
-    return (
-        f"{framing.title}: {changed} {framing.changed}, {unchanged} {Status.UNCHANGED}, "
-        f"{errors} error(s)."
+    count = {status: len(plan.with_status(status)) for status in Status}
+    unmanaged = len(plan.unmanaged)
+    findings = any(count[s] for s in (*CHANGING, Status.ERROR))
+    if not findings and not (unmanaged and framing.unmanaged_is_drift):
+        line = f"{framing.quiet}: {count[Status.UNCHANGED]} assistant(s) match git."
+    else:
+        # Updates are always counted; creates, adopts and deletes when there are any.
+        parts = [f"{count[s]} {framing.word(s)}" for s in COUNTED if count[s] or s is Status.UPDATE]
+        parts += [
+            f"{count[Status.UNCHANGED]} {Status.UNCHANGED}",
+            f"{count[Status.ERROR]} error(s)",
+        ]
+        line = f"{framing.title}: {', '.join(parts)}."
+    if unmanaged:
+        line += f" {unmanaged} live assistant(s) not managed by any document."
+    return line
+
+
+def unmanaged_line(u: Unmanaged) -> str:
+    """One live assistant no document manages. Its name and id come from the vendor."""
+    command = import_command(u.connection, u.id, force=False)
+    return clean_line(
+        f"Unmanaged on {u.connection}: {show(u.name)} (id {u.id})  take it over: {command}"
     )
 
 
-def _assistant(a: AssistantPlan, framing: Framing, style: Callable[..., str]) -> list[str]:
-    header = clean_line(f"{a.name} ({a.connection}, id {a.id})  {a.source}")
-    if a.status is Status.ERROR:
+def _assistant(a: AssistantPlan, framing: Framing, style: Style) -> list[str]:
+    where = f"{a.connection}, id {a.id}" if a.id is not None else a.connection
+    header = clean_line(f"{a.name} ({where})  {a.source}")
+    status = a.status
+    if status is Status.ERROR:
         return [style(f"! {header}", "red", bold=True), f"    {clean_line(a.error or '')}"]
-    lines = [style(f"{framing.symbol} {header}", "yellow", bold=True)]
-    width = max(len(c.field) for c in a.changes)
-    for change in a.changes:
+    symbol = SYMBOLS.get(status, framing.symbol)
+    lines = [style(f"{symbol} {header}", COLOURS[status], bold=True)]
+    if framing.note(status):
+        lines.append(f"    {framing.note(status)}")
+    if status is Status.CREATE:
+        lines += _fields(a.changes, style)
+    else:
+        lines += _changes(a.changes, framing, style)
+    if a.write_only_fields:
+        lines.append(
+            "    write-only fields cannot be read back; voiceops records a hash of what it applied"
+        )
+    keep = keep_command(a, framing)
+    if keep:
+        lines.append(f"    to keep the live values: {keep}")
+    return lines
+
+
+def _fields(changes: list[Change], style: Style) -> list[str]:
+    """A new assistant's fields, one `+ field = value` each."""
+    lines = []
+    width = max((len(c.field) for c in changes), default=0)
+    for change in changes:
+        name = change.field.ljust(width)
+        if is_long_added(change):
+            lines.append(f"    + {name}:")
+            lines += ["        " + style(line, "green") for line in added_lines(change)]
+            continue
+        note = "  (write-only)" if change.write_only else ""
+        lines.append(f"    + {name} = {style(after_text(change), 'green')}{note}")
+    return lines
+
+
+def _changes(changes: list[Change], framing: Framing, style: Style) -> list[str]:
+    lines = []
+    width = max((len(c.field) for c in changes), default=0)
+    for change in changes:
         name = change.field.ljust(width)
         if is_long(change):
             lines.append(f"    ~ {name}:")
@@ -66,17 +129,11 @@ def _assistant(a: AssistantPlan, framing: Framing, style: Callable[..., str]) ->
                 colour = (
                     "red" if line.startswith("-") else "green" if line.startswith("+") else None
                 )
-                lines.append("        " + (style(line, colour) if colour else line))
+                lines.append("        " + style(line, colour))
             continue
         note = "  (write-only)" if change.write_only else ""
         pair = framing.pair.format(
             before=style(before_text(change), "red"), after=style(after_text(change), "green")
         )
         lines.append(f"    ~ {name}: {pair}{note}")
-    if a.write_only_fields:
-        lines.append(
-            "    write-only fields cannot be read back; voiceops records a hash of what it applied"
-        )
-    if framing.offer_import and a.id is not None:
-        lines.append(f"    to keep the live values: {import_command(a.connection, a.id)}")
     return lines

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import json
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
 from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
+from voiceops.reconcile.plan import AssistantPlan, Status
 from voiceops.reconcile.redaction import MASK
 from voiceops.textsafety import clean_line
 
@@ -26,7 +28,46 @@ class Framing:
     pair: str = "{before} -> {after}"  # one changed value on one line
     advice: str = ""
     offer_import: bool = False  # name the import command that keeps each live value
+    # Counted beside `changed` (the updates), and said under each such assistant.
+    create: str = "to create"
+    adopt: str = "to adopt"
+    delete: str = "to delete"
+    create_note: str = "no id yet: apply creates it and writes its id into the document"
+    adopt_note: str = "adopts the unmanaged live assistant with the same name"
+    delete_note: str = "marked ensure: absent; apply deletes it at the vendor"
+    quiet: str = "No changes"  # the summary when there is nothing to report
+    unmanaged_is_drift: bool = False  # live assistants no document manages count as findings
 
+    def word(self, status: Status) -> str:
+        """How `status` is counted in a summary."""
+        words = {
+            Status.CREATE: self.create,
+            Status.ADOPT: self.adopt,
+            Status.UPDATE: self.changed,
+            Status.DELETE: self.delete,
+            Status.ERROR: "error(s)",
+        }
+        return words.get(status, status.value)
+
+    def note(self, status: Status) -> str:
+        """The line under an assistant with `status`, saying what it means."""
+        notes = {
+            Status.CREATE: self.create_note,
+            Status.ADOPT: self.adopt_note,
+            Status.DELETE: self.delete_note,
+        }
+        return notes.get(status, "")
+
+
+# The order changing assistants are counted in, and how each is marked.
+COUNTED = (Status.CREATE, Status.ADOPT, Status.UPDATE, Status.DELETE)
+SYMBOLS = {Status.CREATE: "+", Status.ADOPT: "=", Status.DELETE: "-"}
+COLOURS = {
+    Status.CREATE: "green",
+    Status.ADOPT: "cyan",
+    Status.UPDATE: "yellow",
+    Status.DELETE: "red",
+}
 
 PLAN = Framing("Plan", "to update", "live", "git")
 DRIFT = Framing(
@@ -40,11 +81,30 @@ DRIFT = Framing(
         "with `voiceops import --provider CONN --id ID --force` and commit the result."
     ),
     offer_import=True,
+    create="not created yet",
+    adopt="not adopted yet",
+    delete="still exists",
+    create_note="no id yet: not created at the vendor yet",
+    adopt_note="an unmanaged live assistant has the same name; it is not adopted yet",
+    delete_note="marked ensure: absent, but the vendor still has it",
+    quiet="No drift",
+    unmanaged_is_drift=True,
 )
 
 
-def import_command(connection: str, assistant_id: str) -> str:
-    return clean_line(f"voiceops import --provider {connection} --id {assistant_id} --force")
+def import_command(connection: str, assistant_id: str, *, force: bool = True) -> str:
+    """The import command for one live assistant, quoted for a shell: an id a vendor lists
+    is untrusted text, and a person may paste the command."""
+    words = ["voiceops", "import", "--provider", connection, "--id", assistant_id]
+    return clean_line(shlex.join([*words, *(["--force"] if force else [])]))
+
+
+def keep_command(a: AssistantPlan, framing: Framing) -> str | None:
+    """In a drift report, the import command that keeps an assistant's live values instead
+    of git's: only where there is an id and live values that differ."""
+    if not framing.offer_import or a.id is None or not a.changes or a.status is Status.DELETE:
+        return None
+    return import_command(a.connection, a.id)
 
 
 def show(value: Any) -> str:
@@ -72,6 +132,21 @@ def is_long(change: Change) -> bool:
         return False
     both = (change.before, change.after)
     return all(isinstance(v, str) for v in both) and any("\n" in v or len(v) > SHORT for v in both)
+
+
+def is_long_added(change: Change) -> bool:
+    """A new multi-line or long text (a create's prompt): shown line by line."""
+    value = change.after
+    return (
+        change.before is ABSENT
+        and not change.sensitive
+        and isinstance(value, str)
+        and ("\n" in value or len(value) > SHORT)
+    )
+
+
+def added_lines(change: Change) -> list[str]:
+    return [clean_line(f"+{line}") for line in str(change.after).splitlines()]
 
 
 def text_diff(change: Change) -> list[str]:
