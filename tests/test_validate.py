@@ -266,6 +266,7 @@ def test_json_output_when_valid_and_for_a_problem_without_a_file(
         "documents": 1,
         "diagnostics": [],
         "write_only_record": ".voiceops/write-only.json",
+        "assistants": "assistants",
     }
     result = run("--format", "json", "--config", "missing.yaml")
     report = json.loads(result.stdout)
@@ -273,6 +274,7 @@ def test_json_output_when_valid_and_for_a_problem_without_a_file(
     assert report["diagnostics"][0]["path"] is None
     assert report["diagnostics"][0]["line"] is None
     assert report["write_only_record"] is None
+    assert report["assistants"] is None
 
 
 def test_github_annotations(repo: Path) -> None:

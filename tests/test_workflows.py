@@ -185,8 +185,8 @@ def test_apply_workflow_structure() -> None:
     _, commit = find_step(workflow, r"git commit\b")
     assert "[skip ci]" in commit["run"]
     assert "write_only_record" in commit["run"]
+    assert 'report["assistants"]' in commit["run"]
     assert "$VOICEOPS_FLAGS" in commit["run"]
-    assert "write_only_record" in commit["run"]
     # Committed also when apply failed part-way; not when the run was cancelled.
     assert "!cancelled()" in commit["if"]
     assert apply["id"] in commit["if"]
@@ -605,7 +605,7 @@ def test_every_voiceops_call_in_the_workflows_takes_voiceops_flags() -> None:
     for name in ("plan.yml", "apply.yml", "drift.yml"):
         for _, step in all_steps(load(name)):
             for line in str(step.get("run", "")).splitlines():
-                if re.search(r"^\s*(record=\"\$\()?voiceops ", line):
+                if re.search(r"^\s*(\w+=\"\$\()?voiceops ", line):
                     assert "$VOICEOPS_FLAGS" in line, (name, line)
 
 
@@ -704,6 +704,7 @@ def test_commit_step_commits_only_a_changed_record(runner: Runner, configured: s
             config.read_text(encoding="utf-8") + f"write_only_record: {configured}\n",
             encoding="utf-8",
         )
+    (runner.root / "notes.md").write_text("specs\n", encoding="utf-8")
     origin = make_origin(runner)
 
     nothing = commit_step(runner)
@@ -715,12 +716,13 @@ def test_commit_step_commits_only_a_changed_record(runner: Runner, configured: s
     path = runner.root / record
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"example": "sha256:0123"}\n', encoding="utf-8")
-    (runner.root / "assistants" / "clinic-intake.yaml").write_text("edited\n", encoding="utf-8")
+    (runner.root / "notes.md").write_text("edited\n", encoding="utf-8")
     committed = commit_step(runner)
     assert committed.returncode == 0, committed.stdout + committed.stderr
     log = origin_log(runner, origin)
     assert len(log) == 2
     assert "[skip ci]" in log[0]
+    assert log[0] == "voiceops: record applied write-only fields [skip ci]"
     files = runner.git(f"--git-dir={origin}", "show", "--name-only", "--format=", "main")
     assert files.split() == [record]
 
@@ -730,9 +732,84 @@ def test_commit_step_commits_only_a_changed_record(runner: Runner, configured: s
     assert len(origin_log(runner, origin)) == 2
 
 
+def pending_create(runner: Runner, name: str = "support-concierge.yaml") -> Path:
+    """An assistant document without an id, as it is before apply creates the assistant."""
+    spec = runner.root / "assistants" / name
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(re.sub(r"(?m)^id: .*\n", "", text, count=1), encoding="utf-8")
+    return spec
+
+
+def write_id(spec: Path, new_id: str) -> None:
+    """What apply does after a create: one `id:` line, right after `provider:`."""
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(
+        re.sub(r"(?m)^(provider: .*\n)", rf'\1id: "{new_id}"\n', text, count=1), encoding="utf-8"
+    )
+
+
+def committed_files(runner: Runner, origin: Path) -> list[str]:
+    return runner.git(f"--git-dir={origin}", "show", "--name-only", "--format=", "main").split()
+
+
+IDS_MESSAGE = "voiceops: record created assistants' ids and applied write-only fields [skip ci]"
+
+
+def test_commit_step_commits_the_ids_apply_wrote(runner: Runner) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    spec = pending_create(runner)
+    origin = make_origin(runner)
+
+    write_id(spec, "asst_900")
+    # Not apply's: a new file in the directory stays out of the commit.
+    (runner.root / "assistants" / "draft.yaml").write_text("draft\n", encoding="utf-8")
+    committed = commit_step(runner)
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+    assert "No write-only record" in committed.stdout
+    assert origin_log(runner, origin) == [IDS_MESSAGE, "specs"]
+    assert committed_files(runner, origin) == ["assistants/support-concierge.yaml"]
+    shown = runner.git(f"--git-dir={origin}", "show", "--format=", "main")
+    assert '+id: "asst_900"' in shown
+    assert len([line for line in shown.splitlines() if line.startswith(("+", "-"))]) == 3
+
+    # Nothing changed since: no commit.
+    again = commit_step(runner)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "nothing to commit" in again.stdout
+    assert len(origin_log(runner, origin)) == 2
+
+
+def test_commit_step_commits_record_and_ids_together_from_a_configured_directory(
+    runner: Runner,
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    spec = pending_create(runner, "sales-outreach.yaml")
+    flags = moved_config(runner)  # assistants: ../assistants/ in deploy/voiceops.yaml
+    config = runner.root / "deploy" / "voiceops.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("../assistants/", "../specs/"),
+        encoding="utf-8",
+    )
+    (runner.root / "assistants").rename(runner.root / "specs")
+    spec = runner.root / "specs" / spec.name
+    origin = make_origin(runner)
+
+    write_id(spec, "901")
+    record = runner.root / "state" / "record.json"
+    record.parent.mkdir()
+    record.write_text("{}\n", encoding="utf-8")
+    committed = commit_step(runner, VOICEOPS_FLAGS=flags)
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+    assert origin_log(runner, origin) == [IDS_MESSAGE, "specs"]
+    assert committed_files(runner, origin) == ["specs/sales-outreach.yaml", "state/record.json"]
+
+
 def test_commit_step_rebases_when_main_moved_on(runner: Runner) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
+    spec = pending_create(runner)
     origin = make_origin(runner)
     other = runner.temp.parent / "other"
     runner.git("clone", "--quiet", str(origin), str(other))
@@ -744,12 +821,16 @@ def test_commit_step_rebases_when_main_moved_on(runner: Runner) -> None:
     record = runner.root / ".voiceops" / "write-only.json"
     record.parent.mkdir()
     record.write_text("{}\n", encoding="utf-8")
+    write_id(spec, "asst_902")
     result = commit_step(runner)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "rebasing" in result.stdout
     log = origin_log(runner, origin)
-    assert log[1:] == ["merged meanwhile", "specs"]
-    assert "[skip ci]" in log[0]
+    assert log == [IDS_MESSAGE, "merged meanwhile", "specs"]
+    assert committed_files(runner, origin) == [
+        ".voiceops/write-only.json",
+        "assistants/support-concierge.yaml",
+    ]
 
 
 def test_apply_then_commit_records_write_only_fields(runner: Runner, sandbox: Any) -> None:

@@ -32,7 +32,8 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, len
     """Check assistant files offline: YAML, schemas, cross-document rules."""
     report = validate_files(list(paths), config_path, lenient=lenient)
     if output == "json":
-        click.echo(as_json(report.diagnostics, report.documents, report.write_only_record))
+        record, assistants = report.write_only_record, report.assistants
+        click.echo(as_json(report.diagnostics, report.documents, record, assistants))
     else:
         for diagnostic in report.diagnostics:
             click.echo(safe_output(str(diagnostic)), err=True)

@@ -10,7 +10,10 @@ from voiceops.textsafety import clean_line, no_legacy_command
 
 
 def as_json(
-    diagnostics: list[Diagnostic], documents: int, write_only_record: str | None = None
+    diagnostics: list[Diagnostic],
+    documents: int,
+    write_only_record: str | None = None,
+    assistants: str | None = None,
 ) -> str:
     items: list[dict[str, Any]] = []
     for d in diagnostics:
@@ -32,6 +35,7 @@ def as_json(
             "documents": documents,
             "diagnostics": items,
             "write_only_record": write_only_record,
+            "assistants": assistants,
         },
         indent=2,
     )

@@ -103,7 +103,10 @@ class Sandbox:
 
     def set_faults(self, faults: Faults, vendor: str | None = None) -> None:
         """Settings for one vendor, or (vendor=None) for all, replacing every
-        vendor's own settings."""
+        vendor's own settings. `Faults(only=...)` limits them to some routes, e.g. a
+        create's answer held back after it is carried out:
+        `Faults(slow_rate=1, slow_s=600, only="POST /assistants")`; the request log
+        shows such a request, processed, while its answer is held."""
         if vendor is not None:
             self._vendor(vendor)
         self._planner.set(faults, vendor)

@@ -4,12 +4,18 @@ Each decision is derived from a hash of (seed, vendor, method, path, n), where n
 counts earlier requests with the same vendor, method and path. The nth GET of a
 given assistant therefore meets the same fault under the same seed however the
 requests of a run interleave.
+
+Settings can be scoped to some routes (`only`): then requests that match none of
+the rules meet no fault and no latency. Scoped or not, every request counts towards
+n, so the nth POST to a path meets the same fault with or without a scope.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -23,8 +29,13 @@ class Faults:
     slow_rate: float = 0.0  # processed, then the answer is held back `slow_s`
     slow_s: float = 5.0
     retry_after_s: int = 1
+    # "METHOD /path-glob" rules, e.g. "POST /orgs/*/assistants" ("*" matches any method,
+    # and in the glob any run of characters, "/" too). Paths are below the vendor's
+    # prefix. Empty: every request.
+    only: str | Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "only", _rules(self.only))
         rates = (self.rate_429, self.rate_5xx, self.drop_rate, self.slow_rate)
         if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1 + 1e-9:
             raise ValueError("fault rates must each be within 0..1 and add up to at most 1")
@@ -42,6 +53,16 @@ class Faults:
             rate_429=fault_rate / 2,
             rate_5xx=fault_rate / 2,
         )
+
+    def covers(self, method: str, path: str) -> bool:
+        """Whether a request meets these settings (always, when they are not scoped)."""
+        if not self.only:
+            return True
+        for rule in _rules(self.only):
+            wanted, glob = rule.split(" ")
+            if wanted in ("*", method.upper()) and fnmatch.fnmatchcase(path, glob):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,7 @@ class FaultPlanner:
             key = (vendor, method, path)
             n = self._counters.get(key, 0)
             self._counters[key] = n + 1
-        if faults == _NONE:
+        if faults == _NONE or not faults.covers(method, path):
             return Decision(0.0, None, faults)
         digest = hashlib.blake2b(
             f"{self.seed}\x00{vendor}\x00{method}\x00{path}\x00{n}".encode(), digest_size=24
@@ -104,8 +125,26 @@ class FaultPlanner:
         return Decision(delay_s, fault, faults)
 
 
-_NONE = Faults()
+def _rules(only: str | Sequence[str]) -> tuple[str, ...]:
+    """`only` as a tuple of "METHOD glob" rules, the method in capitals."""
+    rules = []
+    for rule in (only,) if isinstance(only, str) else only:
+        parts = rule.split() if isinstance(rule, str) else []
+        if (
+            len(parts) != 2
+            or not (parts[0] == "*" or parts[0].isalpha())
+            or parts[1][0] not in "/*"
+        ):
+            raise ValueError(
+                "each `only` rule must be a method (or *) and a path glob starting with / or *,"
+                f" like 'POST /assistants'; got {rule!r}"
+            )
+        rules.append(f"{parts[0].upper()} {parts[1]}")
+    return tuple(rules)
 
 
 def _unit(chunk: bytes) -> float:
     return int.from_bytes(chunk, "big") / 2**64
+
+
+_NONE = Faults()

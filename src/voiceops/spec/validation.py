@@ -18,6 +18,8 @@ class ValidationReport:
     documents: int
     # Where apply keeps its record (as the user would type it); None when the config is broken.
     write_only_record: str | None = None
+    # The assistants directory (the same way); None when the config is broken.
+    assistants: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -59,7 +61,8 @@ def validate(
     record = display_path(config.write_only_record)
     empty = not result.documents and not paths
     diagnostics = result.diagnostics + ([_nothing_here(config)] if empty else [])
-    return ValidationReport(diagnostics, result.documents, record)
+    assistants = display_path(config.assistants_dir)
+    return ValidationReport(diagnostics, result.documents, record, assistants)
 
 
 def _assistants_dir(config: Config) -> Path:
