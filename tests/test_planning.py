@@ -105,11 +105,11 @@ def test_connection_failures_are_told_apart_by_type() -> None:
 
 def test_an_update_refused_with_401_right_after_a_login_says_so() -> None:
     # One assistant's failed update is told in the same words as a failed connection.
-    from voiceops.reconcile.apply import _failure
+    from voiceops.reconcile.steps import failure_text
 
     _, provider, _ = clinic_intake()
     after_login = StatusFailed("PATCH /a answered 401", status=401, after_login=True)
-    assert "right after a successful login" in _failure(provider, after_login)
+    assert "right after a successful login" in failure_text(provider, after_login)
     rejected = StatusFailed("PATCH /a answered 401", status=401)
-    assert _failure(provider, rejected) == provider.rejected_credentials()
-    assert _failure(provider, RequestFailed("PATCH /a answered 500")) == "PATCH /a answered 500"
+    assert failure_text(provider, rejected) == provider.rejected_credentials()
+    assert failure_text(provider, RequestFailed("PATCH /a answered 500")) == "PATCH /a answered 500"

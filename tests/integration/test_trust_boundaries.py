@@ -398,7 +398,7 @@ MALFORMED: dict[str, object] = {
     "body-a-string": ("request.body", "x"),
     "method-null": ("request.method", None),
     "fingerprint-a-number": ("fingerprint", 1),
-    "unknown-status": ("status", "delete"),
+    "unknown-status": ("status", "destroy"),
     "changes-an-object": ("changes", {}),
     "error-a-number": ("error", 3),
     "warnings-a-string": lambda plan: plan.update(warnings="none"),

@@ -52,7 +52,7 @@ def prepare(
         current = plan_in(run, provider, spec, live_raw)
     if current.error:
         return result_of(item, Outcome.FAILED, current.error)
-    if current.status is Status.UNCHANGED:
+    if current.request is None:  # nothing to send (an adopt may have nothing to update)
         if deleting:
             return result_of(item, Outcome.DELETED, "the vendor no longer has it")
         return result_of(item, Outcome.UNCHANGED, "already matches git")
@@ -60,7 +60,6 @@ def prepare(
     if stale is not None:
         return result_of(item, Outcome.STALE, f"{stale}; {PLAN_AGAIN}")
     request = current.request
-    assert request is not None  # `_stale` refuses a plan with changes but no request
     try:
         if request.body is not None:
             encode_json(request.body)

@@ -85,6 +85,9 @@ class Provider:
         self.credentials = credentials
         self.default_base_url = default_base_url(schemas, self.type)
         self.normalize_id = id_normalizer(schemas, self.type)
+        # Whether a value has the form the vendor's schema gives ids (a created id is checked
+        # before it is written into the user's file).
+        self.valid_id = schemas.validator(self.type, "/$defs/id").is_valid
         self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
         self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
         # Told of each secret the provider learns while running (a session cookie).
@@ -238,6 +241,12 @@ class Provider:
         if not is_id(found):
             raise RequestFailed(
                 "the vendor's answer to the create carried no assistant id", unexpected=True
+            )
+        if not self.valid_id(str(found)):
+            raise RequestFailed(
+                f"the vendor's answer to the create carried an id unlike {self.type} ids "
+                f"({shown(str(found)[:60])})",
+                unexpected=True,
             )
         return self.normalize_id(str(found))
 
