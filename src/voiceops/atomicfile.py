@@ -1,4 +1,5 @@
-"""Replacing a file so that readers see the old content or the new, never a part of it."""
+"""Files voiceops keeps beside voiceops.yaml: read whole, and replaced so that readers see
+the old content or the new, never a part of it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from voiceops.errors import VoiceopsError, display_path
 
 
 def replace_file(path: Path, content: bytes, mode: int) -> None:
@@ -34,3 +37,15 @@ def _sync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def read_record(path: Path, what: str) -> str | None:
+    """The text of one of voiceops's record files, None when there is none yet, or one
+    sentence naming it (`what`) and why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise VoiceopsError(f"cannot read {what} {display_path(path)}: {reason}") from None

@@ -19,7 +19,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from voiceops.atomicfile import replace_file
+from voiceops.atomicfile import read_record, replace_file
 from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
@@ -119,13 +119,9 @@ def _unsaved(path: Path, reason: str) -> str:
 
 
 def _read(path: Path) -> dict[str, PendingCreate]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_record(path, "the record of pending creates")
+    if text is None:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise VoiceopsError(f"cannot read {display_path(path)}: {reason}") from None
     try:
         data = json.loads(text)
         return {str(k): _entry(v) for k, v in data["pending"].items()}

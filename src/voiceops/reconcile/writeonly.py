@@ -17,7 +17,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from voiceops.atomicfile import replace_file
+from voiceops.atomicfile import read_record, replace_file
 from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
@@ -125,15 +125,9 @@ def _check_place(path: Path) -> None:
 
 
 def _read(path: Path) -> dict[str, dict[str, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_record(path, "the write-only record")
+    if text is None:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
-        raise VoiceopsError(
-            f"cannot read the write-only record {display_path(path)}: {reason}"
-        ) from None
     try:
         data = json.loads(text)
         return {
