@@ -434,11 +434,30 @@ def test_assistant_envelope(changes, ok):
     assert (errors("assistant", minimal_document(**changes)) == []) is ok
 
 
-def test_assistant_envelope_requires_everything():
-    for key in ("apiVersion", "kind", "metadata", "provider", "id", "spec"):
+def test_assistant_envelope_requires_everything_but_the_id():
+    for key in ("apiVersion", "kind", "metadata", "provider", "spec"):
         doc = minimal_document()
         del doc[key]
         assert errors("assistant", doc), key
+    doc = minimal_document()
+    del doc["id"]
+    assert errors("assistant", doc) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "ok"),
+    [
+        ({"ensure": "present"}, True),
+        ({"ensure": "absent"}, True),
+        ({"ensure": "gone"}, False),
+        ({"ensure": "absent", "spec": None}, True),
+        ({"ensure": "present", "spec": None}, False),
+        ({"ensure": "absent", "id": None}, False),
+    ],
+)
+def test_ensure_absent_needs_the_id_but_no_spec(changes, ok):
+    doc = {k: v for k, v in minimal_document(**changes).items() if v is not None}
+    assert (errors("assistant", doc) == []) is ok
 
 
 @pytest.mark.parametrize(

@@ -168,11 +168,11 @@ CASES = [
         "the document is missing the required field spec",
     ),
     Case(
-        "envelope/missing-provider-and-id.yaml",
-        A("missing-provider-and-id.yaml"),
+        "envelope/missing-provider.yaml",
+        A("missing-provider.yaml"),
         1,
         1,
-        "missing the required fields provider, id",
+        "the document is missing the required field provider",
     ),
     Case(
         "envelope/missing-name.yaml",

@@ -19,7 +19,7 @@ from voiceops.spec import schema_errors
 from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.urls import base_url_problem
-from voiceops.spec.vendors import vendor_types
+from voiceops.spec.vendors import REPORT_UNMANAGED, cannot_list, lists, vendor_types
 from voiceops.spec.yamlsource import YamlDocument, load_file
 
 CONFIG_NAMES = ("voiceops.yaml", "voiceops.yml")
@@ -36,6 +36,11 @@ class Connection:
 
     def setting(self, key: str, default: Any = None) -> Any:
         return self.settings.get(key, default)
+
+    @property
+    def report_unmanaged(self) -> bool:
+        """Whether plan and drift list the live assistants no document manages."""
+        return self.setting(REPORT_UNMANAGED) is True
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,12 @@ def _connection(
         message += f"; use one of: {', '.join(types)}"
         return None, [Diagnostic(message, doc.location((*at, "type")))]
     validator = schemas.validator(kind, "/$defs/connection")
-    problems = schema_errors.check(validator, settings, doc, at)
+    problems = []
+    if REPORT_UNMANAGED in settings and not lists(schemas, kind):
+        where = doc.location((*at, REPORT_UNMANAGED), key=True)
+        problems.append(Diagnostic(cannot_list(kind), where))
+        settings = {k: v for k, v in settings.items() if k != REPORT_UNMANAGED}
+    problems += schema_errors.check(validator, settings, doc, at)
     base_url = settings.get("base_url")
     if isinstance(base_url, str) and not problems:
         problem = base_url_problem(base_url)

@@ -16,7 +16,18 @@ from voiceops.paths import dotted, lookup
 from voiceops.spec import envref, schema_errors
 from voiceops.spec.config import Config, Connection
 from voiceops.spec.schemas import ERROR_MESSAGE, SchemaStore
-from voiceops.spec.vendors import credential_settings, default_base_url, normalize_id, vendor_types
+from voiceops.spec.vendors import (
+    CREATE_SCHEMA,
+    cannot_create,
+    cannot_delete,
+    creates,
+    credential_settings,
+    default_base_url,
+    deletes,
+    normalize_id,
+    required_on_create,
+    vendor_types,
+)
 from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents, read_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -207,8 +218,8 @@ def _check_document(
             problems += [Diagnostic(message, doc.location(path)) for path, message in references]
     # When the spec is for another vendor, the provider line says so; the id would only echo it.
     mismatch = any(p.location == doc.location(("provider",)) for p in problems)
-    if envelope_ok and connection is not None and not mismatch and "id" in data:
-        problems += _check_id(doc, data["id"], connection, schemas)
+    if connection is not None and not mismatch:
+        problems += _check_lifecycle(doc, connection, schemas, envelope_ok)
     problems += _number_surprises(doc, problems)
     if not envelope_ok or connection is None:
         return None, problems
@@ -221,6 +232,30 @@ def _check_document(
         name, connection.name, assistant_id, data.get("spec", {}), doc, labels, ensure
     )
     return spec, problems
+
+
+def _check_lifecycle(
+    doc: YamlDocument, connection: Connection, schemas: SchemaStore, envelope_ok: bool
+) -> list[Diagnostic]:
+    """The id's form when there is one, else what creating the assistant needs; and
+    `ensure: absent` only where the vendor deletes."""
+    data = doc.data
+    if "id" in data:
+        problems = _check_id(doc, data["id"], connection, schemas) if envelope_ok else []
+        if data.get("ensure") == Ensure.ABSENT and not deletes(schemas, connection.type):
+            message = cannot_delete(schemas, connection.type)
+            problems.append(Diagnostic(message, doc.location(("ensure",))))
+        return problems
+    if data.get("ensure") == Ensure.ABSENT:
+        return []  # the assistant schema has said that a delete needs the id
+    if not creates(schemas, connection.type):
+        return [Diagnostic(cannot_create(connection.type, connection.name), doc.location(()))]
+    spec = data.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    validator = schemas.validator(connection.type, CREATE_SCHEMA)
+    reason = required_on_create(connection.type)
+    return schema_errors.check(validator, spec, doc, ("spec",), missing_reason=reason)
 
 
 def _check_id(

@@ -66,27 +66,42 @@ def check(
     prefix: YamlPath = (),
     *,
     lenient: bool = False,
+    missing_reason: str = "",
 ) -> list[Diagnostic]:
-    """Every schema error of `instance` (found at `prefix` inside `doc`), in file order."""
+    """Every schema error of `instance` (found at `prefix` inside `doc`), in file order.
+    `missing_reason` follows the names of missing required fields (", which …")."""
     reported: list[Diagnostic] = []
     by_path: dict[YamlPath, list[ValidationError]] = defaultdict(list)
-    missing: dict[YamlPath, list[str]] = defaultdict(list)
+    missing: dict[YamlPath, list[ValidationError]] = defaultdict(list)
     for error in _expand(validator.iter_errors(instance)):
         path: YamlPath = (*prefix, *error.absolute_path)
         if error.validator == "required":
-            missing[path].extend(k for k in error.validator_value if k not in error.instance)
+            missing[path].append(error)
         elif error.validator in _NOT_VALUE or _is_property_name(error):
             reported.extend(_structure_diagnostics(error, path, doc))
         else:
             by_path[path].append(error)
-    for path, keys in missing.items():
-        names = list(dict.fromkeys(keys))
-        noun = "field" if len(names) == 1 else "fields"
-        message = f"{_name(path)} is missing the required {noun} {', '.join(names)}"
-        reported.append(Diagnostic(message, doc.location(path, key=True)))
+    for path, errors in missing.items():
+        reported.append(_missing_diagnostic(errors, path, doc, missing_reason))
     for path, errors in by_path.items():
         reported.append(_value_diagnostic(errors, path, doc, lenient))
     return sorted(reported, key=_file_order)
+
+
+def _missing_diagnostic(
+    errors: list[ValidationError], path: YamlPath, doc: YamlDocument, reason: str
+) -> Diagnostic:
+    """One diagnostic for every required field missing from one mapping, at its key."""
+    keys = [k for e in errors for k in e.validator_value if k not in e.instance]
+    names = list(dict.fromkeys(keys))
+    noun = "field" if len(names) == 1 else "fields"
+    message = f"{_name(path)} is missing the required {noun} {', '.join(names)}"
+    if reason:
+        message += f", {reason}"
+    hints = [e.schema.get(HINT) for e in errors if isinstance(e.schema, dict)]
+    for hint in dict.fromkeys(h for h in hints if isinstance(h, str)):
+        message += f". {hint}"
+    return Diagnostic(message, doc.location(path, key=True))
 
 
 def _file_order(d: Diagnostic) -> tuple[int, int]:

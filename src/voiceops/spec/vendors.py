@@ -6,7 +6,12 @@ vendor's other facts, so that the adapters and the offline checks share one copy
 
 - `$defs/id` carries `x-voiceops-id-form`, the canonical form of an id (`ID_FORMS`);
 - `$defs/connection/properties/base_url` has the production URL as its `default`;
-- the connection's `*_env` properties name the environment variables holding credentials.
+- the connection's `*_env` properties name the environment variables holding credentials;
+- the lifecycle: `$defs/create` holds what a new assistant's spec must carry, and its
+  presence says the vendor documents a create; a root `x-voiceops-deletes: true` says it
+  documents a delete, else `x-voiceops-instead-of-delete` says what to do instead; a
+  `report_unmanaged` property in `$defs/connection` says it documents a list of assistants.
+Without these markers a vendor neither creates, deletes nor lists.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from voiceops.spec.schemas import SchemaStore
 VENDOR = "x-voiceops-vendor"
 ID_FORM = "x-voiceops-id-form"
 CREDENTIAL_SUFFIX = "_env"
+DELETES = "x-voiceops-deletes"
+INSTEAD_OF_DELETE = "x-voiceops-instead-of-delete"
+# The subschema a spec without id is checked against as well as the vendor's schema.
+CREATE_SCHEMA = "/$defs/create"
+REPORT_UNMANAGED = "report_unmanaged"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -79,4 +89,71 @@ def credential_settings(schemas: SchemaStore, vendor: str) -> tuple[str, ...]:
     """Connection settings that name environment variables holding credentials."""
     return tuple(
         k for k in _connection_properties(schemas, vendor) if k.endswith(CREDENTIAL_SUFFIX)
+    )
+
+
+# ---- lifecycle ---------------------------------------------------------------------------
+
+
+def creates(schemas: SchemaStore, vendor: str) -> bool:
+    """Whether the vendor documents an endpoint that creates assistants."""
+    return "create" in schemas.document(vendor).get("$defs", {})
+
+
+def deletes(schemas: SchemaStore, vendor: str) -> bool:
+    """Whether the vendor documents an endpoint that deletes assistants."""
+    return schemas.document(vendor).get(DELETES) is True
+
+
+def lists(schemas: SchemaStore, vendor: str) -> bool:
+    """Whether the vendor documents a list of assistants (its connections may then
+    ask for `report_unmanaged`)."""
+    return REPORT_UNMANAGED in _connection_properties(schemas, vendor)
+
+
+def dashboard(vendor: str) -> str:
+    return f"the {vendor.capitalize()} dashboard"
+
+
+def delete_alternative(schemas: SchemaStore, vendor: str) -> str:
+    """What to do instead of `ensure: absent` on a vendor without a delete, as a clause."""
+    instead = schemas.document(vendor).get(INSTEAD_OF_DELETE)
+    if isinstance(instead, str) and instead:
+        return instead
+    return (
+        f"delete it in {dashboard(vendor)} and remove the document "
+        "(removing a document stops managing it)"
+    )
+
+
+def cannot_create(vendor: str, connection: str) -> str:
+    """Why a document without id cannot be on a vendor without a create, and the way in."""
+    return (
+        f"{vendor} documents no endpoint that creates assistants, so this document needs an "
+        f"id: create the assistant in {dashboard(vendor)}, then take it over with "
+        f"voiceops import --provider {connection} --id <its id>"
+    )
+
+
+def cannot_delete(schemas: SchemaStore, vendor: str) -> str:
+    """Why `ensure: absent` cannot be on a vendor without a delete, and the alternative."""
+    return (
+        f"{vendor} documents no endpoint that deletes assistants; "
+        f"{delete_alternative(schemas, vendor)}"
+    )
+
+
+def cannot_list(vendor: str) -> str:
+    """Why `report_unmanaged` cannot be on a vendor without a list of assistants."""
+    return (
+        f"{vendor} documents no list of assistants, so voiceops cannot find unmanaged ones; "
+        f"remove {REPORT_UNMANAGED}"
+    )
+
+
+def required_on_create(vendor: str) -> str:
+    """Said of spec fields a create requires: `spec is missing the required field x, …`."""
+    return (
+        f"which {vendor} requires to create an assistant "
+        "(this document has no id, so apply creates one)"
     )
