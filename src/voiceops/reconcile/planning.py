@@ -85,7 +85,7 @@ def reporting_connections(project: Project) -> list[str]:
     return [
         name
         for name, connection in project.config.connections.items()
-        if connection.setting("report_unmanaged") is True
+        if connection.report_unmanaged
     ]
 
 
@@ -122,7 +122,7 @@ async def _plan_connection(
 
 
 def connection_reports_unmanaged(project: Project, name: str) -> bool:
-    return project.config.connections[name].setting("report_unmanaged") is True
+    return project.config.connections[name].report_unmanaged
 
 
 def managed_ids(project: Project, connection: str) -> frozenset[str]:
