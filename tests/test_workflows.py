@@ -806,6 +806,28 @@ def test_commit_step_commits_record_and_ids_together_from_a_configured_directory
     assert committed_files(runner, origin) == ["specs/sales-outreach.yaml", "state/record.json"]
 
 
+def test_commit_step_commits_notes_of_creates_of_unknown_outcome(runner: Runner) -> None:
+    """An Edmo create whose outcome apply could not learn is noted beside the record; the
+    note must reach the next run (on another runner), and so must its removal."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    origin = make_origin(runner)
+    pending = runner.root / ".voiceops" / "pending-creates.json"
+    pending.parent.mkdir()
+    pending.write_text('{"format_version": 1, "pending": {}}\n', encoding="utf-8")
+    committed = commit_step(runner)
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+    assert committed_files(runner, origin) == [".voiceops/pending-creates.json"]
+
+    pending.unlink()
+    removed = commit_step(runner)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert committed_files(runner, origin) == [".voiceops/pending-creates.json"]
+    assert len(origin_log(runner, origin)) == 3
+    tracked = runner.git(f"--git-dir={origin}", "ls-tree", "-r", "--name-only", "main")
+    assert ".voiceops/pending-creates.json" not in tracked.split()
+
+
 def test_commit_step_rebases_when_main_moved_on(runner: Runner) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
