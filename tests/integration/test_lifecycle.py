@@ -306,3 +306,35 @@ def test_sandbox_runs_never_write_into_the_users_files(tmp_path: Path) -> None:
     assert "--sandbox runs never change" in applied.stdout
     assert path.read_text(encoding="utf-8") == original
     assert not (repo / ".voiceops").exists()
+
+
+def test_a_plan_file_cannot_point_an_adopt_at_a_managed_assistant(workspace: Workspace) -> None:
+    path, original = new_document(workspace, "invent")
+    workspace.sandbox.add_assistant("invent", {"name": "Desk FR"})
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in data["assistants"] if a["name"] == "desk-fr")
+    assert entry["status"] == "adopt"
+    entry["id"] = "asst_support"  # managed by support-concierge
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", "desk-fr")
+    assert result.exit_code == 1
+    assert "not an unmanaged namesake" in result.output
+    assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original
+
+
+def test_a_saved_create_is_stale_once_a_namesake_appears(workspace: Workspace) -> None:
+    path, original = new_document(workspace, "autocalls")
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    workspace.sandbox.add_assistant("autocalls", {"assistant_name": "Intake ES"})
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", "intake-es")
+    assert result.exit_code == 1
+    assert "appeared since the plan was made" in result.output
+    assert not [r for r in workspace.sandbox.requests("autocalls") if r.method == "POST"]
+    assert path.read_text(encoding="utf-8") == original

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
@@ -260,6 +260,13 @@ class Newcomers:
 
     # ---- adopt --------------------------------------------------------------------
 
+    def _adoptable(self, spec: AssistantSpec, live_id: str, live: dict[str, Any]) -> bool:
+        """Whether voiceops itself would adopt this live assistant for `spec`: no document
+        manages it and it has the spec's name (a plan file only has to agree)."""
+        name = desired_name(self.provider, spec, self.run.options.env)
+        managed = managed_ids(self.run.project, self.provider.name)
+        return bool(name) and live_id not in managed and self.provider.display_name(live) == name
+
     async def _adopt(self, item: SavedAssistant, spec: AssistantSpec) -> Sent:
         """Take over the live assistant the plan found: write its id back, then update it."""
         adopted = replace(spec, id=item.id)
@@ -270,6 +277,9 @@ class Newcomers:
         if raw is None:
             detail = f"the live assistant it would adopt (id {item.id}) is gone; {PLAN_AGAIN}"
             return Sent(result_of(item, Outcome.FAILED, detail))
+        if not isinstance(raw, RequestFailed) and not self._adoptable(spec, adopted.known_id, raw):
+            detail = f"id {item.id} is not an unmanaged namesake of it (any more); {PLAN_AGAIN}"
+            return Sent(result_of(item, Outcome.STALE, detail))
         planned = self.pipeline.known_plans.get(item.name)
         prepared = prepare(self.run, self.provider, item, adopted, raw, planned)
         if isinstance(prepared, AssistantResult) and prepared.outcome is not Outcome.UNCHANGED:
