@@ -35,6 +35,11 @@ from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents
 _LINE_ENDING = re.compile(r"\r\n|\r|\n")
 _BLOCK_TAIL = " \t\r\n\x85\u2028\u2029"
 _NO_WRAP = 1 << 30
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NOT_STRINGS = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"}
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# The depth of a splice that must come before any keys added at the same place.
+_BEFORE_ADDITIONS = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def edit_document(text: str, index: int, edits: list[Edit], source: str) -> str:
         return text
     try:
         root = _compose(text, index)
-        splices = [_splice(text, root, edit) for edit in _grouped(edits)]
+        splices = [part for edit in _grouped(edits) for part in _splice(text, root, edit)]
         edited = _apply(text, splices)
     except _NoPreciseEdit as exc:
         raise _refusal(doc, str(exc), exc.path) from None
@@ -180,17 +185,17 @@ def _grouped(edits: list[Edit]) -> list[Replace | _Additions]:
     return grouped
 
 
-def _splice(text: str, root: Node, edit: Replace | _Additions) -> _Splice:
+def _splice(text: str, root: Node, edit: Replace | _Additions) -> list[_Splice]:
     if isinstance(edit, _Additions):
         chain, mapping = _find(root, edit.path)
         if not isinstance(mapping, MappingNode):
             raise _NoPreciseEdit(f"{'.'.join(edit.path)} is not a mapping")
         if _in_flow([*chain, mapping]):
-            return _flow_add(mapping, edit.items)
-        return replace(_block_add(text, mapping, edit.items), depth=len(edit.path))
+            return [_flow_add(mapping, edit.items)]
+        return [replace(_block_add(text, mapping, edit.items), depth=len(edit.path))]
     chain, node = _find(root, edit.path)
     if _in_flow(chain):
-        return _Splice(node.start_mark.index, _content_end(text, node), _flow(edit.value))
+        return [_Splice(node.start_mark.index, _content_end(text, node), _flow(edit.value))]
     return _block_replace(text, chain[-1], edit.path, node, edit.value)
 
 
@@ -211,26 +216,42 @@ def _content_end(text: str, node: Node) -> int:
 
 def _block_replace(
     text: str, mapping: Node, path: tuple[str, ...], node: Node, value: Any
-) -> _Splice:
-    key = path[-1]
-    key_node = _key_node(mapping, key)
+) -> list[_Splice]:
+    key_node = _key_node(mapping, path[-1])
     colon = text.index(":", key_node.end_mark.index)
     start, end = node.start_mark.index, _content_end(text, node)
     ending = _ending(text, colon)
-    entry = _entry({"x": value}, key_node.start_mark.column, ending)
-    rest = entry[len("x:") :]
+    rest = _entry({"x": value}, key_node.start_mark.column, ending)[len("x:") :]
     gap = text[colon + 1 : start]
-    one_line = not _LINE_ENDING.search(rest) and not _LINE_ENDING.search(gap)
-    if one_line:
-        return _Splice(start, end, _same_quoting(node, value) or rest.lstrip(" "))
+    if _LINE_ENDING.search(gap):
+        return [_below_key(start, end, gap, rest, node, ending, path)]
+    if not _LINE_ENDING.search(rest):
+        return [_Splice(start, end, _same_quoting(node, value) or rest.lstrip(" "))]
+    # A value on the key's line becomes several lines: what follows it on that line (a
+    # comment) stays there, after `key: |` or `key:`, and the new lines go below it.
+    head, _, body = rest.partition(ending)
+    line_end = _LINE_ENDING.search(text, end)
+    tail_end = line_end.start() if line_end else len(text)
+    if not text[end:tail_end].strip():
+        return [_Splice(colon + 1, tail_end, rest)]
+    if line_end is None:
+        return [_Splice(colon + 1, end, head), _Splice(len(text), len(text), ending + body)]
+    below = _Splice(line_end.end(), line_end.end(), body + line_end.group(), _BEFORE_ADDITIONS)
+    return [_Splice(colon + 1, end, head), below]
+
+
+def _below_key(
+    start: int, end: int, gap: str, rest: str, node: Node, ending: str, path: tuple[str, ...]
+) -> _Splice:
+    """The splice for a value that starts on a line after its key's."""
     if "#" not in gap:
-        return _Splice(colon + 1, end, rest)
+        return _Splice(start - len(gap), end, rest)
     # A comment follows the key: the new block starts where the old value did, if the new
     # value's first line has the old value's indentation.
     first = rest.removeprefix(ending)
     if first != rest and len(first) - len(first.lstrip(" ")) == node.start_mark.column:
         return _Splice(start, end, first.lstrip(" "))
-    raise _NoPreciseEdit(f"a comment stands between {key!r} and its new value", path)
+    raise _NoPreciseEdit(f"a comment stands between {path[-1]!r} and its new value", path)
 
 
 def _same_quoting(node: Node, value: Any) -> str | None:
@@ -265,19 +286,26 @@ def _entry(items: dict[str, Any], indent: int, ending: str) -> str:
 
 def _flow_add(mapping: MappingNode, items: dict[str, Any]) -> _Splice:
     close = mapping.end_mark.index - 1
-    added = ", ".join(f"{_flow(key)}: {_flow(value)}" for key, value in items.items())
+    added = ", ".join(f"{_flow_key(key)}: {_flow(value)}" for key, value in items.items())
     return _Splice(close, close, (", " if mapping.value else "") + added)
 
 
 def _flow(value: Any) -> str:
     """`value` in flow style: strings double-quoted, so no character can end them early."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_flow(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_flow_key(k)}: {_flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
     if isinstance(value, str):
         return _quoted(value)
     return yaml.dump(value, Dumper=_Dumper, default_flow_style=True).splitlines()[0]
+
+
+def _flow_key(key: Any) -> str:
+    """A key plain when YAML 1.1 reads it as that string, else double-quoted."""
+    if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) and key.lower() not in _NOT_STRINGS:
+        return key
+    return _flow(key)
 
 
 def _quoted(value: str) -> str:
@@ -286,6 +314,8 @@ def _quoted(value: str) -> str:
         code = ord(char)
         if char in '"\\':
             out.append("\\" + char)
+        elif char in _ESCAPES:
+            out.append(_ESCAPES[char])
         elif 0x20 <= code < 0x7F:
             out.append(char)
         else:
