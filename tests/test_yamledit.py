@@ -117,7 +117,8 @@ def test_replacing_one_scalar_changes_exactly_that_value(
     ]
     old_line = text.splitlines()[written.scalars[path]]
     [(tag, old, new)] = line_changes(text, edited) or [("replace", [old_line], [old_line])]
-    assert tag == "replace" and old == [old_line]
+    assert tag == "replace"
+    assert old == [old_line]
     key_part = old_line[: old_line.index(":") + 1]
     assert new[0].startswith(key_part)
     comment = old_line.find("  #", len(key_part))
