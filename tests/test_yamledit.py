@@ -34,7 +34,9 @@ NEW_VALUES = st.one_of(
 
 @st.composite
 def scalar_texts(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["plain", "int", "single", "double"]))
+    kind = draw(st.sampled_from(["plain", "int", "single", "double", "null"]))
+    if kind == "null":
+        return ""  # `key:` alone
     if kind == "plain":
         return draw(WORD)
     if kind == "int":
@@ -71,7 +73,7 @@ def write(draw: st.DrawFn, data: dict[str, Any], out: Written, path: tuple[str, 
             write(draw, value, out, (*path, key))
         else:
             out.scalars[(*path, key)] = len(out.lines)
-            out.lines.append(f"{indent}{key}: {value}{trailing}")
+            out.lines.append(f"{indent}{key}:{' ' if value else ''}{value}{trailing}")
 
 
 @st.composite
@@ -115,18 +117,21 @@ def test_replacing_one_scalar_changes_exactly_that_value(
     assert [repr(d.data) for i, d in enumerate(after) if i != 1] == [
         repr(d.data) for i, d in enumerate(before) if i != 1
     ]
-    old_line = text.splitlines()[written.scalars[path]]
-    [(tag, old, new)] = line_changes(text, edited) or [("replace", [old_line], [old_line])]
-    assert tag == "replace"
-    assert old == [old_line]
+    # Every line but the value's is kept, in place; the value's line keeps its key.
+    old_lines, new_lines = text.splitlines(), edited.splitlines()
+    row = written.scalars[path]
+    kept_after = len(old_lines) - row - 1
+    assert new_lines[:row] == old_lines[:row]
+    assert new_lines[len(new_lines) - kept_after :] == old_lines[row + 1 :]
+    changed = new_lines[row : len(new_lines) - kept_after]
+    old_line = old_lines[row]
     key_part = old_line[: old_line.index(":") + 1]
-    assert new[0].startswith(key_part)
+    assert changed[0].startswith(key_part)
     comment = old_line.find("  #", len(key_part))
     if comment >= 0 and not old_line[len(key_part) :].lstrip().startswith(("'", '"')):
-        # A trailing comment stays on the key's line.
-        assert new[0].endswith(old_line[comment:])
+        assert changed[0].endswith(old_line[comment:])  # a trailing comment stays there
     if not isinstance(value, dict | list) and "\n" not in str(value):
-        assert len(new) == 1
+        assert len(changed) == 1
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -220,13 +220,16 @@ def _block_replace(
     key_node = _key_node(mapping, path[-1])
     colon = text.index(":", key_node.end_mark.index)
     start, end = node.start_mark.index, _content_end(text, node)
+    if isinstance(node, ScalarNode) and not node.value and not node.style:
+        start = end = colon + 1  # `key:` with nothing after it (null)
     ending = _ending(text, colon)
     rest = _entry({"x": value}, key_node.start_mark.column, ending)[len("x:") :]
     gap = text[colon + 1 : start]
     if _LINE_ENDING.search(gap):
         return [_below_key(start, end, gap, rest, node, ending, path)]
     if not _LINE_ENDING.search(rest):
-        return [_Splice(start, end, _same_quoting(node, value) or rest.lstrip(" "))]
+        spaced = rest if start == colon + 1 else rest.lstrip(" ")
+        return [_Splice(start, end, _same_quoting(node, value) or spaced)]
     # A value on the key's line becomes several lines: what follows it on that line (a
     # comment) stays there, after `key: |` or `key:`, and the new lines go below it.
     head, _, body = rest.partition(ending)
