@@ -159,7 +159,8 @@ class _Importer:
             name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
         )
         if path.exists() and not self.force:
-            result.note = f"{display_path(path)} exists; pass --force to overwrite it"
+            what = "update it in place" if existing else "overwrite it"
+            result.note = f"{display_path(path)} exists; pass --force to {what}"
             return result
         if existing is not None:
             return self._update(existing, spec, result)

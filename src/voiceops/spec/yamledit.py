@@ -83,7 +83,11 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style: str | None = None
+    if not value.replace("\n", "").replace("\t", "").isprintable():
+        style = '"'  # escaped: the emitter writes some breaks (U+0085, U+2028) unescaped
+    elif "\n" in value:
+        style = "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
