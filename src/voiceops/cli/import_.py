@@ -41,7 +41,7 @@ async def run_import(
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Assistant id (repeatable).")
 @click.option("--all", "import_all", is_flag=True, help="Every assistant the connection sees.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Directory for the files.")
-@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--force", is_flag=True, help="Overwrite files; update managing documents in place.")
 @config_option
 @sandbox_option
 @no_color_option

@@ -2,6 +2,28 @@
 
 Read-only fields are dropped, read names are mapped to write names, and sensitive values
 become `${env:…}` references so that no secret is written to disk.
+
+An assistant that a document already manages is imported into that document, in place
+(with `--force`), whatever else the file holds. The file is not rewritten: only the values
+that differ from the live ones change, as precise text edits (`voiceops.spec.yamledit`), so
+comments, key order, quoting, blank lines and the other documents stay byte for byte:
+- a field whose live value differs from the document's gets the live value, its text
+  replaced by text that loads back to exactly that value; objects are compared and
+  updated field by field, recursively; lists, like any other value, as a whole;
+- a field the document lacks but import would write is added at the end of its mapping,
+  with the mapping's indentation, so the spec ends as import would have written it;
+- a field the document has that import cannot read is kept as written: write-only fields
+  and fields the vendor does not return (absent from the live state), live values the
+  schema rejects (not imported), sensitive fields (import would write only a reference,
+  and the live value may be masked), and `${env:…}` references whose variable is unset
+  in this run or resolves to the live value (one that resolves to something else is
+  replaced by the live value);
+- `apiVersion`, `kind`, `metadata` (name, labels, description), `provider`, `id`,
+  `ensure` and every other key outside `spec` stay as written.
+The edited text is loaded again and must hold exactly the intended data, or nothing is
+written and the assistant is reported as skipped with one sentence (e.g. for an edit that
+has no precise form). The write is atomic. Only the variables of references actually
+written are listed for the user to set.
 """
 
 from __future__ import annotations
@@ -12,18 +34,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.live.httpclient import Client, RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
 from voiceops.live.session import connection_error
 from voiceops.paths import dotted, drop, lookup, walk
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.importupdate import (
+    KeepRules,
+    document_edits,
+    edited_fields,
+    references_written,
+)
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec.documents import AssistantSpec
 from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
-from voiceops.spec.yamlsource import YamlDocument, load_file
+from voiceops.spec.writeback import edit_file
+from voiceops.spec.yamledit import dump_yaml, edit_document
 
 
 @dataclass
@@ -35,6 +62,8 @@ class ImportedAssistant:
     env_vars: dict[str, str] = field(default_factory=dict)  # variable -> field
     dropped: list[str] = field(default_factory=list)  # live values the schema rejects
     note: str = ""
+    # Set when an existing document was updated in place: the fields that changed.
+    updated: list[str] | None = None
 
     def scrubbed(self, redactor: Redactor) -> ImportedAssistant:
         """This result with secrets masked in the vendor-given text it holds."""
@@ -121,7 +150,8 @@ class _Importer:
     def one(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
         if not self.id_form.is_valid(assistant_id):
             return self._unusable_id(assistant_id, raw)
-        name, path = self._destination(assistant_id, raw)
+        existing = self.managed.get(assistant_id)
+        name, path = self._destination(assistant_id, raw, existing)
         self.taken.add(name)
         spec, env_vars = spec_from_live(self.run, self.provider, raw, name)
         dropped = drop_rejected(spec, self.run, self.provider)
@@ -129,8 +159,11 @@ class _Importer:
             name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
         )
         if path.exists() and not self.force:
-            result.note = f"{display_path(path)} exists; pass --force to overwrite it"
+            what = "update it in place" if existing else "overwrite it"
+            result.note = f"{display_path(path)} exists; pass --force to {what}"
             return result
+        if existing is not None:
+            return self._update(existing, spec, result)
         document = self._document(name, assistant_id, raw, spec)
         result.note = _write(path, document, _schema_dir(self.run))
         result.written = not result.note
@@ -145,10 +178,40 @@ class _Importer:
         name = slug(provider.display_name(raw) or provider.name)
         return ImportedAssistant(name, assistant_id, self.out_dir, False, note=note)
 
-    def _destination(self, assistant_id: str, raw: dict[str, Any]) -> tuple[str, Path]:
-        """An assistant already managed in a file of its own is written over that file."""
-        existing = self.managed.get(assistant_id)
-        if existing is not None and len(_documents_in(existing)) == 1:
+    def _update(
+        self, existing: AssistantSpec, spec: dict[str, Any], result: ImportedAssistant
+    ) -> ImportedAssistant:
+        """The live values written into the document that manages the assistant, in place."""
+        rules = KeepRules(
+            self.provider.sensitive,
+            frozenset(f"${{env:{variable}}}" for variable in result.env_vars),
+            self.run.options.env,
+        )
+        edits = document_edits(existing.doc.data, spec, rules)
+        written = references_written(edits)
+        result.env_vars = {v: f for v, f in result.env_vars.items() if v in written}
+        result.updated = edited_fields(edits)
+        if edits:
+            source, index = existing.source, existing.doc.index
+            try:
+                edit_file(
+                    result.path,
+                    lambda text: edit_document(text, index, edits, source),
+                    root=self.run.project.config.root,
+                    source=source,
+                    what="the imported values",
+                )
+            except VoiceopsError as exc:
+                result.note = str(exc)
+                return result
+        result.written = True
+        return result
+
+    def _destination(
+        self, assistant_id: str, raw: dict[str, Any], existing: AssistantSpec | None
+    ) -> tuple[str, Path]:
+        """An assistant already managed is imported into the file that manages it."""
+        if existing is not None:
             return existing.name, Path(existing.source)
         fallback = f"{self.provider.name}-{assistant_id}"
         name = _unique(slug(self.provider.display_name(raw) or fallback), self.taken)
@@ -283,29 +346,6 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _documents_in(spec: AssistantSpec) -> list[YamlDocument]:
-    try:
-        return load_file(Path(spec.source), spec.source)
-    except (OSError, VoiceopsError):
-        return []
-
-
 def _schema_dir(run: RunContext) -> Path:
     """Where users keep the schemas for their editors: `schemas/` beside voiceops.yaml."""
     return run.project.config.root / "schemas"
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text)
-
-
-def dump_yaml(document: dict[str, Any]) -> str:
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -13,7 +13,7 @@ def render(results: list[ImportedAssistant], write_only: list[str]) -> str:
     for result in results:
         where = display_path(result.path)
         if result.written:
-            lines.append(clean_line(f"wrote {where} ({result.name}, id {result.id})"))
+            lines.append(clean_line(_written(result, where)))
         else:
             lines.append(clean_line(f"skipped {result.name}: {result.note}"))
         variables.update(result.env_vars)
@@ -29,3 +29,12 @@ def render(results: list[ImportedAssistant], write_only: list[str]) -> str:
             "Write-only fields cannot be read, so they were not imported: " + ", ".join(write_only)
         )
     return "\n".join(lines)
+
+
+def _written(result: ImportedAssistant, where: str) -> str:
+    what = f"({result.name}, id {result.id})"
+    if result.updated is None:
+        return f"wrote {where} {what}"
+    if not result.updated:
+        return f"unchanged {where} {what}: it holds the live values already"
+    return f"updated {where} {what} in place: {', '.join(result.updated)}"

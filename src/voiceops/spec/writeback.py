@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,20 @@ def write_id(
     `root` is the repository: a symlink that leads out of it is refused, as is a file that
     changes while it is being rewritten. The file keeps its permission bits."""
     source = source or display_path(path)
-    target = _inside(path, root, source)
+    edit_file(
+        path, lambda text: insert_id(text, document, new_id, source), root=root, source=source
+    )
+
+
+def edit_file(
+    path: Path, edit: Callable[[str], str], *, root: Path, source: str, what: str = "the id"
+) -> None:
+    """Replace the text of the file at `path` by `edit(text)`, atomically, keeping its
+    byte-order mark and permission bits. `what` names the change in error messages.
+
+    `root` is the repository: a symlink that leads out of it is refused, as is a file that
+    changes while it is being rewritten."""
+    target = _inside(path, root, source, what)
     try:
         before = os.stat(target)
         text = read_text(target, source)
@@ -130,15 +144,15 @@ def write_id(
         ) from None
     bom = _BOM.encode() if raw.startswith(_BOM.encode()) else b""
     if raw != bom + text.encode():
-        raise _changed(source)
-    edited = bom + insert_id(text, document, new_id, source).encode()
+        raise _changed(source, what)
+    edited = bom + edit(text).encode()
     try:
         if not _same_file(before, os.stat(target)):
-            raise _changed(source)
+            raise _changed(source, what)
         replace_file(target, edited, stat.S_IMODE(before.st_mode))
     except OSError as exc:
         raise VoiceopsError(
-            f"cannot write the id into the file: {exc.strerror or exc}", Location(source)
+            f"cannot write {what} into the file: {exc.strerror or exc}", Location(source)
         ) from None
 
 
@@ -231,17 +245,17 @@ def _loads_as(
     return [(d.index, repr(d.data)) for d in after] == want
 
 
-def _inside(path: Path, root: Path, source: str) -> Path:
+def _inside(path: Path, root: Path, source: str, what: str) -> Path:
     """The file `path` names, refused when a symlink leads it out of `root`."""
     try:
         target = path.resolve(strict=True)
     except OSError as exc:
         raise VoiceopsError(
-            f"cannot write the id into the file: {exc.strerror or exc}", Location(source)
+            f"cannot write {what} into the file: {exc.strerror or exc}", Location(source)
         ) from None
     if not target.is_relative_to(root.resolve()):
         raise VoiceopsError(
-            f"the file leads to {target}, outside the repository {root}; voiceops writes ids "
+            f"the file leads to {target}, outside the repository {root}; voiceops writes "
             "only into files inside it",
             Location(source),
         )
@@ -255,9 +269,9 @@ def _same_file(before: os.stat_result, now: os.stat_result) -> bool:
     return key(before) == key(now)
 
 
-def _changed(source: str) -> VoiceopsError:
+def _changed(source: str, what: str = "the id") -> VoiceopsError:
     return VoiceopsError(
-        "the file changed while voiceops was writing the new id into it; nothing was "
+        f"the file changed while voiceops was writing {what} into it; nothing was "
         "written, run again",
         Location(source),
     )

@@ -1,0 +1,92 @@
+"""The edits `import --force` makes to a document that already manages the assistant
+(the rules are in `voiceops.reconcile.importer`'s docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from voiceops.paths import walk
+from voiceops.reconcile.changes import diff
+from voiceops.reconcile.redaction import is_sensitive
+from voiceops.spec import envref
+from voiceops.spec.schemas import FieldPath
+from voiceops.spec.yamledit import Add, Edit, Replace
+
+
+@dataclass(frozen=True)
+class KeepRules:
+    """What tells a value import cannot read from one it can.
+
+    `sensitive`: the vendor's secret fields; `generated`: the references import wrote in
+    place of secrets (`${env:…}`); `env`: the run's environment, to resolve the file's own
+    references."""
+
+    sensitive: frozenset[FieldPath]
+    generated: frozenset[str]
+    env: Mapping[str, str]
+
+
+def document_edits(data: Any, spec: dict[str, Any], rules: KeepRules) -> list[Edit]:
+    """The edits that bring the document `data` to the imported `spec`, keeping what import
+    cannot read; none when the document already says what the vendor has."""
+    if not isinstance(data, dict):
+        return []
+    if "spec" not in data:
+        return [Add((), "spec", spec)]
+    if not isinstance(data["spec"], dict):
+        return [Replace(("spec",), spec)]
+    edits: list[Edit] = []
+    _collect(data["spec"], spec, ("spec",), rules, edits)
+    return edits
+
+
+def _collect(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    at: tuple[str, ...],
+    rules: KeepRules,
+    edits: list[Edit],
+) -> None:
+    for key, value in new.items():
+        path = (*at, key)
+        if key not in old:
+            edits.append(Add(at, key, value))
+        elif isinstance(old[key], dict) and isinstance(value, dict):
+            _collect(old[key], value, path, rules, edits)
+        elif not _kept(path[1:], old[key], value, rules) and not _same(old[key], value):
+            edits.append(Replace(path, value))
+
+
+def _kept(spec_path: tuple[str, ...], old: Any, new: Any, rules: KeepRules) -> bool:
+    """Whether the file's value stays as written although the imported one differs."""
+    if is_sensitive(spec_path, rules.sensitive, frozenset()):
+        return True  # import reads a secret (or a mask) there, never the file's reference
+    if any(isinstance(leaf, str) and leaf in rules.generated for _, leaf in walk(new)):
+        return True  # a credential the vendor echoed: written only as a reference
+    references = envref.references_in(old)
+    if not references:
+        return False
+    if any(envref.problem(variable, rules.env) for _, variable in references):
+        return True  # the file's reference cannot be resolved here, so it cannot be compared
+    # `new` is spec text (`$${` for a literal `${`); both sides compared as the values sent.
+    return _same(envref.resolve(old, rules.env), envref.resolve(new, {}))
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as JSON values: `1` and `1.0` are, `1` and `true` are not."""
+    return not diff({"value": old}, {"value": new})
+
+
+def references_written(edits: list[Edit]) -> set[str]:
+    """The variables the edits' values refer to."""
+    return {
+        variable for edit in edits for _, variable in envref.references_in(edit.value) if variable
+    }
+
+
+def edited_fields(edits: list[Edit]) -> list[str]:
+    """The spec fields the edits change or add, dotted."""
+    paths = [edit.path if isinstance(edit, Replace) else (*edit.path, edit.key) for edit in edits]
+    return [".".join(path[1:]) or "spec" for path in paths]

@@ -1,0 +1,193 @@
+"""`import --force` into the document that manages the assistant: only the values that
+changed in the dashboard change in the file; everything else stays byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import Workspace
+
+INTERACTLY_ID = "5f7b1b1b1b1b1b1b1b1b1b1b"
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    """(old, new) for each line that differs; fails unless the line count is the same."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new), (before, after)
+    return [(a, b) for a, b in zip(old, new, strict=True) if a != b]
+
+
+def only_inserted(before: str, after: str) -> list[str]:
+    """The lines `after` adds to `before`; fails if any line of `before` changed."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    ops = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    assert {tag for tag, *_ in ops} <= {"equal", "insert"}, (before, after)
+    return [line for tag, _, _, j1, j2 in ops if tag == "insert" for line in new[j1:j2]]
+
+
+def first_import(workspace: Workspace, path: Path, *args: str) -> str:
+    """Import once, so that the document holds every field import writes; the fields the
+    file lacked are added, and no line of it changes. Returns the file's new text."""
+    before = path.read_text(encoding="utf-8")
+    result = workspace.run("import", *args, "--force")
+    assert result.exit_code == 0, result.output
+    after = path.read_text(encoding="utf-8")
+    assert only_inserted(before, after)
+    return after
+
+
+def test_autocalls_import_keeps_write_only_fields_comments_and_other_documents(
+    workspace: Workspace,
+) -> None:
+    sales = workspace.spec_file("sales-outreach")
+    enrollment = workspace.spec_file("enrollment-assistant")
+    text = sales.read_text(encoding="utf-8")
+    text = text.replace("  max_call_duration: 900\n", "  max_call_duration: 900  # 15 minutes\n")
+    text = text.replace("  variables:\n", "  # agreed with the sales team\n  variables:\n")
+    # A second document in the same file, with its own comment.
+    other = enrollment.read_text(encoding="utf-8").replace(
+        "  maxDurationSeconds: 1800\n", "  maxDurationSeconds: 1800 # half an hour\n"
+    )
+    text += "---\n" + other
+    sales.write_text(text, encoding="utf-8")
+    enrollment.unlink()
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    text = first_import(workspace, sales, "--provider", "autocalls-sales", "--id", "127")
+
+    workspace.sandbox.edit("autocalls", 127, {"max_call_duration": 600})
+    result = workspace.run("import", "--provider", "autocalls-sales", "--id", "127", "--force")
+
+    assert result.exit_code == 0, result.output
+    assert "updated assistants/sales-outreach.yaml (sales-outreach, id 127) in place" in (
+        result.stdout
+    )
+    after = sales.read_text(encoding="utf-8")
+    assert changed_lines(text, after) == [
+        ("  max_call_duration: 900  # 15 minutes\n", "  max_call_duration: 600  # 15 minutes\n")
+    ]
+    # The write-only fields (llm_temperature, who_speaks_first) are still there, as written.
+    assert "  llm_temperature: 0.4\n  who_speaks_first: AI assistant\n" in after
+    plan = workspace.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
+def test_interactly_import_updates_nested_fields_and_keeps_the_secret_reference(
+    workspace: Workspace,
+) -> None:
+    clinic = workspace.spec_file("clinic-intake")
+    text = clinic.read_text(encoding="utf-8").replace(
+        "  assistantServer:\n", "  # the webhook that receives call events\n  assistantServer:\n"
+    )
+    clinic.write_text(text, encoding="utf-8")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    text = first_import(workspace, clinic, "--provider", "interactly-prod", "--id", INTERACTLY_ID)
+
+    live = workspace.sandbox.assistant("interactly", INTERACTLY_ID)
+    server = {**live["assistantServer"], "timeoutSeconds": 45}
+    config = json.loads(json.dumps(live["config"]))
+    config["speech"]["stt"]["languages"] = "en-GB"
+    workspace.sandbox.edit("interactly", INTERACTLY_ID, {"assistantServer": server})
+    workspace.sandbox.edit("interactly", INTERACTLY_ID, {"config": config})
+    result = workspace.run(
+        "import", "--provider", "interactly-prod", "--id", INTERACTLY_ID, "--force"
+    )
+
+    assert result.exit_code == 0, result.output
+    after = clinic.read_text(encoding="utf-8")
+    assert changed_lines(text, after) == [
+        ("        languages: en-US\n", "        languages: en-GB\n"),
+        ("    timeoutSeconds: 20\n", "    timeoutSeconds: 45\n"),
+    ]
+    assert "    secret: ${env:CLINIC_INTAKE_ASSISTANTSERVER_SECRET}\n" in after
+    # The reference was kept, not written: no variable to set.
+    assert "set these variables" not in result.stdout
+    assert "config.speech.stt.languages, assistantServer.timeoutSeconds" in result.stdout
+    plan = workspace.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
+def test_fields_the_file_lacks_are_added_at_the_end_of_their_mappings(
+    workspace: Workspace,
+) -> None:
+    enrollment = workspace.spec_file("enrollment-assistant")
+    text = enrollment.read_text(encoding="utf-8")
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+
+    result = workspace.run("import", "--provider", "edmo-main", "--id", "asst_123", "--force")
+
+    assert result.exit_code == 0, result.output
+    after = enrollment.read_text(encoding="utf-8")
+    added = only_inserted(text, after)
+    # model.maxTokens after the last key of `model`, with its indentation; new top-level
+    # fields after the last line of the spec.
+    assert "    temperature: 0.6\n    maxTokens: 1024\n  voice:\n" in after
+    assert added[0] == "    maxTokens: 1024\n"
+    assert added[1] == "  transcriber:\n"
+    assert after.endswith("    - that's everything\n" + "".join(added[1:]))
+    plan = workspace.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
+def test_an_import_with_nothing_new_leaves_the_file_alone(workspace: Workspace) -> None:
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    args = ("--provider", "edmo-main", "--id", "asst_123")
+    first_import(workspace, workspace.spec_file("enrollment-assistant"), *args)
+    before = workspace.spec_file("enrollment-assistant").read_bytes()
+    result = workspace.run("import", *args, "--force")
+    assert result.exit_code == 0, result.output
+    assert "unchanged assistants/enrollment-assistant.yaml" in result.stdout
+    assert workspace.spec_file("enrollment-assistant").read_bytes() == before
+
+
+FLOW = (
+    "# one document in flow style\n"
+    "{apiVersion: voiceops/v1, kind: Assistant, metadata: {name: sales-outreach},\n"
+    " provider: autocalls-sales, id: 127,\n"
+    " spec: {assistant_name: Sales Outreach, calls_direction: make,\n"
+    "   timezone: America/New_York, max_call_duration: 900, record_call: true}}\n"
+)
+
+
+def test_a_flow_style_document_is_edited_in_place(workspace: Workspace) -> None:
+    sales = workspace.spec_file("sales-outreach")
+    sales.write_text(FLOW, encoding="utf-8")
+    workspace.sandbox.edit("autocalls", 127, {"max_call_duration": 600})
+
+    result = workspace.run("import", "--provider", "autocalls-sales", "--id", "127", "--force")
+
+    assert result.exit_code == 0, result.output
+    after = sales.read_text(encoding="utf-8")
+    lines = changed_lines(FLOW, after)
+    assert [old for old, _ in lines] == [
+        "   timezone: America/New_York, max_call_duration: 900, record_call: true}}\n"
+    ]
+    # Fields the flow document lacked are added inside its braces.
+    assert lines[0][1].startswith("   timezone: America/New_York, max_call_duration: 600, ")
+    data = yaml.safe_load(after)
+    assert data["spec"]["max_call_duration"] == 600
+    assert data["metadata"] == {"name": "sales-outreach"}
+    assert workspace.run("validate").exit_code == 0
+
+
+def test_an_edit_without_a_precise_form_is_refused_and_nothing_is_written(
+    workspace: Workspace,
+) -> None:
+    clinic = workspace.spec_file("clinic-intake")
+    text = clinic.read_text(encoding="utf-8").replace("  hints:\n", "  hints:  # recognizer\n")
+    clinic.write_text(text, encoding="utf-8")
+    hints = ["Riverside", "copay", "referral", "deductible"]
+    workspace.sandbox.edit("interactly", INTERACTLY_ID, {"hints": hints})
+
+    result = workspace.run(
+        "import", "--provider", "interactly-prod", "--id", INTERACTLY_ID, "--force"
+    )
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "skipped clinic-intake: assistants/clinic-intake.yaml:" in result.stdout
+    assert "cannot update this document in place" in result.stdout
+    assert clinic.read_text(encoding="utf-8") == text

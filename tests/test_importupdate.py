@@ -1,0 +1,54 @@
+"""Which values `import --force` changes in a document that manages the assistant."""
+
+from __future__ import annotations
+
+from voiceops.reconcile.importupdate import KeepRules, document_edits, edited_fields
+from voiceops.spec.yamledit import Add, Replace
+
+RULES = KeepRules(
+    sensitive=frozenset({("server", "secret")}),
+    generated=frozenset({"${env:X_SERVER_SECRET}", "${env:X_NOTE}"}),
+    env={"HOOK_URL": "https://hooks.example.com/a"},
+)
+
+
+def test_changed_values_are_replaced_field_by_field_and_missing_ones_added() -> None:
+    document = {"metadata": {"name": "x"}, "spec": {"a": 1, "server": {"url": "u", "t": 20}}}
+    spec = {"a": 1.0, "server": {"url": "u", "t": 45, "headers": {}}, "b": [1]}
+    edits = document_edits(document, spec, RULES)
+    assert edits == [
+        Replace(("spec", "server", "t"), 45),
+        Add(("spec", "server"), "headers", {}),
+        Add(("spec",), "b", [1]),
+    ]
+    assert edited_fields(edits) == ["server.t", "server.headers", "b"]
+
+
+def test_what_import_cannot_read_is_kept_as_written() -> None:
+    document = {
+        "spec": {
+            "write_only": 0.4,  # absent from the live state
+            "server": {"secret": "${env:MY_SECRET}", "url": "${env:HOOK_URL}"},
+            "unset": "${env:NOT_SET}",
+            "note": "plain",
+        }
+    }
+    spec = {
+        "server": {"secret": "${env:X_SERVER_SECRET}", "url": "https://hooks.example.com/a"},
+        "unset": "live text",
+        "note": "${env:X_NOTE}",  # a credential the vendor echoed into a field
+    }
+    assert document_edits(document, spec, RULES) == []
+
+
+def test_a_reference_that_resolves_to_another_value_takes_the_live_value() -> None:
+    document = {"spec": {"url": "${env:HOOK_URL}", "flag": 1}}
+    spec = {"url": "https://hooks.example.com/b", "flag": True}
+    assert document_edits(document, spec, RULES) == [
+        Replace(("spec", "url"), "https://hooks.example.com/b"),
+        Replace(("spec", "flag"), True),
+    ]
+
+
+def test_a_document_without_spec_gets_the_whole_spec() -> None:
+    assert document_edits({"metadata": {}}, {"a": 1}, RULES) == [Add((), "spec", {"a": 1})]
