@@ -12,16 +12,12 @@ RULES = KeepRules(
 )
 
 
-def test_changed_values_are_replaced_field_by_field_and_missing_ones_added() -> None:
+def test_changed_values_are_replaced_field_by_field_and_unmanaged_ones_left_out() -> None:
     document = {"metadata": {"name": "x"}, "spec": {"a": 1, "server": {"url": "u", "t": 20}}}
     spec = {"a": 1.0, "server": {"url": "u", "t": 45, "headers": {}}, "b": [1]}
     edits = document_edits(document, spec, RULES)
-    assert edits == [
-        Replace(("spec", "server", "t"), 45),
-        Add(("spec", "server"), "headers", {}),
-        Add(("spec",), "b", [1]),
-    ]
-    assert edited_fields(edits) == ["server.t", "server.headers", "b"]
+    assert edits == [Replace(("spec", "server", "t"), 45)]
+    assert edited_fields(edits) == ["server.t"]
 
 
 def test_what_import_cannot_read_is_kept_as_written() -> None:

@@ -10,8 +10,8 @@ comments, key order, quoting, blank lines and the other documents stay byte for 
 - a field whose live value differs from the document's gets the live value, its text
   replaced by text that loads back to exactly that value; objects are compared and
   updated field by field, recursively; lists, like any other value, as a whole;
-- a field the document lacks but import would write is added at the end of its mapping,
-  with the mapping's indentation, so the spec ends as import would have written it;
+- a field the document does not have stays out of it, at any depth: only what the spec
+  manages is managed, so keeping the live values must not start managing more of them;
 - a field the document has that import cannot read is kept as written: write-only fields
   and fields the vendor does not return (absent from the live state), live values the
   schema rejects (not imported), sensitive fields (import would write only a reference,

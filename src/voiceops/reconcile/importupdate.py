@@ -52,8 +52,8 @@ def _collect(
     for key, value in new.items():
         path = (*at, key)
         if key not in old:
-            edits.append(Add(at, key, value))
-        elif isinstance(old[key], dict) and isinstance(value, dict):
+            continue  # not managed by the document: it stays out
+        if isinstance(old[key], dict) and isinstance(value, dict):
             _collect(old[key], value, path, rules, edits)
         elif not _kept(path[1:], old[key], value, rules) and not _same(old[key], value):
             edits.append(Replace(path, value))
