@@ -3,7 +3,6 @@ changed in the dashboard change in the file; everything else stays byte for byte
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 
