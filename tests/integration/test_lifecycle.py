@@ -338,3 +338,21 @@ def test_a_saved_create_is_stale_once_a_namesake_appears(workspace: Workspace) -
     assert "appeared since the plan was made" in result.output
     assert not [r for r in workspace.sandbox.requests("autocalls") if r.method == "POST"]
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_a_plan_file_with_a_failed_create_still_applies_the_rest(workspace: Workspace) -> None:
+    new_document(workspace, "invent")
+    twin = workspace.root / "assistants" / "desk-fr2.yaml"
+    write_new(twin, "invent")
+    twin.write_text(twin.read_text().replace("name: desk-fr ", "name: desk-fr2 "))
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 1  # the plan has an error
+    saved = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in saved["assistants"] if a["name"] == "desk-fr2")
+    assert (entry["status"], entry["id"]) == ("error", None)
+
+    result = workspace.run("apply", str(plan_file))
+    assert result.exit_code == 1
+    assert "not a valid voiceops plan file" not in result.output
+    assert "applied        support-concierge" in result.output
+    assert "failed         desk-fr2: " in result.output
