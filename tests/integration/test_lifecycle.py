@@ -22,6 +22,7 @@ from tests.integration.apply_helpers import (
     plan_json,
     result_of,
 )
+from tests.leaks import encodings
 from voiceops.reconcile.apply import Outcome
 
 HEADER = "# yaml-language-server: $schema=../schemas/assistant.schema.json\n"
@@ -356,3 +357,35 @@ def test_a_plan_file_with_a_failed_create_still_applies_the_rest(workspace: Work
     assert "not a valid voiceops plan file" not in result.output
     assert "applied        support-concierge" in result.output
     assert "failed         desk-fr2: " in result.output
+
+
+def test_a_secret_in_a_new_assistants_name_stays_out_of_every_output(
+    workspace: Workspace,
+) -> None:
+    secret = "Tutor 'FR' \\ sekrit/+%7"
+    env = {"TUTOR_NAME": secret}
+    path, _ = new_document(workspace, "edmo")
+    path.write_text(path.read_text().replace("'Tutor FR'", "${env:TUTOR_NAME}"))
+    plan_file = workspace.root / "plan.json"
+    planned = workspace.run("plan", "--out", str(plan_file), env=env)
+    assert planned.exit_code == 0, planned.output
+    report = api_apply(
+        workspace,
+        planfile=plan_file,
+        env=env,
+        transport=Intercept(timed_out_after_landing, lose_the_answer),
+    )
+    assert outcomes(report)["tutor-fr"] is Outcome.UNCERTAIN
+    refused = workspace.run("apply", "--auto-approve", env=env)
+    assert "check the Edmo dashboard for an assistant named 'tutor-fr'" in refused.output
+    record = workspace.root / ".voiceops" / "pending-creates.json"
+    channels = {
+        "plan output": planned.output,
+        "plan file": plan_file.read_text(encoding="utf-8"),
+        "apply report": repr(report),
+        "refusal": refused.output,
+        "pending record": record.read_text(encoding="utf-8"),
+    }
+    for where, text in channels.items():
+        for form in encodings(secret):
+            assert form not in text, f"the name leaked as {form!r} into {where}"

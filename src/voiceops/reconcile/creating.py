@@ -180,6 +180,8 @@ class Newcomers:
         assert request is not None
         if self.noting:
             shown = desired_name(self.provider, spec, self.run.options.env)
+            # The record is committed to git: a name that holds a secret is not noted.
+            shown = shown if self.run.redactor.redact(shown) == shown else ""
             self.run.pending.note(spec.connection, spec.name, spec.source, shown=shown)
         _, client = await self.run.session.connect(self.provider.name)
         async with self.turns:
