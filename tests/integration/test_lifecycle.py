@@ -389,3 +389,22 @@ def test_a_secret_in_a_new_assistants_name_stays_out_of_every_output(
     for where, text in channels.items():
         for form in encodings(secret):
             assert form not in text, f"the name leaked as {form!r} into {where}"
+
+
+def test_a_namesake_whose_id_is_unlike_the_vendors_is_neither_adopted_nor_duplicated(
+    workspace: Workspace,
+) -> None:
+    path, original = new_document(workspace, "invent")
+    workspace.sandbox.add_assistant("invent", {"id": "x y/../z", "name": "Desk FR"})
+    planned = workspace.run("plan", "--format", "json", "--target", "desk-fr")
+    assert planned.exit_code == 1
+    [entry] = json.loads(planned.stdout)["assistants"]
+    assert entry["status"] == "error"
+    assert "unlike invent ids" in entry["error"]
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", "--auto-approve", "--target", "desk-fr")
+    assert result.exit_code == 1
+    assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original
+    assert workspace.run("validate").exit_code == 0

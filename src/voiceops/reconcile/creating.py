@@ -267,7 +267,12 @@ class Newcomers:
         manages it and it has the spec's name (a plan file only has to agree)."""
         name = desired_name(self.provider, spec, self.run.options.env)
         managed = managed_ids(self.run.project, self.provider.name)
-        return bool(name) and live_id not in managed and self.provider.display_name(live) == name
+        return (
+            bool(name)
+            and self.provider.valid_id(live_id)
+            and live_id not in managed
+            and self.provider.display_name(live) == name
+        )
 
     async def _adopt(self, item: SavedAssistant, spec: AssistantSpec) -> Sent:
         """Take over the live assistant the plan found: write its id back, then update it."""
