@@ -408,3 +408,18 @@ def test_a_namesake_whose_id_is_unlike_the_vendors_is_neither_adopted_nor_duplic
     assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
     assert path.read_text(encoding="utf-8") == original
     assert workspace.run("validate").exit_code == 0
+
+
+def test_a_saved_adopt_is_stale_once_a_second_namesake_appears(workspace: Workspace) -> None:
+    path, original = new_document(workspace, "invent")
+    workspace.sandbox.add_assistant("invent", {"name": "Desk FR", "enabled": False})
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    workspace.sandbox.add_assistant("invent", {"name": "Desk FR"})
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", "desk-fr")
+    assert result.exit_code == 1
+    assert "not its one unmanaged namesake" in result.output
+    assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original

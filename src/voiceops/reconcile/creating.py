@@ -85,7 +85,7 @@ class Newcomers:
         jobs: list[Awaitable[Sent]] = []
         for item, spec in items:
             if item.status is Status.ADOPT:
-                jobs.append(self._guarded(item, self._adopt(item, spec)))
+                jobs.append(self._guarded(item, self._adopt(item, spec, listing)))
             elif budget is not None and budget <= 0:
                 jobs.append(_ready(result_of(item, Outcome.DEFERRED, self._over_limit())))
             else:
@@ -108,9 +108,10 @@ class Newcomers:
 
     async def _current_listing(self, items: Work) -> Listing | AssistantResult | None:
         """The vendor's list, to check that no same-named assistant appeared since a saved
-        plan was made (a plan made moments ago in this run is trusted)."""
+        plan was made, nor a second one beside the one to adopt (a plan made moments ago in
+        this run is trusted)."""
         known = self.pipeline.known_plans
-        fresh = all(i.name in known for i, _ in items if i.status is Status.CREATE)
+        fresh = all(i.name in known for i, _ in items)
         if not self.provider.lists or fresh:
             return None
         try:
@@ -161,14 +162,9 @@ class Newcomers:
         entry = self.run.pending.get(spec.connection, spec.name) if self.noting else None
         if entry is not None:
             return self.run.pending.refusal(entry, self.provider.type.capitalize())
-        if listing is not None:
+        if listing is not None and self._namesakes(spec, listing):
             name = desired_name(self.provider, spec, self.run.options.env)
-            managed = managed_ids(self.run.project, self.provider.name)
-            if any(
-                live_id not in managed and self.provider.display_name(live) == name
-                for live_id, live in listing.items()
-            ):
-                return f"a live assistant named {name!r} appeared since the plan was made"
+            return f"a live assistant named {name!r} appeared since the plan was made"
         if current.request is None or not same_request(item, current.request, current.template):
             return "the plan file's request is not the create voiceops builds from the spec"
         return None
@@ -274,7 +270,19 @@ class Newcomers:
             and self.provider.display_name(live) == name
         )
 
-    async def _adopt(self, item: SavedAssistant, spec: AssistantSpec) -> Sent:
+    def _namesakes(self, spec: AssistantSpec, listing: Listing) -> list[str]:
+        """The ids of the listed assistants no document manages that have the spec's name."""
+        name = desired_name(self.provider, spec, self.run.options.env)
+        managed = managed_ids(self.run.project, self.provider.name)
+        return sorted(
+            live_id
+            for live_id, live in listing.items()
+            if name and live_id not in managed and self.provider.display_name(live) == name
+        )
+
+    async def _adopt(
+        self, item: SavedAssistant, spec: AssistantSpec, listing: Listing | None
+    ) -> Sent:
         """Take over the live assistant the plan found: write its id back, then update it."""
         adopted = replace(spec, id=item.id)
         live = await self.pipeline.read(self.provider, [(item, adopted)])
@@ -286,6 +294,10 @@ class Newcomers:
             return Sent(result_of(item, Outcome.FAILED, detail))
         if not isinstance(raw, RequestFailed) and not self._adoptable(spec, adopted.known_id, raw):
             detail = f"id {item.id} is not an unmanaged namesake of it (any more); {PLAN_AGAIN}"
+            return Sent(result_of(item, Outcome.STALE, detail))
+        one = [self.provider.normalize_id(adopted.known_id)]
+        if listing is not None and self._namesakes(spec, listing) != one:
+            detail = f"id {item.id} is not its one unmanaged namesake (any more); {PLAN_AGAIN}"
             return Sent(result_of(item, Outcome.STALE, detail))
         planned = self.pipeline.known_plans.get(item.name)
         prepared = prepare(self.run, self.provider, item, adopted, raw, planned)
