@@ -423,3 +423,22 @@ def test_a_saved_adopt_is_stale_once_a_second_namesake_appears(workspace: Worksp
     assert "not its one unmanaged namesake" in result.output
     assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
     assert path.read_text(encoding="utf-8") == original
+
+
+async def html_not_found(request: httpx.Request, send: Callable[..., Any]) -> httpx.Response:
+    """A proxy in front of the vendor answers the delete itself, without passing it on."""
+    return httpx.Response(404, text="<html><body>Not Found</body></html>", request=request)
+
+
+def test_a_delete_answered_404_while_the_assistant_is_still_there_is_not_deleted(
+    workspace: Workspace,
+) -> None:
+    name, assistant_id = DELETABLE["edmo"]
+    path = workspace.spec_file(name)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    intercept = Intercept(lambda r: r.method == "DELETE", html_not_found)
+    report = api_apply(workspace, transport=intercept, targets=(name,))
+    assert outcomes(report)[name] is Outcome.NOT_CONVERGED
+    assert "still has it" in result_of(report, name).detail
+    assert any(str(a["id"]) == assistant_id for a in workspace.sandbox.assistants("edmo"))
