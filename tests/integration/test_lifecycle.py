@@ -442,3 +442,28 @@ def test_a_delete_answered_404_while_the_assistant_is_still_there_is_not_deleted
     assert outcomes(report)[name] is Outcome.NOT_CONVERGED
     assert "still has it" in result_of(report, name).detail
     assert any(str(a["id"]) == assistant_id for a in workspace.sandbox.assistants("edmo"))
+
+
+def test_a_plan_file_cannot_turn_a_create_into_an_adopt_where_the_vendor_lists_nothing(
+    workspace: Workspace,
+) -> None:
+    path, original = new_document(workspace, "edmo")
+    twin = {"name": "Tutor FR", "firstMessage": "Bonjour !"}
+    other = workspace.sandbox.add_assistant(
+        "edmo", {**twin, "model": {"provider": "openai", "model": "gpt-4o"}}
+    )
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in data["assistants"] if a["name"] == "tutor-fr")
+    assert entry["status"] == "create"
+    entry.update(status="adopt", id=other, request=None)
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", "tutor-fr")
+    assert result.exit_code == 1
+    assert "would now create it, not adopt it" in result.output
+    writes = [r for r in workspace.sandbox.requests("edmo") if r.path != "/auth/login"]
+    assert not [r for r in writes if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original

@@ -284,6 +284,9 @@ class Newcomers:
         self, item: SavedAssistant, spec: AssistantSpec, listing: Listing | None
     ) -> Sent:
         """Take over the live assistant the plan found: write its id back, then update it."""
+        if not self.provider.lists:  # nothing to find a namesake in: voiceops creates
+            detail = f"voiceops would now create it, not adopt it; {PLAN_AGAIN}"
+            return Sent(result_of(item, Outcome.STALE, detail))
         adopted = replace(spec, id=item.id)
         live = await self.pipeline.read(self.provider, [(item, adopted)])
         if isinstance(live, AssistantResult):
