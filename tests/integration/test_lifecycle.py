@@ -467,3 +467,34 @@ def test_a_plan_file_cannot_turn_a_create_into_an_adopt_where_the_vendor_lists_n
     writes = [r for r in workspace.sandbox.requests("edmo") if r.path != "/auth/login"]
     assert not [r for r in writes if r.method in ("PATCH", "POST")]
     assert path.read_text(encoding="utf-8") == original
+
+
+async def answer_with_a_managed_id(
+    request: httpx.Request, send: Callable[..., Any]
+) -> httpx.Response:
+    """The vendor creates the assistant, but its answer names one that already existed."""
+    response = await send(request)
+    await response.aread()
+    body = {"message": "created", "data": {"id": 127, "name": "Intake ES"}}
+    return httpx.Response(201, json=body, request=request)
+
+
+def test_a_create_answered_with_the_id_of_a_managed_assistant_writes_nothing(
+    workspace: Workspace,
+) -> None:
+    path, original = new_document(workspace, "autocalls")
+    assert workspace.run("apply", "--auto-approve", "--target", "sales-outreach").exit_code == 0
+    record = workspace.root / ".voiceops" / "write-only.json"
+    before = record.read_text(encoding="utf-8")
+    intercept = Intercept(lambda r: r.method == "POST", answer_with_a_managed_id)
+    report = api_apply(workspace, transport=intercept, targets=("intake-es",))
+    assert outcomes(report)["intake-es"] is Outcome.UNCERTAIN
+    assert "another document manages already" in result_of(report, "intake-es").detail
+    assert path.read_text(encoding="utf-8") == original
+    assert record.read_text(encoding="utf-8") == before
+    # What landed is found by its name and adopted.
+    [created] = live_named(workspace, "autocalls", "Intake ES")
+    assert outcomes(api_apply(workspace, targets=("intake-es",)))["intake-es"] is Outcome.ADOPTED
+    assert path.read_text(encoding="utf-8") == with_id(
+        original, "autocalls-sales", str(created["id"])
+    )

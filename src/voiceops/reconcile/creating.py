@@ -189,6 +189,10 @@ class Newcomers:
                 return Sent(self._not_created(item, spec, exc))
         try:
             new_id = self.provider.created_id(answer_json(response))
+            if new_id in managed_ids(self.run.project, self.provider.name):
+                raise RequestFailed(
+                    f"its answer gave id {new_id!r}, which another document manages already"
+                )
         except RequestFailed as exc:
             detail = f"the create was sent, but {exc.message}; {self._unknown_note()}"
             return Sent(result_of(item, Outcome.UNCERTAIN, detail))
