@@ -498,3 +498,55 @@ def test_a_create_answered_with_the_id_of_a_managed_assistant_writes_nothing(
     assert path.read_text(encoding="utf-8") == with_id(
         original, "autocalls-sales", str(created["id"])
     )
+
+
+def _pointed_elsewhere(entry: dict[str, Any]) -> None:
+    entry["request"]["path"] = entry["request"]["path"].replace("asst_123", "asst_other9")
+
+
+def _relabelled(entry: dict[str, Any]) -> None:
+    entry["status"] = "update"
+
+
+def _other_id(entry: dict[str, Any]) -> None:
+    entry["id"] = "asst_other9"
+
+
+@pytest.mark.parametrize("edit", [_pointed_elsewhere, _relabelled, _other_id])
+def test_an_edited_delete_in_a_plan_file_is_stale(
+    workspace: Workspace, edit: Callable[[dict[str, Any]], None]
+) -> None:
+    other = workspace.sandbox.add_assistant("edmo", {"id": "asst_other9", "name": "Other"})
+    name, _ = DELETABLE["edmo"]
+    path = workspace.spec_file(name)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    edit(next(a for a in data["assistants"] if a["name"] == name))
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", name)
+    assert result.exit_code == 1
+    assert "stale" in result.output
+    assert not [r for r in workspace.sandbox.requests("edmo") if r.method == "DELETE"]
+    assert {a["id"] for a in workspace.sandbox.assistants("edmo")} >= {other, "asst_123"}
+
+
+def test_a_plan_file_cannot_turn_an_update_into_a_delete(workspace: Workspace) -> None:
+    name, _ = DELETABLE["edmo"]
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in data["assistants"] if a["name"] == name)
+    entry.update(status="delete", request={"method": "DELETE", "path": "/assistants/asst_123"})
+    entry["request"]["body"] = None
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", name)
+    assert result.exit_code == 1
+    assert "stale" in result.output
+    assert not [r for r in workspace.sandbox.requests("edmo") if r.method == "DELETE"]
