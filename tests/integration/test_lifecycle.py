@@ -259,6 +259,7 @@ def test_an_edmo_create_of_unknown_outcome_is_never_sent_again(workspace: Worksp
     report = api_apply(workspace, transport=Intercept(timed_out_after_landing, lose_the_answer))
     assert outcomes(report)["tutor-fr"] is Outcome.UNCERTAIN
     assert "refuses this document until you check" in result_of(report, "tutor-fr").detail
+    assert "noted it in .voiceops/pending-creates.json" in result_of(report, "tutor-fr").detail
     assert len(live_named(workspace, "edmo", "Tutor FR")) == 1
     record = json.loads((workspace.root / ".voiceops" / "pending-creates.json").read_text())
     assert list(record["pending"]) == ["edmo-main/tutor-fr"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from voiceops.errors import VoiceopsError
+from voiceops.errors import VoiceopsError, display_path
 from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, answer_json
 from voiceops.reconcile.assistant_plan import PlanContext, internal_error, plan_create
@@ -222,7 +222,8 @@ class Newcomers:
     def _unknown_note(self) -> str:
         if not self.noting:
             return "the next plan finds it by its name and adopts it instead of creating another"
-        where = self.run.pending.path or "this run's memory"
+        path = self.run.pending.path
+        where = display_path(path) if path else "this run's memory"
         return (
             f"voiceops noted it in {where} and refuses this document until you check the "
             f"{self.provider.type.capitalize()} dashboard"
