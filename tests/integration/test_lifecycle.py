@@ -551,3 +551,29 @@ def test_a_plan_file_cannot_turn_an_update_into_a_delete(workspace: Workspace) -
     assert result.exit_code == 1
     assert "stale" in result.output
     assert not [r for r in workspace.sandbox.requests("edmo") if r.method == "DELETE"]
+
+
+def test_two_creates_answered_with_one_id_write_it_into_one_document_only(
+    workspace: Workspace,
+) -> None:
+    first, _ = new_document(workspace, "autocalls")
+    second, _ = write_new(workspace.root / "assistants" / "intake-pt.yaml", "autocalls")
+    text = second.read_text(encoding="utf-8")
+    second.write_text(
+        text.replace("intake-es", "intake-pt").replace("Intake ES", "Intake PT"), encoding="utf-8"
+    )
+    given: list[object] = []
+
+    async def same_id_twice(request: httpx.Request, send: Callable[..., Any]) -> httpx.Response:
+        response = await send(request)
+        body = json.loads(await response.aread())
+        given.append(given[0] if given else body["data"]["id"])
+        body["data"]["id"] = given[-1]
+        return httpx.Response(201, json=body, request=request)
+
+    intercept = Intercept(lambda r: r.method == "POST", same_id_twice, times=2)
+    report = api_apply(workspace, transport=intercept, targets=("intake-es", "intake-pt"))
+    assert sorted(r.outcome.value for r in report.results) == ["created", "uncertain"]
+    written = [p for p in (first, second) if f'id: "{given[0]}"' in p.read_text(encoding="utf-8")]
+    assert len(written) == 1
+    assert workspace.run("validate").exit_code == 0

@@ -73,6 +73,8 @@ class Newcomers:
         self.turns = turns
         # Where the vendor lists nothing, a create with an unknown outcome is noted.
         self.noting = not provider.lists
+        # The ids this run's creates were given, each to be written into one document only.
+        self.created: set[str] = set()
 
     async def apply(self, items: Work) -> list[AssistantResult]:
         if not items:
@@ -189,10 +191,11 @@ class Newcomers:
                 return Sent(self._not_created(item, spec, exc))
         try:
             new_id = self.provider.created_id(answer_json(response))
-            if new_id in managed_ids(self.run.project, self.provider.name):
+            if new_id in self.created | managed_ids(self.run.project, self.provider.name):
                 raise RequestFailed(
                     f"its answer gave id {new_id!r}, which another document manages already"
                 )
+            self.created.add(new_id)
         except RequestFailed as exc:
             detail = f"the create was sent, but {exc.message}; {self._unknown_note()}"
             return Sent(result_of(item, Outcome.UNCERTAIN, detail))
