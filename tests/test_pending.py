@@ -80,3 +80,16 @@ def test_a_broken_record_is_one_sentence(tmp_path: Path, content: str | bytes) -
         PendingCreates.load(path)
     assert "\n" not in caught.value.message
     assert "pending-creates.json" in caught.value.message
+
+
+def test_an_entry_is_found_by_what_it_says_whatever_its_key(tmp_path: Path) -> None:
+    """A hand-edited key must not hide a create of unknown outcome (it would be sent again)."""
+    path = tmp_path / "pending-creates.json"
+    PendingCreates.load(path).note("edmo-main", "tutor-fr", "assistants/tutor-fr.yaml")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["pending"] = {"renamed": record["pending"]["edmo-main/tutor-fr"]}
+    path.write_text(json.dumps(record), encoding="utf-8")
+    pending = PendingCreates.load(path)
+    assert pending.get("edmo-main", "tutor-fr") is not None
+    pending.forget("edmo-main", "tutor-fr")
+    assert PendingCreates.load(path).entries == {}

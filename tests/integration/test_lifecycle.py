@@ -22,6 +22,7 @@ from tests.integration.apply_helpers import (
     plan_json,
     result_of,
 )
+from tests.leaks import encodings
 from voiceops.reconcile.apply import Outcome
 
 HEADER = "# yaml-language-server: $schema=../schemas/assistant.schema.json\n"
@@ -258,6 +259,7 @@ def test_an_edmo_create_of_unknown_outcome_is_never_sent_again(workspace: Worksp
     report = api_apply(workspace, transport=Intercept(timed_out_after_landing, lose_the_answer))
     assert outcomes(report)["tutor-fr"] is Outcome.UNCERTAIN
     assert "refuses this document until you check" in result_of(report, "tutor-fr").detail
+    assert "noted it in .voiceops/pending-creates.json" in result_of(report, "tutor-fr").detail
     assert len(live_named(workspace, "edmo", "Tutor FR")) == 1
     record = json.loads((workspace.root / ".voiceops" / "pending-creates.json").read_text())
     assert list(record["pending"]) == ["edmo-main/tutor-fr"]
@@ -338,3 +340,240 @@ def test_a_saved_create_is_stale_once_a_namesake_appears(workspace: Workspace) -
     assert "appeared since the plan was made" in result.output
     assert not [r for r in workspace.sandbox.requests("autocalls") if r.method == "POST"]
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_a_plan_file_with_a_failed_create_still_applies_the_rest(workspace: Workspace) -> None:
+    new_document(workspace, "invent")
+    twin = workspace.root / "assistants" / "desk-fr2.yaml"
+    write_new(twin, "invent")
+    twin.write_text(twin.read_text().replace("name: desk-fr ", "name: desk-fr2 "))
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 1  # the plan has an error
+    saved = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in saved["assistants"] if a["name"] == "desk-fr2")
+    assert (entry["status"], entry["id"]) == ("error", None)
+
+    result = workspace.run("apply", str(plan_file))
+    assert result.exit_code == 1
+    assert "not a valid voiceops plan file" not in result.output
+    assert "applied        support-concierge" in result.output
+    assert "failed         desk-fr2: " in result.output
+
+
+def test_a_secret_in_a_new_assistants_name_stays_out_of_every_output(
+    workspace: Workspace,
+) -> None:
+    secret = "Tutor 'FR' \\ sekrit/+%7"
+    env = {"TUTOR_NAME": secret}
+    path, _ = new_document(workspace, "edmo")
+    path.write_text(path.read_text().replace("'Tutor FR'", "${env:TUTOR_NAME}"))
+    plan_file = workspace.root / "plan.json"
+    planned = workspace.run("plan", "--out", str(plan_file), env=env)
+    assert planned.exit_code == 0, planned.output
+    report = api_apply(
+        workspace,
+        planfile=plan_file,
+        env=env,
+        transport=Intercept(timed_out_after_landing, lose_the_answer),
+    )
+    assert outcomes(report)["tutor-fr"] is Outcome.UNCERTAIN
+    refused = workspace.run("apply", "--auto-approve", env=env)
+    assert "check the Edmo dashboard for an assistant named 'tutor-fr'" in refused.output
+    record = workspace.root / ".voiceops" / "pending-creates.json"
+    channels = {
+        "plan output": planned.output,
+        "plan file": plan_file.read_text(encoding="utf-8"),
+        "apply report": repr(report),
+        "refusal": refused.output,
+        "pending record": record.read_text(encoding="utf-8"),
+    }
+    for where, text in channels.items():
+        for form in encodings(secret):
+            assert form not in text, f"the name leaked as {form!r} into {where}"
+
+
+def test_a_namesake_whose_id_is_unlike_the_vendors_is_neither_adopted_nor_duplicated(
+    workspace: Workspace,
+) -> None:
+    path, original = new_document(workspace, "invent")
+    workspace.sandbox.add_assistant("invent", {"id": "x y/../z", "name": "Desk FR"})
+    planned = workspace.run("plan", "--format", "json", "--target", "desk-fr")
+    assert planned.exit_code == 1
+    [entry] = json.loads(planned.stdout)["assistants"]
+    assert entry["status"] == "error"
+    assert "unlike invent ids" in entry["error"]
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", "--auto-approve", "--target", "desk-fr")
+    assert result.exit_code == 1
+    assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original
+    assert workspace.run("validate").exit_code == 0
+
+
+def test_a_saved_adopt_is_stale_once_a_second_namesake_appears(workspace: Workspace) -> None:
+    path, original = new_document(workspace, "invent")
+    workspace.sandbox.add_assistant("invent", {"name": "Desk FR", "enabled": False})
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    workspace.sandbox.add_assistant("invent", {"name": "Desk FR"})
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", "desk-fr")
+    assert result.exit_code == 1
+    assert "not its one unmanaged namesake" in result.output
+    assert not [r for r in workspace.sandbox.requests("invent") if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original
+
+
+async def html_not_found(request: httpx.Request, send: Callable[..., Any]) -> httpx.Response:
+    """A proxy in front of the vendor answers the delete itself, without passing it on."""
+    return httpx.Response(404, text="<html><body>Not Found</body></html>", request=request)
+
+
+def test_a_delete_answered_404_while_the_assistant_is_still_there_is_not_deleted(
+    workspace: Workspace,
+) -> None:
+    name, assistant_id = DELETABLE["edmo"]
+    path = workspace.spec_file(name)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    intercept = Intercept(lambda r: r.method == "DELETE", html_not_found)
+    report = api_apply(workspace, transport=intercept, targets=(name,))
+    assert outcomes(report)[name] is Outcome.NOT_CONVERGED
+    assert "still has it" in result_of(report, name).detail
+    assert any(str(a["id"]) == assistant_id for a in workspace.sandbox.assistants("edmo"))
+
+
+def test_a_plan_file_cannot_turn_a_create_into_an_adopt_where_the_vendor_lists_nothing(
+    workspace: Workspace,
+) -> None:
+    path, original = new_document(workspace, "edmo")
+    twin = {"name": "Tutor FR", "firstMessage": "Bonjour !"}
+    other = workspace.sandbox.add_assistant(
+        "edmo", {**twin, "model": {"provider": "openai", "model": "gpt-4o"}}
+    )
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in data["assistants"] if a["name"] == "tutor-fr")
+    assert entry["status"] == "create"
+    entry.update(status="adopt", id=other, request=None)
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", "tutor-fr")
+    assert result.exit_code == 1
+    assert "would now create it, not adopt it" in result.output
+    writes = [r for r in workspace.sandbox.requests("edmo") if r.path != "/auth/login"]
+    assert not [r for r in writes if r.method in ("PATCH", "POST")]
+    assert path.read_text(encoding="utf-8") == original
+
+
+async def answer_with_a_managed_id(
+    request: httpx.Request, send: Callable[..., Any]
+) -> httpx.Response:
+    """The vendor creates the assistant, but its answer names one that already existed."""
+    response = await send(request)
+    await response.aread()
+    body = {"message": "created", "data": {"id": 127, "name": "Intake ES"}}
+    return httpx.Response(201, json=body, request=request)
+
+
+def test_a_create_answered_with_the_id_of_a_managed_assistant_writes_nothing(
+    workspace: Workspace,
+) -> None:
+    path, original = new_document(workspace, "autocalls")
+    assert workspace.run("apply", "--auto-approve", "--target", "sales-outreach").exit_code == 0
+    record = workspace.root / ".voiceops" / "write-only.json"
+    before = record.read_text(encoding="utf-8")
+    intercept = Intercept(lambda r: r.method == "POST", answer_with_a_managed_id)
+    report = api_apply(workspace, transport=intercept, targets=("intake-es",))
+    assert outcomes(report)["intake-es"] is Outcome.UNCERTAIN
+    assert "another document manages already" in result_of(report, "intake-es").detail
+    assert path.read_text(encoding="utf-8") == original
+    assert record.read_text(encoding="utf-8") == before
+    # What landed is found by its name and adopted.
+    [created] = live_named(workspace, "autocalls", "Intake ES")
+    assert outcomes(api_apply(workspace, targets=("intake-es",)))["intake-es"] is Outcome.ADOPTED
+    assert path.read_text(encoding="utf-8") == with_id(
+        original, "autocalls-sales", str(created["id"])
+    )
+
+
+def _pointed_elsewhere(entry: dict[str, Any]) -> None:
+    entry["request"]["path"] = entry["request"]["path"].replace("asst_123", "asst_other9")
+
+
+def _relabelled(entry: dict[str, Any]) -> None:
+    entry["status"] = "update"
+
+
+def _other_id(entry: dict[str, Any]) -> None:
+    entry["id"] = "asst_other9"
+
+
+@pytest.mark.parametrize("edit", [_pointed_elsewhere, _relabelled, _other_id])
+def test_an_edited_delete_in_a_plan_file_is_stale(
+    workspace: Workspace, edit: Callable[[dict[str, Any]], None]
+) -> None:
+    other = workspace.sandbox.add_assistant("edmo", {"id": "asst_other9", "name": "Other"})
+    name, _ = DELETABLE["edmo"]
+    path = workspace.spec_file(name)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    edit(next(a for a in data["assistants"] if a["name"] == name))
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", name)
+    assert result.exit_code == 1
+    assert "stale" in result.output
+    assert not [r for r in workspace.sandbox.requests("edmo") if r.method == "DELETE"]
+    assert {a["id"] for a in workspace.sandbox.assistants("edmo")} >= {other, "asst_123"}
+
+
+def test_a_plan_file_cannot_turn_an_update_into_a_delete(workspace: Workspace) -> None:
+    name, _ = DELETABLE["edmo"]
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    entry = next(a for a in data["assistants"] if a["name"] == name)
+    entry.update(status="delete", request={"method": "DELETE", "path": "/assistants/asst_123"})
+    entry["request"]["body"] = None
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+
+    workspace.sandbox.clear_requests()
+    result = workspace.run("apply", str(plan_file), "--target", name)
+    assert result.exit_code == 1
+    assert "stale" in result.output
+    assert not [r for r in workspace.sandbox.requests("edmo") if r.method == "DELETE"]
+
+
+def test_two_creates_answered_with_one_id_write_it_into_one_document_only(
+    workspace: Workspace,
+) -> None:
+    first, _ = new_document(workspace, "autocalls")
+    second, _ = write_new(workspace.root / "assistants" / "intake-pt.yaml", "autocalls")
+    text = second.read_text(encoding="utf-8")
+    second.write_text(
+        text.replace("intake-es", "intake-pt").replace("Intake ES", "Intake PT"), encoding="utf-8"
+    )
+    given: list[object] = []
+
+    async def same_id_twice(request: httpx.Request, send: Callable[..., Any]) -> httpx.Response:
+        response = await send(request)
+        body = json.loads(await response.aread())
+        given.append(given[0] if given else body["data"]["id"])
+        body["data"]["id"] = given[-1]
+        return httpx.Response(201, json=body, request=request)
+
+    intercept = Intercept(lambda r: r.method == "POST", same_id_twice, times=2)
+    report = api_apply(workspace, transport=intercept, targets=("intake-es", "intake-pt"))
+    assert sorted(r.outcome.value for r in report.results) == ["created", "uncertain"]
+    written = [p for p in (first, second) if f'id: "{given[0]}"' in p.read_text(encoding="utf-8")]
+    assert len(written) == 1
+    assert workspace.run("validate").exit_code == 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from voiceops.errors import VoiceopsError
+from voiceops.errors import VoiceopsError, display_path
 from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, answer_json
 from voiceops.reconcile.assistant_plan import PlanContext, internal_error, plan_create
@@ -73,6 +73,8 @@ class Newcomers:
         self.turns = turns
         # Where the vendor lists nothing, a create with an unknown outcome is noted.
         self.noting = not provider.lists
+        # The ids this run's creates were given, each to be written into one document only.
+        self.created: set[str] = set()
 
     async def apply(self, items: Work) -> list[AssistantResult]:
         if not items:
@@ -85,7 +87,7 @@ class Newcomers:
         jobs: list[Awaitable[Sent]] = []
         for item, spec in items:
             if item.status is Status.ADOPT:
-                jobs.append(self._guarded(item, self._adopt(item, spec)))
+                jobs.append(self._guarded(item, self._adopt(item, spec, listing)))
             elif budget is not None and budget <= 0:
                 jobs.append(_ready(result_of(item, Outcome.DEFERRED, self._over_limit())))
             else:
@@ -108,9 +110,10 @@ class Newcomers:
 
     async def _current_listing(self, items: Work) -> Listing | AssistantResult | None:
         """The vendor's list, to check that no same-named assistant appeared since a saved
-        plan was made (a plan made moments ago in this run is trusted)."""
+        plan was made, nor a second one beside the one to adopt (a plan made moments ago in
+        this run is trusted)."""
         known = self.pipeline.known_plans
-        fresh = all(i.name in known for i, _ in items if i.status is Status.CREATE)
+        fresh = all(i.name in known for i, _ in items)
         if not self.provider.lists or fresh:
             return None
         try:
@@ -161,14 +164,9 @@ class Newcomers:
         entry = self.run.pending.get(spec.connection, spec.name) if self.noting else None
         if entry is not None:
             return self.run.pending.refusal(entry, self.provider.type.capitalize())
-        if listing is not None:
+        if listing is not None and self._namesakes(spec, listing):
             name = desired_name(self.provider, spec, self.run.options.env)
-            managed = managed_ids(self.run.project, self.provider.name)
-            if any(
-                live_id not in managed and self.provider.display_name(live) == name
-                for live_id, live in listing.items()
-            ):
-                return f"a live assistant named {name!r} appeared since the plan was made"
+            return f"a live assistant named {name!r} appeared since the plan was made"
         if current.request is None or not same_request(item, current.request, current.template):
             return "the plan file's request is not the create voiceops builds from the spec"
         return None
@@ -180,6 +178,8 @@ class Newcomers:
         assert request is not None
         if self.noting:
             shown = desired_name(self.provider, spec, self.run.options.env)
+            # The record is committed to git: a name that holds a secret is not noted.
+            shown = shown if self.run.redactor.redact(shown) == shown else ""
             self.run.pending.note(spec.connection, spec.name, spec.source, shown=shown)
         _, client = await self.run.session.connect(self.provider.name)
         async with self.turns:
@@ -191,6 +191,11 @@ class Newcomers:
                 return Sent(self._not_created(item, spec, exc))
         try:
             new_id = self.provider.created_id(answer_json(response))
+            if new_id in self.created | managed_ids(self.run.project, self.provider.name):
+                raise RequestFailed(
+                    f"its answer gave id {new_id!r}, which another document manages already"
+                )
+            self.created.add(new_id)
         except RequestFailed as exc:
             detail = f"the create was sent, but {exc.message}; {self._unknown_note()}"
             return Sent(result_of(item, Outcome.UNCERTAIN, detail))
@@ -220,7 +225,8 @@ class Newcomers:
     def _unknown_note(self) -> str:
         if not self.noting:
             return "the next plan finds it by its name and adopts it instead of creating another"
-        where = self.run.pending.path or "this run's memory"
+        path = self.run.pending.path
+        where = display_path(path) if path else "this run's memory"
         return (
             f"voiceops noted it in {where} and refuses this document until you check the "
             f"{self.provider.type.capitalize()} dashboard"
@@ -265,10 +271,30 @@ class Newcomers:
         manages it and it has the spec's name (a plan file only has to agree)."""
         name = desired_name(self.provider, spec, self.run.options.env)
         managed = managed_ids(self.run.project, self.provider.name)
-        return bool(name) and live_id not in managed and self.provider.display_name(live) == name
+        return (
+            bool(name)
+            and self.provider.valid_id(live_id)
+            and live_id not in managed
+            and self.provider.display_name(live) == name
+        )
 
-    async def _adopt(self, item: SavedAssistant, spec: AssistantSpec) -> Sent:
+    def _namesakes(self, spec: AssistantSpec, listing: Listing) -> list[str]:
+        """The ids of the listed assistants no document manages that have the spec's name."""
+        name = desired_name(self.provider, spec, self.run.options.env)
+        managed = managed_ids(self.run.project, self.provider.name)
+        return sorted(
+            live_id
+            for live_id, live in listing.items()
+            if name and live_id not in managed and self.provider.display_name(live) == name
+        )
+
+    async def _adopt(
+        self, item: SavedAssistant, spec: AssistantSpec, listing: Listing | None
+    ) -> Sent:
         """Take over the live assistant the plan found: write its id back, then update it."""
+        if not self.provider.lists:  # nothing to find a namesake in: voiceops creates
+            detail = f"voiceops would now create it, not adopt it; {PLAN_AGAIN}"
+            return Sent(result_of(item, Outcome.STALE, detail))
         adopted = replace(spec, id=item.id)
         live = await self.pipeline.read(self.provider, [(item, adopted)])
         if isinstance(live, AssistantResult):
@@ -279,6 +305,10 @@ class Newcomers:
             return Sent(result_of(item, Outcome.FAILED, detail))
         if not isinstance(raw, RequestFailed) and not self._adoptable(spec, adopted.known_id, raw):
             detail = f"id {item.id} is not an unmanaged namesake of it (any more); {PLAN_AGAIN}"
+            return Sent(result_of(item, Outcome.STALE, detail))
+        one = [self.provider.normalize_id(adopted.known_id)]
+        if listing is not None and self._namesakes(spec, listing) != one:
+            detail = f"id {item.id} is not its one unmanaged namesake (any more); {PLAN_AGAIN}"
             return Sent(result_of(item, Outcome.STALE, detail))
         planned = self.pipeline.known_plans.get(item.name)
         prepared = prepare(self.run, self.provider, item, adopted, raw, planned)

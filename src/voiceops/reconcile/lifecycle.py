@@ -85,6 +85,17 @@ def _create_or_adopt(
     )
     if not candidates:
         return plan_create(spec, context)
+    odd = [live_id for live_id in candidates if not provider.valid_id(live_id)]
+    if odd:
+        # Its id could not go into the document; creating another would make a namesake.
+        return _refused(
+            spec,
+            provider,
+            f"{spec.doc.location(('metadata', 'name'))}: a live assistant on connection "
+            f"{spec.connection!r} is named {name!r}, but the vendor gives it the id "
+            f"{odd[0][:60]!r}, unlike {provider.type} ids; voiceops neither adopts it nor "
+            "creates a second one: give one of the two another name",
+        )
     if len(candidates) == 1:
         return plan_adopt(spec, candidates[0], listing[candidates[0]], context)
     return _refused(

@@ -124,7 +124,9 @@ def _read(path: Path) -> dict[str, PendingCreate]:
         return {}
     try:
         data = json.loads(text)
-        return {str(k): _entry(v) for k, v in data["pending"].items()}
+        # Keyed by what each entry says, so that an edited key cannot hide it.
+        entries = [_entry(v) for v in data["pending"].values()]
+        return {PendingCreates.key(e.connection, e.name): e for e in entries}
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         raise VoiceopsError(
             f"{display_path(path)} is not a voiceops record of pending creates; fix it, or "

@@ -311,12 +311,8 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
     if item["status"] not in _STATUSES:
         expected = "one of " + ", ".join(sorted(s.value for s in Status))
         raise _malformed(source, f"{at}.status", expected)
-    # Only an assistant still to be created has no id.
-    if _STATUSES[item["status"]] is Status.CREATE:
-        if item.get("id") is not None:
-            raise _malformed(source, f"{at}.id", "null for an assistant to create")
-    elif not isinstance(item.get("id"), str) or not item["id"]:
-        raise _malformed(source, f"{at}.id", "a non-empty string")
+    status = _STATUSES[item["status"]]
+    _check_id(item.get("id"), status, at, source)
     if not isinstance(item.get("fingerprint"), str | None):
         raise _malformed(source, f"{at}.fingerprint", "a string or null")
     if not isinstance(item.get("spec_digest", ""), str):
@@ -327,7 +323,7 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         name=item["name"],
         connection=item["connection"],
         id=item["id"],
-        status=_STATUSES[item["status"]],
+        status=status,
         fingerprint=item.get("fingerprint"),
         spec_digest=item.get("spec_digest", ""),
         method=request.get("method"),
@@ -339,8 +335,20 @@ def _saved_assistant(item: Any, at: str, source: str) -> SavedAssistant:
         provider=item.get("provider") or "",
         source=item.get("source") or "",
         error=item.get("error")
-        or ("had an error when planned" if _STATUSES[item["status"]] is Status.ERROR else None),
+        or ("had an error when planned" if status is Status.ERROR else None),
     )
+
+
+def _check_id(value: Any, status: Status, at: str, source: str) -> None:
+    """Only an assistant still to be created has no id, and one without an id whose
+    planning failed (a document that would have been created or adopted)."""
+    if status is Status.CREATE:
+        if value is not None:
+            raise _malformed(source, f"{at}.id", "null for an assistant to create")
+    elif status is Status.ERROR and value is None:
+        return
+    elif not isinstance(value, str) or not value:
+        raise _malformed(source, f"{at}.id", "a non-empty string")
 
 
 def _saved_request(request: Any, at: str, source: str) -> dict[str, Any]:

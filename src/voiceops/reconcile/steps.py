@@ -140,7 +140,8 @@ async def _still_missing(
 
 async def send_delete(run: RunContext, prepared: Prepared) -> AssistantResult:
     """Send a delete; the read-back confirms it. Sending it twice is harmless (the second
-    answers 404), so the client may retry it; a 404 means it is gone already."""
+    answers 404), so the client may retry it. A 404 most likely means it is gone already,
+    but a proxy may answer one too: the read-back tells."""
     item, request = prepared.item, prepared.request
     provider, client = await run.session.connect(prepared.spec.connection)
     try:
@@ -151,7 +152,7 @@ async def send_delete(run: RunContext, prepared: Prepared) -> AssistantResult:
         return result_of(item, Outcome.INTERRUPTED, "its delete was not sent")
     except RequestFailed as exc:
         if exc.status == 404:
-            return result_of(item, Outcome.DELETED, "the vendor no longer has it")
+            return result_of(item, Outcome.APPLIED)
         return result_of(item, Outcome.FAILED, failure_text(provider, exc))
     return result_of(item, Outcome.APPLIED)
 
