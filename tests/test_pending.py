@@ -93,3 +93,10 @@ def test_an_entry_is_found_by_what_it_says_whatever_its_key(tmp_path: Path) -> N
     assert pending.get("edmo-main", "tutor-fr") is not None
     pending.forget("edmo-main", "tutor-fr")
     assert PendingCreates.load(path).entries == {}
+
+
+def test_a_record_that_is_no_regular_file_is_refused_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "pending-creates.json"
+    path.symlink_to("/dev/zero")  # reading it would never end
+    with pytest.raises(VoiceopsError, match="is not a regular file"):
+        PendingCreates.load(path)

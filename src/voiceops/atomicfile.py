@@ -43,6 +43,9 @@ def read_record(path: Path, what: str) -> str | None:
     """The text of one of voiceops's record files, None when there is none yet, or one
     sentence naming it (`what`) and why it cannot be read."""
     try:
+        if path.exists() and not path.is_file():
+            # A device or a FIFO (a link committed to /dev/zero) would never end the read.
+            raise VoiceopsError(f"{what} {display_path(path)} is not a regular file")
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None

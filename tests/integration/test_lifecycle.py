@@ -577,3 +577,18 @@ def test_two_creates_answered_with_one_id_write_it_into_one_document_only(
     written = [p for p in (first, second) if f'id: "{given[0]}"' in p.read_text(encoding="utf-8")]
     assert len(written) == 1
     assert workspace.run("validate").exit_code == 0
+
+
+def test_a_namesake_awaited_by_an_untargeted_document_is_not_offered_for_import(
+    workspace: Workspace,
+) -> None:
+    config = workspace.config.read_text(encoding="utf-8")
+    config = config.replace("type: invent\n", "type: invent\n    report_unmanaged: true\n", 1)
+    workspace.config.write_text(config, encoding="utf-8")
+    new_document(workspace, "invent")
+    namesake = workspace.sandbox.add_assistant("invent", {"name": "Desk FR"})
+    targeted = plan_json(workspace, "--target", "support-concierge")
+    assert namesake not in {u["id"] for u in targeted["unmanaged"]}
+    whole = plan_json(workspace)
+    assert namesake not in {u["id"] for u in whole["unmanaged"]}
+    assert next(a for a in whole["assistants"] if a["name"] == "desk-fr")["id"] == namesake

@@ -121,14 +121,21 @@ def _refused(spec: AssistantSpec, provider: Provider, message: str) -> Planned:
 
 
 def unmanaged_assistants(
-    provider: Provider, listing: Listing, managed: frozenset[str], plans: list[AssistantPlan]
+    provider: Provider,
+    listing: Listing,
+    managed: frozenset[str],
+    plans: list[AssistantPlan],
+    awaited: frozenset[str] = frozenset(),
 ) -> list[Unmanaged]:
-    """The live assistants no document manages, nor adopts in this plan."""
+    """The live assistants no document manages, nor adopts in this plan, nor would adopt
+    (`awaited`: the names of documents without an id, also those --target leaves out)."""
     adopted = {p.id for p in plans if p.status is Status.ADOPT}
     return [
         Unmanaged(provider.name, provider.type, live_id, provider.display_name(item))
         for live_id, item in sorted(listing.items())
-        if live_id not in managed and live_id not in adopted
+        if live_id not in managed
+        and live_id not in adopted
+        and provider.display_name(item) not in awaited
     ]
 
 

@@ -24,6 +24,7 @@ from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.lifecycle import (
     Listing,
     create_limit_warning,
+    desired_name,
     listing_by_id,
     plan_newcomers,
     unmanaged_assistants,
@@ -115,10 +116,23 @@ async def _plan_connection(
         plans.append(absorb(run, planned))
     result = ConnectionPlan(plans)
     if listing is not None and connection_reports_unmanaged(run.project, name):
-        result.unmanaged = unmanaged_assistants(provider, listing, managed, plans)
+        awaited = awaited_names(run, provider)
+        result.unmanaged = unmanaged_assistants(provider, listing, managed, plans, awaited)
     warning = create_limit_warning(provider, plans)
     result.warnings = [warning] if warning else []
     return result
+
+
+def awaited_names(run: RunContext, provider: Provider) -> frozenset[str]:
+    """The names documents without an id give on the connection (--target or not): a live
+    assistant of such a name is theirs to adopt, not one to import."""
+    return frozenset(
+        desired_name(provider, s, run.options.env)
+        for s in run.project.every_spec
+        if s.connection == provider.name
+        and s.id is None
+        and not s.reference_problems(run.options.env)
+    )
 
 
 def connection_reports_unmanaged(project: Project, name: str) -> bool:
