@@ -73,6 +73,9 @@ class Newcomers:
         self.turns = turns
         # Where the vendor lists nothing, a create with an unknown outcome is noted.
         self.noting = not provider.lists
+        # Creates the vendor's hourly limit still allows in this run (None: no limit). Taken
+        # right before sending, so one found stale or invalid first does not use it up.
+        self.budget = provider.creates_per_hour
         # The ids this run's creates were given, each to be written into one document only.
         self.created: set[str] = set()
 
@@ -83,15 +86,11 @@ class Newcomers:
         if isinstance(listing, AssistantResult):
             shared = listing
             return [self.pipeline.done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
-        budget = self.provider.creates_per_hour
         jobs: list[Awaitable[Sent]] = []
         for item, spec in items:
             if item.status is Status.ADOPT:
                 jobs.append(self._guarded(item, self._adopt(item, spec, listing)))
-            elif budget is not None and budget <= 0:
-                jobs.append(_ready(result_of(item, Outcome.DEFERRED, self._over_limit())))
             else:
-                budget = None if budget is None else budget - 1
                 jobs.append(self._guarded(item, self._create(item, spec, listing)))
         return await self._finish(list(await asyncio.gather(*jobs)))
 
@@ -176,6 +175,10 @@ class Newcomers:
     ) -> Sent:
         request = current.request
         assert request is not None
+        if self.budget is not None:
+            if self.budget <= 0:
+                return Sent(result_of(item, Outcome.DEFERRED, self._over_limit()))
+            self.budget -= 1
         if self.noting:
             shown = desired_name(self.provider, spec, self.run.options.env)
             # The record is committed to git: a name that holds a secret is not noted.
@@ -260,9 +263,13 @@ class Newcomers:
                 f'document ({exc}); add id: "{new_id}" to it by hand'
             )
             return AssistantResult(spec.name, spec.connection, new_id, Outcome.FAILED, detail)
+        written = f"id {new_id} written into {spec.source}"
         if self.noting:
-            self.run.pending.forget(spec.connection, spec.name)
-        return f"id {new_id} written into {spec.source}"
+            try:
+                self.run.pending.forget(spec.connection, spec.name)
+            except VoiceopsError as exc:  # the create and the write-back worked all the same
+                return f"{written}; {exc} (the next apply removes its note)"
+        return written
 
     # ---- adopt --------------------------------------------------------------------
 
@@ -324,7 +331,3 @@ class Newcomers:
         if result.outcome is not Outcome.APPLIED:
             return Sent(replace(result, detail=f"{written}; {result.detail}"))
         return Sent(result_of(item, Outcome.ADOPTED, written), adopted)
-
-
-async def _ready(result: AssistantResult) -> Sent:
-    return Sent(result)
