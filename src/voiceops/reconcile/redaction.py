@@ -241,8 +241,13 @@ def body_template(
 ) -> dict[str, Any]:
     """`body` (spec names) with every sensitive leaf replaced by a reference to its source:
     the spec (resolved again from the environment at apply time) or the live assistant."""
+    marked = sensitive | secret_paths
+    # The first keys of the marked paths: a field that holds none of them is copied as is.
+    tops = {path[0] for path in marked if path}
 
     def walk(value: Any, path: ValuePath) -> Any:
+        if len(path) == 1 and path[0] not in tops and () not in marked:
+            return _copy(value)
         if isinstance(value, dict):
             return {key: walk(item, (*path, key)) for key, item in value.items()}
         if isinstance(value, list):
@@ -259,3 +264,12 @@ def body_template(
         return {SECRET_REF: ref}
 
     return {key: walk(value, (key,)) for key, value in body.items()}
+
+
+def _copy(value: Any) -> Any:
+    """A JSON-shaped value with its own mappings and lists (the leaves are shared)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
