@@ -49,6 +49,8 @@ def drop(data: Any, path: Path) -> bool:
 
     The containers on the way are replaced by copies before anything is removed: they may
     be shared with other data, which must not change."""
+    if len(path) == 1 and isinstance(data, dict):  # the common case: a top-level field
+        return data.pop(path[0], _MISSING) is not _MISSING
     if not path or lookup(data, path, _MISSING) is _MISSING:
         return False
     first, rest = path[0], path[1:]

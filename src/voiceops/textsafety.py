@@ -27,6 +27,8 @@ _ESCAPES = re.compile(
 _STYLE = re.compile(r"\x1b\[[0-9;]*m")
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("\r\n|[\n\r\u2028\u2029\u0085\t]")
+# Every character that begins something the three patterns above remove or replace.
+_UNCLEAN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _BACKTICKS = re.compile("`+")
 _COMMAND_AT_LINE_START = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
 
@@ -34,6 +36,8 @@ _COMMAND_AT_LINE_START = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
 def clean_line(text: str) -> str:
     """One line of display text: line breaks and tabs become spaces; escape sequences and
     control characters are removed."""
+    if not _UNCLEAN.search(text):
+        return text  # the common case: nothing to remove, and no three passes over it
     return _CONTROLS.sub("", _ESCAPES.sub("", _LINE_BREAKS.sub(" ", text)))
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from voiceops.cli.common import (
     open_run,
     progress_bar,
     reports_errors,
+    run_async,
     safe_output,
     sandbox_option,
     target_option,
@@ -136,7 +136,7 @@ def apply(
             config_path, targets=only, concurrency=concurrency, sandbox=endpoints
         )
         emit_warnings(project.warnings)
-        report = asyncio.run(
+        report = run_async(
             run_apply(
                 project,
                 options,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from voiceops.cli.common import (
     report_errors,
     report_format_option,
     reports_errors,
+    run_async,
     sandbox_option,
     use_color,
 )
@@ -44,7 +44,7 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     """Report live state that differs from git; exit 2 when any does."""
     with sandbox_if(sandbox) as endpoints:
         project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
-        report, redactor = asyncio.run(run_drift(project, options))
+        report, redactor = run_async(run_drift(project, options))
     emit_warnings(project.warnings)
     emit(render_report(report, output, DRIFT), redactor, styled=output == "text" and use_color())
     report_errors(report, redactor)

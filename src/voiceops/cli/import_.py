@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from voiceops.cli.common import (
     no_color_option,
     open_run,
     reports_errors,
+    run_async,
     sandbox_option,
 )
 from voiceops.errors import VoiceopsError
@@ -61,7 +61,7 @@ def import_command(
     with sandbox_if(sandbox) as endpoints:
         project, options = prepare_connections(config_path, sandbox=endpoints)
         check_ready(project, options.env, [connection], [])
-        results, write_only, redactor = asyncio.run(
+        results, write_only, redactor = run_async(
             run_import(
                 project,
                 options,

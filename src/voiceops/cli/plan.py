@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from voiceops.cli.common import (
     report_errors,
     report_format_option,
     reports_errors,
+    run_async,
     sandbox_option,
     target_option,
     use_color,
@@ -59,7 +59,7 @@ def plan(
         project, options = prepare(
             config_path, targets=targets, concurrency=concurrency, sandbox=endpoints
         )
-        result, redactor = asyncio.run(run_plan(project, options))
+        result, redactor = run_async(run_plan(project, options))
     emit_warnings(project.warnings)
     if out is not None:
         try:

@@ -43,10 +43,13 @@ class Planned:
     observed: tuple[Any, ...] = ()
 
 
+# Canonical JSON: keys sorted, no spaces (json.dumps with these settings, built once).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def fingerprint(data: dict[str, Any]) -> str:
     """A digest of a JSON object: a live state as read, or a spec."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
 
 
 def internal_error(exc: Exception) -> str:

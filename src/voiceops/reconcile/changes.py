@@ -152,4 +152,6 @@ def _spec_order(path: ValuePath, desired: Any) -> tuple[int, ...]:
 
 def _under(path: ValuePath, fields: frozenset[ValuePath]) -> bool:
     """True when `path` is one of `fields`, inside one, or contains one."""
+    if not fields:
+        return False
     return any(is_under(path, f) or is_under(f, path) for f in fields)

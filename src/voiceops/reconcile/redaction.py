@@ -23,7 +23,7 @@ from urllib.parse import quote, quote_plus
 import ahocorasick
 
 from voiceops.paths import is_under
-from voiceops.reconcile.changes import ABSENT, ValuePath, lookup
+from voiceops.reconcile.changes import ABSENT, Change, ValuePath, lookup
 from voiceops.spec.schemas import FieldPath
 from voiceops.textsafety import clean_line, json_safe, no_mentions
 
@@ -187,20 +187,21 @@ def scrub_plan(plan: Plan, redactor: Redactor) -> Plan:
     for assistant in plan.assistants:
         if assistant.error:
             assistant.error = redactor.redact(assistant.error)
-        assistant.changes = [
-            dataclasses.replace(
-                change,
-                before=redact_value(change.before, redactor),
-                after=redact_value(change.after, redactor),
-            )
-            for change in assistant.changes
-        ]
+        assistant.changes = [_scrubbed(change, redactor) for change in assistant.changes]
     plan.warnings = [redactor.redact(w) for w in plan.warnings]
     plan.unmanaged = [
         dataclasses.replace(u, id=redactor.redact(u.id), name=redactor.redact(u.name))
         for u in plan.unmanaged
     ]
     return plan
+
+
+def _scrubbed(change: Change, redactor: Redactor) -> Change:
+    before = redact_value(change.before, redactor)
+    after = redact_value(change.after, redactor)
+    if before is change.before and after is change.after:
+        return change  # nothing masked (the common case): no copy
+    return dataclasses.replace(change, before=before, after=after)
 
 
 def redact_value(value: Any, redactor: Redactor) -> Any:
@@ -241,8 +242,13 @@ def body_template(
 ) -> dict[str, Any]:
     """`body` (spec names) with every sensitive leaf replaced by a reference to its source:
     the spec (resolved again from the environment at apply time) or the live assistant."""
+    marked = sensitive | secret_paths
+    # The first keys of the marked paths: a field that holds none of them is copied as is.
+    tops = {path[0] for path in marked if path}
 
     def walk(value: Any, path: ValuePath) -> Any:
+        if len(path) == 1 and path[0] not in tops and () not in marked:
+            return _copy(value)
         if isinstance(value, dict):
             return {key: walk(item, (*path, key)) for key, item in value.items()}
         if isinstance(value, list):
@@ -259,3 +265,12 @@ def body_template(
         return {SECRET_REF: ref}
 
     return {key: walk(value, (key,)) for key, value in body.items()}
+
+
+def _copy(value: Any) -> Any:
+    """A JSON-shaped value with its own mappings and lists (the leaves are shared)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value

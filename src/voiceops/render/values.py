@@ -107,11 +107,15 @@ def keep_command(a: AssistantPlan, framing: Framing) -> str | None:
     return import_command(a.connection, a.id)
 
 
+# json.dumps(value, ensure_ascii=False), without building an encoder for every value.
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False)
+
+
 def show(value: Any) -> str:
     """A value on one line; vendor text in it cannot steer the terminal it is printed on."""
     if value is ABSENT:
         return "(absent)"
-    return clean_line(json.dumps(value, ensure_ascii=False))
+    return clean_line(_ONE_LINE.encode(value))
 
 
 def before_text(change: Change) -> str:

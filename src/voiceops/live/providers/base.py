@@ -151,6 +151,8 @@ class Provider:
                     raise
                 return exc
 
+        if len(ids) == 1:  # one assistant read on its own: no task needed to wait for it
+            return {ids[0]: await one(ids[0])}
         results = await asyncio.gather(*(one(i) for i in ids))
         return dict(zip(ids, results, strict=True))
 
