@@ -38,7 +38,7 @@ from typing import Any
 
 from voiceops.atomicfile import replace_file
 from voiceops.errors import Location, VoiceopsError, display_path
-from voiceops.spec.yamledit import Add, edit_document
+from voiceops.spec.yamledit import Add, Quoted, edit_document
 from voiceops.spec.yamlsource import YamlDocument, load_documents, read_text
 
 IdValue = str | int
@@ -156,6 +156,7 @@ def insert_environment_id(
     and the edited text must load back as the old data plus the id, or nothing is returned
     but a `VoiceopsError`."""
     id_text(new_id)  # refuses an empty or odd id as `insert_id` does
+    value: IdValue = Quoted(new_id) if isinstance(new_id, str) else new_id
     doc = _target(load_documents(text, source), document, source)
     data = doc.data
     at = doc.location((ENVIRONMENTS, env), key=True)
@@ -163,15 +164,15 @@ def insert_environment_id(
         raise VoiceopsError("cannot write an id into this document: it is not a mapping", at)
     environments = data.get(ENVIRONMENTS)
     if ENVIRONMENTS not in data:
-        edit = Add((), ENVIRONMENTS, {env: {"id": new_id}})
+        edit = Add((), ENVIRONMENTS, {env: {"id": value}})
     elif isinstance(environments, dict) and env not in environments:
-        edit = Add((ENVIRONMENTS,), env, {"id": new_id})
+        edit = Add((ENVIRONMENTS,), env, {"id": value})
     elif isinstance(environments, dict) and isinstance(environments[env], dict):
         if "id" in environments[env]:
             raise VoiceopsError(
                 f"this document has an id in {env} already; not writing a second one", at
             )
-        edit = Add((ENVIRONMENTS, env), "id", new_id)
+        edit = Add((ENVIRONMENTS, env), "id", value)
     else:
         raise VoiceopsError(f"{ENVIRONMENTS}.{env} is not a mapping to write the id into", at)
     return edit_document(text, doc.index, [edit], source)
