@@ -155,7 +155,8 @@ def test_without_env_the_commands_name_the_environments(repo: Repo) -> None:
     typo = repo.run("plan", "--env", "stagign")
     assert typo.exit_code == 1
     assert "unknown environment 'stagign'; did you mean 'staging'?" in typo.stderr
-    assert repo.production.requests() == [] and repo.staging.requests() == []
+    assert repo.production.requests() == []
+    assert repo.staging.requests() == []
 
 
 def test_one_document_planned_and_applied_to_each_environment(repo: Repo) -> None:
@@ -237,7 +238,8 @@ def test_records_are_kept_per_environment(repo: Repo) -> None:
     # Each create's write-only values are remembered in its own environment's record.
     [(key, staging)] = seen["staging"].items()
     [(key_too, production)] = seen["production"].items()
-    assert key.startswith("autocalls-sales") and key_too.startswith("autocalls-sales")
+    assert key.startswith("autocalls-sales")
+    assert key_too.startswith("autocalls-sales")
     assert staging["llm_model"] != production["llm_model"]
     for environment in ("staging", "production"):
         plan = repo.plan(environment)
