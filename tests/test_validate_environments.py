@@ -12,6 +12,8 @@ from click.testing import CliRunner, Result
 
 from voiceops.cli import main
 from voiceops.errors import InputErrors, VoiceopsError
+from voiceops.spec.config import load_config
+from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.validation import load_project
 
 CONFIG = """\
@@ -262,3 +264,20 @@ def test_load_project_raises_the_errors_of_its_environment_only(repo: Path) -> N
         load_project(None, environment="staging")
     assert [str(d.location) for d in raised.value.diagnostics] == ["assistants/tutor.yaml:11:30"]
     assert load_project(None, environment="production").specs[0].id is None
+
+
+def test_import_says_it_does_not_work_with_environments_yet(repo: Path) -> None:
+    write(repo, "tutor", TUTOR)
+    result = CliRunner().invoke(main, ["import", "--provider", "edmo-main", "--all"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: voiceops.yaml defines the environments staging, production; voiceops import "
+        "does not work with environments yet\n"
+    )
+
+
+def test_an_environment_chosen_twice_keeps_its_own_record(repo: Path) -> None:
+    config = load_config(None, SchemaStore(), environment="staging")
+    again = config.in_environment("production")
+    assert again.write_only_record == repo / ".voiceops" / "production" / "write-only.json"
+    assert again.connections["edmo-main"].setting("email_env") == "EDMO_EMAIL"

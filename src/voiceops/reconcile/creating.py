@@ -163,7 +163,8 @@ class Newcomers:
             return "its spec changed since the plan was made"
         entry = self.run.pending.get(spec.connection, spec.name) if self.noting else None
         if entry is not None:
-            return self.run.pending.refusal(entry, self.provider.type.capitalize())
+            vendor = self.provider.type.capitalize()
+            return self.run.pending.refusal(entry, vendor, dotted(spec.id_path))
         if listing is not None and self._namesakes(spec, listing):
             name = desired_name(self.provider, spec, self.run.options.env)
             return f"a live assistant named {name!r} appeared since the plan was made"

@@ -24,6 +24,7 @@ from voiceops.spec.environments import (
     environment_names,
     provider_location,
     unknown_environment,
+    written_at,
 )
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.urls import base_url_problem
@@ -78,6 +79,8 @@ class Config:
         if name not in self.environments:
             raise VoiceopsError(unknown_environment(name, self.environments))
         record = self.write_only_record
+        if self.environment is not None:  # the base record is one directory up
+            record = record.parent.parent / record.name
         return dataclasses.replace(
             self,
             connections=self.per_environment[name],
@@ -218,7 +221,10 @@ class _ProvidersView:
         return provider_location(self.doc, self.env, path[1:], key=key)
 
     def surprise(self, path: YamlPath) -> str | None:
-        return None
+        overlay = (ENVIRONMENTS, self.env, "providers")
+        if path[:1] != ("providers",):
+            return self.doc.surprise(path)
+        return self.doc.surprise(written_at(self.doc, ("providers",), overlay, path[1:]))
 
 
 def _shape_problem(documents: list[YamlDocument], name: str) -> str:
