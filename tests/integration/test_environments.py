@@ -257,3 +257,22 @@ def test_drift_reads_only_its_environment(repo: Repo) -> None:
     repo.clear()
     assert repo.run("drift", env={"VOICEOPS_ENV": "production"}).exit_code == 0
     assert repo.staging.requests() == []
+
+
+def test_a_saved_plan_is_applied_only_to_its_environment(repo: Repo) -> None:
+    planned = repo.run("plan", "--env", "staging", "--out", "staging.json")
+    assert planned.exit_code == 0, planned.output
+    assert json.loads((repo.root / "staging.json").read_text())["environment"] == "staging"
+    repo.clear()
+    refused = repo.run("apply", "staging.json", "--env", "production", "--auto-approve")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "error: staging.json is a plan for the environment 'staging', not 'production'; "
+        "apply it with --env staging\n"
+    )
+    assert repo.production.requests() == []
+    assert repo.staging.requests() == []
+    applied = repo.run("apply", "staging.json", "--env", "staging", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert named(repo.staging, "edmo", "name", "Tutor") != []
+    assert repo.production.requests() == []
