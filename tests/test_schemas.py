@@ -164,6 +164,11 @@ def test_closed_objects_everywhere_documented(name):
         ("metadata", "labels"),
         ("providers",),
         ("spec",),
+        # Maps keyed by environment name, and the merge patches they hold.
+        ("environments",),
+        ("environments", "providers"),
+        ("$defs", "environments"),
+        ("$defs", "environments", "spec"),
     }
     for path, sub in property_nodes(load_schema(name)):
         types = sub.get("type")

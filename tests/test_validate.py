@@ -267,6 +267,7 @@ def test_json_output_when_valid_and_for_a_problem_without_a_file(
         "diagnostics": [],
         "write_only_record": ".voiceops/write-only.json",
         "assistants": "assistants",
+        "environments": [],
     }
     result = run("--format", "json", "--config", "missing.yaml")
     report = json.loads(result.stdout)

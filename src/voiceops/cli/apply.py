@@ -13,9 +13,11 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    env_option,
     error_line,
     no_color_option,
     open_run,
+    prepare_run,
     progress_bar,
     reports_errors,
     run_async,
@@ -32,7 +34,7 @@ from voiceops.reconcile.apply import ApplyReport, apply_project, refuse_unconfir
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, read_plan_file
 from voiceops.reconcile.redaction import Redactor, scrub_plan
-from voiceops.reconcile.runner import prepare, sandbox_if
+from voiceops.reconcile.runner import sandbox_if
 from voiceops.render import apply_report, text
 from voiceops.render.progress import ApplyProgress
 from voiceops.spec.validation import Project
@@ -115,6 +117,7 @@ def _summarize(report: ApplyReport, redactor: Redactor) -> None:
     "--allow-mass-update", is_flag=True, help="Allow updating more than the safety threshold."
 )
 @target_option
+@env_option
 @config_option
 @concurrency_option
 @sandbox_option
@@ -132,7 +135,7 @@ def apply(
     """Apply a saved plan, or plan and apply after confirmation."""
     with sandbox_if(sandbox) as endpoints:
         only = () if planfile else targets  # with a plan file, --target picks from its assistants
-        project, options = prepare(
+        project, options = prepare_run(
             config_path, targets=only, concurrency=concurrency, sandbox=endpoints
         )
         emit_warnings(project.warnings)

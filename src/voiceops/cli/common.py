@@ -25,6 +25,7 @@ from voiceops.reconcile import plan as plan_file
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, Status
 from voiceops.reconcile.redaction import Redactor, scrub_plan
+from voiceops.reconcile.runner import SandboxEndpoints, prepare
 from voiceops.render import markdown, text
 from voiceops.render.values import PLAN, Framing
 from voiceops.spec.defaults import DEFAULTS
@@ -67,6 +68,46 @@ def _disable_color(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 _NO_COLOR = "voiceops.no_color"
+_ENVIRONMENT = "voiceops.environment"
+
+
+def _choose_environment(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    ctx.find_root().meta[_ENVIRONMENT] = value
+
+
+env_option = click.option(
+    "--env",
+    metavar="NAME",
+    envvar="VOICEOPS_ENV",
+    expose_value=False,
+    callback=_choose_environment,
+    help="The environment of voiceops.yaml to use (also: VOICEOPS_ENV).",
+)
+
+
+def chosen_environment() -> str | None:
+    """The environment --env (or VOICEOPS_ENV) names, if any."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.find_root().meta.get(_ENVIRONMENT)
+
+
+def prepare_run(
+    config_path: Path | None,
+    *,
+    sandbox: SandboxEndpoints | None,
+    targets: tuple[str, ...] = (),
+    concurrency: int | None = None,
+) -> tuple[Project, RunOptions]:
+    """`prepare` for the environment --env (or VOICEOPS_ENV) chose."""
+    return prepare(
+        config_path,
+        targets=targets,
+        concurrency=concurrency,
+        sandbox=sandbox,
+        environment=chosen_environment(),
+    )
+
+
 no_color_option = click.option(
     "--no-color",
     is_flag=True,

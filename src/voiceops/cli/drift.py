@@ -9,7 +9,9 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    env_option,
     no_color_option,
+    prepare_run,
     read_report,
     render_report,
     report_errors,
@@ -24,7 +26,7 @@ from voiceops.live.session import RunOptions
 from voiceops.reconcile.drift import detect_drift
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.redaction import Redactor
-from voiceops.reconcile.runner import prepare, sandbox_if
+from voiceops.reconcile.runner import sandbox_if
 from voiceops.render.values import DRIFT
 from voiceops.spec.validation import Project
 
@@ -35,6 +37,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 
 @click.command()
 @report_format_option
+@env_option
 @config_option
 @concurrency_option
 @sandbox_option
@@ -43,7 +46,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 def drift(output: str, config_path: Path | None, concurrency: int | None, sandbox: bool) -> None:
     """Report live state that differs from git; exit 2 when any does."""
     with sandbox_if(sandbox) as endpoints:
-        project, options = prepare(config_path, concurrency=concurrency, sandbox=endpoints)
+        project, options = prepare_run(config_path, concurrency=concurrency, sandbox=endpoints)
         report, redactor = run_async(run_drift(project, options))
     emit_warnings(project.warnings)
     emit(render_report(report, output, DRIFT), redactor, styled=output == "text" and use_color())

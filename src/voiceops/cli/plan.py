@@ -9,7 +9,9 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
+    env_option,
     no_color_option,
+    prepare_run,
     read_report,
     render_report,
     report_errors,
@@ -27,7 +29,7 @@ from voiceops.reconcile import plan as plan_file
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.planning import make_plan
 from voiceops.reconcile.redaction import Redactor
-from voiceops.reconcile.runner import prepare, sandbox_if
+from voiceops.reconcile.runner import sandbox_if
 from voiceops.spec.validation import Project
 
 
@@ -40,6 +42,7 @@ async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redacto
 @report_format_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @target_option
+@env_option
 @config_option
 @concurrency_option
 @sandbox_option
@@ -56,7 +59,7 @@ def plan(
 ) -> None:
     """Read live state and show what apply would change."""
     with sandbox_if(sandbox) as endpoints:
-        project, options = prepare(
+        project, options = prepare_run(
             config_path, targets=targets, concurrency=concurrency, sandbox=endpoints
         )
         result, redactor = run_async(run_plan(project, options))

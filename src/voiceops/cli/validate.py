@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from voiceops.cli.common import (
+    chosen_environment,
     config_option,
+    env_option,
     no_color_option,
     reports_errors,
     safe_output,
@@ -22,6 +24,7 @@ from voiceops.spec.validation import validate as validate_files
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_option
+@env_option
 @click.option(
     "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -29,11 +32,13 @@ from voiceops.spec.validation import validate as validate_files
 @no_color_option
 @reports_errors
 def validate(paths: tuple[Path, ...], config_path: Path | None, output: str, lenient: bool) -> None:
-    """Check assistant files offline: YAML, schemas, cross-document rules."""
-    report = validate_files(list(paths), config_path, lenient=lenient)
+    """Check assistant files offline: YAML, schemas, cross-document rules; in every
+    environment of voiceops.yaml, or in the one --env names."""
+    report = validate_files(
+        list(paths), config_path, lenient=lenient, environment=chosen_environment()
+    )
     if output == "json":
-        record, assistants = report.write_only_record, report.assistants
-        click.echo(as_json(report.diagnostics, report.documents, record, assistants))
+        click.echo(as_json(report))
     else:
         for diagnostic in report.diagnostics:
             click.echo(safe_output(str(diagnostic)), err=True)

@@ -324,7 +324,8 @@ async def apply_project(
     """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined.
     A saved plan's updates are shown (`show`) once they are checked, before the first is sent."""
     if saved_plan is not None:
-        saved = _targeted(load_saved(*saved_plan), targets, saved_plan[1])
+        environment = run.project.config.environment
+        saved = _targeted(load_saved(*saved_plan, environment), targets, saved_plan[1])
         _refuse_mass_update(run, saved, allow_mass_update)
         # Reviewed elsewhere: say here what it holds, before anything is read or sent.
         show(Plan([s.as_plan() for s in saved], managed=run.project.managed))

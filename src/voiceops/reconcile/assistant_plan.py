@@ -86,12 +86,12 @@ def plan_assistant(spec: AssistantSpec, live_raw: LiveState, context: PlanContex
         pass  # the vendor no longer knows it: converged
     elif live_raw is None:
         plan.error = (
-            f"{spec.doc.location(('id',))}: assistant {spec.known_id!r} was not found on "
+            f"{spec.position(('id',))}: assistant {spec.known_id!r} was not found on "
             f"connection {spec.connection!r} (404)"
         )
     elif isinstance(live_raw, RequestFailed):
         plan.error = (
-            f"{spec.doc.location(('id',))}: reading assistant {spec.known_id!r} on connection "
+            f"{spec.position(('id',))}: reading assistant {spec.known_id!r} on connection "
             f"{spec.connection!r} failed: {live_raw.message}"
         )
     elif plan.action is Action.DELETE:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, answer_json
+from voiceops.paths import dotted
 from voiceops.reconcile.assistant_plan import PlanContext, internal_error, plan_create
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.lifecycle import Listing, desired_name, listing_by_id
@@ -34,7 +35,7 @@ from voiceops.reconcile.planning import absorb, managed_ids
 from voiceops.reconcile.steps import failure_text, prepare, same_request, send_update
 from voiceops.spec import envref
 from voiceops.spec.documents import AssistantSpec
-from voiceops.spec.writeback import write_id
+from voiceops.spec.writeback import write_environment_id, write_id
 
 
 class Pipeline(Protocol):
@@ -162,7 +163,8 @@ class Newcomers:
             return "its spec changed since the plan was made"
         entry = self.run.pending.get(spec.connection, spec.name) if self.noting else None
         if entry is not None:
-            return self.run.pending.refusal(entry, self.provider.type.capitalize())
+            vendor = self.provider.type.capitalize()
+            return self.run.pending.refusal(entry, vendor, dotted(spec.id_path))
         if listing is not None and self._namesakes(spec, listing):
             name = desired_name(self.provider, spec, self.run.options.env)
             return f"a live assistant named {name!r} appeared since the plan was made"
@@ -254,13 +256,13 @@ class Newcomers:
         if not self.run.options.write_back:
             return f"id {new_id}; --sandbox runs never change {spec.source}"
         try:
-            write_id(Path(spec.source), spec.doc, new_id, root=self.run.project.config.root)
+            _write_id(spec, new_id, self.run.project.config.root)
         except VoiceopsError as exc:
             if self.noting:
                 self.run.pending.note(spec.connection, spec.name, spec.source, new_id=new_id)
             detail = (
                 f"it has id {new_id} at the vendor, but the id could not be written into the "
-                f'document ({exc}); add id: "{new_id}" to it by hand'
+                f'document ({exc}); add {dotted(spec.id_path)}: "{new_id}" to it by hand'
             )
             return AssistantResult(spec.name, spec.connection, new_id, Outcome.FAILED, detail)
         written = f"id {new_id} written into {spec.source}"
@@ -331,3 +333,11 @@ class Newcomers:
         if result.outcome is not Outcome.APPLIED:
             return Sent(replace(result, detail=f"{written}; {result.detail}"))
         return Sent(result_of(item, Outcome.ADOPTED, written), adopted)
+
+
+def _write_id(spec: AssistantSpec, new_id: str, root: Path) -> None:
+    """The new id into the document: at the top level, or under the spec's environment."""
+    if spec.environment is None:
+        write_id(Path(spec.source), spec.doc, new_id, root=root)
+    else:
+        write_environment_id(Path(spec.source), spec.doc, spec.environment, new_id, root=root)

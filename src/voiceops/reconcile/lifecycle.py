@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from voiceops.live.providers.base import Provider
+from voiceops.paths import dotted
 from voiceops.reconcile.assistant_plan import (
     PlanContext,
     Planned,
@@ -55,7 +56,8 @@ def plan_newcomers(
             entry = pending.get(spec.connection, spec.name)
             if entry is not None:
                 vendor = provider.type.capitalize()
-                plans.append(_refused(spec, provider, pending.refusal(entry, vendor)))
+                refusal = pending.refusal(entry, vendor, dotted(spec.id_path))
+                plans.append(_refused(spec, provider, refusal))
             else:
                 plans.append(plan_create(spec, context))
         else:

@@ -76,13 +76,14 @@ class PendingCreates:
     def forget(self, connection: str, name: str) -> None:
         self._save({}, [self.key(connection, name)])
 
-    def refusal(self, entry: PendingCreate, vendor: str) -> str:
-        """The sentence that refuses a document with a note, saying what to check."""
+    def refusal(self, entry: PendingCreate, vendor: str, id_at: str = "id") -> str:
+        """The sentence that refuses a document with a note, saying what to check; `id_at`
+        is where the document keeps its id (`environments.<env>.id` in an environment)."""
         where = display_path(self.path) if self.path else "this run's memory"
         if entry.id is not None:
             return (
                 f"this assistant was created at {entry.sent_at} as id {entry.id!r}, but the "
-                f"id could not be written into {entry.source}: add id: {json.dumps(entry.id)} "
+                f"id could not be written into {entry.source}: add {id_at}: {json.dumps(entry.id)} "
                 f"to the document, then remove its entry from {where}"
             )
         return (

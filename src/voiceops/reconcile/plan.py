@@ -105,6 +105,8 @@ class Plan:
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     # Live assistants no document manages, on connections with `report_unmanaged: true`.
     unmanaged: list[Unmanaged] = field(default_factory=list)
+    # The environment of voiceops.yaml it was made for (None: the project defines none).
+    environment: str | None = None
 
     def with_status(self, status: Status) -> list[AssistantPlan]:
         return [a for a in self.assistants if a.status is status]
@@ -163,6 +165,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {"connection": u.connection, "provider": u.provider_type, "id": u.id, "name": u.name}
             for u in plan.unmanaged
         ],
+        # Only with environments: the form of other plans stays as it was.
+        **({"environment": plan.environment} if plan.environment is not None else {}),
     }
 
 
@@ -251,9 +255,10 @@ class SavedAssistant:
         )
 
 
-def load_saved(text: str, source: str) -> list[SavedAssistant]:
-    """The assistants of a plan file. Anything but the documented shape is refused with one
-    sentence: a plan file travels as a CI artifact and is read as untrusted input."""
+def load_saved(text: str, source: str, environment: str | None = None) -> list[SavedAssistant]:
+    """The assistants of a plan file made for `environment`. Anything but the documented
+    shape is refused with one sentence: a plan file travels as a CI artifact and is read as
+    untrusted input; so is a plan of another environment."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -264,10 +269,23 @@ def load_saved(text: str, source: str) -> list[SavedAssistant]:
             f"{source} is not a voiceops plan file of format_version {FORMAT_VERSION} (or 1)"
         )
     _check_types(data, _TOP_LEVEL, "", source)
+    _check_environment(data.get("environment"), environment, source)
     assistants = data.get("assistants")
     if not isinstance(assistants, list):
         raise _malformed(source, "assistants", "a list")
     return [_saved_assistant(item, f"assistants[{n}]", source) for n, item in enumerate(assistants)]
+
+
+def _check_environment(planned: str | None, environment: str | None, source: str) -> None:
+    if planned == environment:
+        return
+    if planned is None:
+        message = f"{source} was planned without --env; plan again with --env {environment}"
+    else:
+        message = f"{source} is a plan for the environment {planned!r}"
+        message += f", not {environment!r}" if environment else " (voiceops.yaml defines none)"
+        message += "; apply it with --env " + planned if environment else ""
+    raise VoiceopsError(message)
 
 
 # The other fields of the documented shape: checked when present, so that a file edited into
@@ -277,6 +295,7 @@ _TOP_LEVEL: dict[str, tuple[type, ...]] = {
     "created_at": (str,),
     "summary": (dict,),
     "warnings": (list,),
+    "environment": (str,),
 }
 _PER_ASSISTANT: dict[str, tuple[type, ...]] = {
     "provider": (str,),

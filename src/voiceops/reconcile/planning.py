@@ -68,6 +68,7 @@ async def make_plan(run: RunContext, *, mass_update_allowed: bool = False) -> Pl
         managed=project.managed,
         warnings=[w for result in results for w in result.warnings],
         unmanaged=[u for result in results for u in result.unmanaged],
+        environment=project.config.environment,
     )
     config = project.config
     warning = mass_update_warning(

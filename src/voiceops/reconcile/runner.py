@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from voiceops.errors import Diagnostic, InputErrors, Location
+from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
 from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.planning import reporting_connections
@@ -79,6 +79,11 @@ def prepare_connections(
     Specs that do validate are still loaded, so import can find the files it overwrites."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas)
+    if config.environments:
+        raise VoiceopsError(
+            f"voiceops.yaml defines the environments {', '.join(config.environments)}; "
+            "voiceops import does not work with environments yet"
+        )
     specs = []
     if config.assistants_dir.is_dir():
         specs = load_specs([config.assistants_dir], config, schemas).specs
@@ -93,8 +98,11 @@ def prepare(
     concurrency: int | None = None,
     sandbox: SandboxEndpoints | None = None,
     env: Mapping[str, str] | None = None,
+    environment: str | None = None,
 ) -> tuple[Project, RunOptions]:
-    project = load_project(config_path, targets=targets)
+    """The project of `environment` (needed when voiceops.yaml defines environments) and the
+    options of a run against it, refused before any request while a credential is missing."""
+    project = load_project(config_path, targets=targets, environment=environment)
     project, options = _with_environment(project, sandbox, env, concurrency)
     connections = {s.connection for s in project.specs} | set(reporting_connections(project))
     check_ready(project, options.env, connections, project.specs)

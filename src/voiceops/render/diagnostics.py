@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from voiceops.errors import Diagnostic, Severity
+from voiceops.errors import Diagnostic
+from voiceops.spec.validation import ValidationReport
 from voiceops.textsafety import clean_line, no_legacy_command
 
 
-def as_json(
-    diagnostics: list[Diagnostic],
-    documents: int,
-    write_only_record: str | None = None,
-    assistants: str | None = None,
-) -> str:
+def as_json(report: ValidationReport) -> str:
+    """The report of `voiceops validate --format json`."""
     items: list[dict[str, Any]] = []
-    for d in diagnostics:
+    for d in report.diagnostics:
         where = d.location
         items.append(
             {
@@ -27,15 +24,15 @@ def as_json(
                 "message": d.message,
             }
         )
-    valid = not any(d.severity is Severity.ERROR for d in diagnostics)
     return json.dumps(
         {
             "format_version": 1,
-            "valid": valid,
-            "documents": documents,
+            "valid": report.ok,
+            "documents": report.documents,
             "diagnostics": items,
-            "write_only_record": write_only_record,
-            "assistants": assistants,
+            "write_only_record": report.write_only_record,
+            "assistants": report.assistants,
+            "environments": list(report.environments),
         },
         indent=2,
     )

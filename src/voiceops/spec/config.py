@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +18,18 @@ from voiceops.errors import (
 )
 from voiceops.spec import schema_errors
 from voiceops.spec.defaults import DEFAULTS
+from voiceops.spec.environments import (
+    ENVIRONMENTS,
+    effective_providers,
+    environment_names,
+    provider_location,
+    unknown_environment,
+    written_at,
+)
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.urls import base_url_problem
 from voiceops.spec.vendors import REPORT_UNMANAGED, cannot_list, lists, vendor_types
-from voiceops.spec.yamlsource import YamlDocument, load_file
+from voiceops.spec.yamlsource import Positions, YamlDocument, YamlPath, load_file
 
 CONFIG_NAMES = ("voiceops.yaml", "voiceops.yml")
 
@@ -53,10 +62,40 @@ class Config:
     max_update_share: float = DEFAULTS.max_update_share
     min_managed: int = DEFAULTS.min_managed
     write_only_record: Path = field(default_factory=lambda: Path(DEFAULTS.write_only_record))
+    # The environments voiceops.yaml defines (in its order), and the one chosen, if any.
+    environments: tuple[str, ...] = ()
+    environment: str | None = None
+    # The connections of each environment (with environments defined, `connections` holds
+    # the chosen environment's, or none until one is chosen).
+    per_environment: dict[str, dict[str, Connection]] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> Path:
         return self.path.parent
+
+    def in_environment(self, name: str) -> Config:
+        """This config as environment `name` sees it: its connections, and its own
+        write-only record (`<record dir>/<name>/<record file>`)."""
+        if name not in self.environments:
+            raise VoiceopsError(unknown_environment(name, self.environments))
+        record = self.write_only_record
+        if self.environment is not None:  # the base record is one directory up
+            record = record.parent.parent / record.name
+        return dataclasses.replace(
+            self,
+            connections=self.per_environment[name],
+            environment=name,
+            write_only_record=record.parent / name / record.name,
+        )
+
+    def choose(self, name: str | None) -> Config:
+        """The config of environment `name`; with environments defined one must be chosen,
+        and without them none can be."""
+        if name is not None:
+            return self.in_environment(name)
+        if self.environments:
+            raise VoiceopsError(no_environment_chosen(self.environments))
+        return self
 
     def connection(self, name: str) -> Connection:
         """The connection called `name`; a clear error when voiceops.yaml has none."""
@@ -79,8 +118,21 @@ def find_config(start: Path | None = None) -> Path:
     )
 
 
-def load_config(path: Path | None, schemas: SchemaStore) -> Config:
-    """Read and check voiceops.yaml; raises InputErrors listing every problem in it."""
+def no_environment_chosen(names: tuple[str, ...]) -> str:
+    """One sentence for a command run without --env in a project that defines environments."""
+    return (
+        f"voiceops.yaml defines the environments {', '.join(names)}; choose one with "
+        "--env NAME (or VOICEOPS_ENV)"
+    )
+
+
+def load_config(
+    path: Path | None, schemas: SchemaStore, *, environment: str | None = None
+) -> Config:
+    """Read and check voiceops.yaml; raises InputErrors listing every problem in it.
+
+    With `environments:` defined, every environment's connections are checked (each error at
+    the overlay's line when the overlay wrote the value); `environment` picks one of them."""
     path = (path or find_config()).resolve()
     if not path.is_file():
         raise VoiceopsError(f"config file {path} does not exist")
@@ -91,18 +143,53 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     doc = documents[0]
     data: dict[str, Any] = doc.data
     problems = schema_errors.check(schemas.validator("voiceops-config"), data, doc)
+    names = environment_names(data)
+    per_environment: dict[str, dict[str, Connection]] = {}
+    if not names:
+        connections = _connections(data.get("providers"), doc, schemas, problems)
+    for name in names:
+        view = _ProvidersView(doc, name)
+        try:
+            providers = effective_providers(data, name)
+        except VoiceopsError as exc:
+            problems.append(Diagnostic(exc.message, doc.location((ENVIRONMENTS, name))))
+            continue
+        per_environment[name] = _connections(providers, view, schemas, problems)
+    errors = _unique(p for p in problems if p.severity is Severity.ERROR)
+    if errors:
+        raise InputErrors(sorted(errors, key=lambda d: d.location or Location("")))
+    config = _config(path, data, {} if names else connections)
+    config = dataclasses.replace(config, environments=names, per_environment=per_environment)
+    return config.in_environment(environment) if environment is not None else config
+
+
+def _connections(
+    providers: Any, doc: Positions, schemas: SchemaStore, problems: list[Diagnostic]
+) -> dict[str, Connection]:
+    """The valid connections of `providers`; the problems of the others go to `problems`."""
     connections: dict[str, Connection] = {}
-    providers = data.get("providers")
     for name, settings in (providers if isinstance(providers, dict) else {}).items():
         if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
-            continue  # the config schema has reported it
+            if isinstance(doc, _ProvidersView):
+                problems.append(Diagnostic(_no_type(name), doc.location(("providers", name))))
+            continue  # without environments, the config schema has reported it
         connection, connection_problems = _connection(name, settings, doc, schemas)
         problems += connection_problems
         if connection is not None:
             connections[name] = connection
-    errors = [p for p in problems if p.severity is Severity.ERROR]
-    if errors:
-        raise InputErrors(sorted(errors, key=lambda d: d.location or Location("")))
+    return connections
+
+
+def _no_type(name: str) -> str:
+    return f"connection {name!r} has no type in this environment: give it type: <vendor>"
+
+
+def _unique(diagnostics: Any) -> list[Diagnostic]:
+    """Each diagnostic once: a base problem shows in every environment."""
+    return list(dict.fromkeys(diagnostics))
+
+
+def _config(path: Path, data: dict[str, Any], connections: dict[str, Connection]) -> Config:
     safety = data.get("safety") or {}
     return Config(
         path=path,
@@ -116,6 +203,30 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _ProvidersView:
+    """voiceops.yaml's positions as one environment sees its `providers`: a path under
+    `providers` points at the overlay's line when the overlay wrote the value."""
+
+    doc: YamlDocument
+    env: str
+
+    @property
+    def source(self) -> str:
+        return self.doc.source
+
+    def location(self, path: YamlPath, *, key: bool = False) -> Location:
+        if path[:1] != ("providers",):
+            return self.doc.location(path, key=key)
+        return provider_location(self.doc, self.env, path[1:], key=key)
+
+    def surprise(self, path: YamlPath) -> str | None:
+        overlay = (ENVIRONMENTS, self.env, "providers")
+        if path[:1] != ("providers",):
+            return self.doc.surprise(path)
+        return self.doc.surprise(written_at(self.doc, ("providers",), overlay, path[1:]))
+
+
 def _shape_problem(documents: list[YamlDocument], name: str) -> str:
     if not documents:
         return f"{name} is empty; it must be a mapping with at least a providers: section"
@@ -125,7 +236,7 @@ def _shape_problem(documents: list[YamlDocument], name: str) -> str:
 
 
 def _connection(
-    name: str, settings: dict[str, Any], doc: YamlDocument, schemas: SchemaStore
+    name: str, settings: dict[str, Any], doc: Positions, schemas: SchemaStore
 ) -> tuple[Connection | None, list[Diagnostic]]:
     at = ("providers", name)
     kind = settings["type"]

@@ -15,6 +15,13 @@ from voiceops.errors import Diagnostic, Location, Severity, VoiceopsError, displ
 from voiceops.paths import dotted, lookup
 from voiceops.spec import envref, schema_errors
 from voiceops.spec.config import Config, Connection
+from voiceops.spec.environments import (
+    ENVIRONMENTS,
+    EnvironmentView,
+    effective_document,
+    id_path,
+    unknown_document_environments,
+)
 from voiceops.spec.schemas import ERROR_MESSAGE, SchemaStore
 from voiceops.spec.vendors import (
     CREATE_SCHEMA,
@@ -28,7 +35,13 @@ from voiceops.spec.vendors import (
     required_on_create,
     vendor_types,
 )
-from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents, read_text
+from voiceops.spec.yamlsource import (
+    Positions,
+    YamlDocument,
+    YamlPath,
+    load_documents,
+    read_text,
+)
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -52,10 +65,27 @@ class AssistantSpec:
     doc: YamlDocument = field(repr=False, compare=False)
     labels: dict[str, str] = field(default_factory=dict)
     ensure: Ensure = Ensure.PRESENT
+    # The environment this spec is of (its effective spec, id and ensure); None without
+    # environments.
+    environment: str | None = None
 
     @property
     def source(self) -> str:
         return self.doc.source
+
+    @property
+    def positions(self) -> Positions:
+        """Where the values of this spec are written (an environment's at its overlay's line)."""
+        return self.doc if self.environment is None else EnvironmentView(self.doc, self.environment)
+
+    def position(self, path: YamlPath, *, key: bool = False) -> Location:
+        """Where the value at `path` of the (effective) document is written."""
+        return self.positions.location(path, key=key)
+
+    @property
+    def id_path(self) -> YamlPath:
+        """Where the document keeps this spec's id, and where a create writes it."""
+        return ("id",) if self.environment is None else id_path(self.environment)
 
     @property
     def known_id(self) -> str:
@@ -70,7 +100,7 @@ class AssistantSpec:
         return tuple(envref.references_in(self.spec))
 
     def location(self, spec_path: YamlPath = ()) -> Location:
-        return self.doc.location(("spec", *spec_path))
+        return self.position(("spec", *spec_path))
 
     def reference_problems(self, env: Mapping[str, str]) -> list[Diagnostic]:
         """Every `${env:…}` in the spec that is unset or empty, at the line that uses it."""
@@ -176,7 +206,7 @@ def load_specs(
             )
         for doc in documents:
             result.documents += 1
-            spec, problems = _check_document(doc, config, schemas, lenient)
+            spec, problems = _check(doc, config, schemas, lenient)
             result.diagnostics.extend(problems)
             if spec is None:
                 continue
@@ -184,6 +214,7 @@ def load_specs(
             if not any(p.severity is Severity.ERROR for p in problems):
                 result.specs.append(spec)
     result.diagnostics.extend(_cross_check(envelopes, config, schemas))
+    result.diagnostics = list(dict.fromkeys(result.diagnostics))
     result.diagnostics.sort(key=diagnostic_order)
     return result
 
@@ -193,8 +224,62 @@ def diagnostic_order(d: Diagnostic) -> tuple[bool, Location]:
     return (d.location is not None, d.location or Location(""))
 
 
-def _check_document(
+@dataclass(frozen=True)
+class _EffectiveView(EnvironmentView):
+    """A document as one environment sees it: its effective data (base spec with the
+    overlay merged over it, the environment's id and ensure), at the lines that wrote it."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+_Doc = YamlDocument | _EffectiveView
+
+
+def _check(
     doc: YamlDocument, config: Config, schemas: SchemaStore, lenient: bool
+) -> tuple[AssistantSpec | None, list[Diagnostic]]:
+    """`doc` checked as it is, or as the environment `config` is of sees it."""
+    env = config.environment
+    if not isinstance(doc.data, dict):
+        return _check_document(doc, config, schemas, lenient)
+    problems = unknown_document_environments(doc, config.environments)
+    if env is None:
+        if config.environments:
+            raise VoiceopsError(f"checking {doc.source} needs an environment")
+        spec, found = _check_document(doc, config, schemas, lenient)
+        return spec, problems + found
+    if isinstance(doc.data.get(ENVIRONMENTS), dict):
+        validator = schemas.validator("assistant", "/$defs/environments")
+        problems += schema_errors.check(validator, doc.data[ENVIRONMENTS], doc, (ENVIRONMENTS,))
+    effective = effective_document(doc, env)
+    reported = {p.location for p in problems}
+    problems += [p for p in effective.problems if p.location not in reported]
+    if effective.left_out:
+        return None, problems
+    view = _EffectiveView(doc, env, _effective_data(doc.data, env, effective.spec))
+    spec, found = _check_document(view, config, schemas, lenient)
+    return spec, problems + found
+
+
+def _effective_data(data: dict[str, Any], env: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The document's data in `env`: the overlay's spec, id and ensure in place of the
+    top-level ones (a top-level id is reported, not used)."""
+    overlay = lookup(data, (ENVIRONMENTS, env))
+    overlay = overlay if isinstance(overlay, dict) else {}
+    result = {k: v for k, v in data.items() if k not in (ENVIRONMENTS, "id", "ensure", "spec")}
+    if isinstance(data.get("spec"), dict) or (data.get("spec") is None and "spec" in overlay):
+        result["spec"] = spec
+    elif "spec" in data:
+        result["spec"] = data["spec"]  # not a mapping: the schema says so at its line
+    if "id" in overlay:
+        result["id"] = overlay["id"]
+    if "ensure" in overlay or "ensure" in data:
+        result["ensure"] = overlay.get("ensure", data.get("ensure"))
+    return result
+
+
+def _check_document(
+    doc: _Doc, config: Config, schemas: SchemaStore, lenient: bool
 ) -> tuple[AssistantSpec | None, list[Diagnostic]]:
     data = doc.data
     if not isinstance(data, dict):
@@ -220,22 +305,29 @@ def _check_document(
     mismatch = any(p.location == doc.location(("provider",)) for p in problems)
     if connection is not None and not mismatch:
         problems += _check_lifecycle(doc, connection, schemas, envelope_ok)
-    problems += _number_surprises(doc, problems)
+    source = doc.doc if isinstance(doc, _EffectiveView) else doc
+    problems += _number_surprises(source, problems)
     if not envelope_ok or connection is None:
         return None, problems
+    return _assistant_spec(doc, source, connection, schemas), problems
+
+
+def _assistant_spec(
+    doc: _Doc, source: YamlDocument, connection: Connection, schemas: SchemaStore
+) -> AssistantSpec:
+    """The spec of a document whose envelope is valid."""
+    data = doc.data
     labels = data["metadata"].get("labels", {})
-    name = data["metadata"]["name"]
     raw_id = data.get("id")
     assistant_id = None if raw_id is None else normalize_id(schemas, connection.type, str(raw_id))
     ensure = Ensure(data.get("ensure", Ensure.PRESENT))
-    spec = AssistantSpec(
-        name, connection.name, assistant_id, data.get("spec", {}), doc, labels, ensure
-    )
-    return spec, problems
+    env = doc.env if isinstance(doc, _EffectiveView) else None
+    name, spec = data["metadata"]["name"], data.get("spec", {})
+    return AssistantSpec(name, connection.name, assistant_id, spec, source, labels, ensure, env)
 
 
 def _check_lifecycle(
-    doc: YamlDocument, connection: Connection, schemas: SchemaStore, envelope_ok: bool
+    doc: _Doc, connection: Connection, schemas: SchemaStore, envelope_ok: bool
 ) -> list[Diagnostic]:
     """The id's form when there is one, else what creating the assistant needs; and
     `ensure: absent` only where the vendor deletes."""
@@ -259,7 +351,7 @@ def _check_lifecycle(
 
 
 def _check_id(
-    doc: YamlDocument, value: Any, connection: Connection, schemas: SchemaStore
+    doc: _Doc, value: Any, connection: Connection, schemas: SchemaStore
 ) -> list[Diagnostic]:
     """The id has the form its vendor gives ids (it becomes part of request URLs)."""
     validator = schemas.validator(connection.type, "/$defs/id")
@@ -270,7 +362,7 @@ def _check_id(
     return [Diagnostic(f"id {value!r} is not valid here: {message}", doc.location(("id",)))]
 
 
-def _connection(doc: YamlDocument, config: Config, problems: list[Diagnostic]) -> Connection | None:
+def _connection(doc: _Doc, config: Config, problems: list[Diagnostic]) -> Connection | None:
     """The connection the document names; reports an unknown one in `problems`."""
     provider = doc.data.get("provider")
     if not isinstance(provider, str):
@@ -291,7 +383,7 @@ def _connection(doc: YamlDocument, config: Config, problems: list[Diagnostic]) -
 
 
 def _check_spec(
-    doc: YamlDocument,
+    doc: _Doc,
     spec: dict[str, Any],
     connection: Connection,
     config: Config,
@@ -383,8 +475,8 @@ def _cross_check(
             problems.append(
                 Diagnostic(
                     f"duplicate assistant name {spec.name!r}; also defined at "
-                    f"{first.doc.location(('metadata', 'name'))}",
-                    spec.doc.location(("metadata", "name")),
+                    f"{first.position(('metadata', 'name'))}",
+                    spec.position(("metadata", "name")),
                 )
             )
         if spec.id is None:
@@ -392,13 +484,15 @@ def _cross_check(
         first = targets.setdefault((accounts[spec.connection], spec.id), spec)
         if first is not spec:
             where = f"connection {spec.connection!r}"
+            if spec.environment is not None:
+                where += f" in environment {spec.environment!r}"
             if first.connection != spec.connection:
                 where += f" (the same account as {first.connection!r})"
             problems.append(
                 Diagnostic(
                     f"assistant {spec.id!r} on {where} is already managed "
-                    f"by {first.name!r} ({first.doc.location(('id',))})",
-                    spec.doc.location(("id",)),
+                    f"by {first.name!r} ({first.position(('id',))})",
+                    spec.position(("id",)),
                 )
             )
     return problems

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from voiceops.errors import Diagnostic, Severity
 from voiceops.paths import dotted
 from voiceops.spec.schemas import ERROR_MESSAGE, HINT, CompiledSchema
-from voiceops.spec.yamlsource import YamlDocument, YamlPath
+from voiceops.spec.yamlsource import Positions, YamlPath
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -62,7 +62,7 @@ _NOT_VALUE = frozenset({"additionalProperties", "dependentRequired"})
 def check(
     validator: CompiledSchema,
     instance: Any,
-    doc: YamlDocument,
+    doc: Positions,
     prefix: YamlPath = (),
     *,
     lenient: bool = False,
@@ -89,7 +89,7 @@ def check(
 
 
 def _missing_diagnostic(
-    errors: list[ValidationError], path: YamlPath, doc: YamlDocument, reason: str
+    errors: list[ValidationError], path: YamlPath, doc: Positions, reason: str
 ) -> Diagnostic:
     """One diagnostic for every required field missing from one mapping, at its key."""
     keys = [k for e in errors for k in e.validator_value if k not in e.instance]
@@ -132,7 +132,7 @@ def _expand(errors: Any) -> list[ValidationError]:
 
 
 def _structure_diagnostics(
-    error: ValidationError, path: YamlPath, doc: YamlDocument
+    error: ValidationError, path: YamlPath, doc: Positions
 ) -> list[Diagnostic]:
     name = _name(path)
     if error.validator == "additionalProperties":
@@ -159,7 +159,7 @@ def _structure_diagnostics(
 
 
 def _value_diagnostic(
-    errors: list[ValidationError], path: YamlPath, doc: YamlDocument, lenient: bool
+    errors: list[ValidationError], path: YamlPath, doc: Positions, lenient: bool
 ) -> Diagnostic:
     """One diagnostic for all the errors of one value: the most telling of them."""
     error = min(errors, key=lambda e: _rank(e, lenient))

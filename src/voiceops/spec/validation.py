@@ -8,7 +8,7 @@ from pathlib import Path
 
 from voiceops.errors import Diagnostic, InputErrors, Severity, VoiceopsError, display_path
 from voiceops.spec.config import Config, load_config
-from voiceops.spec.documents import AssistantSpec, diagnostic_order, load_specs
+from voiceops.spec.documents import AssistantSpec, LoadResult, diagnostic_order, load_specs
 from voiceops.spec.schemas import SchemaStore
 
 
@@ -20,6 +20,8 @@ class ValidationReport:
     write_only_record: str | None = None
     # The assistants directory (the same way); None when the config is broken.
     assistants: str | None = None
+    # The environments voiceops.yaml defines (in its order); empty without.
+    environments: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -45,24 +47,40 @@ class Project:
 
 
 def validate(
-    paths: list[Path], config_path: Path | None, *, lenient: bool = False
+    paths: list[Path],
+    config_path: Path | None,
+    *,
+    lenient: bool = False,
+    environment: str | None = None,
 ) -> ValidationReport:
-    """Check every document offline. Never raises for a user mistake: it reports it."""
+    """Check every document offline, in every environment (or in `environment` only).
+    Never raises for a user mistake: it reports it. The write-only record reported is the
+    one of `environment`, and none for a project with environments when none is given."""
     schemas = SchemaStore()
+    names: tuple[str, ...] = ()
     try:
         config = load_config(config_path, schemas)
-        result = load_specs(
-            paths or [_assistants_dir(config)], config, schemas, lenient=lenient or config.lenient
-        )
+        names = config.environments
+        configs = [config.in_environment(environment)] if environment else [config]
+        if names and not environment:
+            configs = [config.in_environment(name) for name in names]
+        results = [_load(paths, each, schemas, lenient) for each in configs]
     except InputErrors as exc:
-        return ValidationReport(sorted(exc.diagnostics, key=diagnostic_order), 0)
+        return ValidationReport(sorted(exc.diagnostics, key=diagnostic_order), 0, None, None, names)
     except VoiceopsError as exc:
-        return ValidationReport([Diagnostic(exc.message, exc.location)], 0)
-    record = display_path(config.write_only_record)
-    empty = not result.documents and not paths
-    diagnostics = result.diagnostics + ([_nothing_here(config)] if empty else [])
+        return ValidationReport([Diagnostic(exc.message, exc.location)], 0, None, None, names)
+    chosen = configs[0] if len(configs) == 1 else None
+    record = display_path(chosen.write_only_record) if chosen else None
+    found = list(dict.fromkeys(d for result in results for d in result.diagnostics))
+    empty = not results[0].documents and not paths
+    diagnostics = sorted(found, key=diagnostic_order) + ([_nothing_here(config)] if empty else [])
     assistants = display_path(config.assistants_dir)
-    return ValidationReport(diagnostics, result.documents, record, assistants)
+    return ValidationReport(diagnostics, results[0].documents, record, assistants, names)
+
+
+def _load(paths: list[Path], config: Config, schemas: SchemaStore, lenient: bool) -> LoadResult:
+    directories = paths or [_assistants_dir(config)]
+    return load_specs(directories, config, schemas, lenient=lenient or config.lenient)
 
 
 def _assistants_dir(config: Config) -> Path:
@@ -75,10 +93,14 @@ def _assistants_dir(config: Config) -> Path:
     return directory
 
 
-def load_project(config_path: Path | None, *, targets: tuple[str, ...] = ()) -> Project:
-    """The validated project; raises InputErrors unless every document is valid."""
+def load_project(
+    config_path: Path | None, *, targets: tuple[str, ...] = (), environment: str | None = None
+) -> Project:
+    """The validated project (of `environment`: its connections, and the effective spec, id
+    and ensure of each document that does not leave it out); raises InputErrors unless every
+    document is valid. With environments defined, one must be chosen."""
     schemas = SchemaStore()
-    config = load_config(config_path, schemas)
+    config = load_config(config_path, schemas).choose(environment)
     result = load_specs([_assistants_dir(config)], config, schemas, lenient=config.lenient)
     if result.errors:
         raise InputErrors(result.errors)

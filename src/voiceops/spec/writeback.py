@@ -38,9 +38,11 @@ from typing import Any
 
 from voiceops.atomicfile import replace_file
 from voiceops.errors import Location, VoiceopsError, display_path
+from voiceops.spec.yamledit import Add, Quoted, edit_document
 from voiceops.spec.yamlsource import YamlDocument, load_documents, read_text
 
 IdValue = str | int
+ENVIRONMENTS = "environments"
 _BOM = "\ufeff"
 # The line breaks YAML counts, so that line numbers agree with the loader's.
 _YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
@@ -123,6 +125,57 @@ def write_id(
     edit_file(
         path, lambda text: insert_id(text, document, new_id, source), root=root, source=source
     )
+
+
+def write_environment_id(
+    path: Path,
+    document: int | YamlDocument,
+    env: str,
+    new_id: IdValue,
+    *,
+    root: Path,
+    source: str | None = None,
+) -> None:
+    """Add `environments.<env>.id` to one document of the file at `path`, atomically (see
+    `insert_environment_id`)."""
+    source = source or display_path(path)
+    edit_file(
+        path,
+        lambda text: insert_environment_id(text, document, env, new_id, source),
+        root=root,
+        source=source,
+    )
+
+
+def insert_environment_id(
+    text: str, document: int | YamlDocument, env: str, new_id: IdValue, source: str
+) -> str:
+    """`text` with the id of environment `env` added to one document: into its
+    `environments.<env>` mapping, as a new `<env>:` entry of its `environments:`, or in a new
+    `environments:` block at the end of the document. Everything else is kept byte for byte,
+    and the edited text must load back as the old data plus the id, or nothing is returned
+    but a `VoiceopsError`."""
+    id_text(new_id)  # refuses an empty or odd id as `insert_id` does
+    value: IdValue = Quoted(new_id) if isinstance(new_id, str) else new_id
+    doc = _target(load_documents(text, source), document, source)
+    data = doc.data
+    at = doc.location((ENVIRONMENTS, env), key=True)
+    if not isinstance(data, dict) or not data:
+        raise VoiceopsError("cannot write an id into this document: it is not a mapping", at)
+    environments = data.get(ENVIRONMENTS)
+    if ENVIRONMENTS not in data:
+        edit = Add((), ENVIRONMENTS, {env: {"id": value}})
+    elif isinstance(environments, dict) and env not in environments:
+        edit = Add((ENVIRONMENTS,), env, {"id": value})
+    elif isinstance(environments, dict) and isinstance(environments[env], dict):
+        if "id" in environments[env]:
+            raise VoiceopsError(
+                f"this document has an id in {env} already; not writing a second one", at
+            )
+        edit = Add((ENVIRONMENTS, env), "id", value)
+    else:
+        raise VoiceopsError(f"{ENVIRONMENTS}.{env} is not a mapping to write the id into", at)
+    return edit_document(text, doc.index, [edit], source)
 
 
 def edit_file(

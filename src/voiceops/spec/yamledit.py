@@ -94,6 +94,19 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _text)
 
 
+class Quoted(str):
+    """A string written double-quoted in block style too (as voiceops writes ids)."""
+
+    __slots__ = ()
+
+
+def _quoted_text(dumper: yaml.SafeDumper, value: Quoted) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+
+
+_Dumper.add_representer(Quoted, _quoted_text)
+
+
 def dump_yaml(data: Any, *, width: int = 100) -> str:
     """Block-style YAML as `voiceops import` writes it (multi-line strings as `|` blocks)."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=width)

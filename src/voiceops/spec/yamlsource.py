@@ -19,7 +19,7 @@ import stat
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Protocol, cast
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -79,6 +79,18 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 
 _constructor = yaml.constructor.SafeConstructor()
 _BOOL_VALUES: dict[str, bool] = _constructor.bool_values
+
+
+class Positions(Protocol):
+    """Where the values of a document are written: a `YamlDocument`, or a view of one that
+    maps paths elsewhere (an environment's effective document)."""
+
+    @property
+    def source(self) -> str: ...
+
+    def location(self, path: YamlPath, *, key: bool = False) -> Location: ...
+
+    def surprise(self, path: YamlPath) -> str | None: ...
 
 
 @dataclass(eq=False)
