@@ -99,13 +99,17 @@ def prepare(
     sandbox: SandboxEndpoints | None = None,
     env: Mapping[str, str] | None = None,
     environment: str | None = None,
+    connections: tuple[str, ...] = (),
 ) -> tuple[Project, RunOptions]:
     """The project of `environment` (needed when voiceops.yaml defines environments) and the
-    options of a run against it, refused before any request while a credential is missing."""
-    project = load_project(config_path, targets=targets, environment=environment)
+    options of a run against it, refused before any request while a credential is missing.
+    `connections` (--connection) limits the run to those connections."""
+    project = load_project(
+        config_path, targets=targets, environment=environment, connections=connections
+    )
     project, options = _with_environment(project, sandbox, env, concurrency)
-    connections = {s.connection for s in project.specs} | set(reporting_connections(project))
-    check_ready(project, options.env, connections, project.specs)
+    used = {s.connection for s in project.specs} | set(reporting_connections(project))
+    check_ready(project, options.env, used, project.specs)
     return project, options
 
 
