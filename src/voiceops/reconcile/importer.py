@@ -44,13 +44,15 @@ from voiceops.reconcile.importupdate import (
     KeepRules,
     document_edits,
     edited_fields,
+    environment_edits,
     references_written,
 )
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.environments import ENVIRONMENTS
 from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
 from voiceops.spec.writeback import edit_file
-from voiceops.spec.yamledit import dump_yaml, edit_document
+from voiceops.spec.yamledit import Edit, Quoted, dump_yaml, edit_document
 
 
 @dataclass
@@ -187,10 +189,12 @@ class _Importer:
             frozenset(f"${{env:{variable}}}" for variable in result.env_vars),
             self.run.options.env,
         )
-        edits = document_edits(existing.doc.data, spec, rules)
+        edits = _edits(existing, spec, rules)
         written = references_written(edits)
         result.env_vars = {v: f for v, f in result.env_vars.items() if v in written}
         result.updated = edited_fields(edits)
+        if existing.environment is not None:
+            edits = environment_edits(existing.doc, existing.environment, edits)
         if edits:
             source, index = existing.source, existing.doc.index
             try:
@@ -220,14 +224,27 @@ class _Importer:
     def _document(
         self, name: str, assistant_id: str, raw: dict[str, Any], spec: dict[str, Any]
     ) -> dict[str, Any]:
-        return {
+        """A new document; with environments, the id is the chosen environment's, and the
+        live spec is the base spec every environment shares."""
+        live_id = raw.get(self.provider.id_field, assistant_id)
+        envelope = {
             "apiVersion": "voiceops/v1",
             "kind": "Assistant",
             "metadata": {"name": name},
             "provider": self.provider.name,
-            "id": raw.get(self.provider.id_field, assistant_id),
-            "spec": spec,
         }
+        env = self.run.project.config.environment
+        if env is None:
+            return {**envelope, "id": live_id, "spec": spec}
+        return {**envelope, "spec": spec, ENVIRONMENTS: {env: {"id": Quoted(str(live_id))}}}
+
+
+def _edits(existing: AssistantSpec, spec: dict[str, Any], rules: KeepRules) -> list[Edit]:
+    """The edits that bring the document's spec (with environments: the effective spec of
+    its environment) to the imported one."""
+    if existing.environment is None:
+        return document_edits(existing.doc.data, spec, rules)
+    return document_edits({"spec": existing.spec}, spec, rules)
 
 
 def _write(path: Path, document: dict[str, Any], schema_dir: Path) -> str:

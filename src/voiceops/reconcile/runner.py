@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
+from voiceops.errors import Diagnostic, InputErrors, Location
 from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.planning import reporting_connections
@@ -73,17 +73,16 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
 
 
 def prepare_connections(
-    config_path: Path | None, *, sandbox: SandboxEndpoints | None = None
+    config_path: Path | None,
+    *,
+    sandbox: SandboxEndpoints | None = None,
+    environment: str | None = None,
 ) -> tuple[Project, RunOptions]:
     """Like `prepare`, for commands that need the connections but not valid specs (import).
-    Specs that do validate are still loaded, so import can find the files it overwrites."""
+    Specs that do validate are still loaded (as `environment` sees them), so import can
+    find the files it overwrites."""
     schemas = SchemaStore()
-    config = load_config(config_path, schemas)
-    if config.environments:
-        raise VoiceopsError(
-            f"voiceops.yaml defines the environments {', '.join(config.environments)}; "
-            "voiceops import does not work with environments yet"
-        )
+    config = load_config(config_path, schemas).choose(environment)
     specs = []
     if config.assistants_dir.is_dir():
         specs = load_specs([config.assistants_dir], config, schemas).specs
