@@ -20,6 +20,12 @@ comments, key order, quoting, blank lines and the other documents stay byte for 
   replaced by the live value);
 - `apiVersion`, `kind`, `metadata` (name, labels, description), `provider`, `id`,
   `ensure` and every other key outside `spec` stay as written.
+With environments (`import --env NAME`), a live assistant is matched by that environment's
+id (`environments.<env>.id`) and compared with the document's effective spec there. A value
+the environment's patch (`environments.<env>.spec`) sets, itself or through a parent, is
+edited in the patch; any other value in the base spec, which the other environments share
+(their next plan shows the change). A new document holds the live spec as its base spec and
+the id under `environments.<env>.id`; its name is not one any environment uses.
 The edited text is loaded again and must hold exactly the intended data, or nothing is
 written and the assistant is reported as skipped with one sentence (e.g. for an edit that
 has no precise form). The write is atomic. Only the variables of references actually
@@ -146,7 +152,7 @@ class _Importer:
     ) -> None:
         self.run, self.provider, self.out_dir, self.force = run, provider, out_dir, force
         self.managed = {s.id: s for s in run.project.specs if s.connection == connection}
-        self.taken = {s.name for s in run.project.specs}
+        self.taken = {s.name for s in run.project.every_spec}  # in any environment
         self.id_form = run.project.schemas.validator(provider.type, "/$defs/id")
 
     def one(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:

@@ -83,10 +83,15 @@ def prepare_connections(
     find the files it overwrites."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas).choose(environment)
-    specs = []
+    specs: list[AssistantSpec] = []
+    every: list[AssistantSpec] = []
     if config.assistants_dir.is_dir():
         specs = load_specs([config.assistants_dir], config, schemas).specs
-    project = Project(config, specs, schemas, [], managed=len(specs))
+        # A document this environment leaves out still holds its name (and its file).
+        for name in config.environments:
+            seen = config.in_environment(name)
+            every += load_specs([config.assistants_dir], seen, schemas).specs
+    project = Project(config, specs, schemas, [], managed=len(specs), untargeted=every or None)
     return _with_environment(project, sandbox, None)
 
 
