@@ -266,13 +266,13 @@ def test_load_project_raises_the_errors_of_its_environment_only(repo: Path) -> N
     assert load_project(None, environment="production").specs[0].id is None
 
 
-def test_import_says_it_does_not_work_with_environments_yet(repo: Path) -> None:
+def test_import_needs_an_environment(repo: Path) -> None:
     write(repo, "tutor", TUTOR)
     result = CliRunner().invoke(main, ["import", "--provider", "edmo-main", "--all"])
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: voiceops.yaml defines the environments staging, production; voiceops import "
-        "does not work with environments yet\n"
+        "error: voiceops.yaml defines the environments staging, production; choose one "
+        "with --env NAME (or VOICEOPS_ENV)\n"
     )
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from voiceops.cli.common import (
+    chosen_connections,
     concurrency_option,
     config_option,
     emit,
     emit_warnings,
-    env_option,
     error_line,
     no_color_option,
     open_run,
@@ -23,7 +23,7 @@ from voiceops.cli.common import (
     run_async,
     safe_output,
     sandbox_option,
-    target_option,
+    selection_options,
     use_color,
 )
 from voiceops.cli.hooks import run_hooks
@@ -65,6 +65,7 @@ async def run_apply(
                 allow_mass_update=allow_mass_update,
                 interactive=interactive,
                 targets=targets,
+                connections=chosen_connections(),
                 watch=screen.progress,
             )
         if report is not None:
@@ -116,8 +117,7 @@ def _summarize(report: ApplyReport, redactor: Redactor) -> None:
 @click.option(
     "--allow-mass-update", is_flag=True, help="Allow updating more than the safety threshold."
 )
-@target_option
-@env_option
+@selection_options
 @config_option
 @concurrency_option
 @sandbox_option

@@ -85,6 +85,36 @@ env_option = click.option(
 )
 
 
+_CONNECTIONS = "voiceops.connections"
+
+
+def _choose_connections(
+    ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> None:
+    ctx.find_root().meta[_CONNECTIONS] = value
+
+
+connection_option = click.option(
+    "--connection",
+    metavar="NAME",
+    multiple=True,
+    expose_value=False,
+    callback=_choose_connections,
+    help="Only the assistants of these connections (repeatable).",
+)
+
+
+def selection_options(command: F) -> F:
+    """--target, --connection and --env: which assistants a run is about."""
+    return target_option(connection_option(env_option(command)))
+
+
+def chosen_connections() -> tuple[str, ...]:
+    """The connections --connection names; none: every connection."""
+    ctx = click.get_current_context(silent=True)
+    return () if ctx is None else tuple(ctx.find_root().meta.get(_CONNECTIONS, ()))
+
+
 def chosen_environment() -> str | None:
     """The environment --env (or VOICEOPS_ENV) names, if any."""
     ctx = click.get_current_context(silent=True)
@@ -98,13 +128,15 @@ def prepare_run(
     targets: tuple[str, ...] = (),
     concurrency: int | None = None,
 ) -> tuple[Project, RunOptions]:
-    """`prepare` for the environment --env (or VOICEOPS_ENV) chose."""
+    """`prepare` for the environment --env (or VOICEOPS_ENV) and the connections
+    --connection chose."""
     return prepare(
         config_path,
         targets=targets,
         concurrency=concurrency,
         sandbox=sandbox,
         environment=chosen_environment(),
+        connections=chosen_connections(),
     )
 
 

@@ -7,6 +7,7 @@ import click
 from voiceops.cli.common import (
     concurrency_option,
     config_option,
+    connection_option,
     emit,
     emit_warnings,
     env_option,
@@ -37,6 +38,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 
 @click.command()
 @report_format_option
+@connection_option
 @env_option
 @config_option
 @concurrency_option

@@ -5,8 +5,10 @@ from pathlib import Path
 import click
 
 from voiceops.cli.common import (
+    chosen_environment,
     config_option,
     emit,
+    env_option,
     no_color_option,
     open_run,
     reports_errors,
@@ -18,7 +20,12 @@ from voiceops.exitcodes import ExitCode
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.importer import ImportedAssistant, import_assistants
 from voiceops.reconcile.redaction import Redactor
-from voiceops.reconcile.runner import check_ready, prepare_connections, sandbox_if
+from voiceops.reconcile.runner import (
+    SandboxEndpoints,
+    check_ready,
+    prepare_connections,
+    sandbox_if,
+)
 from voiceops.render import import_report
 from voiceops.spec.validation import Project
 
@@ -36,12 +43,23 @@ async def run_import(
     return results, write_only, run.redactor
 
 
+def _prepare(
+    config_path: Path | None, endpoints: SandboxEndpoints | None, connection: str
+) -> tuple[Project, RunOptions]:
+    """The project as the chosen environment sees it, ready to read `connection`."""
+    environment = chosen_environment()
+    project, options = prepare_connections(config_path, sandbox=endpoints, environment=environment)
+    check_ready(project, options.env, [connection], [])
+    return project, options
+
+
 @click.command(name="import")
 @click.option("--provider", "connection", required=True, metavar="CONN", help="Connection name.")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Assistant id (repeatable).")
 @click.option("--all", "import_all", is_flag=True, help="Every assistant the connection sees.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Directory for the files.")
 @click.option("--force", is_flag=True, help="Overwrite files; update managing documents in place.")
+@env_option
 @config_option
 @sandbox_option
 @no_color_option
@@ -59,8 +77,7 @@ def import_command(
     if bool(ids) == import_all:
         raise VoiceopsError("give either --id ID (one or more) or --all")
     with sandbox_if(sandbox) as endpoints:
-        project, options = prepare_connections(config_path, sandbox=endpoints)
-        check_ready(project, options.env, [connection], [])
+        project, options = _prepare(config_path, endpoints, connection)
         results, write_only, redactor = run_async(
             run_import(
                 project,

@@ -9,7 +9,6 @@ from voiceops.cli.common import (
     config_option,
     emit,
     emit_warnings,
-    env_option,
     no_color_option,
     prepare_run,
     read_report,
@@ -19,7 +18,7 @@ from voiceops.cli.common import (
     reports_errors,
     run_async,
     sandbox_option,
-    target_option,
+    selection_options,
     use_color,
 )
 from voiceops.errors import VoiceopsError
@@ -41,8 +40,7 @@ async def run_plan(project: Project, options: RunOptions) -> tuple[Plan, Redacto
 @click.option("--out", type=click.Path(path_type=Path), help="Write the plan file here.")
 @report_format_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
-@target_option
-@env_option
+@selection_options
 @config_option
 @concurrency_option
 @sandbox_option

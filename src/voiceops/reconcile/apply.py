@@ -319,13 +319,13 @@ async def apply_project(
     allow_mass_update: bool,
     interactive: bool,
     targets: tuple[str, ...] = (),
+    connections: tuple[str, ...] = (),
     watch: ApplyWatcher | None = None,
 ) -> ApplyReport | None:
     """Apply a saved plan (text, source name), or plan now, show it and ask. None if declined.
     A saved plan's updates are shown (`show`) once they are checked, before the first is sent."""
     if saved_plan is not None:
-        environment = run.project.config.environment
-        saved = _targeted(load_saved(*saved_plan, environment), targets, saved_plan[1])
+        saved = _chosen(run, saved_plan, targets, connections)
         _refuse_mass_update(run, saved, allow_mass_update)
         # Reviewed elsewhere: say here what it holds, before anything is read or sent.
         show(Plan([s.as_plan() for s in saved], managed=run.project.managed))
@@ -364,6 +364,20 @@ def _targeted(
         hint = did_you_mean(unknown, [s.name for s in saved])
         raise VoiceopsError(f"the plan file {source} holds no assistant {names}{hint}")
     return [s for s in saved if s.name in targets]
+
+
+def _chosen(
+    run: RunContext,
+    saved_plan: tuple[str, str],
+    targets: tuple[str, ...],
+    connections: tuple[str, ...],
+) -> list[SavedAssistant]:
+    """The plan file's assistants this run applies: those --target names, and with
+    --connection those of the chosen connections only (the others are neither read nor
+    sent: each runner applies its share of a plan made for the whole estate)."""
+    saved = load_saved(*saved_plan, run.project.config.environment)
+    saved = _targeted(saved, targets, saved_plan[1])
+    return [s for s in saved if not connections or s.connection in connections]
 
 
 def _refuse_mass_update(run: RunContext, saved: list[SavedAssistant], allowed: bool) -> None:

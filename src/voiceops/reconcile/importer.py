@@ -20,6 +20,12 @@ comments, key order, quoting, blank lines and the other documents stay byte for 
   replaced by the live value);
 - `apiVersion`, `kind`, `metadata` (name, labels, description), `provider`, `id`,
   `ensure` and every other key outside `spec` stay as written.
+With environments (`import --env NAME`), a live assistant is matched by that environment's
+id (`environments.<env>.id`) and compared with the document's effective spec there. A value
+the environment's patch (`environments.<env>.spec`) sets, itself or through a parent, is
+edited in the patch; any other value in the base spec, which the other environments share
+(their next plan shows the change). A new document holds the live spec as its base spec and
+the id under `environments.<env>.id`; its name is not one any environment uses.
 The edited text is loaded again and must hold exactly the intended data, or nothing is
 written and the assistant is reported as skipped with one sentence (e.g. for an edit that
 has no precise form). The write is atomic. Only the variables of references actually
@@ -44,13 +50,15 @@ from voiceops.reconcile.importupdate import (
     KeepRules,
     document_edits,
     edited_fields,
+    environment_edits,
     references_written,
 )
 from voiceops.reconcile.redaction import Redactor
 from voiceops.spec.documents import AssistantSpec
+from voiceops.spec.environments import ENVIRONMENTS
 from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
 from voiceops.spec.writeback import edit_file
-from voiceops.spec.yamledit import dump_yaml, edit_document
+from voiceops.spec.yamledit import Edit, Quoted, dump_yaml, edit_document
 
 
 @dataclass
@@ -144,7 +152,7 @@ class _Importer:
     ) -> None:
         self.run, self.provider, self.out_dir, self.force = run, provider, out_dir, force
         self.managed = {s.id: s for s in run.project.specs if s.connection == connection}
-        self.taken = {s.name for s in run.project.specs}
+        self.taken = {s.name for s in run.project.every_spec}  # in any environment
         self.id_form = run.project.schemas.validator(provider.type, "/$defs/id")
 
     def one(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
@@ -187,10 +195,12 @@ class _Importer:
             frozenset(f"${{env:{variable}}}" for variable in result.env_vars),
             self.run.options.env,
         )
-        edits = document_edits(existing.doc.data, spec, rules)
+        edits = _edits(existing, spec, rules)
         written = references_written(edits)
         result.env_vars = {v: f for v, f in result.env_vars.items() if v in written}
         result.updated = edited_fields(edits)
+        if existing.environment is not None:
+            edits = environment_edits(existing.doc, existing.environment, edits)
         if edits:
             source, index = existing.source, existing.doc.index
             try:
@@ -220,14 +230,27 @@ class _Importer:
     def _document(
         self, name: str, assistant_id: str, raw: dict[str, Any], spec: dict[str, Any]
     ) -> dict[str, Any]:
-        return {
+        """A new document; with environments, the id is the chosen environment's, and the
+        live spec is the base spec every environment shares."""
+        live_id = raw.get(self.provider.id_field, assistant_id)
+        envelope = {
             "apiVersion": "voiceops/v1",
             "kind": "Assistant",
             "metadata": {"name": name},
             "provider": self.provider.name,
-            "id": raw.get(self.provider.id_field, assistant_id),
-            "spec": spec,
         }
+        env = self.run.project.config.environment
+        if env is None:
+            return {**envelope, "id": live_id, "spec": spec}
+        return {**envelope, "spec": spec, ENVIRONMENTS: {env: {"id": Quoted(str(live_id))}}}
+
+
+def _edits(existing: AssistantSpec, spec: dict[str, Any], rules: KeepRules) -> list[Edit]:
+    """The edits that bring the document's spec (with environments: the effective spec of
+    its environment) to the imported one."""
+    if existing.environment is None:
+        return document_edits(existing.doc.data, spec, rules)
+    return document_edits({"spec": existing.spec}, spec, rules)
 
 
 def _write(path: Path, document: dict[str, Any], schema_dir: Path) -> str:

@@ -11,8 +11,10 @@ from voiceops.paths import walk
 from voiceops.reconcile.changes import diff
 from voiceops.reconcile.redaction import is_sensitive
 from voiceops.spec import envref
+from voiceops.spec.environments import ENVIRONMENTS, written_at
 from voiceops.spec.schemas import FieldPath
 from voiceops.spec.yamledit import Add, Edit, Replace
+from voiceops.spec.yamlsource import YamlDocument
 
 
 @dataclass(frozen=True)
@@ -90,3 +92,19 @@ def edited_fields(edits: list[Edit]) -> list[str]:
     """The spec fields the edits change or add, dotted."""
     paths = [edit.path if isinstance(edit, Replace) else (*edit.path, edit.key) for edit in edits]
     return [".".join(path[1:]) or "spec" for path in paths]
+
+
+def environment_edits(doc: YamlDocument, env: str, edits: list[Edit]) -> list[Edit]:
+    """Edits of the effective spec of environment `env` (paths under `spec`) as edits of
+    the document: a value the environment's patch (`environments.<env>.spec`) sets, itself
+    or through a parent, is edited there; any other value in the base spec, which every
+    environment that does not patch it shares."""
+    overlay = (ENVIRONMENTS, env, "spec")
+
+    def moved(edit: Edit) -> Edit:
+        if not isinstance(edit, Replace):
+            return edit
+        path = written_at(doc, ("spec",), overlay, edit.path[1:])
+        return Replace(tuple(str(part) for part in path), edit.value)
+
+    return [moved(edit) for edit in edits]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from voiceops.errors import Diagnostic, InputErrors, Location, VoiceopsError
+from voiceops.errors import Diagnostic, InputErrors, Location
 from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.planning import reporting_connections
@@ -73,21 +73,25 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
 
 
 def prepare_connections(
-    config_path: Path | None, *, sandbox: SandboxEndpoints | None = None
+    config_path: Path | None,
+    *,
+    sandbox: SandboxEndpoints | None = None,
+    environment: str | None = None,
 ) -> tuple[Project, RunOptions]:
     """Like `prepare`, for commands that need the connections but not valid specs (import).
-    Specs that do validate are still loaded, so import can find the files it overwrites."""
+    Specs that do validate are still loaded (as `environment` sees them), so import can
+    find the files it overwrites."""
     schemas = SchemaStore()
-    config = load_config(config_path, schemas)
-    if config.environments:
-        raise VoiceopsError(
-            f"voiceops.yaml defines the environments {', '.join(config.environments)}; "
-            "voiceops import does not work with environments yet"
-        )
-    specs = []
+    config = load_config(config_path, schemas).choose(environment)
+    specs: list[AssistantSpec] = []
+    every: list[AssistantSpec] = []
     if config.assistants_dir.is_dir():
         specs = load_specs([config.assistants_dir], config, schemas).specs
-    project = Project(config, specs, schemas, [], managed=len(specs))
+        # A document this environment leaves out still holds its name (and its file).
+        for name in config.environments:
+            seen = config.in_environment(name)
+            every += load_specs([config.assistants_dir], seen, schemas).specs
+    project = Project(config, specs, schemas, [], managed=len(specs), untargeted=every or None)
     return _with_environment(project, sandbox, None)
 
 
@@ -99,13 +103,17 @@ def prepare(
     sandbox: SandboxEndpoints | None = None,
     env: Mapping[str, str] | None = None,
     environment: str | None = None,
+    connections: tuple[str, ...] = (),
 ) -> tuple[Project, RunOptions]:
     """The project of `environment` (needed when voiceops.yaml defines environments) and the
-    options of a run against it, refused before any request while a credential is missing."""
-    project = load_project(config_path, targets=targets, environment=environment)
+    options of a run against it, refused before any request while a credential is missing.
+    `connections` (--connection) limits the run to those connections."""
+    project = load_project(
+        config_path, targets=targets, environment=environment, connections=connections
+    )
     project, options = _with_environment(project, sandbox, env, concurrency)
-    connections = {s.connection for s in project.specs} | set(reporting_connections(project))
-    check_ready(project, options.env, connections, project.specs)
+    used = {s.connection for s in project.specs} | set(reporting_connections(project))
+    check_ready(project, options.env, used, project.specs)
     return project, options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,29 +95,56 @@ def _assistants_dir(config: Config) -> Path:
 
 
 def load_project(
-    config_path: Path | None, *, targets: tuple[str, ...] = (), environment: str | None = None
+    config_path: Path | None,
+    *,
+    targets: tuple[str, ...] = (),
+    environment: str | None = None,
+    connections: tuple[str, ...] = (),
 ) -> Project:
     """The validated project (of `environment`: its connections, and the effective spec, id
     and ensure of each document that does not leave it out); raises InputErrors unless every
-    document is valid. With environments defined, one must be chosen."""
+    document is valid. With environments defined, one must be chosen. `targets` narrows the
+    specs to those names, `connections` the specs and the config to those connections."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas).choose(environment)
     result = load_specs([_assistants_dir(config)], config, schemas, lenient=config.lenient)
     if result.errors:
         raise InputErrors(result.errors)
-    specs = result.specs
-    if targets:
-        names = [s.name for s in specs]
-        unknown = sorted(set(targets) - set(names))
-        if unknown:
-            raise VoiceopsError(_unknown_targets(unknown, names))
-        specs = [s for s in specs if s.name in targets]
+    specs = _targeted(result.specs, targets)
+    if connections:
+        config = only_connections(config, connections)
+        specs = [s for s in specs if s.connection in connections]
     warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
     if not result.documents:
         warnings.append(_nothing_here(config))
     return Project(
         config, specs, schemas, warnings, managed=len(result.specs), untargeted=result.specs
     )
+
+
+def _targeted(specs: list[AssistantSpec], targets: tuple[str, ...]) -> list[AssistantSpec]:
+    """The specs --target names (all without --target)."""
+    if not targets:
+        return specs
+    names = [s.name for s in specs]
+    unknown = sorted(set(targets) - set(names))
+    if unknown:
+        raise VoiceopsError(_unknown_targets(unknown, names))
+    return [s for s in specs if s.name in targets]
+
+
+def only_connections(config: Config, names: tuple[str, ...]) -> Config:
+    """`config` with only the connections `names` (each one it defines, or one sentence)."""
+    known = list(config.connections)
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        where = f" in environment {config.environment!r}" if config.environment else ""
+        raise VoiceopsError(
+            f"no connection is named {', '.join(map(repr, unknown))}{where}"
+            f"{did_you_mean(unknown, known)}; voiceops.yaml defines {', '.join(sorted(known))}"
+        )
+    chosen = {n: c for n, c in config.connections.items() if n in names}
+    return dataclasses.replace(config, connections=chosen)
 
 
 def _unknown_targets(unknown: list[str], names: list[str]) -> str:
