@@ -23,6 +23,8 @@ from voiceops.spec.vendors import credential_settings
 class SandboxEndpoints:
     base_urls: dict[str, str]  # provider type -> base URL
     credentials: dict[str, str]  # environment variable -> dummy value
+    # (provider type, credential setting) -> dummy value, for variables of other names
+    by_setting: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
 
 
 @contextmanager
@@ -32,7 +34,9 @@ def embedded_sandbox() -> Iterator[SandboxEndpoints]:
 
     sandbox = Sandbox(SandboxOptions())
     with sandbox.serve(port=0):
-        yield SandboxEndpoints(dict(sandbox.base_urls), dict(sandbox.credentials))
+        yield SandboxEndpoints(
+            dict(sandbox.base_urls), dict(sandbox.credentials), sandbox.credentials_by_setting
+        )
 
 
 @contextmanager
@@ -68,7 +72,10 @@ def sandbox_environment(project: Project, endpoints: SandboxEndpoints) -> dict[s
         for setting in credential_settings(project.schemas, connection.type):
             variable = connection.setting(setting)
             if variable and variable not in endpoints.credentials:
-                env.setdefault(variable, "sandbox")
+                # e.g. an environment's EDMO_STAGING_EMAIL gets the sandbox's Edmo e-mail
+                env.setdefault(
+                    variable, endpoints.by_setting.get((connection.type, setting), "sandbox")
+                )
     return env
 
 

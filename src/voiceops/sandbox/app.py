@@ -77,6 +77,18 @@ class Sandbox:
     def credentials(self) -> dict[str, str]:
         return dict(self._state.credentials)
 
+    @property
+    def credentials_by_setting(self) -> dict[tuple[str, str], str]:
+        """(vendor, credential setting such as `token_env`) -> the value the sandbox
+        expects, for connections that name other variables than the example's."""
+        values = self._state.credentials
+        return {
+            (vendor.name, key): values[variable]
+            for vendor in self._vendors.values()
+            for key, variable in vendor.connection[1].items()
+            if key.endswith("_env") and variable in values
+        }
+
     def config_yaml(self) -> str:
         """A voiceops.yaml `providers:` block for the running sandbox, then the
         `export` lines for the credentials it expects."""
