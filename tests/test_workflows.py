@@ -72,13 +72,17 @@ def all_steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield job_id, step
 
 
-def find_step(workflow: dict[str, Any], pattern: str) -> tuple[str, dict[str, Any]]:
-    """The one `run:` step whose script matches `pattern` (a regular expression)."""
+def find_step(
+    workflow: dict[str, Any], pattern: str, job: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The one `run:` step whose script matches `pattern` (a regular expression), in `job`, or
+    else in the first job that has one (apply.yml's production job repeats the apply job's)."""
     found = [
         (job_id, step)
         for job_id, step in all_steps(workflow)
-        if "run" in step and re.search(pattern, step["run"])
+        if "run" in step and re.search(pattern, step["run"]) and job in (None, job_id)
     ]
+    found = [(job_id, step) for job_id, step in found if job_id == found[0][0]] if found else []
     assert len(found) == 1, f"expected one step matching {pattern!r}, found {len(found)}"
     return found[0]
 
@@ -176,10 +180,12 @@ def test_apply_workflow_structure() -> None:
     assert on["push"]["branches"] == ["main"]
     assert "workflow_dispatch" in on
     assert workflow["concurrency"] == {"group": "voiceops-apply", "cancel-in-progress": False}
-    (job_id,) = workflow["jobs"]
+    assert list(workflow["jobs"]) == ["apply", "production"]
+    job_id = "apply"
     assert permissions(workflow, job_id) == {"contents": "write"}
 
     _, apply = find_step(workflow, r"voiceops apply\b")
+    assert _ == job_id
     assert "--auto-approve" in apply["run"]
     assert "GITHUB_STEP_SUMMARY" in apply["run"]
     _, commit = find_step(workflow, r"git commit\b")
