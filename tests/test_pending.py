@@ -36,6 +36,7 @@ def test_a_note_is_saved_at_once_and_read_by_the_next_run(tmp_path: Path) -> Non
 
     first.forget("edmo-main", "tutor-fr")
     assert PendingCreates.load(path).entries == {}
+    assert not path.exists()  # nothing pending: no file for the apply workflow to commit
 
 
 def test_runs_keep_each_others_notes(tmp_path: Path) -> None:

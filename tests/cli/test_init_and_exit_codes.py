@@ -181,9 +181,9 @@ def test_a_reader_that_goes_away_is_no_bug(tmp_path: Path) -> None:
 def test_init_keeps_the_record_lock_out_of_git(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("node_modules")
     assert voiceops("init", cwd=tmp_path).returncode == 0
-    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.voiceops/*.lock\n"
+    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.voiceops/**/*.lock\n"
     assert voiceops("init", "--force", cwd=tmp_path).returncode == 0
-    assert (tmp_path / ".gitignore").read_text().count(".voiceops/*.lock") == 1
+    assert (tmp_path / ".gitignore").read_text().count(".voiceops/**/*.lock") == 1
 
 
 @pytest.mark.parametrize("content", ["", "{"])

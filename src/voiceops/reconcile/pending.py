@@ -107,7 +107,10 @@ class PendingCreates:
                 merged = {**_read(path), **added}
                 for key in removed:
                     merged.pop(key, None)
-                replace_file(path, _document(merged).encode(), 0o644)
+                if merged:
+                    replace_file(path, _document(merged).encode(), 0o644)
+                else:  # nothing pending: no file to commit
+                    path.unlink(missing_ok=True)
         except Timeout:
             raise VoiceopsError(_unsaved(path, "another voiceops run holds its lock")) from None
         except OSError as exc:

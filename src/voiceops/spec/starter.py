@@ -15,7 +15,7 @@ from voiceops.spec.schemas import bundled_schema_dir
 # Workflows a user's repository gets; ci.yml runs voiceops' own tests and is not one of them.
 USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
 # What git should not see: the lock apply takes while it merges into the write-only record.
-IGNORED = ".voiceops/*.lock"
+IGNORED = ".voiceops/**/*.lock"  # the records' lock files, per environment too
 
 
 @dataclass(frozen=True)
