@@ -33,6 +33,7 @@ CHANGES_MARKER = "<!-- voiceops:changes -->"
 
 
 def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -> str:
+    framing = framing.in_environment(plan.environment)
     text = _escape_mentions(_head(plan, framing))
     # Errors and deletes first: they need a reader most, and are the last to be cut.
     pending = [
@@ -44,7 +45,9 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
     pieces = [(_escape_mentions(_section(a, framing)), 1) for a in pending]
     if plan.unmanaged:
         pieces.append((_UNMANAGED_HEAD, 0))
-        pieces += [(_escape_mentions(_unmanaged_row(u)), 1) for u in plan.unmanaged]
+        pieces += [
+            (_escape_mentions(_unmanaged_row(u, plan.environment)), 1) for u in plan.unmanaged
+        ]
     total = len(pending) + len(plan.unmanaged)
     reserve = len(_truncation_note(total))
     shown = 0
@@ -98,9 +101,9 @@ _UNMANAGED_HEAD = (
 )
 
 
-def _unmanaged_row(u: Unmanaged) -> str:
+def _unmanaged_row(u: Unmanaged, environment: str | None = None) -> str:
     """Name and id come from the vendor: each stays inside one code span."""
-    command = import_command(u.connection, u.id, force=False)
+    command = import_command(u.connection, u.id, force=False, environment=environment)
     cells = [u.connection, u.name, u.id, command]
     return "| " + " | ".join(markdown_code(c) for c in cells) + " |\n"
 

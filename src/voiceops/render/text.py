@@ -33,6 +33,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
     def style(text: str, fg: str | None, bold: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if color and fg else text
 
+    framing = framing.in_environment(plan.environment)
     lines: list[str] = []
     for note in plan.warnings:
         lines.append(style(f"Warning: {clean_line(note)}", "yellow", bold=True))
@@ -44,7 +45,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
         lines.extend(_assistant(assistant, framing, style))
         lines.append("")
     if plan.unmanaged:
-        lines.extend(unmanaged_line(u) for u in plan.unmanaged)
+        lines.extend(unmanaged_line(u, plan.environment) for u in plan.unmanaged)
         lines.append("")
     lines.append(summary(plan, framing))
     if framing.advice and plan.has_changes:
@@ -71,9 +72,9 @@ def summary(plan: Plan, framing: Framing) -> str:
     return line
 
 
-def unmanaged_line(u: Unmanaged) -> str:
+def unmanaged_line(u: Unmanaged, environment: str | None = None) -> str:
     """One live assistant no document manages. Its name and id come from the vendor."""
-    command = import_command(u.connection, u.id, force=False)
+    command = import_command(u.connection, u.id, force=False, environment=environment)
     return clean_line(
         f"Unmanaged on {u.connection}: {show(u.name)} (id {u.id})  take it over: {command}"
     )

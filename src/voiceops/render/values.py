@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import shlex
@@ -37,6 +38,16 @@ class Framing:
     delete_note: str = "marked ensure: absent; apply deletes it at the vendor"
     quiet: str = "No changes"  # the summary when there is nothing to report
     unmanaged_is_drift: bool = False  # live assistants no document manages count as findings
+    # The environment the report is about: the commands it suggests name it.
+    environment: str | None = None
+
+    def in_environment(self, environment: str | None) -> Framing:
+        if environment is None:
+            return self
+        flag = f"--env {environment}"
+        advice = self.advice.replace("voiceops apply", f"voiceops apply {flag}")
+        advice = advice.replace("voiceops import", f"voiceops import {flag}")
+        return dataclasses.replace(self, environment=environment, advice=advice)
 
     def word(self, status: Status) -> str:
         """How `status` is counted in a summary."""
@@ -92,10 +103,13 @@ DRIFT = Framing(
 )
 
 
-def import_command(connection: str, assistant_id: str, *, force: bool = True) -> str:
+def import_command(
+    connection: str, assistant_id: str, *, force: bool = True, environment: str | None = None
+) -> str:
     """The import command for one live assistant, quoted for a shell: an id a vendor lists
     is untrusted text, and a person may paste the command."""
-    words = ["voiceops", "import", "--provider", connection, "--id", assistant_id]
+    words = ["voiceops", "import", *(["--env", environment] if environment else [])]
+    words += ["--provider", connection, "--id", assistant_id]
     return clean_line(shlex.join([*words, *(["--force"] if force else [])]))
 
 
@@ -104,7 +118,7 @@ def keep_command(a: AssistantPlan, framing: Framing) -> str | None:
     of git's: only where there is an id and live values that differ."""
     if not framing.offer_import or a.id is None or not a.changes or a.status is Status.DELETE:
         return None
-    return import_command(a.connection, a.id)
+    return import_command(a.connection, a.id, environment=framing.environment)
 
 
 # json.dumps(value, ensure_ascii=False), without building an encoder for every value.
