@@ -592,3 +592,40 @@ def test_a_namesake_awaited_by_an_untargeted_document_is_not_offered_for_import(
     whole = plan_json(workspace)
     assert namesake not in {u["id"] for u in whole["unmanaged"]}
     assert next(a for a in whole["assistants"] if a["name"] == "desk-fr")["id"] == namesake
+
+
+def test_two_new_documents_of_one_name_are_refused_also_under_target(
+    workspace: Workspace,
+) -> None:
+    for name in ("desk-a", "desk-b"):
+        (workspace.root / "assistants" / f"{name}.yaml").write_text(
+            "apiVersion: voiceops/v1\nkind: Assistant\n"
+            f"metadata: {{name: {name}}}\nprovider: invent-support\nspec: {{name: Desk FR}}\n"
+        )
+    for args in ((), ("--target", "desk-b")):
+        result = workspace.run("plan", "--format", "json", *args)
+        assert result.exit_code == 1, result.output
+        plan = json.loads(result.stdout)
+        second = next(a for a in plan["assistants"] if a["name"] == "desk-b")
+        assert second["status"] == "error"
+        assert "'desk-a'" in second["error"]
+        assert "would also create an assistant named 'Desk FR'" in second["error"]
+
+
+def test_a_create_found_stale_does_not_use_up_the_hourly_budget(workspace: Workspace) -> None:
+    for n in range(11):
+        (workspace.root / "assistants" / f"desk-{n}.yaml").write_text(
+            "apiVersion: voiceops/v1\nkind: Assistant\n"
+            f"metadata: {{name: desk-{n}}}\nprovider: invent-support\nspec: {{name: Desk {n}}}\n"
+        )
+    plan_file = workspace.root / "plan.json"
+    assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
+    stale = workspace.root / "assistants" / "desk-0.yaml"
+    stale.write_text(stale.read_text().replace("Desk 0", "Desk zero"))
+
+    report = api_apply(workspace, planfile=plan_file)
+    states = outcomes(report)
+    assert states["desk-0"] is Outcome.STALE
+    created = {n for n, o in states.items() if o is Outcome.CREATED}
+    assert created == {f"desk-{n}" for n in range(1, 11)}
+    assert Outcome.DEFERRED not in states.values()

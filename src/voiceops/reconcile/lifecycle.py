@@ -40,17 +40,18 @@ def plan_newcomers(
     listing: Listing | None,
     managed: frozenset[str],
     pending: PendingCreates,
+    claims: Mapping[str, AssistantSpec],
 ) -> list[Planned]:
     """Create or adopt plans for `specs` (all without an id). `listing` is None where the
-    vendor lists no assistants; `managed` are the ids documents already name."""
+    vendor lists no assistants; `managed` are the ids documents already name; `claims` the
+    first document without an id to give each name, in repository order (--target or not)."""
     provider = context.provider
     plans: list[Planned] = []
-    first_named: dict[str, AssistantSpec] = {}
     for spec in specs:
         problems = spec.reference_problems(context.env)
         name = "" if problems else desired_name(provider, spec, context.env)
-        twin = first_named.setdefault(name, spec) if name and listing is not None else spec
-        if twin is not spec:
+        twin = claims.get(name, spec) if name and listing is not None else spec
+        if twin.name != spec.name:
             plans.append(_refused(spec, provider, _twin_message(spec, twin, name)))
         elif listing is None:
             entry = pending.get(spec.connection, spec.name)

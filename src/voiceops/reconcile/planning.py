@@ -113,27 +113,31 @@ async def _plan_connection(
     newcomers = [s for s in group if s.id is None]
     context = PlanContext(provider, run.options.env, run.write_only)
     managed = managed_ids(run.project, name)
-    for planned in plan_newcomers(newcomers, context, listing, managed, run.pending):
+    claims = name_claims(run, provider)
+    for planned in plan_newcomers(newcomers, context, listing, managed, run.pending, claims):
         plans.append(absorb(run, planned))
     result = ConnectionPlan(plans)
     if listing is not None and connection_reports_unmanaged(run.project, name):
-        awaited = awaited_names(run, provider)
+        awaited = frozenset(claims)
         result.unmanaged = unmanaged_assistants(provider, listing, managed, plans, awaited)
     warning = create_limit_warning(provider, plans)
     result.warnings = [warning] if warning else []
     return result
 
 
-def awaited_names(run: RunContext, provider: Provider) -> frozenset[str]:
-    """The names documents without an id give on the connection (--target or not): a live
-    assistant of such a name is theirs to adopt, not one to import."""
-    return frozenset(
-        desired_name(provider, s, run.options.env)
-        for s in run.project.every_spec
-        if s.connection == provider.name
-        and s.id is None
-        and not s.reference_problems(run.options.env)
-    )
+def name_claims(run: RunContext, provider: Provider) -> dict[str, AssistantSpec]:
+    """The names documents without an id give on the connection (--target or not), each
+    with the first document to give it: a live assistant of such a name is theirs to adopt,
+    not one to import, and a later document of the same name is refused."""
+    claims: dict[str, AssistantSpec] = {}
+    for spec in run.project.every_spec:
+        if spec.connection != provider.name or spec.id is not None:
+            continue
+        if not spec.reference_problems(run.options.env):
+            name = desired_name(provider, spec, run.options.env)
+            if name:
+                claims.setdefault(name, spec)
+    return claims
 
 
 def connection_reports_unmanaged(project: Project, name: str) -> bool:
