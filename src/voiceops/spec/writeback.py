@@ -38,7 +38,7 @@ from typing import Any
 
 from voiceops.atomicfile import replace_file
 from voiceops.errors import Location, VoiceopsError, display_path
-from voiceops.spec.yamledit import Add, Quoted, edit_document
+from voiceops.spec.yamledit import Add, Quoted, edit_document, quoted
 from voiceops.spec.yamlsource import YamlDocument, load_documents, read_text
 
 IdValue = str | int
@@ -65,17 +65,8 @@ def id_text(new_id: IdValue) -> str:
         return str(new_id)
     if not new_id:
         raise VoiceopsError("the vendor returned an empty id; nothing was written")
-    out = ['"']
-    for char in new_id:
-        code = ord(char)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif 0x20 <= code < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
+    # Every control character as \uXXXX: an id has no business holding one.
+    return quoted(new_id, named_escapes=False)
 
 
 def insert_id(text: str, document: int | YamlDocument, new_id: IdValue, source: str) -> str:

@@ -279,7 +279,7 @@ def _same_quoting(node: Node, value: Any) -> str | None:
     if not isinstance(value, str) or not isinstance(node, ScalarNode) or "\n" in value:
         return None
     if node.style == '"':
-        return _quoted(value)
+        return quoted(value)
     if node.style == "'" and value.isprintable():
         return "'" + value.replace("'", "''") + "'"
     return None
@@ -317,7 +317,7 @@ def _flow(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
     if isinstance(value, str):
-        return _quoted(value)
+        return quoted(value)
     return yaml.dump(value, Dumper=_Dumper, default_flow_style=True).splitlines()[0]
 
 
@@ -328,13 +328,16 @@ def _flow_key(key: Any) -> str:
     return _flow(key)
 
 
-def _quoted(value: str) -> str:
+def quoted(value: str, *, named_escapes: bool = True) -> str:
+    """`value` as a YAML double-quoted scalar of printable ASCII: `"` and `\\` escaped,
+    newline, tab and carriage return as `\\n`, `\\t`, `\\r` (with `named_escapes`), every
+    other character outside printable ASCII as `\\uXXXX` or `\\UXXXXXXXX`."""
     out = ['"']
     for char in value:
         code = ord(char)
         if char in '"\\':
             out.append("\\" + char)
-        elif char in _ESCAPES:
+        elif named_escapes and char in _ESCAPES:
             out.append(_ESCAPES[char])
         elif 0x20 <= code < 0x7F:
             out.append(char)
