@@ -77,6 +77,8 @@ class Newcomers:
         # Creates the vendor's hourly limit still allows in this run (None: no limit). Taken
         # right before sending, so one found stale or invalid first does not use it up.
         self.budget = provider.creates_per_hour
+        # The ids documents name on this connection (walked once, not once per create).
+        self.managed = managed_ids(self.run.project, provider.name)
         # The ids this run's creates were given, each to be written into one document only.
         self.created: set[str] = set()
 
@@ -196,7 +198,7 @@ class Newcomers:
                 return Sent(self._not_created(item, spec, exc))
         try:
             new_id = self.provider.created_id(answer_json(response))
-            if new_id in self.created | managed_ids(self.run.project, self.provider.name):
+            if new_id in self.created | self.managed:
                 raise RequestFailed(
                     f"its answer gave id {new_id!r}, which another document manages already"
                 )
@@ -279,22 +281,20 @@ class Newcomers:
         """Whether voiceops itself would adopt this live assistant for `spec`: no document
         manages it and it has the spec's name (a plan file only has to agree)."""
         name = desired_name(self.provider, spec, self.run.options.env)
-        managed = managed_ids(self.run.project, self.provider.name)
         return (
             bool(name)
             and self.provider.valid_id(live_id)
-            and live_id not in managed
+            and live_id not in self.managed
             and self.provider.display_name(live) == name
         )
 
     def _namesakes(self, spec: AssistantSpec, listing: Listing) -> list[str]:
         """The ids of the listed assistants no document manages that have the spec's name."""
         name = desired_name(self.provider, spec, self.run.options.env)
-        managed = managed_ids(self.run.project, self.provider.name)
         return sorted(
             live_id
             for live_id, live in listing.items()
-            if name and live_id not in managed and self.provider.display_name(live) == name
+            if name and live_id not in self.managed and self.provider.display_name(live) == name
         )
 
     async def _adopt(
