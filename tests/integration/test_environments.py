@@ -276,3 +276,22 @@ def test_a_saved_plan_is_applied_only_to_its_environment(repo: Repo) -> None:
     assert applied.exit_code == 0, applied.output
     assert named(repo.staging, "edmo", "name", "Tutor") != []
     assert repo.production.requests() == []
+
+
+@pytest.mark.parametrize("edited", [5, None, ["staging"], "stag\x1b[2Jing\nx"])
+def test_a_plan_files_environment_edited_is_one_sentence_and_nothing_is_sent(
+    repo: Repo, edited: object
+) -> None:
+    assert repo.run("plan", "--env", "staging", "--out", "staging.json").exit_code == 0
+    path = repo.root / "staging.json"
+    data = json.loads(path.read_text())
+    data["environment"] = edited
+    path.write_text(json.dumps(data))
+    repo.clear()
+    refused = repo.run("apply", "staging.json", "--env", "staging", "--auto-approve")
+    assert refused.exit_code == 1
+    assert refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith("error: staging.json ")
+    assert "\x1b" not in refused.stderr
+    assert repo.production.requests() == []
+    assert repo.staging.requests() == []

@@ -7,6 +7,7 @@ sensitive values are marked, and request bodies carry `{"$secret": …}` referen
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -276,9 +277,16 @@ def load_saved(text: str, source: str, environment: str | None = None) -> list[S
     return [_saved_assistant(item, f"assistants[{n}]", source) for n, item in enumerate(assistants)]
 
 
+# The form voiceops.yaml gives environment names (its schema's propertyNames).
+_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
 def _check_environment(planned: str | None, environment: str | None, source: str) -> None:
     if planned == environment:
         return
+    if planned is not None and not _ENVIRONMENT_NAME.fullmatch(planned):
+        # Checked before it is quoted back in a suggested command.
+        raise _malformed(source, "environment", "an environment name")
     if planned is None:
         message = f"{source} was planned without --env; plan again with --env {environment}"
     else:
