@@ -21,7 +21,7 @@ from voiceops.live.providers.base import LiveState, Provider, answer_json
 from voiceops.paths import dotted
 from voiceops.reconcile.assistant_plan import PlanContext, internal_error, plan_create
 from voiceops.reconcile.context import RunContext
-from voiceops.reconcile.lifecycle import Listing, desired_name, listing_by_id
+from voiceops.reconcile.lifecycle import Listing, desired_name, listing_by_id, namesakes
 from voiceops.reconcile.outcomes import (
     PLAN_AGAIN,
     AssistantResult,
@@ -291,11 +291,7 @@ class Newcomers:
     def _namesakes(self, spec: AssistantSpec, listing: Listing) -> list[str]:
         """The ids of the listed assistants no document manages that have the spec's name."""
         name = desired_name(self.provider, spec, self.run.options.env)
-        return sorted(
-            live_id
-            for live_id, live in listing.items()
-            if name and live_id not in self.managed and self.provider.display_name(live) == name
-        )
+        return namesakes(self.provider, name, listing, self.managed)
 
     async def _adopt(
         self, item: SavedAssistant, spec: AssistantSpec, listing: Listing | None

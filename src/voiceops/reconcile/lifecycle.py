@@ -81,11 +81,7 @@ def _create_or_adopt(
     managed: frozenset[str],
 ) -> Planned:
     provider = context.provider
-    candidates = sorted(
-        live_id
-        for live_id, item in listing.items()
-        if name and live_id not in managed and provider.display_name(item) == name
-    )
+    candidates = namesakes(provider, name, listing, managed)
     if not candidates:
         return plan_create(spec, context)
     odd = [live_id for live_id in candidates if not provider.valid_id(live_id)]
@@ -107,6 +103,17 @@ def _create_or_adopt(
         f"{spec.doc.location(('metadata', 'name'))}: {len(candidates)} live assistants on "
         f"connection {spec.connection!r} are named {name!r} and no document manages them "
         f"(ids {', '.join(candidates)}); write the id of the one to manage into this document",
+    )
+
+
+def namesakes(
+    provider: Provider, name: str, listing: Listing, managed: frozenset[str]
+) -> list[str]:
+    """The ids of the listed assistants named `name` that no document manages."""
+    return sorted(
+        live_id
+        for live_id, item in listing.items()
+        if name and live_id not in managed and provider.display_name(item) == name
     )
 
 
