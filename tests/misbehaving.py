@@ -36,7 +36,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     # "answer"; "reset" (RST, no answer); "close" (closed, no answer); "hang" (no answer
     # until the client gives up); "trickle" (the body one byte every `pace_s`); "endless"
-    # (body bytes until the client stops reading).
+    # (body bytes until the client stops reading); "answer-then-close" (a keep-alive answer,
+    # then the connection closed, as a server drops idle connections).
     action: str = "answer"
     pace_s: float = 0.0
 
@@ -58,6 +59,8 @@ class MisbehavingServer:
         self.requests: list[Request] = []
         self.lock = threading.Lock()
         self.closing = threading.Event()
+        self.closed_after_answer = 0
+        self.connections = 0  # accepted so far
         self.server: socketserver.ThreadingTCPServer | None = None
 
     @property
@@ -92,6 +95,8 @@ class MisbehavingServer:
             thread.join()
 
     def _handle(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.connections += 1
         sock.settimeout(HANG_LIMIT_S)
         stream = sock.makefile("rb")
         try:
@@ -141,6 +146,11 @@ class MisbehavingServer:
                 sock.sendall(chunk)
             return False
         sock.sendall(answer.body)
+        if answer.action == "answer-then-close":
+            sock.close()
+            with self.lock:
+                self.closed_after_answer += 1
+            return False
         return True
 
 

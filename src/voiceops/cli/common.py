@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import os
 import re
 import sys
@@ -243,7 +244,12 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
     async def keep() -> None:
         results.append(await main)
 
-    asyncio.run(keep())
+    # What was loaded before the run (the specs) lives through it: collections skip it.
+    gc.freeze()
+    try:
+        asyncio.run(keep())
+    finally:
+        gc.unfreeze()
     return results[0]
 
 

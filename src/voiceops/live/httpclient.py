@@ -269,7 +269,9 @@ def _http_client(
 ) -> httpx.AsyncClient:
     import httpx
 
-    return httpx.AsyncClient(
+    from voiceops.live.netbackend import keep_sockets
+
+    client = httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
         timeout=httpx.Timeout(timeout_s),
@@ -280,6 +282,8 @@ def _http_client(
         # Plain http (loopback only) has no TLS to verify, and needs no bundle loaded.
         verify=ssl_context if ssl_context is not None else base_url.startswith("https:"),
     )
+    keep_sockets(client)
+    return client
 
 
 class Client:

@@ -8,8 +8,6 @@ lists an unmanaged assistant of the same name, its adoption (an update of that a
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,15 +41,6 @@ class Planned:
     observed: tuple[Any, ...] = ()
 
 
-# Canonical JSON: keys sorted, no spaces (json.dumps with these settings, built once).
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def fingerprint(data: dict[str, Any]) -> str:
-    """A digest of a JSON object: a live state as read, or a spec."""
-    return "sha256:" + hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
-
-
 def internal_error(exc: Exception) -> str:
     return f"internal error ({type(exc).__name__}: {exc}); please report it as a voiceops bug"
 
@@ -69,7 +58,7 @@ def blank_plan(spec: AssistantSpec, provider_type: str) -> AssistantPlan:
         provider_type=provider_type,
         id=spec.id,
         source=str(spec.doc.location(("metadata", "name"))),
-        spec_digest=fingerprint(spec.spec),
+        spec_data=spec.spec,
     )
 
 
@@ -95,7 +84,6 @@ def plan_assistant(spec: AssistantSpec, live_raw: LiveState, context: PlanContex
             f"{spec.connection!r} failed: {live_raw.message}"
         )
     elif plan.action is Action.DELETE:
-        plan.fingerprint = fingerprint(live_raw)
         plan.live_raw = live_raw
         plan.request = context.provider.delete_request(spec.known_id)
     else:
@@ -177,7 +165,6 @@ def _fill(
     provider = context.provider
     desired = envref.resolve(spec.spec, context.env)
     secret_paths = frozenset(path for path, _ in references)
-    plan.fingerprint = fingerprint(live_raw)
     plan.live_raw = live_raw
     plan.changes = desired_changes(provider, spec, live, desired, secret_paths, context.record)
     if plan.changes:

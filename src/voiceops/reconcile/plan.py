@@ -6,6 +6,7 @@ sensitive values are marked, and request bodies carry `{"$secret": …}` referen
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -50,6 +51,15 @@ CHANGING = (Status.UPDATE, Status.CREATE, Status.ADOPT, Status.DELETE)
 RISKY = (Status.UPDATE, Status.DELETE)
 
 
+# Canonical JSON: keys sorted, no spaces (json.dumps with these settings, built once).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(data: dict[str, Any]) -> str:
+    """A digest of a JSON object: a live state as read, or a spec."""
+    return "sha256:" + hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
+
+
 # Spellings of older plan files, still read.
 _OLD_STATUSES = {"no-change": Status.UNCHANGED}
 
@@ -77,11 +87,20 @@ class AssistantPlan:
     # The real request (with secret values) exists only in memory; `template` is what is saved.
     request: UpdateRequest | None = None
     template: dict[str, Any] | None = None
-    fingerprint: str | None = None
-    spec_digest: str = ""
     error: str | None = None
-    # The live state this plan was made against (memory only; apply reuses it).
+    # The live state this plan was made against (memory only; apply reuses it) and the
+    # spec it was made from. Their digests are worked out only when asked for (a plan
+    # file, JSON, an apply); neither is ever changed.
     live_raw: dict[str, Any] | None = field(default=None, repr=False)
+    spec_data: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def fingerprint(self) -> str | None:
+        return None if self.live_raw is None else digest(self.live_raw)
+
+    @property
+    def spec_digest(self) -> str:
+        return "" if self.spec_data is None else digest(self.spec_data)
 
     @property
     def status(self) -> Status:
