@@ -216,10 +216,12 @@ def bench(fleet: Fleet, latency_ms: float) -> Iterator[Bench]:
 
 @dataclass(frozen=True)
 class Run:
-    """One whole `voiceops` process: wall time from spawn to exit, its own peak RSS."""
+    """One whole `voiceops` process: wall time from spawn to exit, its own CPU time (user
+    and system) and peak RSS."""
 
     argv: tuple[str, ...]
     wall_s: float
+    cpu_s: float
     peak_rss_mb: float
     returncode: int
     stdout: str = field(repr=False)
@@ -264,7 +266,8 @@ def run_process(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
             file.seek(0)
             texts.append(file.read().decode("utf-8", errors="replace"))
     # ru_maxrss is in kilobytes on Linux.
-    return Run(tuple(argv), wall, usage.ru_maxrss / 1024, proc.returncode, *texts)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(tuple(argv), wall, cpu, usage.ru_maxrss / 1024, proc.returncode, *texts)
 
 
 def run_voiceops(b: Bench, *args: str) -> Run:

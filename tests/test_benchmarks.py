@@ -28,3 +28,12 @@ def test_end_to_end_benchmark_runs_on_a_tiny_fleet(script: str) -> None:
     run = subprocess.run(argv, cwd=BENCHMARKS, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "ratio" in run.stdout
+
+
+def test_scale_benchmark_runs_plan_against_the_bare_client_on_a_tiny_fleet() -> None:
+    argv = [sys.executable, "bench_scale.py", "--sizes", "8", "--commands", "validate,plan"]
+    argv += ["--repeat", "1"]
+    run = subprocess.run(argv, cwd=BENCHMARKS, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the bare client, median of 1" in run.stdout
+    assert "'200': 7" in run.stdout  # the bare client's replay was answered, every request
