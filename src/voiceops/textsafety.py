@@ -27,8 +27,13 @@ _ESCAPES = re.compile(
 _STYLE = re.compile(r"\x1b\[[0-9;]*m")
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile("\r\n|[\n\r\u2028\u2029\u0085\t]")
-# Every character that begins something the three patterns above remove or replace.
-_UNCLEAN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# Half of a UTF-16 pair on its own: JSON lets a vendor send one (`"\\ud83d"`, an emoji cut
+# in two), and no output encoding can carry it.
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
+# Every character that begins something the patterns above remove or replace.
+_UNCLEAN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
 _BACKTICKS = re.compile("`+")
 _COMMAND_AT_LINE_START = re.compile(r"^(\s*):(?=:)", re.MULTILINE)
 
@@ -38,12 +43,13 @@ def clean_line(text: str) -> str:
     control characters are removed."""
     if not _UNCLEAN.search(text):
         return text  # the common case: nothing to remove, and no three passes over it
+    text = _LONE_SURROGATES.sub("\ufffd", text)
     return _CONTROLS.sub("", _ESCAPES.sub("", _LINE_BREAKS.sub(" ", text)))
 
 
 def clean_text(text: str) -> str:
     """Multi-line display text: like `clean_line`, but keeps line breaks and tabs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LONE_SURROGATES.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\u0085", "\n")
     return _CONTROLS.sub(
         lambda m: m.group(0) if m.group(0) in "\n\t" else "", _ESCAPES.sub("", text)
@@ -77,8 +83,11 @@ def no_legacy_command(text: str) -> str:
 
 
 # Characters JSON allows raw inside strings that a terminal or an editor would act on
-# (C1 controls such as the 8-bit CSI, bidi overrides, line separators).
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# (C1 controls such as the 8-bit CSI, bidi overrides, line separators), and lone
+# surrogates, which UTF-8 cannot carry raw.
+_UNSAFE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def json_safe(text: str) -> str:

@@ -142,7 +142,10 @@ def encode_json(body: Any) -> bytes:
         text = jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
         raise RequestFailed(f"the request body cannot be sent as JSON: {exc}") from None
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, as read from the vendor: send it escaped
+        return jsonlib.dumps(body, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
 # Below a vendor's documented limit by this share, so that our clock and the vendor's, and

@@ -57,7 +57,10 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 def digest(data: dict[str, Any]) -> str:
     """A digest of a JSON object: a live state as read, or a spec."""
-    return "sha256:" + hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()
+    # surrogatepass: a vendor may send a lone surrogate escape (half an emoji), which
+    # json.loads accepts and strict UTF-8 cannot encode.
+    canonical = _CANONICAL.encode(data).encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 # Spellings of older plan files, still read.

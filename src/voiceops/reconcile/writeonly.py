@@ -29,7 +29,7 @@ def value_hash(connection: str, assistant_id: str, field_name: str, value: Any) 
         sort_keys=True,
         separators=(",", ":"),
     )
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _semantic(value: Any) -> Any:
