@@ -40,6 +40,13 @@ CASES = [
     Case("yaml/unclosed-brace.yaml", A("unclosed-brace.yaml"), 10, 3, "is a } missing?"),
     Case("yaml/unclosed-quote.yaml", A("unclosed-quote.yaml"), 11, 1, "closing quote missing"),
     Case(
+        "yaml/half-character-escape.yaml",
+        A("half-character-escape.yaml"),
+        8,
+        17,
+        "is half a character: write the character itself",
+    ),
+    Case(
         "yaml/over-indented-key.yaml", A("over-indented-key.yaml"), 10, 15, "check the indentation"
     ),
     Case(

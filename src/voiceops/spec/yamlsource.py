@@ -342,6 +342,11 @@ _SYNTAX_HINTS = (
     ("found undefined alias", "; anchors and aliases (&name, *name) are not allowed"),
     ("duplicate anchor", "; anchors and aliases (&name, *name) are not allowed"),
     ("incompatible YAML document", "; remove the %YAML line, voiceops reads YAML 1.1"),
+    (
+        "invalid Unicode character escape",
+        "; a \\u escape of \\uD800-\\uDFFF is half a character: write the character itself,"
+        " or \\U and all 8 hex digits",
+    ),
 )
 
 
@@ -363,7 +368,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> VoiceopsError:
         message += "; is a ] missing?"
     elif "flow mapping" in (exc.context or ""):
         message += "; is a } missing?"
-    elif "quoted scalar" in (exc.context or ""):
+    elif "quoted scalar" in (exc.context or "") and "escape" not in problem:
         message += "; is a closing quote missing?"
     return VoiceopsError(message, where)
 
