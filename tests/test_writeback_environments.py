@@ -68,3 +68,12 @@ def test_write_environment_id_edits_the_file_atomically(tmp_path: Path) -> None:
         path.read_bytes()
         == b"\xef\xbb\xbf" + (BASE + 'environments:\n  production:\n    id: "p2"\n').encode()
     )
+
+
+@pytest.mark.parametrize("empty", ["environments:\n", "environments: ~  # later\n"])
+def test_an_empty_environments_key_takes_the_id(empty: str) -> None:
+    """`validate` accepts `environments:` with nothing after it, so a create's id must be
+    writable there too: refusing it would leave the new assistant without its id."""
+    text = added(BASE + empty)
+    assert yaml.safe_load(text)["environments"] == {"staging": {"id": "asst_9"}}
+    assert text.startswith(BASE)

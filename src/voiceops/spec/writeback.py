@@ -38,15 +38,22 @@ from typing import Any
 
 from voiceops.atomicfile import replace_file
 from voiceops.errors import Location, VoiceopsError, display_path
-from voiceops.spec.yamledit import Add, Quoted, edit_document, quoted
+from voiceops.spec.environments import ENVIRONMENTS
+from voiceops.spec.yamledit import (
+    LINE_ENDING,
+    Add,
+    Quoted,
+    Replace,
+    edit_document,
+    loads_as,
+    quoted,
+)
 from voiceops.spec.yamlsource import YamlDocument, load_documents, read_text
 
 IdValue = str | int
-ENVIRONMENTS = "environments"
 _BOM = "\ufeff"
 # The line breaks YAML counts, so that line numbers agree with the loader's.
 _YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
-_LINE_ENDING = re.compile(r"\r\n|\r|\n")
 _FLOW_START = re.compile(r"(?:![^\s{]*\s+)?\{")
 
 
@@ -91,7 +98,7 @@ def insert_id(text: str, document: int | YamlDocument, new_id: IdValue, source: 
         )
     for insertion in _insertions(text, doc, written):
         edited = text[: insertion.offset] + insertion.text + text[insertion.offset :]
-        if _loads_as(edited, source, documents, doc.index, _with_id(data, insertion, new_id)):
+        if loads_as(edited, source, documents, doc.index, _with_id(data, insertion, new_id)):
             return edited
     raise VoiceopsError(
         f"cannot add the id to this document without rewriting it; add `id: {written}` "
@@ -155,7 +162,9 @@ def insert_environment_id(
         raise VoiceopsError("cannot write an id into this document: it is not a mapping", at)
     environments = data.get(ENVIRONMENTS)
     if ENVIRONMENTS not in data:
-        edit = Add((), ENVIRONMENTS, {env: {"id": value}})
+        edit: Add | Replace = Add((), ENVIRONMENTS, {env: {"id": value}})
+    elif environments is None:  # `environments:` with nothing after it says nothing yet
+        edit = Replace((ENVIRONMENTS,), {env: {"id": value}})
     elif isinstance(environments, dict) and env not in environments:
         edit = Add((ENVIRONMENTS,), env, {"id": value})
     elif isinstance(environments, dict) and isinstance(environments[env], dict):
@@ -252,10 +261,10 @@ def _line_insertion(
 
 def _ending_before(text: str, offset: int) -> str:
     """The line ending of the line before `offset`, else the file's first, else LF."""
-    found = list(_LINE_ENDING.finditer(text, 0, offset))
+    found = list(LINE_ENDING.finditer(text, 0, offset))
     if found and found[-1].end() == offset:
         return found[-1].group()
-    first = _LINE_ENDING.search(text)
+    first = LINE_ENDING.search(text)
     return first.group() if first else "\n"
 
 
@@ -274,19 +283,6 @@ def _with_id(data: dict[str, Any], insertion: _Insertion, new_id: IdValue) -> di
         if key == insertion.after:
             result["id"] = new_id
     return result
-
-
-def _loads_as(
-    text: str, source: str, before: list[YamlDocument], index: int, expected: dict[str, Any]
-) -> bool:
-    """Whether `text` holds the same documents as `before`, but `expected` at `index`.
-    `repr` compares key order and types too (`1 == True`, `{a, b} == {b, a}`)."""
-    try:
-        after = load_documents(text, source)
-    except VoiceopsError:
-        return False
-    want = [(d.index, repr(expected if d.index == index else d.data)) for d in before]
-    return [(d.index, repr(d.data)) for d in after] == want
 
 
 def _inside(path: Path, root: Path, source: str, what: str) -> Path:

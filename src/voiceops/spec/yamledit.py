@@ -32,7 +32,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from voiceops.errors import Location, VoiceopsError
 from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents
 
-_LINE_ENDING = re.compile(r"\r\n|\r|\n")
+LINE_ENDING = re.compile(r"\r\n|\r|\n")
 _BLOCK_TAIL = " \t\r\n\x85\u2028\u2029"
 _NO_WRAP = 1 << 30
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -127,7 +127,7 @@ def edit_document(text: str, index: int, edits: list[Edit], source: str) -> str:
         edited = _apply(text, splices)
     except _NoPreciseEdit as exc:
         raise _refusal(doc, str(exc), exc.path) from None
-    if not _loads_as(edited, source, documents, index, _expected(doc.data, edits)):
+    if not loads_as(edited, source, documents, index, _expected(doc.data, edits)):
         raise _refusal(doc, "the edited text would not load back as intended")
     return edited
 
@@ -242,15 +242,15 @@ def _block_replace(
     ending = _ending(text, colon)
     rest = _entry({"x": value}, key_node.start_mark.column, ending)[len("x:") :]
     gap = text[colon + 1 : start]
-    if _LINE_ENDING.search(gap):
+    if LINE_ENDING.search(gap):
         return [_below_key(start, end, gap, rest, node, ending, path)]
-    if not _LINE_ENDING.search(rest):
+    if not LINE_ENDING.search(rest):
         spaced = rest if start == colon + 1 else rest.lstrip(" ")
         return [_Splice(start, end, _same_quoting(node, value) or spaced)]
     # A value on the key's line becomes several lines: what follows it on that line (a
     # comment) stays there, after `key: |` or `key:`, and the new lines go below it.
     head, _, body = rest.partition(ending)
-    line_end = _LINE_ENDING.search(text, end)
+    line_end = LINE_ENDING.search(text, end)
     tail_end = line_end.start() if line_end else len(text)
     if not text[end:tail_end].strip():
         return [_Splice(colon + 1, tail_end, rest)]
@@ -290,7 +290,7 @@ def _block_add(text: str, mapping: MappingNode, items: dict[str, Any]) -> _Splic
     end = _content_end(text, mapping)
     ending = _ending(text, end)
     entry = " " * indent + _entry(items, indent, ending)
-    found = _LINE_ENDING.search(text, end)
+    found = LINE_ENDING.search(text, end)
     if found is None:  # the file ends without a line break, and still does
         return _Splice(len(text), len(text), ending + entry)
     return _Splice(found.end(), found.end(), entry + found.group())
@@ -349,7 +349,7 @@ def quoted(value: str, *, named_escapes: bool = True) -> str:
 
 def _ending(text: str, offset: int) -> str:
     """The line ending of the line at `offset`, else the file's first, else LF."""
-    found = _LINE_ENDING.search(text, offset) or _LINE_ENDING.search(text)
+    found = LINE_ENDING.search(text, offset) or LINE_ENDING.search(text)
     return found.group() if found else "\n"
 
 
@@ -389,9 +389,7 @@ def _at(data: Any, path: YamlPath) -> Any:
     return data
 
 
-def _loads_as(
-    text: str, source: str, before: list[YamlDocument], index: int, expected: Any
-) -> bool:
+def loads_as(text: str, source: str, before: list[YamlDocument], index: int, expected: Any) -> bool:
     """Whether `text` holds the documents of `before`, but `expected` at `index`. `repr`
     compares key order and types too (`1 == True`, `{a, b} == {b, a}`)."""
     try:
