@@ -6,6 +6,7 @@ sensitive values are marked, and request bodies carry `{"$secret": …}` referen
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -55,11 +56,16 @@ RISKY = (Status.UPDATE, Status.DELETE)
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_json(value: Any) -> str:
+    """`value` as one JSON text that equal values always share."""
+    return _CANONICAL.encode(value)
+
+
 def digest(data: dict[str, Any]) -> str:
     """A digest of a JSON object: a live state as read, or a spec."""
     # surrogatepass: a vendor may send a lone surrogate escape (half an emoji), which
     # json.loads accepts and strict UTF-8 cannot encode.
-    canonical = _CANONICAL.encode(data).encode("utf-8", "surrogatepass")
+    canonical = canonical_json(data).encode("utf-8", "surrogatepass")
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
@@ -92,16 +98,17 @@ class AssistantPlan:
     template: dict[str, Any] | None = None
     error: str | None = None
     # The live state this plan was made against (memory only; apply reuses it) and the
-    # spec it was made from. Their digests are worked out only when asked for (a plan
-    # file, JSON, an apply); neither is ever changed.
+    # spec it was made from. Their digests are worked out only when first asked for (a
+    # plan file, JSON, an apply), once both are set; neither is ever changed.
     live_raw: dict[str, Any] | None = field(default=None, repr=False)
     spec_data: dict[str, Any] | None = field(default=None, repr=False)
 
-    @property
+    # Cached: a fresh apply compares a plan with the request rebuilt from it.
+    @functools.cached_property
     def fingerprint(self) -> str | None:
         return None if self.live_raw is None else digest(self.live_raw)
 
-    @property
+    @functools.cached_property
     def spec_digest(self) -> str:
         return "" if self.spec_data is None else digest(self.spec_data)
 

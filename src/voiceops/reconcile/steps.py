@@ -6,7 +6,6 @@ saved plan's request is only compared with the rebuilt one (`prepare`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from voiceops.errors import VoiceopsError
@@ -25,7 +24,7 @@ from voiceops.reconcile.outcomes import (
     result_of,
     still_there,
 )
-from voiceops.reconcile.plan import AssistantPlan, SavedAssistant, Status
+from voiceops.reconcile.plan import AssistantPlan, SavedAssistant, Status, canonical_json
 from voiceops.reconcile.planning import plan_in
 from voiceops.spec.documents import AssistantSpec, Ensure
 
@@ -192,11 +191,7 @@ def same_request(
     references), compared as canonical JSON so that `1` and `true` stay different."""
     saved = {"method": item.method, "path": item.path, "body": item.body}
     rebuilt = {"method": request.method, "path": request.path, "body": template}
-    return _canonical(saved) == _canonical(rebuilt)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_json(saved) == canonical_json(rebuilt)
 
 
 def failure_text(provider: Provider, exc: RequestFailed) -> str:
