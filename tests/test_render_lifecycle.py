@@ -384,3 +384,12 @@ def test_apply_report_detail_from_the_vendor_stays_one_line() -> None:
     assert "\x1b" not in line
     bare = AssistantResult("intake-es", "autocalls-sales", "9\n\x1b[2J", Outcome.CREATED)
     assert apply_report.result_line(bare).endswith("intake-es: id 9 ")
+
+
+def test_a_long_write_only_text_of_a_create_keeps_its_note() -> None:
+    long_text = "Ends the call politely. " * 10
+    plan = create()
+    plan.changes = [Change(("end_call_tool", "description"), ABSENT, long_text, write_only=True)]
+    shown = text.render(Plan(assistants=[plan], managed=1), PLAN, color=False)
+    assert "+ end_call_tool.description:  (write-only)" in shown
+    assert "(write-only)" in markdown.render(Plan(assistants=[plan], managed=1))

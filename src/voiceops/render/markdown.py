@@ -156,14 +156,14 @@ def _fields_table(changes: list[Change], framing: Framing) -> list[str]:
     rows = [f"| field | {framing.after} |", "|---|---|"]
     texts = []
     for change in changes:
+        note = " *(write-only)*" if change.write_only else ""
         if is_long_added(change):
-            rows.append(f"| {markdown_code(change.field)} | *(text, see below)* |")
+            rows.append(f"| {markdown_code(change.field)} | *(text, see below)*{note} |")
             texts.append(
                 f"{markdown_code(change.field)}\n"
                 + markdown_fence("\n".join(added_lines(change)), "diff")
             )
             continue
-        note = " *(write-only)*" if change.write_only else ""
         rows.append(f"| {markdown_code(change.field)} | {_cell(after_text(change))}{note} |")
     return [*rows, "", *texts]
 

@@ -110,11 +110,11 @@ def _fields(changes: list[Change], style: Style) -> list[str]:
     width = max((len(c.field) for c in changes), default=0)
     for change in changes:
         name = change.field.ljust(width)
+        note = "  (write-only)" if change.write_only else ""
         if is_long_added(change):
-            lines.append(f"    + {name}:")
+            lines.append(f"    + {name}:{note}")
             lines += ["        " + style(line, "green") for line in added_lines(change)]
             continue
-        note = "  (write-only)" if change.write_only else ""
         lines.append(f"    + {name} = {style(after_text(change), 'green')}{note}")
     return lines
 
