@@ -58,7 +58,7 @@ class Faults:
         """Whether a request meets these settings (always, when they are not scoped)."""
         if not self.only:
             return True
-        for rule in _rules(self.only):
+        for rule in self.only:  # normalised by __post_init__
             wanted, glob = rule.split(" ")
             if wanted in ("*", method.upper()) and fnmatch.fnmatchcase(path, glob):
                 return True
