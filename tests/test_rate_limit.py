@@ -10,8 +10,9 @@ import asyncio
 import random
 
 import httpx
+import pytest
 
-from voiceops.live.httpclient import Client, RateLimiter, RetryPolicy
+from voiceops.live.httpclient import Client, RateLimiter, RetryPolicy, StatusFailed
 from voiceops.live.providers.invent import Invent
 
 WINDOW_S = 61.0  # the documented minute plus the client's slack
@@ -147,3 +148,29 @@ def test_concurrent_requests_through_the_client_stay_inside_the_window() -> None
     assert arrivals[:10] == [1000.0] * 10  # the burst went at once
     for i, start in enumerate(arrivals):
         assert sum(1 for t in arrivals[i:] if t < start + 5.0) <= 10
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "POST"])
+def test_a_retry_after_beyond_the_cap_fails_at_once(method: str) -> None:
+    """Retrying before the vendor's window reopens is refused again: a Retry-After longer
+    than the client honours ends the request at once, saying how long the vendor asked."""
+    fake = FakeTime()
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.method)
+        return httpx.Response(429, headers={"Retry-After": "3600"})
+
+    async def run() -> None:
+        client = client_for(fake, handler, invent_window(fake))
+        try:
+            await client.request(method, "/x", json=None if method == "GET" else {})
+        finally:
+            await client.close()
+
+    with pytest.raises(StatusFailed) as failed:
+        asyncio.run(run())
+    assert failed.value.status == 429
+    assert "(it asks to wait 3600 s)" in failed.value.message
+    assert sent == [method]
+    assert fake.sleeps == []

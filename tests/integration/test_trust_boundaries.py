@@ -409,6 +409,10 @@ MALFORMED: dict[str, object] = {
     "change-path-empty": lambda plan: _clinic(plan)["changes"][0].update(path_parts=[]),
     "change-path-a-bool": lambda plan: _clinic(plan)["changes"][0].update(path_parts=[True]),
     "change-flag-a-string": lambda plan: _clinic(plan)["changes"][0].update(sensitive="no"),
+    "update-without-id": ("id", None),
+    "body-null-not-a-delete": ("request.body", None),
+    "create-with-an-id": ("status", "create"),
+    "adopt-without-id": lambda plan: _clinic(plan).update(status="adopt", id=None),
 }
 
 
