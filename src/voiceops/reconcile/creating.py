@@ -221,13 +221,22 @@ class Newcomers:
         if exc.maybe_applied:
             detail = f"the create may have landed ({exc.message}); {self._unknown_note()}"
             return result_of(item, Outcome.UNCERTAIN, detail)
+        note = ""
         if self.noting:
-            self.run.pending.forget(spec.connection, spec.name)
+            try:
+                self.run.pending.forget(spec.connection, spec.name)
+            except VoiceopsError as record:  # what the vendor said is still the outcome
+                note = f"; {record}"
+        return self._refused(item, exc, note)
+
+    def _refused(self, item: SavedAssistant, exc: RequestFailed, note: str) -> AssistantResult:
+        """A create that surely did not land: unsent, deferred or refused."""
         if isinstance(exc, Interrupted):
-            return result_of(item, Outcome.INTERRUPTED, "its create was not sent")
+            return result_of(item, Outcome.INTERRUPTED, f"its create was not sent{note}")
         if exc.status == 429 and self.provider.creates_per_hour is not None:
-            return result_of(item, Outcome.DEFERRED, f"{exc.message}; {self._over_limit()}")
-        return result_of(item, Outcome.FAILED, failure_text(self.provider, exc))
+            detail = f"{exc.message}; {self._over_limit()}{note}"
+            return result_of(item, Outcome.DEFERRED, detail)
+        return result_of(item, Outcome.FAILED, failure_text(self.provider, exc) + note)
 
     def _unknown_note(self) -> str:
         if not self.noting:
@@ -260,12 +269,15 @@ class Newcomers:
         try:
             _write_id(spec, new_id, self.run.project.config.root)
         except VoiceopsError as exc:
-            if self.noting:
-                self.run.pending.note(spec.connection, spec.name, spec.source, new_id=new_id)
             detail = (
                 f"it has id {new_id} at the vendor, but the id could not be written into the "
                 f'document ({exc}); add {dotted(spec.id_path)}: "{new_id}" to it by hand'
             )
+            if self.noting:
+                try:
+                    self.run.pending.note(spec.connection, spec.name, spec.source, new_id=new_id)
+                except VoiceopsError as record:  # the id must be told all the same
+                    detail += f"; {record}"
             return AssistantResult(spec.name, spec.connection, new_id, Outcome.FAILED, detail)
         written = f"id {new_id} written into {spec.source}"
         if self.noting:
