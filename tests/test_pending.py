@@ -101,3 +101,15 @@ def test_a_record_that_is_no_regular_file_is_refused_not_read(tmp_path: Path) ->
     path.symlink_to("/dev/zero")  # reading it would never end
     with pytest.raises(VoiceopsError, match="is not a regular file"):
         PendingCreates.load(path)
+
+
+def test_forget_all_saves_once_for_many(tmp_path: Path) -> None:
+    path = tmp_path / "pending-creates.json"
+    record = PendingCreates.load(path)
+    for name in ("a", "b", "c"):
+        record.note("edmo-main", name, f"{name}.yaml")
+    before = path.stat().st_mtime_ns
+    record.forget_all([])  # nothing to forget: the file is not rewritten
+    assert path.stat().st_mtime_ns == before
+    record.forget_all([("edmo-main", "a"), ("edmo-main", "c")])
+    assert list(PendingCreates.load(path).entries) == ["edmo-main/b"]

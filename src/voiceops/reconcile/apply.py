@@ -103,9 +103,11 @@ async def apply_saved(
 def _forget_resolved_creates(run: RunContext) -> None:
     """Notes of creates whose documents now have an id: someone checked and wrote it in."""
     with_ids = {(s.connection, s.name) for s in run.project.every_spec if s.id is not None}
-    for entry in list(run.pending.entries.values()):
-        if (entry.connection, entry.name) in with_ids:
-            run.pending.forget(entry.connection, entry.name)
+    run.pending.forget_all(
+        (e.connection, e.name)
+        for e in run.pending.entries.values()
+        if (e.connection, e.name) in with_ids
+    )
 
 
 def _triage(

@@ -12,6 +12,7 @@ document or removes the note.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,12 @@ class PendingCreates:
 
     def forget(self, connection: str, name: str) -> None:
         self._save({}, [self.key(connection, name)])
+
+    def forget_all(self, assistants: Iterable[tuple[str, str]]) -> None:
+        """`forget` each (connection, name), with one save for all of them."""
+        keys = [self.key(connection, name) for connection, name in assistants]
+        if keys:
+            self._save({}, keys)
 
     def refusal(self, entry: PendingCreate, vendor: str, id_at: str = "id") -> str:
         """The sentence that refuses a document with a note, saying what to check; `id_at`
