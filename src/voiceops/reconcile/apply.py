@@ -191,6 +191,8 @@ class _Pipeline:
         turns = asyncio.Semaphore(self.run.options.concurrency)
         new = [(i, s) for i, s in items if i.status in NEWCOMERS]
         existing = [(i, s) for i, s in items if i.status not in NEWCOMERS]
+        if not new:  # Newcomers walks every document's id: only when there are any
+            return await self._existing(provider, existing, turns)
         groups = await asyncio.gather(
             self._existing(provider, existing, turns),
             Newcomers(self, provider, turns).apply(new),

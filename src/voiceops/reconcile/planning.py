@@ -111,13 +111,16 @@ async def _plan_connection(
     except Exception as exc:  # a bug, confined to this connection
         return ConnectionPlan([error_plan(run, spec, internal_error(exc)) for spec in group])
     newcomers = [s for s in group if s.id is None]
+    reports = listing is not None and connection_reports_unmanaged(run.project, name)
+    result = ConnectionPlan(plans)
+    if not (newcomers or reports):  # the walks over every document below are not needed
+        return result
     context = PlanContext(provider, run.options.env, run.write_only)
     managed = managed_ids(run.project, name)
     claims = name_claims(run, provider)
     for planned in plan_newcomers(newcomers, context, listing, managed, run.pending, claims):
         plans.append(absorb(run, planned))
-    result = ConnectionPlan(plans)
-    if listing is not None and connection_reports_unmanaged(run.project, name):
+    if listing is not None and reports:
         awaited = frozenset(claims)
         result.unmanaged = unmanaged_assistants(provider, listing, managed, plans, awaited)
     warning = create_limit_warning(provider, plans)
