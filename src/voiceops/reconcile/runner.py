@@ -93,11 +93,16 @@ def prepare_connections(
     specs: list[AssistantSpec] = []
     every: list[AssistantSpec] = []
     if config.assistants_dir.is_dir():
-        specs = load_specs([config.assistants_dir], config, schemas).specs
         # A document this environment leaves out still holds its name (and its file).
-        for name in config.environments:
-            seen = config.in_environment(name)
-            every += load_specs([config.assistants_dir], seen, schemas).specs
+        by_environment = {
+            name: load_specs([config.assistants_dir], config.in_environment(name), schemas).specs
+            for name in config.environments
+        }
+        every = [spec for loaded in by_environment.values() for spec in loaded]
+        if config.environment in by_environment:
+            specs = by_environment[config.environment]
+        else:
+            specs = load_specs([config.assistants_dir], config, schemas).specs
     project = Project(config, specs, schemas, [], managed=len(specs), untargeted=every or None)
     return _with_environment(project, sandbox, None)
 
