@@ -10,19 +10,18 @@ import pytest
 
 from voiceops.errors import Location, VoiceopsError
 from voiceops.spec.environments import (
+    ENVIRONMENTS,
     EffectiveDocument,
     EnvironmentView,
     effective_document,
     effective_providers,
     environment_names,
     id_path,
-    provider_location,
-    spec_location,
     unknown_document_environments,
     unknown_environment,
     written_at,
 )
-from voiceops.spec.yamlsource import YamlDocument, load_documents
+from voiceops.spec.yamlsource import YamlDocument, YamlPath, load_documents
 
 CONFIG = """\
 providers:
@@ -149,6 +148,17 @@ def test_providers_of_an_environment_must_stay_a_mapping() -> None:
     config = {"providers": {"a": {}}, "environments": {"eu": ["a"]}}
     with pytest.raises(VoiceopsError, match=r"environments\.eu must be a mapping \(`eu: {}`"):
         effective_providers(config, "eu")
+
+
+def spec_location(doc: YamlDocument, env: str, path: YamlPath, *, key: bool = False) -> Location:
+    """Where `env`'s effective spec value at `path` was written."""
+    return EnvironmentView(doc, env).location(("spec", *path), key=key)
+
+
+def provider_location(doc: YamlDocument, env: str, path: YamlPath) -> Location:
+    """Where `env`'s effective `providers` value at `path` was written."""
+    overlay = (ENVIRONMENTS, env, "providers")
+    return doc.location(written_at(doc, ("providers",), overlay, path))
 
 
 def test_a_provider_setting_an_environment_changes_points_at_the_environment() -> None:

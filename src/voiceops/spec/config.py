@@ -20,9 +20,9 @@ from voiceops.spec import schema_errors
 from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.environments import (
     ENVIRONMENTS,
+    EnvironmentView,
     effective_providers,
     environment_names,
-    provider_location,
     unknown_environment,
     written_at,
 )
@@ -203,28 +203,15 @@ def _config(path: Path, data: dict[str, Any], connections: dict[str, Connection]
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class _ProvidersView:
+class _ProvidersView(EnvironmentView):
     """voiceops.yaml's positions as one environment sees its `providers`: a path under
     `providers` points at the overlay's line when the overlay wrote the value."""
 
-    doc: YamlDocument
-    env: str
-
-    @property
-    def source(self) -> str:
-        return self.doc.source
-
-    def location(self, path: YamlPath, *, key: bool = False) -> Location:
+    def written_at(self, path: YamlPath) -> YamlPath:
         if path[:1] != ("providers",):
-            return self.doc.location(path, key=key)
-        return provider_location(self.doc, self.env, path[1:], key=key)
-
-    def surprise(self, path: YamlPath) -> str | None:
+            return path
         overlay = (ENVIRONMENTS, self.env, "providers")
-        if path[:1] != ("providers",):
-            return self.doc.surprise(path)
-        return self.doc.surprise(written_at(self.doc, ("providers",), overlay, path[1:]))
+        return written_at(self.doc, ("providers",), overlay, path[1:])
 
 
 def _shape_problem(documents: list[YamlDocument], name: str) -> str:

@@ -176,23 +176,6 @@ def unknown_document_environments(doc: YamlDocument, names: Collection[str]) -> 
     ]
 
 
-def spec_location(doc: YamlDocument, env: str, path: YamlPath, *, key: bool = False) -> Location:
-    """Where the value at `path` in the effective spec of `env` comes from: the overlay's
-    line when `environments.<env>.spec` sets it or a parent of it, else the base spec's.
-
-    For a field the overlay removed (`name: null`), ask for the removed field's path: it
-    points at that null."""
-    return doc.location(written_at(doc, ("spec",), _spec_patch(env), path), key=key)
-
-
-def provider_location(
-    doc: YamlDocument, env: str, path: YamlPath, *, key: bool = False
-) -> Location:
-    """Like `spec_location`, for a path in the effective `providers` of `voiceops.yaml`."""
-    overlay = (ENVIRONMENTS, env, "providers")
-    return doc.location(written_at(doc, ("providers",), overlay, path), key=key)
-
-
 def written_at(doc: YamlDocument, base: YamlPath, overlay: YamlPath, path: YamlPath) -> YamlPath:
     """Where in `doc` the value at `path` was written, when the patch at `overlay` is merged
     over the value at `base`: in the overlay (`(*overlay, *path)`) when the patch replaces or
