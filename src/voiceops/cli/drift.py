@@ -56,5 +56,4 @@ def drift(output: str, config_path: Path | None, concurrency: int | None, sandbo
     if report.has_errors:
         raise SystemExit(ExitCode.ERROR)
     # Live assistants no document manages are drift too, where the connection asks for them.
-    drifted = report.has_changes or bool(report.unmanaged)
-    raise SystemExit(ExitCode.CHANGES if drifted else ExitCode.OK)
+    raise SystemExit(ExitCode.CHANGES if DRIFT.has_findings(report) else ExitCode.OK)

@@ -68,7 +68,7 @@ def _head(plan: Plan, framing: Framing) -> str:
     if plan.unmanaged:
         names.append("unmanaged")
         counts.append(str(len(plan.unmanaged)))
-    findings = plan.has_changes or (framing.unmanaged_is_drift and bool(plan.unmanaged))
+    findings = framing.has_findings(plan)
     head = [
         MARKER,
         *([CHANGES_MARKER] if findings else []),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import click
 
 from voiceops.reconcile.changes import Change
-from voiceops.reconcile.plan import CHANGING, AssistantPlan, Plan, Status, Unmanaged
+from voiceops.reconcile.plan import AssistantPlan, Plan, Status, Unmanaged
 from voiceops.render.values import (
     COLOURS,
     COUNTED,
@@ -56,8 +56,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
 def summary(plan: Plan, framing: Framing) -> str:
     count = {status: len(plan.with_status(status)) for status in Status}
     unmanaged = len(plan.unmanaged)
-    findings = any(count[s] for s in (*CHANGING, Status.ERROR))
-    if not findings and not (unmanaged and framing.unmanaged_is_drift):
+    if not (framing.has_findings(plan) or count[Status.ERROR]):
         line = f"{framing.quiet}: {count[Status.UNCHANGED]} assistant(s) match git."
     else:
         # Updates are always counted; creates, adopts and deletes when there are any.

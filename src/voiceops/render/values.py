@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
-from voiceops.reconcile.plan import AssistantPlan, Status
+from voiceops.reconcile.plan import AssistantPlan, Plan, Status
 from voiceops.reconcile.redaction import MASK
 from voiceops.textsafety import clean_line
 
@@ -48,6 +48,11 @@ class Framing:
         advice = self.advice.replace("voiceops apply", f"voiceops apply {flag}")
         advice = advice.replace("voiceops import", f"voiceops import {flag}")
         return dataclasses.replace(self, environment=environment, advice=advice)
+
+    def has_findings(self, plan: Plan) -> bool:
+        """Whether the report has something to act on: changes, and under this framing
+        live assistants no document manages."""
+        return plan.has_changes or (self.unmanaged_is_drift and bool(plan.unmanaged))
 
     def word(self, status: Status) -> str:
         """How `status` is counted in a summary."""
