@@ -81,7 +81,7 @@ def _head(plan: Plan, framing: Framing) -> str:
     ]
     head += [f"> [!WARNING]\n> {clean_line(w)}\n" for w in plan.warnings]
     if framing.advice and plan.has_changes:
-        head += [framing.advice, ""]
+        head += [framing.advice_text, ""]
     return "\n".join(head) + "\n"
 
 

@@ -49,7 +49,7 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
         lines.append("")
     lines.append(summary(plan, framing))
     if framing.advice and plan.has_changes:
-        lines.append(framing.advice)
+        lines.append(framing.advice_text)
     return "\n".join(lines)
 
 

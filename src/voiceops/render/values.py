@@ -27,7 +27,7 @@ class Framing:
     after: str  # label of the git value
     symbol: str = "~"
     pair: str = "{before} -> {after}"  # one changed value on one line
-    advice: str = ""
+    advice: str = ""  # `{env}` after a command name: where its --env goes
     offer_import: bool = False  # name the import command that keeps each live value
     # Counted beside `changed` (the updates), and said under each such assistant.
     create: str = "to create"
@@ -44,10 +44,13 @@ class Framing:
     def in_environment(self, environment: str | None) -> Framing:
         if environment is None:
             return self
-        flag = f"--env {environment}"
-        advice = self.advice.replace("voiceops apply", f"voiceops apply {flag}")
-        advice = advice.replace("voiceops import", f"voiceops import {flag}")
-        return dataclasses.replace(self, environment=environment, advice=advice)
+        return dataclasses.replace(self, environment=environment)
+
+    @property
+    def advice_text(self) -> str:
+        """`advice` with its `{env}` places filled: ` --env NAME` in an environment."""
+        flag = f" --env {self.environment}" if self.environment is not None else ""
+        return self.advice.format(env=flag)
 
     def has_findings(self, plan: Plan) -> bool:
         """Whether the report has something to act on: changes, and under this framing
@@ -93,8 +96,9 @@ DRIFT = Framing(
     "git",
     pair="live {before}, git {after}",
     advice=(
-        "Two ways out: run `voiceops apply` to put git's values back, or keep the live values "
-        "with `voiceops import --provider CONN --id ID --force` and commit the result."
+        "Two ways out: run `voiceops apply{env}` to put git's values back, or keep the live "
+        "values with `voiceops import{env} --provider CONN --id ID --force` and commit the "
+        "result."
     ),
     offer_import=True,
     create="not created yet",
