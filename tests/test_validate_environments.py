@@ -277,7 +277,7 @@ def test_import_needs_an_environment(repo: Path) -> None:
 
 
 def test_an_environment_chosen_twice_keeps_its_own_record(repo: Path) -> None:
-    config = load_config(None, SchemaStore(), environment="staging")
+    config = load_config(None, SchemaStore()).choose("staging")
     again = config.in_environment("production")
     assert again.write_only_record == repo / ".voiceops" / "production" / "write-only.json"
     assert again.connections["edmo-main"].setting("email_env") == "EDMO_EMAIL"

@@ -126,13 +126,11 @@ def no_environment_chosen(names: tuple[str, ...]) -> str:
     )
 
 
-def load_config(
-    path: Path | None, schemas: SchemaStore, *, environment: str | None = None
-) -> Config:
+def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     """Read and check voiceops.yaml; raises InputErrors listing every problem in it.
 
     With `environments:` defined, every environment's connections are checked (each error at
-    the overlay's line when the overlay wrote the value); `environment` picks one of them."""
+    the overlay's line when the overlay wrote the value); `Config.choose` picks one."""
     path = (path or find_config()).resolve()
     if not path.is_file():
         raise VoiceopsError(f"config file {path} does not exist")
@@ -159,8 +157,7 @@ def load_config(
     if errors:
         raise InputErrors(sorted(errors, key=lambda d: d.location or Location("")))
     config = _config(path, data, {} if names else connections)
-    config = dataclasses.replace(config, environments=names, per_environment=per_environment)
-    return config.in_environment(environment) if environment is not None else config
+    return dataclasses.replace(config, environments=names, per_environment=per_environment)
 
 
 def _connections(
