@@ -122,6 +122,8 @@ class Newcomers:
             return listing_by_id(self.provider, await self.run.session.list_all(self.provider.name))
         except VoiceopsError as exc:
             return failed_with(items[0][0], exc)
+        except Exception as exc:  # a bug, confined to this connection's newcomers
+            return result_of(items[0][0], Outcome.FAILED, internal_error(exc))
 
     async def _guarded(self, item: SavedAssistant, job: Awaitable[Sent]) -> Sent:
         try:
