@@ -101,10 +101,16 @@ def test_empty_desired_object_manages_nothing() -> None:
     assert diff({"metadata": {"a": 1}}, {"metadata": {}}) == []
 
 
-def test_list_items_are_compared_whole() -> None:
-    # Inside lists there is no projection: an item's extra field is a difference.
-    changes = diff({"items": [{"a": 1, "b": 2}]}, {"items": [{"a": 1}]})
-    assert fields(changes) == ["items"]
+def test_list_items_are_projected_onto_the_spec_item_at_their_place() -> None:
+    # A key a live item has and the spec's item leaves out is not managed (a voice's
+    # tuning, say): no difference. The list's length and order still count.
+    assert diff({"items": [{"a": 1, "b": 2}]}, {"items": [{"a": 1}]}) == []
+    assert fields(diff({"items": [{"a": 1, "b": 2}]}, {"items": [{"a": 2}]})) == ["items"]
+    longer = diff({"items": [{"a": 1, "b": 2}, {"a": 3}]}, {"items": [{"a": 1}]})
+    assert fields(longer) == ["items"]
+    assert longer[0].before == [{"a": 1}, {"a": 3}]
+    assert fields(diff({"items": [{"a": 1}]}, {"items": [{"a": 1}, {"a": 2}]})) == ["items"]
+    assert fields(diff({"items": [1, 2]}, {"items": [2, 1]})) == ["items"]
 
 
 def test_field_absent_from_live() -> None:

@@ -214,7 +214,7 @@ def test_lenient_turns_unknown_enum_values_into_warnings(repo: Path, how: str) -
         'of "receive", "make" (accepted in lenient mode)',
         'assistants/a.yaml:20:22: warning: spec.assistantServer.messages[1] is "call-ended", '
         'which is not one of "status-update", "conversation-update", "hang", '
-        '"end-of-call-report" (accepted in lenient mode)',
+        '"end-of-call-report", "error" (accepted in lenient mode)',
     ]
     assert result.stdout == "2 assistant document(s) valid (2 warnings).\n"
 

@@ -174,7 +174,6 @@ def match_sandbox(workspace: Workspace, sb: Sandbox) -> None:
     )
     config = sb.stored("invent", "asst_support")["config"]
     config["model"] = "gpt-4o"
-    config["conversation"]["enable_auto_csat"] = True
     sb.edit("invent", "asst_support", {"config": config})
     sb.edit("autocalls", 127, {"max_call_duration": 900, "filler_audios": True})
     record_write_only(workspace, "sales-outreach")

@@ -60,19 +60,20 @@ def test_each_vendor_gets_the_smallest_correct_body(workspace: Workspace) -> Non
         },
         "name": "Clinic Intake",
     }
-    # Edmo: `model` whole, with provider and model and the unmanaged maxTokens.
+    # Edmo: `model` whole, with provider and model and the unmanaged maxTokens, and `voice`
+    # at its live value (its update page marks both "Required").
     assert only_update(sb, "edmo") == {
         "firstMessage": "Hi, I'm your enrollment assistant. How can I help today?",
         "model": {"provider": "openai", "model": "gpt-4o", "temperature": 0.6, "maxTokens": 1024},
+        "voice": sb.stored("edmo", "asst_123")["voice"],
     }
-    # Invent: `config` whole; the unmanaged settings inside keep their live values.
+    # Invent: `config` with the keys its newest update page lists, unmanaged ones at their
+    # live values; stt, tts and conversation are create-only and never sent.
     config = only_update(sb, "invent")["config"]
     assert set(only_update(sb, "invent")) == {"config"}
     assert config["model"] == "gpt-4o"
-    assert config["conversation"]["enable_auto_csat"] is True
-    assert config["conversation"]["enable_memories"] is True  # unmanaged, live value
-    assert config["stt"] == {"model": "whisper-1"}  # unmanaged object, live value
-    assert "enable_update_contact_tool" not in config["conversation"]  # read-only
+    assert config["knowledge_scope"] == "all"  # unmanaged, live value
+    assert set(config) == {"instructions", "language", "model", "knowledge_scope", "timezone"}
     # Autocalls: readable changes under write names, and the write-only fields git sets.
     assert only_update(sb, "autocalls") == {
         "max_call_duration": 900,

@@ -116,7 +116,7 @@ def test_assistant_deleted_at_the_vendor_after_planning_fails_alone(workspace: W
     assert result.exit_code == 1
     line = report_line(result.stdout, "support-concierge")
     assert line.split()[0] == "failed"
-    assert "404" in line
+    assert "marks assistant 'asst_support' as deleted" in line
     assert "Apply: 3 applied, 0 unchanged, 0 stale, 1 failed, 0 not converged." in result.stdout
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from unittest.mock import ANY
 
 import pytest
 from click.testing import CliRunner
@@ -34,7 +35,7 @@ from voiceops.sandbox import Sandbox
 SEED_CHANGES = {
     "clinic-intake": {"assistantTemperature", "idleTimeout", "assistantServer.timeoutSeconds"},
     "enrollment-assistant": {"firstMessage", "model.temperature"},
-    "support-concierge": {"config.model", "config.conversation.enable_auto_csat"},
+    "support-concierge": {"config.model"},
     "sales-outreach": {"max_call_duration", "filler_audios", "llm_temperature", "who_speaks_first"},
 }
 
@@ -132,7 +133,7 @@ NESTED = {
     #        the spec does not name, which the request must carry unchanged)
     "clinic-intake": (("assistantServer", "timeoutSeconds"), 5, "assistantServer", "headers"),
     "enrollment-assistant": (("model", "temperature"), 1.1, "model", "maxTokens"),
-    "support-concierge": (("config", "tts", "voice_id"), "voice-2", "config", "knowledge_scope"),
+    "support-concierge": (("config", "instructions"), "Be brief.", "config", "knowledge_scope"),
     "sales-outreach": (("variables", "demo_length"), "45 minutes", "variables", "company_name"),
 }
 
@@ -157,7 +158,8 @@ def test_nested_field_change_sends_the_whole_object(
     found = changes(plan, name)
     assert list(found) == [".".join(path)]
     body = assistant(plan, name)["request"]["body"]
-    assert set(body) <= {top, "name"}
+    # What each vendor's update requires besides: Interactly's name, Edmo's voice.
+    assert set(body) <= {top, "name", "voice"}
     inner = body[top]
     for key in path[1:]:
         inner = inner[key]
@@ -175,9 +177,24 @@ def test_nested_field_change_sends_the_whole_object(
 LISTS = {
     "clinic-intake": ("hints",),
     "enrollment-assistant": ("endCallPhrases",),
-    "support-concierge": ("config", "conversation", "suggested_messages"),
     "sales-outreach": ("post_call_schema",),
 }
+
+
+def test_a_change_invents_update_no_longer_takes_is_an_error_naming_the_dashboard(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    # docs.useinvent.com/api-reference/orgs-assistants/update-assistant lists no
+    # config.conversation: a difference there cannot be applied, and is said so.
+    match_sandbox(workspace, sandbox)
+    path = ("config", "conversation", "suggested_messages")
+    set_spec(workspace, "support-concierge", path, ["Hi"])
+    result = workspace.run("plan", "--format", "json", "--target", "support-concierge")
+    assert result.exit_code == 1
+    error = assistant(json.loads(result.stdout), "support-concierge")["error"]
+    assert "config.conversation.suggested_messages" in error
+    assert "Invent dashboard" in error
+    assert sandbox.requests("invent", "PATCH") == []
 
 
 @pytest.mark.parametrize("name", list(LISTS))
@@ -221,7 +238,9 @@ def test_desired_null_against_a_live_value(workspace: Workspace, sandbox: Sandbo
     assert change["after"] is None
     assert change["before_known"]
     assert not change["before_absent"]
-    assert assistant(plan, "enrollment-assistant")["request"]["body"] == {"firstMessage": None}
+    body = assistant(plan, "enrollment-assistant")["request"]["body"]
+    # Edmo's update page marks model and voice "Required": every PATCH carries both.
+    assert body == {"firstMessage": None, "model": ANY, "voice": ANY}
     assert assistant(plan, "sales-outreach")["request"]["body"] == {"webhook_url": None}
 
 
@@ -251,7 +270,7 @@ def test_live_nested_object_null_against_desired_fields(
     change = changes(plan, "enrollment-assistant")["metadata"]
     assert (change["before"], change["after"]) == (None, {"department": "admissions"})
     body = assistant(plan, "enrollment-assistant")["request"]["body"]
-    assert body == {"metadata": {"department": "admissions"}}
+    assert body == {"metadata": {"department": "admissions"}, "model": ANY, "voice": ANY}
 
 
 def test_field_missing_from_live_state_is_shown_absent(

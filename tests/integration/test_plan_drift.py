@@ -37,9 +37,9 @@ def _dashboard_edit(sandbox: Sandbox, name: str) -> tuple[str, object, object]:
         return "voice.provider", "azure", "openai"
     if name == "support-concierge":
         config = sandbox.stored(vendor, assistant_id)["config"]
-        config["conversation"]["thread_mode"] = "continue"
+        config["timezone"] = "Europe/Paris"
         sandbox.edit(vendor, assistant_id, {"config": config})
-        return "config.conversation.thread_mode", "continue", "new"
+        return "config.timezone", "Europe/Paris", "Europe/Berlin"
     sandbox.edit(vendor, int(assistant_id), {"calls_direction": "receive"})
     return "calls_direction", "receive", "make"
 

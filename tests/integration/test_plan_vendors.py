@@ -203,10 +203,7 @@ def test_invent_assistants_on_later_pages(workspace: Workspace, sandbox: Sandbox
     assert assistant(plan, "asst-bulk-299")["status"] == "unchanged"
     change = changes(plan, "asst-bulk-210")["name"]
     assert (change["before"], change["after"]) == ("Bulk 210", "Renamed")
-    assert set(changes(plan, "support-concierge")) == {
-        "config.model",
-        "config.conversation.enable_auto_csat",
-    }
+    assert set(changes(plan, "support-concierge")) == {"config.model"}
     reads = sandbox.requests("invent", "GET")
     pages = [r for r in reads if r.path == "/orgs/c/assistants"]
     singles = [r for r in reads if r.path != "/orgs/c/assistants"]

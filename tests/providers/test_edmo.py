@@ -34,7 +34,28 @@ def test_a_model_change_always_carries_provider_and_model() -> None:
     adapter = provider("edmo")
     live = adapter.to_spec_shape(LIVE)
     body = unchanged(adapter.build_body, live, {"model": {"temperature": 0.2}}, ["model"])
-    assert body == {"model": {**LIVE["model"], "temperature": 0.2}}
+    assert body == {"model": {**LIVE["model"], "temperature": 0.2}, "voice": LIVE["voice"]}
+
+
+def test_every_patch_carries_model_and_voice_whole() -> None:
+    # The update page calls all fields optional but marks model and voice "Required":
+    # a body valid under both readings carries both, live laid under desired.
+    adapter = provider("edmo")
+    live = adapter.to_spec_shape(LIVE)
+    desired = {"name": "Admissions", "voice": {"voiceId": "nova"}}
+    body = adapter.build_body(live, desired, ["name"])
+    assert body == {
+        "name": "Admissions",
+        "model": LIVE["model"],
+        "voice": {"provider": "openai", "voiceId": "nova"},
+    }
+
+
+def test_a_live_assistant_without_voice_gets_no_null_voice() -> None:
+    adapter = provider("edmo")
+    live = adapter.to_spec_shape({k: v for k, v in LIVE.items() if k != "voice"})
+    body = adapter.build_body(live, {"name": "Admissions"}, ["name"])
+    assert body == {"name": "Admissions", "model": LIVE["model"]}
 
 
 def test_voice_transcriber_and_metadata_go_whole() -> None:
@@ -47,6 +68,7 @@ def test_voice_transcriber_and_metadata_go_whole() -> None:
     }
     body = adapter.build_body(live, desired, ["voice", "transcriber", "metadata"])
     assert body == {
+        "model": LIVE["model"],
         "voice": {"provider": "openai", "voiceId": "nova"},
         "transcriber": {"provider": "deepgram", "model": None},
         "metadata": {"team": "admissions", "tier": "silver"},
@@ -58,7 +80,8 @@ def test_only_the_changed_fields_are_sent() -> None:
     live = adapter.to_spec_shape(LIVE)
     desired = {"name": "Enrollment Assistant", "maxDurationSeconds": 600, "endCallPhrases": None}
     body = adapter.build_body(live, desired, ["maxDurationSeconds", "endCallPhrases"])
-    assert body == {"maxDurationSeconds": 600, "endCallPhrases": None}
+    forced = {"model": LIVE["model"], "voice": LIVE["voice"]}
+    assert body == {"maxDurationSeconds": 600, "endCallPhrases": None, **forced}
     assert adapter.write_only == frozenset()
     assert adapter.sensitive == frozenset()
 

@@ -34,7 +34,7 @@ LIVE = {
     "enabled": True,
     "config": CONFIG,
 }
-READ_ONLY = ("id", "deleted", "secret_key", "avatar_url", "integrations", "actions", "boards")
+READ_ONLY = ("id", "deleted", "secret_key", "avatar_url", "integrations", "actions")
 
 
 def test_to_spec_shape_drops_read_only_fields_including_a_nested_one() -> None:
@@ -45,22 +45,59 @@ def test_to_spec_shape_drops_read_only_fields_including_a_nested_one() -> None:
     assert shaped == {
         "name": "Support desk",
         "enabled": True,
+        "boards": [],
         "config": {**CONFIG, "conversation": conversation},
     }
 
 
-def test_a_config_change_sends_the_whole_config() -> None:
+def test_a_config_change_sends_what_the_newest_update_page_lists() -> None:
+    # docs.useinvent.com/api-reference/orgs-assistants/update-assistant: config takes
+    # instructions, language, model, knowledge_scope and timezone; stt, tts and
+    # conversation are create-only now and never go out in an update.
     adapter = provider("invent")
-    live = adapter.to_spec_shape(LIVE)
-    desired = {"config": {"conversation": {"welcome_banner": "Hello"}, "tts": {"voice_id": "v2"}}}
+    live = adapter.to_spec_shape({**LIVE, "config": {**CONFIG, "x_new_key": 7}})
+    desired = {"config": {"model": "gpt-4.1", "tts": {"voice_id": "v2"}}}
     body = unchanged(adapter.build_body, live, desired, ["config"])
-    assert body["config"]["conversation"]["welcome_banner"] == "Hello"
-    assert body["config"]["conversation"]["suggested_messages"] == ["Hours?"]
-    assert body["config"]["tts"] == {"model": "eleven", "voice_id": "v2"}
-    assert body["config"]["instructions"] == "Be brief."
-    # Read-only even inside config: never sent back.
-    assert "enable_update_contact_tool" not in body["config"]["conversation"]
-    assert set(body) == {"config"}  # nothing is required in every update
+    assert body == {
+        "config": {
+            "language": "auto",
+            "model": "gpt-4.1",
+            "instructions": "Be brief.",
+            "x_new_key": 7,  # unknown to the schema: carried over, never wiped
+        }
+    }
+
+
+def test_create_only_fields_are_marked_from_the_schema() -> None:
+    adapter = provider("invent")
+    assert adapter.create_only == {
+        ("config", "stt"),
+        ("config", "tts"),
+        ("config", "conversation"),
+    }
+
+
+def test_boards_read_as_links_are_compared_in_their_write_form() -> None:
+    adapter = provider("invent")
+    board = {
+        "id": "ab_1",
+        "board_id": "brd_1",
+        "board_name": "Leads",
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+        "initial_segment": {"id": "seg_9", "name": "New", "color": "red"},
+    }
+    shaped = adapter.to_spec_shape({**LIVE, "boards": [board, {**board, "initial_segment": None}]})
+    assert shaped["boards"] == [
+        {"board_id": "brd_1", "initial_segment_id": "seg_9"},
+        {"board_id": "brd_1"},
+    ]
+
+
+def test_a_soft_deleted_assistant_is_gone() -> None:
+    adapter = provider("invent")
+    assert adapter.gone({**LIVE, "deleted": True})
+    assert not adapter.gone(LIVE)
 
 
 def test_avatar_id_is_write_only_and_sent_when_changed() -> None:

@@ -156,7 +156,7 @@ def test_invent_create_with_only_a_name(invent: httpx.Client) -> None:
         ({}, "body must have required property 'name'"),
         ({"name": ""}, "body/name must NOT have fewer than 1 characters"),
         ({"name": "x" * 1025}, "body/name must NOT have more than 1024 characters"),
-        ({"name": "A", "avatar_id": "f"}, "body must NOT have additional properties (avatar_id)"),
+        ({"name": "A", "boards": []}, "body must NOT have additional properties (boards)"),
         ({"name": "A", "enabled": "yes"}, "body/enabled must be boolean"),
         ({"name": "A", "config": {"colour": 1}}, "additional properties (colour)"),
     ],

@@ -83,12 +83,25 @@ def plan_assistant(spec: AssistantSpec, live_raw: LiveState, context: PlanContex
             f"{spec.position(('id',))}: reading assistant {spec.known_id!r} on connection "
             f"{spec.connection!r} failed: {live_raw.message}"
         )
+    elif context.provider.gone(live_raw):
+        if plan.action is not Action.DELETE:  # deleted already: a tombstone has converged
+            plan.error = soft_deleted(spec, context.provider)
     elif plan.action is Action.DELETE:
         plan.live_raw = live_raw
         plan.request = context.provider.delete_request(spec.known_id)
     else:
         return _compare(plan, spec, live_raw, context)
     return Planned(plan)
+
+
+def soft_deleted(spec: AssistantSpec, provider: Provider) -> str:
+    """Why an assistant its vendor marks deleted is not updated, and what to do instead."""
+    return (
+        f"{spec.position(('id',))}: {provider.type.capitalize()} marks assistant "
+        f"{spec.known_id!r} as deleted, so voiceops never updates it; remove this document, "
+        f"or point it at another assistant (voiceops import --provider {spec.connection} "
+        "--id <id>)"
+    )
 
 
 def plan_adopt(
@@ -167,7 +180,10 @@ def _fill(
     secret_paths = frozenset(path for path, _ in references)
     plan.live_raw = live_raw
     plan.changes = desired_changes(provider, spec, live, desired, secret_paths, context.record)
-    if plan.changes:
+    frozen = [c.field for c in plan.changes if _under_any(c.path, provider.create_only)]
+    if frozen:
+        plan.error = create_only_changed(spec, provider, frozen)
+    elif plan.changes:
         changed = list(dict.fromkeys(c.top for c in plan.changes))
         body = provider.build_body(live, desired, changed)
         plan.request = provider.update_request(spec.known_id, body)
@@ -175,6 +191,20 @@ def _fill(
             body, desired, provider.sensitive, secret_paths, _env_names(references)
         )
         plan.template = provider.encode_body(template)
+
+
+def create_only_changed(spec: AssistantSpec, provider: Provider, fields: list[str]) -> str:
+    """Why a difference in fields the vendor no longer takes in an update stops the update."""
+    vendor = provider.type.capitalize()
+    return (
+        f"{spec.position(('spec',))}: {', '.join(fields)} differ from live, and {vendor}'s "
+        "update no longer takes them (they are set on create only); change them in the "
+        f"{vendor} dashboard, or write the live values in the spec"
+    )
+
+
+def _under_any(path: ValuePath, fields: frozenset[tuple[str, ...]]) -> bool:
+    return any(path[: len(f)] == f for f in fields)
 
 
 def desired_changes(

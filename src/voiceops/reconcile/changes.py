@@ -1,7 +1,8 @@
 """The semantic diff between a desired spec and live state, as a list of `Change`s.
 
 Only fields the spec names are compared: live state is first projected onto the spec's
-shape (field by field inside nested mappings; lists are compared whole, order counting).
+shape (field by field inside nested mappings and inside the items of lists; a list's
+length and order count).
 Numbers compare by value, so `1` equals `1.0` (but `true` never equals `1`); key order
 never matters.
 """
@@ -59,9 +60,31 @@ class Change:
 
 
 def project(live: Any, desired: Any) -> Any:
-    """The part of `live` that `desired` manages, with ABSENT where live lacks a field."""
+    """The part of `live` that `desired` manages, with ABSENT where live lacks a field.
+
+    A list item is projected onto the item at the same place in `desired`, so keys a live
+    item has and the spec's item does not name are not compared (a voice's tuning the
+    spec leaves out); items past the end of `desired` stay as they are, so a longer or
+    shorter list still differs."""
     if isinstance(desired, dict) and isinstance(live, dict):
         return {key: project(live.get(key, ABSENT), value) for key, value in desired.items()}
+    if isinstance(desired, list) and isinstance(live, list):
+        return _project_items(live, desired)
+    return live
+
+
+def _project_items(live: list[Any], desired: list[Any]) -> list[Any]:
+    """Each live item projected onto the desired item at its place; a key the live item
+    lacks stays out (no ABSENT marker inside a value shown as a whole)."""
+    return [_project_item(item, desired[i]) if i < len(desired) else item
+            for i, item in enumerate(live)]  # fmt: skip
+
+
+def _project_item(live: Any, desired: Any) -> Any:
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return {k: _project_item(live[k], v) for k, v in desired.items() if k in live}
+    if isinstance(desired, list) and isinstance(live, list):
+        return _project_items(live, desired)
     return live
 
 

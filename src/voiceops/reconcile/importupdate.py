@@ -77,8 +77,10 @@ def _kept(spec_path: tuple[str, ...], old: Any, new: Any, rules: KeepRules) -> b
 
 
 def _same(old: Any, new: Any) -> bool:
-    """Equal as JSON values: `1` and `1.0` are, `1` and `true` are not."""
-    return not diff({"value": old}, {"value": new})
+    """Equal as JSON values (`1` and `1.0` are, `1` and `true` are not), as far as the
+    file's value manages: a key a live list item has and the file's item leaves out is
+    not a difference, as in a plan."""
+    return not diff({"value": new}, {"value": old})
 
 
 def references_written(edits: list[Edit]) -> set[str]:

@@ -12,7 +12,12 @@ Errors use a NestJS-style envelope, validation messages in class-validator's
 wording: `{"statusCode": 400, "message": ["..."], "error": "Bad Request"}`.
 Unknown top-level keys are rejected; objects nested below them are checked for
 the documented fields' types and otherwise accepted as sent. A nested object in
-a PATCH replaces the stored one whole.
+a PATCH replaces the stored one whole, and so does a list: a `ttsData` item sent
+without its `config` loses the voice tuning it had.
+
+The fields follow the update page, and the assistant object of the server-message
+page (`ttsData[].enabled`, `ttsData[].config`, `config.speech.sttFallback`,
+`ttsCacheEnabled`, the `error` webhook message).
 """
 
 from __future__ import annotations
@@ -65,6 +70,29 @@ _BOOL = Spec("bool")
 _NUM = Spec("num")
 _STR_LIST = Spec("list", items=_STR)
 _FORWARD = Spec("obj", fields={"phoneNumber": _STR, "extension": _STR, "name": _STR})
+# One voice of config.speech.ttsData, as the assistant object of the server-message page
+# shows it (docs.interactly.ai/api-reference/webhooks/server-message).
+_TTS_ITEM = Spec(
+    "obj",
+    fields={
+        "vendor": _STR,
+        "language": _STR,
+        "voice": _STR,
+        "enabled": _BOOL,
+        "config": Spec(
+            "obj",
+            fields={
+                "modelId": _STR,
+                "stability": _NUM,
+                "similarityBoost": _NUM,
+                "speakerBoost": _BOOL,
+                "styleExaggeration": _NUM,
+                "seed": Spec("int"),
+                "speed": _NUM,
+            },
+        ),
+    },
+)
 _ANALYSIS_PART = Spec(
     "obj",
     fields={
@@ -111,12 +139,8 @@ BODY = Spec(
                     "obj",
                     fields={
                         "stt": Spec("obj", fields={"vendor": _STR, "languages": _STR}),
-                        "ttsData": Spec(
-                            "list",
-                            items=Spec(
-                                "obj", fields={"vendor": _STR, "language": _STR, "voice": _STR}
-                            ),
-                        ),
+                        "sttFallback": Spec("obj"),
+                        "ttsData": Spec("list", items=_TTS_ITEM),
                     },
                 )
             },
@@ -127,6 +151,7 @@ BODY = Spec(
         "assistantBackchannelingEnabled": _BOOL,
         "dtmfInputEnabled": _BOOL,
         "maxCallDuration": Spec("int", min=1, max=120),
+        "ttsCacheEnabled": _BOOL,
         "idleTimeout": Spec("int", min=5, max=600),
         "maxIdleMessagesInSequence": Spec("int", min=1, max=5),
         "startSpeakingOptions": Spec(

@@ -30,11 +30,21 @@ Both windows run on the sandbox's clock (`SandboxOptions.clock`).
 
 Errors use a Fastify-style envelope, `{"statusCode", "error", "message"}` (plus
 `"code"` on validation failures), with ajv-like wording. Unknown and read-only
-top-level keys are rejected, and so are unknown keys inside `config`, except
-`config.conversation.enable_update_contact_tool`: it is read-only, shown on read,
-and ignored when sent back. `config` is replaced whole by an update (keeping that
-read-only flag). `avatar_id` is write-only: a read shows `avatar_url`, derived as
-`https://cdn.invent.sandbox.invalid/avatars/<avatar_id>.png` (null for null).
+top-level keys are rejected, and so are unknown keys inside `config`.
+
+Update (the newest page, docs.useinvent.com/api-reference/orgs-assistants/update-assistant):
+`name`, `enabled`, `avatar_id`, `config` with `instructions`, `language`, `model`,
+`knowledge_scope` and `timezone` only, and `boards` [{board_id, initial_segment_id}].
+Those five config keys are replaced together (one left out is gone); `stt`, `tts`
+and `conversation`, which only the create takes now, are kept. `boards` is replaced
+whole; reads show each board as {id, board_id, board_name, created_at, updated_at,
+initial_segment: {id, name, …}}. Create (docs.useinvent.com/api-reference/create-assistant)
+still takes the whole config. `avatar_id` is write-only: a read shows `avatar_url`,
+derived as `https://cdn.invent.sandbox.invalid/avatars/<avatar_id>.png` (null for null).
+
+Soft deletion: nothing documents a delete, but reads carry `deleted`. A record with
+`deleted: true` (set with `Sandbox.edit`, as the dashboard would) is left out of the
+list, answers 404 to an update, and is still read by id, with `deleted: true`.
 """
 
 from __future__ import annotations
@@ -84,6 +94,7 @@ READ_FIELDS = (
     "config",
     "integrations",
     "actions",
+    "boards",
     "created_at",
     "updated_at",
 )
@@ -122,6 +133,15 @@ CONFIG = Spec(
         "instructions": _STR,
     },
 )
+# The newest update page takes these config keys only; stt, tts and conversation are
+# set on create and kept by an update.
+UPDATE_CONFIG_KEYS = ("instructions", "language", "model", "knowledge_scope", "timezone")
+_BOARD = Spec(
+    "obj",
+    extra="reject",
+    required=frozenset({"board_id"}),
+    fields={"board_id": Spec("str", min_len=1), "initial_segment_id": Spec("str", min_len=1)},
+)
 BODY = Spec(
     "obj",
     extra="reject",
@@ -129,13 +149,23 @@ BODY = Spec(
         "name": Spec("str", min_len=1, max_len=1024),
         "enabled": _BOOL,
         "avatar_id": Spec("str", nullable=True),
-        "config": CONFIG,
+        "config": dataclasses.replace(
+            CONFIG, fields={k: (CONFIG.fields or {})[k] for k in UPDATE_CONFIG_KEYS}
+        ),
+        "boards": Spec("list", items=_BOARD),
     },
 )
-CREATE_BODY = dataclasses.replace(
-    BODY,
+CREATE_BODY = Spec(
+    "obj",
+    extra="reject",
     required=frozenset({"name"}),
-    fields={k: v for k, v in (BODY.fields or {}).items() if k in ("name", "enabled", "config")},
+    fields={
+        "name": Spec("str", min_len=1, max_len=1024),
+        "enabled": _BOOL,
+        "avatar_id": Spec("str", nullable=True),
+        "config": CONFIG,
+        "generate_secret_key": _BOOL,
+    },
 )
 _TYPES = {
     "str": "string",
@@ -332,7 +362,27 @@ class Invent(Vendor):
         return self.error(exc.status_code, exc.detail)
 
     def read(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {name: record.get(name) for name in READ_FIELDS}
+        shown = {name: record.get(name) for name in READ_FIELDS}
+        shown["boards"] = [self._board(record, b) for b in record.get("boards") or []]
+        return shown
+
+    def _board(self, record: dict[str, Any], board: dict[str, Any]) -> dict[str, Any]:
+        """A board as reads show it: its own link id, the board's name, and the whole
+        initial segment instead of its id."""
+        segment_id = board.get("initial_segment_id")
+        stamp = record.get("updated_at")
+        segment = None
+        if segment_id is not None:
+            segment = {"id": segment_id, "name": f"Segment {segment_id}", "color": "red",
+                       "contacts_count": 0, "created_at": stamp, "updated_at": stamp}  # fmt: skip
+        return {
+            "id": "ab_" + derived_hex(f"{record.get('id')}:{board.get('board_id')}", 12),
+            "board_id": board.get("board_id"),
+            "board_name": f"Board {board.get('board_id')}",
+            "created_at": stamp,
+            "updated_at": stamp,
+            "initial_segment": segment,
+        }
 
     def owner(self, record: dict[str, Any]) -> str:
         return str(record.get("org_id"))
@@ -377,9 +427,15 @@ class Invent(Vendor):
             return None, self.error(401, f"This API key is not valid for org {wanted}")
         return str(org), None
 
-    def _find(self, org: str, assistant_id: str) -> dict[str, Any] | None:
+    def _find(
+        self, org: str, assistant_id: str, *, deleted_too: bool = False
+    ) -> dict[str, Any] | None:
+        """The org's assistant with that id. A soft-deleted one (`deleted: true`) is still
+        read by id, as the read shape's flag suggests, but is gone for everything else."""
         record = self.state.assistants[self.name].get(assistant_id)
-        if record is None or self.owner(record) != org or record.get("deleted"):
+        if record is None or self.owner(record) != org:
+            return None
+        if record.get("deleted") and not deleted_too:
             return None
         return record
 
@@ -419,7 +475,7 @@ class Invent(Vendor):
         if failure is not None or org is None:
             return failure or self.error(401, "Unauthorized")
         with self.state.lock:
-            record = self._find(org, request.path_params["assistant_id"])
+            record = self._find(org, request.path_params["assistant_id"], deleted_too=True)
             if record is None:
                 return self.error(404, "Assistant not found")
             return json_response(self.read(record))
@@ -452,10 +508,13 @@ class Invent(Vendor):
             if record is None:
                 return self.error(404, "Assistant not found")
             if "config" in cleaned:
-                old = (record.get("config") or {}).get("conversation") or {}
-                if "enable_update_contact_tool" in old:
-                    conversation = cleaned["config"].setdefault("conversation", {})
-                    conversation["enable_update_contact_tool"] = old["enable_update_contact_tool"]
+                # The five keys an update takes are replaced together; the rest is kept.
+                kept = {
+                    k: v
+                    for k, v in (record.get("config") or {}).items()
+                    if k not in UPDATE_CONFIG_KEYS
+                }
+                cleaned["config"] = {**kept, **cleaned["config"]}
             if "avatar_id" in cleaned:
                 cleaned["avatar_url"] = avatar_url(cleaned["avatar_id"])
             record.update(cleaned)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 SENSITIVE = "x-voiceops-sensitive"
 WRITE_ONLY = "x-voiceops-write-only"
+# Taken by the vendor's create, no longer by its update: never sent in an update.
+CREATE_ONLY = "x-voiceops-create-only"
 ERROR_MESSAGE = "x-voiceops-error"
 HINT = "x-voiceops-hint"
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.paths import drop
-from voiceops.spec.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
+from voiceops.spec.schemas import CREATE_ONLY, SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
 from voiceops.spec.vendors import default_base_url, id_normalizer
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Provider:
         self.valid_id = schemas.validator(self.type, "/$defs/id").is_valid
         self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
         self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
+        # Fields the vendor takes on create but no longer in an update.
+        self.create_only: FieldSet = schemas.annotated_fields(self.type, CREATE_ONLY)
         # Told of each secret the provider learns while running (a session cookie).
         self.on_secret: Callable[[str], None] | None = None
 
@@ -125,6 +127,10 @@ class Provider:
     def live_id(self, item: Mapping[str, Any]) -> Any:
         """The id of a live assistant as the vendor gives it, or None."""
         return item.get(self.id_field)
+
+    def gone(self, live: dict[str, Any]) -> bool:
+        """Whether a live assistant read by id is deleted all the same (soft deletion)."""
+        return False
 
     def display_name(self, item: Mapping[str, Any]) -> str:
         """The name a live assistant is shown under, or ""."""
@@ -187,18 +193,32 @@ class Provider:
     def build_body(
         self, live: dict[str, Any], desired: dict[str, Any], changed: list[str]
     ) -> dict[str, Any]:
-        """The smallest correct body, in spec names: changed fields plus what the vendor forces."""
+        """The smallest correct body, in spec names: changed fields plus what the vendor forces.
+
+        Where a whole object or a whole list goes out, what the live value has and the spec
+        does not manage is carried over (known to the schema or not), so that nothing the
+        document leaves out is wiped; fields the vendor only takes on create are left out."""
         body: dict[str, Any] = {}
         for key in changed:
-            value = desired[key]
-            if key in self.replaces_whole and isinstance(value, dict):
-                base = live.get(key)
-                value = overlay(base if isinstance(base, dict) else {}, value)
-            body[key] = value
+            body[key] = self._whole(key, live, desired[key])
         for key in self.required_in_update:
-            if key not in body:
-                body[key] = desired[key] if key in desired else live.get(key)
+            if key in body:
+                continue
+            if key in desired:
+                body[key] = self._whole(key, live, desired[key])
+            elif live.get(key) is not None:
+                body[key] = live[key]
+        for path in self.create_only:
+            drop(body, path)
         return body
+
+    def _whole(self, key: str, live: dict[str, Any], value: Any) -> Any:
+        """`value` as sent for `key`: an object the vendor replaces whole, or any list, with
+        the live value's unmanaged parts carried over."""
+        base = live.get(key)
+        if isinstance(value, list) or (key in self.replaces_whole and isinstance(value, dict)):
+            return overlay(base, value)
+        return value
 
     def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body in the vendor's wire form (only Autocalls differs from spec names)."""
@@ -425,16 +445,17 @@ def segment(value: Any) -> str:
     return {".": "%2E", "..": "%2E%2E"}.get(text, text)
 
 
-def overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `top` laid over it, recursively for nested mappings."""
-    merged = dict(base)
-    for key, value in top.items():
-        below = merged.get(key)
-        if isinstance(value, dict) and isinstance(below, dict):
-            merged[key] = overlay(below, value)
-        else:
-            merged[key] = value
-    return merged
+def overlay(base: Any, top: Any) -> Any:
+    """`top` with what `base` has beside it: mappings merge key by key, and a list's item
+    is laid over the item at the same place in `base`; anything else is `top` itself."""
+    if isinstance(top, dict):
+        merged = dict(base) if isinstance(base, dict) else {}
+        for key, value in top.items():
+            merged[key] = overlay(merged.get(key), value)
+        return merged
+    if isinstance(top, list) and isinstance(base, list):
+        return [overlay(base[i], item) if i < len(base) else item for i, item in enumerate(top)]
+    return top
 
 
 def _hashable(value: Any) -> bool:

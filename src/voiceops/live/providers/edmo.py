@@ -1,4 +1,5 @@
-"""Edmo: cookie login, GET and PATCH per assistant; `model`, `voice`, `transcriber` go whole.
+"""Edmo: cookie login, GET and PATCH per assistant; `model`, `voice`, `transcriber` go whole,
+and every PATCH carries `model` and `voice`.
 Create and delete are documented; a list is not."""
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ class Edmo(Provider):
     read_only = frozenset({("id",), ("orgId",), ("createdAt",), ("updatedAt",)})
     # `model` must always carry provider and model, so it is sent whole like the others.
     replaces_whole = frozenset({"model", "voice", "transcriber", "metadata"})
+    # The update page (help.goedmo.com/apidocs/update-an-assistant-1) calls every field
+    # optional yet marks `model` and `voice` "Required"; nothing settles which holds, so
+    # every PATCH carries both (live laid under desired), valid under either reading.
+    required_in_update = ("model", "voice")
     _cookie: str | None = None  # the session cookie of the last login
 
     def headers(self) -> dict[str, str]:

@@ -1,5 +1,10 @@
 """Invent: Bearer key, org-scoped routes, a paged list of 100, and 500 requests a minute.
-Creates are limited to 10 an hour; no delete is documented."""
+Creates are limited to 10 an hour; no delete is documented, but reads carry `deleted`.
+
+An update sends what the newest update page lists (docs.useinvent.com/api-reference/
+orgs-assistants/update-assistant); `config.stt`, `config.tts` and `config.conversation`
+are create-only in the schema. `boards` reads as links with names and whole segments,
+and is written as `{board_id, initial_segment_id}` items."""
 
 from __future__ import annotations
 
@@ -37,7 +42,6 @@ class Invent(Provider):
             ("avatar_url",),
             ("integrations",),
             ("actions",),
-            ("boards",),
             ("created_at",),
             ("updated_at",),
             ("config", "conversation", "enable_update_contact_tool"),
@@ -48,6 +52,15 @@ class Invent(Provider):
     requests_per_minute = 500
     reads_by_list = True
     creates_per_hour = 10
+
+    def gone(self, live: dict[str, Any]) -> bool:
+        return live.get("deleted") is True
+
+    def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
+        shaped = super().to_spec_shape(live)
+        if isinstance(shaped.get("boards"), list):
+            shaped["boards"] = [_board(item) for item in shaped["boards"]]
+        return shaped
 
     @property
     def org(self) -> str:
@@ -126,3 +139,16 @@ def _count(header: str | None) -> int:
         f"the Invent assistant list gave pagination-count {header[:40]!r}, not a number",
         unexpected=True,
     )
+
+
+def _board(item: Any) -> Any:
+    """A board as read (a link with its name and whole initial segment) in its write form."""
+    if not isinstance(item, dict):
+        return item
+    board: dict[str, Any] = {"board_id": item.get("board_id")}
+    segment = item.get("initial_segment")
+    if isinstance(segment, dict) and segment.get("id") is not None:
+        board["initial_segment_id"] = segment["id"]
+    elif item.get("initial_segment_id") is not None:
+        board["initial_segment_id"] = item["initial_segment_id"]
+    return board
