@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.doctor import is_model_note
 from voiceops.reconcile.plan import Plan
 from voiceops.reconcile.planning import make_plan
 
@@ -24,4 +25,6 @@ async def detect_drift(run: RunContext) -> Plan:
         elif len(observable) != len(assistant.changes):
             assistant = dataclasses.replace(assistant, changes=observable)
         assistants.append(assistant)
-    return dataclasses.replace(plan, assistants=assistants, warnings=[])
+    # A plan's warnings are about applying; what the answers showed of the vendor is not.
+    notes = [w for w in plan.warnings if is_model_note(w)]
+    return dataclasses.replace(plan, assistants=assistants, warnings=notes)

@@ -101,7 +101,7 @@ async def import_assistants(
     else:
         live = await run.session.read(connection, [provider.normalize_id(i) for i in ids])
     # Every assistant must have been read before any file is written.
-    found = _all_found(live, connection)
+    found = _all_found(live, connection, provider)
     importer = _Importer(run, provider, connection, out_dir, force=force)
     results = [importer.one(assistant_id, raw) for assistant_id, raw in found.items()]
     write_only = sorted(dotted(p) for p in provider.write_only)
@@ -132,12 +132,19 @@ async def _read_all(provider: Provider, client: Client) -> dict[str, LiveState]:
     return {provider.normalize_id(str(provider.live_id(item))): item for item in items}
 
 
-def _all_found(live: dict[str, LiveState], connection: str) -> dict[str, dict[str, Any]]:
+def _all_found(
+    live: dict[str, LiveState], connection: str, provider: Provider
+) -> dict[str, dict[str, Any]]:
     """The assistants read, or the error for the first that was not found or failed."""
     found: dict[str, dict[str, Any]] = {}
     for assistant_id, raw in live.items():
         if raw is None:
             raise VoiceopsError(f"assistant {assistant_id!r} was not found on {connection!r} (404)")
+        if isinstance(raw, dict) and provider.gone(raw):
+            raise VoiceopsError(
+                f"{provider.type.capitalize()} marks assistant {assistant_id!r} on "
+                f"{connection!r} as deleted; import another one"
+            )
         if isinstance(raw, RequestFailed):
             raise VoiceopsError(f"reading assistant {assistant_id!r} failed: {raw.message}")
         found[assistant_id] = raw

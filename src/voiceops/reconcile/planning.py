@@ -21,6 +21,7 @@ from voiceops.reconcile.assistant_plan import (
     plan_assistant,
 )
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.doctor import unknown_key_summary
 from voiceops.reconcile.lifecycle import (
     Listing,
     create_limit_warning,
@@ -112,7 +113,7 @@ async def _plan_connection(
         return ConnectionPlan([error_plan(run, spec, internal_error(exc)) for spec in group])
     newcomers = [s for s in group if s.id is None]
     reports = listing is not None and connection_reports_unmanaged(run.project, name)
-    result = ConnectionPlan(plans)
+    result = ConnectionPlan(plans, warnings=unknown_keys_warning(provider, plans))
     if not (newcomers or reports):  # the walks over every document below are not needed
         return result
     context = PlanContext(provider, run.options.env, run.write_only)
@@ -124,8 +125,15 @@ async def _plan_connection(
         awaited = frozenset(claims)
         result.unmanaged = unmanaged_assistants(provider, listing, managed, plans, awaited)
     warning = create_limit_warning(provider, plans)
-    result.warnings = [warning] if warning else []
+    result.warnings += [warning] if warning else []
     return result
+
+
+def unknown_keys_warning(provider: Provider, plans: list[AssistantPlan]) -> list[str]:
+    """One line when the live assistants read carry keys the schema does not know."""
+    states = [p.live_raw for p in plans if isinstance(p.live_raw, dict)]
+    summary = unknown_key_summary(provider, states)
+    return [summary] if summary else []
 
 
 def name_claims(run: RunContext, provider: Provider) -> dict[str, AssistantSpec]:

@@ -23,6 +23,8 @@ SENSITIVE = "x-voiceops-sensitive"
 WRITE_ONLY = "x-voiceops-write-only"
 # Taken by the vendor's create, no longer by its update: never sent in an update.
 CREATE_ONLY = "x-voiceops-create-only"
+# Readable, but left out of reads in some configurations: `doctor` does not miss it.
+READ_OPTIONAL = "x-voiceops-read-optional"
 ERROR_MESSAGE = "x-voiceops-error"
 HINT = "x-voiceops-hint"
 

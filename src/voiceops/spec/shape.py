@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from voiceops.spec.schemas import FieldPath
+from voiceops.paths import Path
 
 # Deeper than this, vendor data is not walked (assistants are a few levels deep).
 MAX_DEPTH = 16
@@ -95,18 +95,18 @@ class Finding:
     """Something in a vendor's answer that the schema does not expect."""
 
     kind: str  # unknown | type | missing
-    path: FieldPath
+    path: Path
     detail: str = ""
 
 
-def unknown_keys(shape: Shape, value: Any) -> Iterator[FieldPath]:
+def unknown_keys(shape: Shape, value: Any) -> Iterator[Path]:
     """Paths of keys in `value` that the schema does not know (in closed objects)."""
     for finding in findings(shape, value):
         if finding.kind == "unknown":
             yield finding.path
 
 
-def findings(shape: Shape, value: Any, path: FieldPath = (), depth: int = 0) -> Iterator[Finding]:
+def findings(shape: Shape, value: Any, path: Path = (), depth: int = 0) -> Iterator[Finding]:
     """Unknown keys and values of another JSON type than the schema's, in `value`."""
     if depth > MAX_DEPTH:
         return
@@ -118,11 +118,11 @@ def findings(shape: Shape, value: Any, path: FieldPath = (), depth: int = 0) -> 
         yield from _object_findings(shape, value, path, depth)
     elif isinstance(value, list) and shape.items is not None:
         for index, item in enumerate(value):
-            yield from findings(shape.items, item, (*path, str(index)), depth + 1)
+            yield from findings(shape.items, item, (*path, index), depth + 1)
 
 
 def _object_findings(
-    shape: Shape, value: dict[str, Any], path: FieldPath, depth: int
+    shape: Shape, value: dict[str, Any], path: Path, depth: int
 ) -> Iterator[Finding]:
     known = shape.properties or {}
     for key, item in value.items():
@@ -134,7 +134,7 @@ def _object_findings(
 
 
 def missing_fields(
-    shape: Shape, value: dict[str, Any], unreadable: frozenset[FieldPath]
+    shape: Shape, value: dict[str, Any], unreadable: frozenset[tuple[str, ...]]
 ) -> list[str]:
     """Top-level fields the schema has and `value` lacks, but for `unreadable` ones (those
     the vendor is known not to show: write-only, create-only). Nested keys are often

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceops.spec.schemas import SchemaStore
+
+if TYPE_CHECKING:
+    from voiceops.spec.config import Connection
 
 VENDOR = "x-voiceops-vendor"
 ID_FORM = "x-voiceops-id-form"
@@ -73,6 +76,11 @@ def normalize_id(schemas: SchemaStore, vendor: str, assistant_id: str) -> str:
     """The canonical form of an id, so that two spellings of one assistant compare equal
     (the schema has already restricted its form)."""
     return id_normalizer(schemas, vendor)(assistant_id)
+
+
+def spec_schema(connection: Connection) -> str:
+    """The name of the schema a connection's documents are written in."""
+    return connection.type
 
 
 def _connection_properties(schemas: SchemaStore, vendor: str) -> dict[str, Any]:

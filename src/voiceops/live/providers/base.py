@@ -17,7 +17,14 @@ from urllib.parse import quote
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.paths import drop
-from voiceops.spec.schemas import CREATE_ONLY, SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
+from voiceops.spec.schemas import (
+    CREATE_ONLY,
+    READ_OPTIONAL,
+    SENSITIVE,
+    WRITE_ONLY,
+    FieldPath,
+    SchemaStore,
+)
 from voiceops.spec.vendors import default_base_url, id_normalizer
 
 if TYPE_CHECKING:
@@ -83,6 +90,7 @@ class Provider:
     def __init__(self, connection: Connection, schemas: SchemaStore, credentials: Credentials):
         self.connection = connection
         self.credentials = credentials
+        self.schemas = schemas
         self.default_base_url = default_base_url(schemas, self.type)
         self.normalize_id = id_normalizer(schemas, self.type)
         # Whether a value has the form the vendor's schema gives ids (a created id is checked
@@ -92,6 +100,8 @@ class Provider:
         self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
         # Fields the vendor takes on create but no longer in an update.
         self.create_only: FieldSet = schemas.annotated_fields(self.type, CREATE_ONLY)
+        # Readable fields a read may leave out (shown only in some configurations).
+        self.read_optional: FieldSet = schemas.annotated_fields(self.type, READ_OPTIONAL)
         # Told of each secret the provider learns while running (a session cookie).
         self.on_secret: Callable[[str], None] | None = None
 
@@ -127,6 +137,11 @@ class Provider:
     def live_id(self, item: Mapping[str, Any]) -> Any:
         """The id of a live assistant as the vendor gives it, or None."""
         return item.get(self.id_field)
+
+    def field_set_evidence(self, items: list[dict[str, Any]]) -> str | None:
+        """Which of the vendor's field sets its answers suggest, where it has several and
+        the answers tell (for `voiceops doctor`); None where there is nothing to say."""
+        return None
 
     def gone(self, live: dict[str, Any]) -> bool:
         """Whether a live assistant read by id is deleted all the same (soft deletion)."""

@@ -1,0 +1,64 @@
+"""What `doctor` finds in one vendor answer, without I/O."""
+
+from __future__ import annotations
+
+from tests.providers.provider_helpers import provider
+from voiceops.live.httpclient import RequestFailed
+from voiceops.reconcile.doctor import check_answers
+
+EDMO = {
+    "id": "asst_123",
+    "orgId": "org_1",
+    "createdAt": "2025-01-01T00:00:00Z",
+    "updatedAt": "2025-01-02T00:00:00Z",
+    "name": "Enrollment",
+    "firstMessage": "Hi",
+    "firstMessageMode": "assistant-speaks-first",
+    "model": {"provider": "openai", "model": "gpt-4o", "temperature": 0.6, "maxTokens": 10},
+    "voice": {"provider": "openai", "voiceId": "alloy"},
+    "transcriber": {"provider": "deepgram", "model": "nova-2"},
+    "voicemailMessage": None,
+    "endCallMessage": None,
+    "endCallPhrases": None,
+    "metadata": None,
+    "maxDurationSeconds": 1800,
+}
+
+
+def kinds(found: list) -> list[tuple[str, str]]:
+    return [(f.kind, f.path) for f in found]
+
+
+def test_a_complete_answer_has_no_finding() -> None:
+    assert check_answers(provider("edmo"), {"asst_123": EDMO}) == []
+
+
+def test_unknown_keys_are_found_by_path_nested_too() -> None:
+    live = {**EDMO, "analysisPlan": {}, "model": {**EDMO["model"], "toolIds": []}}
+    found = check_answers(provider("edmo"), {"asst_123": live})
+    assert kinds(found) == [("unknown-key", "model.toolIds"), ("unknown-key", "analysisPlan")]
+
+
+def test_numbers_given_as_strings_are_another_type() -> None:
+    live = {**EDMO, "maxDurationSeconds": "1800"}
+    [found] = check_answers(provider("edmo"), {"asst_123": live})
+    assert (found.kind, found.path) == ("type", "maxDurationSeconds")
+    assert found.detail == "string where the schema has integer or null"
+
+
+def test_a_readable_field_the_answer_lacks_is_missing_but_write_only_ones_are_not() -> None:
+    live = {k: v for k, v in EDMO.items() if k != "firstMessage"}
+    assert kinds(check_answers(provider("edmo"), {"asst_123": live})) == [
+        ("missing", "firstMessage")
+    ]
+    invent = provider("invent")
+    answer = {"id": "asst_1", "name": "A", "enabled": True, "config": {}, "boards": []}
+    # avatar_id is write-only: reads show avatar_url instead, so it is never missed.
+    assert kinds(check_answers(invent, {"asst_1": answer})) == []
+
+
+def test_ids_of_another_form_and_failed_answers_are_reported() -> None:
+    odd = {**EDMO, "id": "../../etc"}
+    failure = RequestFailed("GET /assistants/x answered with a web page", unexpected=True)
+    found = check_answers(provider("edmo"), {"odd": odd, "x": failure})
+    assert kinds(found) == [("id-form", "id"), ("envelope", "")]
