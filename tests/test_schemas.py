@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -509,3 +510,13 @@ def test_config_rules(cfg, ok):
 )
 def test_connection_rules(vendor, conn, ok):
     assert (list(connection_validator(vendor).iter_errors(conn)) == []) is ok
+
+
+@pytest.mark.parametrize("vendor", ["interactly", "edmo", "invent", "autocalls"])
+def test_every_vendor_schema_names_the_pages_it_follows(vendor: str) -> None:
+    sources = load_schema(vendor)["x-voiceops-source"]
+    assert sources
+    for source in sources:
+        assert source["url"].startswith("https://")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", source["read"])
+        assert source["what"]
