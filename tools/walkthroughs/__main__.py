@@ -1,0 +1,55 @@
+"""`python -m tools.walkthroughs [--write] [NAME…]`: run the walkthroughs against the sandbox
+and compare their transcripts with the docs (exit 1 on a difference), or rewrite the docs."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+from tools.walkthroughs import WALKTHROUGHS
+from tools.walkthroughs.runner import rewrite, transcripts
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def differences(name: str, write: bool) -> list[str]:
+    """The unified diff between a walkthrough's page and what its run prints (written if asked)."""
+    walkthrough = WALKTHROUGHS[name]
+    page = ROOT / walkthrough.page
+    before = page.read_text(encoding="utf-8")
+    after = rewrite(before, transcripts(walkthrough))
+    if write and after != before:
+        page.write_text(after, encoding="utf-8")
+        return []
+    return list(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"{walkthrough.page} (in the docs)",
+            tofile=f"{walkthrough.page} (what the walkthrough printed)",
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.walkthroughs", description=__doc__)
+    parser.add_argument("--write", action="store_true", help="rewrite the docs' transcripts")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(WALKTHROUGHS))
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(WALKTHROUGHS))
+    if unknown:
+        parser.error(f"no walkthrough is named {', '.join(unknown)}")
+    failed = False
+    for name in args.names or list(WALKTHROUGHS):
+        diff = differences(name, args.write)
+        if diff:
+            failed = True
+            sys.stdout.writelines(diff)
+            print(f"\n{name}: the docs differ; run python -m tools.walkthroughs --write {name}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
