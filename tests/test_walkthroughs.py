@@ -24,14 +24,14 @@ def test_the_docs_show_what_the_walkthrough_prints(name: str) -> None:
 
 def test_every_marked_block_belongs_to_a_walkthrough() -> None:
     # A block no script fills would keep whatever text someone typed into it.
-    pages = {w.page for w in walkthroughs.WALKTHROUGHS.values()}
+    pages = {page for w in walkthroughs.WALKTHROUGHS.values() for page in w.pages}
     named = {
         step.name
         for w in walkthroughs.WALKTHROUGHS.values()
         for step in w.steps
         if isinstance(step, runner.Block)
     } | set(walkthroughs.WALKTHROUGHS)
-    for page in sorted((ROOT / "docs").rglob("*.md")):
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         text = page.read_text(encoding="utf-8")
         for marked in runner.BLOCK_NAME.findall(text):
             assert marked in named, (page, marked)

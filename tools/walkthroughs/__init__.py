@@ -7,5 +7,6 @@ from tools.walkthroughs.day_one import DAY_ONE
 from tools.walkthroughs.environments import ENVIRONMENTS
 from tools.walkthroughs.lifecycle import LIFECYCLE
 from tools.walkthroughs.runner import Walkthrough
+from tools.walkthroughs.tour import TOUR
 
-WALKTHROUGHS: dict[str, Walkthrough] = {w.name: w for w in (DAY_ONE, LIFECYCLE, ENVIRONMENTS)}
+WALKTHROUGHS: dict[str, Walkthrough] = {w.name: w for w in (TOUR, DAY_ONE, LIFECYCLE, ENVIRONMENTS)}

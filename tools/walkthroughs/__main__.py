@@ -15,22 +15,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def differences(name: str, write: bool) -> list[str]:
-    """The unified diff between a walkthrough's page and what its run prints (written if asked)."""
+    """The unified diff between a walkthrough's pages and what its run prints; with `write`,
+    the pages are rewritten instead."""
     walkthrough = WALKTHROUGHS[name]
-    page = ROOT / walkthrough.page
-    before = page.read_text(encoding="utf-8")
-    after = rewrite(before, transcripts(walkthrough))
-    if write and after != before:
-        page.write_text(after, encoding="utf-8")
-        return []
-    return list(
-        difflib.unified_diff(
+    blocks = transcripts(walkthrough)
+    diff: list[str] = []
+    for page_name in walkthrough.pages:
+        page = ROOT / page_name
+        before = page.read_text(encoding="utf-8")
+        after = rewrite(before, blocks)
+        if write and after != before:
+            page.write_text(after, encoding="utf-8")
+            continue
+        diff += difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),
-            fromfile=f"{walkthrough.page} (in the docs)",
-            tofile=f"{walkthrough.page} (what the walkthrough printed)",
+            fromfile=f"{page_name} (in the docs)",
+            tofile=f"{page_name} (what the walkthrough printed)",
         )
-    )
+    return diff
 
 
 def main(argv: list[str] | None = None) -> int:

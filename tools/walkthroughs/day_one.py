@@ -14,7 +14,7 @@ DASHBOARD_EDIT = (
 
 DAY_ONE = Walkthrough(
     name="day-one",
-    page="docs/day-one.md",
+    pages=["docs/day-one.md"],
     steps=[
         Block("day-one-sandbox"),
         Sandbox(PORT),

@@ -55,7 +55,7 @@ DASHBOARD_EDIT = (
 
 ENVIRONMENTS = Walkthrough(
     name="environments",
-    page="docs/environments.md",
+    pages=["docs/environments.md"],
     steps=[
         Sandbox(STAGING, show_banner=False),
         Sandbox(PRODUCTION, show_banner=False),

@@ -74,7 +74,7 @@ ensure: absent
 
 LIFECYCLE = Walkthrough(
     name="lifecycle",
-    page="docs/lifecycle.md",
+    pages=["docs/lifecycle.md"],
     steps=[
         Block("lifecycle-setup"),
         Sandbox(PORT, show_banner=False),

@@ -95,10 +95,11 @@ Step = Block | Comment | Write | Edit | Export | Sandbox | Run
 
 @dataclass
 class Walkthrough:
-    """A named list of steps, and the patterns of values that vary from run to run."""
+    """A named list of steps, the pages that show its blocks, and the patterns of values
+    that vary from run to run."""
 
     name: str
-    page: str
+    pages: Sequence[str]
     steps: Sequence[Step]
     # Each distinct match gets a stable replacement, numbered by first appearance.
     volatile: Sequence[tuple[str, str]] = ()
@@ -284,7 +285,7 @@ def transcripts(walkthrough: Walkthrough) -> dict[str, str]:
     return dict(zip(joined, masked, strict=True))
 
 
-BLOCK_NAME = re.compile(r"<!-- walkthrough: (\S+) -->")
+BLOCK_NAME = re.compile(r"^<!-- walkthrough: (\S+) -->$", re.MULTILINE)
 
 
 def block_pattern(name: str) -> re.Pattern[str]:

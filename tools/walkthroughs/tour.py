@@ -1,0 +1,35 @@
+"""The README's five-minute tour: a starter repository, planned and applied against the
+sandbox that `--sandbox` starts inside the command."""
+
+from __future__ import annotations
+
+from tools.walkthroughs.runner import Comment, Edit, Run, Walkthrough
+
+TEMPERATURE = "  model:\n    provider: openai\n    model: gpt-4o\n    temperature: {}\n"
+
+TOUR = Walkthrough(
+    name="tour",
+    pages=("README.md", "docs/index.md"),
+    steps=[
+        Run("voiceops init"),
+        Run("cat assistants/enrollment-assistant.yaml"),
+        Run("voiceops validate"),
+        Run("voiceops plan --sandbox"),
+        Edit(
+            "assistants/enrollment-assistant.yaml",
+            TEMPERATURE.format("0.6"),
+            TEMPERATURE.format("6"),
+            "a typo, model.temperature: 6",
+        ),
+        Run("voiceops validate"),
+        Edit(
+            "assistants/enrollment-assistant.yaml",
+            TEMPERATURE.format("6"),
+            TEMPERATURE.format("0.6"),
+            "fixed, model.temperature: 0.6",
+        ),
+        Run("voiceops apply --sandbox --auto-approve --target enrollment-assistant"),
+        Comment("every --sandbox run starts a fresh sandbox from its seed: the apply is gone"),
+        Run("voiceops drift --sandbox --connection edmo-main"),
+    ],
+)
