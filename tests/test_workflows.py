@@ -230,6 +230,7 @@ def test_ci_workflow_structure() -> None:
     for command in ("pip install -e '.[test]'", "pytest", "ruff check .", "ruff format --check ."):
         assert command in scripts
     assert any(".ci/actionlint.sh" in s.get("run", "") for _, s in all_steps(workflow))
+    assert any("mkdocs build --strict" in s.get("run", "") for _, s in all_steps(workflow))
 
 
 # --- actionlint ---------------------------------------------------------------------------------

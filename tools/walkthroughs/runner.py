@@ -118,12 +118,12 @@ class Session:
 
     def to_actual(self, text: str) -> str:
         for actual, shown in self.ports.items():
-            text = text.replace(f"127.0.0.1:{shown}", f"127.0.0.1:{actual}")
+            text = re.sub(rf"127\.0\.0\.1:{shown}\b", f"127.0.0.1:{actual}", text)
         return text
 
     def to_shown(self, text: str) -> str:
         for actual, shown in self.ports.items():
-            text = text.replace(f"127.0.0.1:{actual}", f"127.0.0.1:{shown}")
+            text = re.sub(rf"127\.0\.0\.1:{actual}\b", f"127.0.0.1:{shown}", text)
         return text.replace(str(self.folder), "~/voiceops-demo")
 
 
