@@ -14,16 +14,32 @@ from tools.walkthroughs.runner import rewrite, transcripts
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The site's home page is the README, with its links into docs/ made relative to docs/.
+SITE_HOME = "docs/index.md"
+
+
+def site_home(readme: str) -> str:
+    return readme.replace("](docs/", "](")
+
+
+def expected_pages(name: str) -> dict[str, str]:
+    """Each page of the walkthrough as it should read after a run (and the site's home
+    page, which follows the README)."""
+    walkthrough = WALKTHROUGHS[name]
+    blocks = transcripts(walkthrough)
+    pages = {p: rewrite((ROOT / p).read_text(encoding="utf-8"), blocks) for p in walkthrough.pages}
+    if "README.md" in pages:
+        pages[SITE_HOME] = site_home(pages["README.md"])
+    return pages
+
+
 def differences(name: str, write: bool) -> list[str]:
     """The unified diff between a walkthrough's pages and what its run prints; with `write`,
     the pages are rewritten instead."""
-    walkthrough = WALKTHROUGHS[name]
-    blocks = transcripts(walkthrough)
     diff: list[str] = []
-    for page_name in walkthrough.pages:
+    for page_name, after in expected_pages(name).items():
         page = ROOT / page_name
         before = page.read_text(encoding="utf-8")
-        after = rewrite(before, blocks)
         if write and after != before:
             page.write_text(after, encoding="utf-8")
             continue

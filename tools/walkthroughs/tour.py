@@ -9,7 +9,7 @@ TEMPERATURE = "  model:\n    provider: openai\n    model: gpt-4o\n    temperatur
 
 TOUR = Walkthrough(
     name="tour",
-    pages=("README.md", "docs/index.md"),
+    pages=["README.md"],  # and docs/index.md, which is the README
     steps=[
         Run("voiceops init"),
         Run("cat assistants/enrollment-assistant.yaml"),
