@@ -62,3 +62,30 @@ def test_runs_are_made_comparable() -> None:
     text = "id asst_555555555, then asst_111111111, again asst_555555555"
     masked = runner.mask_volatile(text, [(r"asst_[0-9]{9}", "asst_10000000{}")])
     assert masked == "id asst_100000001, then asst_100000002, again asst_100000001"
+
+
+def test_a_walkthrough_that_no_longer_fits_stops() -> None:
+    # voiceops refuses a folder without voiceops.yaml, which the step does not expect.
+    surprising = runner.Walkthrough("w", [], [runner.Run("voiceops validate")])
+    with pytest.raises(runner.UnexpectedExit, match="exited 1"):
+        runner.transcripts(surprising)
+    # An edit of text that voiceops no longer writes (a renamed field, say).
+    stale_edit = runner.Walkthrough(
+        "w",
+        [],
+        [runner.Write("a.yaml", "old_name: 1\n"), runner.Edit("a.yaml", "gone: 1", "x: 2", "")],
+    )
+    with pytest.raises(LookupError, match="old_name"):
+        runner.transcripts(stale_edit)
+
+
+def test_files_are_shown_as_the_commands_that_write_them() -> None:
+    steps = [
+        runner.Write("notes/a.yaml", "key: value\n"),
+        runner.Run("cat notes/a.yaml"),
+        runner.Run("voiceops validate", exit_code=1),
+    ]
+    shown = runner.transcripts(runner.Walkthrough("w", [], steps))["w"].splitlines()
+    assert shown[:3] == ["$ cat > notes/a.yaml <<'EOF'", "key: value", "EOF"]
+    assert shown[3:5] == ["$ cat notes/a.yaml", "key: value"]
+    assert shown[-1] == "[exit 1]"

@@ -42,7 +42,7 @@ DAY_ONE = Walkthrough(
         Run("voiceops apply plan.json", note="the same plan again: nothing is sent"),
         Comment("someone changes sales-outreach in the dashboard (here: with curl):"),
         Run(DASHBOARD_EDIT),
-        Run("voiceops drift"),
+        Run("voiceops drift", exit_code=2),
         Run("voiceops apply --auto-approve"),
         Run("voiceops drift"),
     ],

@@ -89,7 +89,7 @@ LIFECYCLE = Walkthrough(
         Run("voiceops plan --detailed-exitcode --target intake-es"),
         Block("lifecycle-validate"),
         Write("assistants/front-desk.yaml", FRONT_DESK),
-        Run("voiceops validate"),
+        Run("voiceops validate", exit_code=1),
         Run("rm assistants/front-desk.yaml"),
         Block("lifecycle-adopt"),
         Write("assistants/careers.yaml", CAREERS),
@@ -108,6 +108,6 @@ LIFECYCLE = Walkthrough(
             "    org_id: c\n    report_unmanaged: true\n",
             "report_unmanaged: true on invent-support",
         ),
-        Run("voiceops drift"),
+        Run("voiceops drift", exit_code=2),
     ],
 )

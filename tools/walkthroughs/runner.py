@@ -32,6 +32,10 @@ TIMESTAMPS = (
 )
 
 
+class UnexpectedExit(RuntimeError):
+    """A voiceops command of a walkthrough ended with another exit code than its step says."""
+
+
 @dataclass
 class Block:
     """Starts a new transcript block: `<!-- walkthrough: NAME -->` in a docs page."""
@@ -84,10 +88,13 @@ class Sandbox:
 
 @dataclass
 class Run:
-    """Runs one shell command in the walkthrough's folder and shows what it printed."""
+    """Runs one shell command in the walkthrough's folder and shows what it printed. A
+    voiceops command must end with `exit_code`, or the walkthrough stops: a page whose
+    prose says "exit 2" should not quietly show something else after a regeneration."""
 
     command: str
     note: str = ""
+    exit_code: int = 0
 
 
 Step = Block | Comment | Write | Edit | Export | Sandbox | Run
@@ -257,6 +264,8 @@ def run_command(session: Session, step: Run) -> None:
     session.current.extend([f"$ {shown}", *stable_outcomes(lines)])
     if step.command.startswith("voiceops"):  # the exit code is part of voiceops' contract
         session.current.append(f"[exit {result.returncode}]")
+        if result.returncode != step.exit_code:
+            raise UnexpectedExit(f"{step.command} exited {result.returncode}:\n{result.stdout}")
 
 
 def mask_volatile(text: str, volatile: Sequence[tuple[str, str]]) -> str:

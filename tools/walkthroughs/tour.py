@@ -21,7 +21,7 @@ TOUR = Walkthrough(
             TEMPERATURE.format("6"),
             "a typo, model.temperature: 6",
         ),
-        Run("voiceops validate"),
+        Run("voiceops validate", exit_code=1),
         Edit(
             "assistants/enrollment-assistant.yaml",
             TEMPERATURE.format("6"),
@@ -30,6 +30,6 @@ TOUR = Walkthrough(
         ),
         Run("voiceops apply --sandbox --auto-approve --target enrollment-assistant"),
         Comment("every --sandbox run starts a fresh sandbox from its seed: the apply is gone"),
-        Run("voiceops drift --sandbox --connection edmo-main"),
+        Run("voiceops drift --sandbox --connection edmo-main", exit_code=2),
     ],
 )
