@@ -1,5 +1,5 @@
 """The code base stays lint-clean, formatted and type-checked, so `pytest` alone tells a
-change is ready; and what a newcomer installs is what the README and the workflows say."""
+change is ready; and what a newcomer installs is what the README, the docs and the workflows say."""
 
 from __future__ import annotations
 
@@ -47,13 +47,15 @@ def test_the_distribution_has_a_free_name_and_keeps_the_command() -> None:
 
 def test_dependencies_pin_only_lower_bounds() -> None:
     project = pyproject()["project"]
-    for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = [r for extra in project["optional-dependencies"].values() for r in extra]
+    for requirement in project["dependencies"] + extras:
         assert re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[a-z,]+\])?>=[0-9.]+", requirement), requirement
 
 
 def install_lines() -> list[tuple[str, str]]:
     found = []
-    for path in [ROOT / "README.md", *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]:
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    for path in [*documents, *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if "pip install" in line:
                 found.append((path.name, line))

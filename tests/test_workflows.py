@@ -230,6 +230,7 @@ def test_ci_workflow_structure() -> None:
     for command in ("pip install -e '.[test]'", "pytest", "ruff check .", "ruff format --check ."):
         assert command in scripts
     assert any(".ci/actionlint.sh" in s.get("run", "") for _, s in all_steps(workflow))
+    assert any("mkdocs build --strict" in s.get("run", "") for _, s in all_steps(workflow))
 
 
 # --- actionlint ---------------------------------------------------------------------------------
@@ -643,9 +644,9 @@ def test_commit_step_fails_loudly_when_voiceops_cannot_say_where_the_record_is(
 
 
 def documented_secrets() -> list[str]:
-    """The one list: the README's table of the secrets the workflows pass."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- workflow-secrets -->")[1]
+    """The one list: the docs' table of the secrets the workflows pass."""
+    page = (REPO / "docs" / "workflows.md").read_text(encoding="utf-8")
+    section = page.split("<!-- workflow-secrets -->")[1]
     return re.findall(r"^\| `([A-Z0-9_]+)` \|", section, flags=re.MULTILINE)
 
 

@@ -23,7 +23,7 @@ def _check_block(text: str, sb: Sandbox) -> None:
     block, _, exports = text.partition("\n\n")
     providers = yaml.safe_load(block)["providers"]
     assert set(providers) == set(CONNECTIONS)
-    # One spelled out, as the README's walkthrough shows it.
+    # One spelled out, as the day-one walkthrough in docs/ shows it.
     assert providers["interactly-prod"]["token_env"] == "INTERACTLY_API_KEY"
     for name, (vendor, settings) in CONNECTIONS.items():
         assert providers[name] == {"type": vendor, "base_url": sb.base_urls[vendor], **settings}
