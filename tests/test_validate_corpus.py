@@ -206,6 +206,20 @@ CASES = [
     ),
     Case("envelope/name-too-long.yaml", A("name-too-long.yaml"), 4, 9, "at most 63 characters"),
     Case(
+        "envelope/name-trailing-newline.yaml",
+        A("name-trailing-newline.yaml"),
+        4,
+        9,
+        'metadata.name is "clinic-intake\\n"; it must use only lowercase letters',
+    ),
+    Case(
+        "edmo/id-trailing-newline.yaml",
+        A("id-trailing-newline.yaml"),
+        6,
+        5,
+        "id 'asst_123\\n' is not valid here: an Edmo assistant id is letters",
+    ),
+    Case(
         "envelope/unknown-top-level-field.yaml",
         A("unknown-top-level-field.yaml"),
         5,
@@ -685,6 +699,14 @@ CASES = [
         5,
         3,
         "duplicate key 'interactly-prod' (first defined on line 2)",
+    ),
+    Case(
+        "config/environment-name-too-long.yaml",
+        "voiceops.yaml",
+        6,
+        3,
+        "is not a valid name under environments; it must use only lowercase letters, digits "
+        "and hyphens, start with a letter or digit, and be at most 63 characters long",
     ),
     Case("config/syntax.yaml", "voiceops.yaml", 3, 1, "is a } missing?"),
     Case("config/empty.yaml", "voiceops.yaml", 1, 1, "voiceops.yaml is empty"),

@@ -307,7 +307,7 @@ def load_saved(text: str, source: str, environment: str | None = None) -> list[S
 
 
 # The form voiceops.yaml gives environment names (its schema's propertyNames).
-_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 def _check_environment(planned: str | None, environment: str | None, source: str) -> None:

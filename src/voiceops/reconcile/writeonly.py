@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from voiceops.atomicfile import read_record, replace_file
 from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
+# The longest file name most file systems take (bytes); checked before anything is sent.
+_NAME_MAX = 255
 
 
 def value_hash(connection: str, assistant_id: str, field_name: str, value: Any) -> str:
@@ -115,11 +118,22 @@ def _check_place(path: Path) -> None:
             "write_only_record "
             "in voiceops.yaml at a file"
         )
+    too_long = [part for part in path.parts if len(os.fsencode(part)) > _NAME_MAX]
+    if too_long:
+        raise VoiceopsError(
+            f"the write-only record {display_path(path)} cannot be created: a part of its "
+            f"path is longer than {_NAME_MAX} bytes"
+        )
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise VoiceopsError(
                     f"the write-only record {path} cannot be created: {parent} is not a directory"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise VoiceopsError(
+                    f"the write-only record {display_path(path)} cannot be created: "
+                    f"{display_path(parent)} is not writable"
                 )
             break
 

@@ -1,0 +1,51 @@
+"""Hostile and careless input through real `voiceops` processes against the sandbox: each
+gets one sentence (with the position where a file is at fault), exit 1, no traceback, and
+nothing is sent to a vendor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import Workspace
+
+WRITES = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+def voiceops(
+    ws: Workspace, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process, run in the workspace."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VOICEOPS")}
+    return subprocess.run(
+        [sys.executable, "-m", "voiceops", *args],
+        cwd=ws.root,
+        env={**clean, **ws.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def refused(result: subprocess.CompletedProcess[str]) -> str:
+    """The one sentence of a refusal, checked for the contract."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def writes(ws: Workspace) -> list[str]:
+    return [f"{r.method} {r.path}" for r in ws.sandbox.requests() if r.method in WRITES]
+
+
+def test_a_delete_the_vendor_knows_nothing_of_is_reported(workspace: Workspace) -> None:
+    path = workspace.spec_file("enrollment-assistant")
+    text = path.read_text(encoding="utf-8").replace("id: asst_123", "id: asst_999")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    result = voiceops(workspace, "plan", "--target", "enrollment-assistant")
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout + result.stderr
+    assert "knows no assistant 'asst_999' on connection 'edmo-main'" in shown
+    assert "nothing to delete" in shown
