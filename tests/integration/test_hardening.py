@@ -8,7 +8,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import Workspace
+from voiceops.reconcile.plan import MAX_PLAN_FILE_BYTES
 
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -49,3 +52,25 @@ def test_a_delete_the_vendor_knows_nothing_of_is_reported(workspace: Workspace) 
     shown = result.stdout + result.stderr
     assert "knows no assistant 'asst_999' on connection 'edmo-main'" in shown
     assert "nothing to delete" in shown
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_not_read_as_a_plan_file(workspace: Workspace, device: str) -> None:
+    said = refused(voiceops(workspace, "apply", device))
+    assert f"{device} is not a regular file, so not a plan file" in said
+    assert not writes(workspace)
+
+
+def test_a_fifo_is_not_waited_on_as_a_plan_file(workspace: Workspace) -> None:
+    fifo = workspace.root / "plan.json"
+    os.mkfifo(fifo)
+    said = refused(voiceops(workspace, "apply", str(fifo)))
+    assert "is not a regular file, so not a plan file" in said
+
+
+def test_a_plan_file_beyond_the_size_limit_is_refused(workspace: Workspace) -> None:
+    huge = workspace.root / "plan.json"
+    with huge.open("wb") as stream:
+        stream.truncate(MAX_PLAN_FILE_BYTES + 1)
+    said = refused(voiceops(workspace, "apply", str(huge)))
+    assert "is larger than 64 MiB, so not a voiceops plan file" in said
