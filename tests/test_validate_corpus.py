@@ -72,6 +72,20 @@ CASES = [
         "remove the %YAML line",
     ),
     Case(
+        "yaml/line-separator-in-comment.yaml",
+        A("line-separator-in-comment.yaml"),
+        7,
+        19,
+        "character U+2028 is a line break in YAML that most editors do not show",
+    ),
+    Case(
+        "yaml/next-line-in-plain-scalar.yaml",
+        A("next-line-in-plain-scalar.yaml"),
+        9,
+        24,
+        "character U+0085 is a line break in YAML that most editors do not show",
+    ),
+    Case(
         "yaml/control-character.yaml",
         A("control-character.yaml"),
         9,
