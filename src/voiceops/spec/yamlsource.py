@@ -320,7 +320,7 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
     count characters, as `text` is indexed). A syntax error ends the scan; the parser
     proper reports it."""
     spans: list[tuple[int, int]] = []
-    scanner = yaml.SafeLoader(text)
+    scanner: Any = yaml.SafeLoader(text)
     try:
         while scanner.check_token():
             token = scanner.get_token()
