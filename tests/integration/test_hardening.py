@@ -74,3 +74,20 @@ def test_a_plan_file_beyond_the_size_limit_is_refused(workspace: Workspace) -> N
         stream.truncate(MAX_PLAN_FILE_BYTES + 1)
     said = refused(voiceops(workspace, "apply", str(huge)))
     assert "is larger than 64 MiB, so not a voiceops plan file" in said
+
+
+def test_a_model_is_checked_against_the_live_provider_at_plan_time(workspace: Workspace) -> None:
+    path = workspace.spec_file("clinic-intake")
+    text = path.read_text(encoding="utf-8").replace("  assistantProvider: openai\n", "")
+    path.write_text(text.replace("gpt-4o-mini", "gemini-1.5-flash"), encoding="utf-8")
+    live = next(a for a in workspace.sandbox.assistants("interactly"))
+    assert live["assistantProvider"] != "gemini"
+    result = voiceops(workspace, "plan", "--target", "clinic-intake")
+    assert result.returncode == 1, result.stdout
+    shown = result.stdout + result.stderr
+    assert "assistants/clinic-intake.yaml:16:" in shown
+    assert f"the live assistant's assistantProvider is {live['assistantProvider']!r}" in shown
+    assert "set assistantProvider in the spec as well" in shown, shown
+    assert "Traceback" not in shown
+    refused(voiceops(workspace, "apply", "--auto-approve", "--target", "clinic-intake"))
+    assert not writes(workspace)
