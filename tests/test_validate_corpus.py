@@ -564,6 +564,13 @@ CASES = [
         "spec.speech_speed is 1.5, but it must be between 0.7 and 1.2",
     ),
     Case(
+        "autocalls/webhook-url-no-host.yaml",
+        A("webhook-url-no-host.yaml"),
+        9,
+        16,
+        "webhook_url must be an http:// or https:// URL with a host",
+    ),
+    Case(
         "autocalls/name-too-long.yaml",
         A("name-too-long.yaml"),
         8,
