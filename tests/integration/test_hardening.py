@@ -91,3 +91,35 @@ def test_a_model_is_checked_against_the_live_provider_at_plan_time(workspace: Wo
     assert "Traceback" not in shown
     refused(voiceops(workspace, "apply", "--auto-approve", "--target", "clinic-intake"))
     assert not writes(workspace)
+
+
+def test_the_sandbox_log_keeps_no_referenced_value(workspace: Workspace) -> None:
+    token = "tok-9d8c7b6a5f4e"
+    for name, field, value in [
+        ("sales-outreach", "webhook_url", "https://hooks.example.com/calls?token=${env:HOOK}"),
+        ("enrollment-assistant", "metadata", {"team": "${env:HOOK}"}),
+    ]:
+        workspace.edit_spec(name, **{field: value})
+    workspace.env["HOOK"] = token
+    result = workspace.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    logged = [(r.path, r.query, r.headers, r.body) for r in workspace.sandbox.requests()]
+    assert any(r.method == "PATCH" for r in workspace.sandbox.requests("edmo"))
+    assert token not in repr(logged)
+    assert "<redacted>" in repr([r.body for r in workspace.sandbox.requests("autocalls")])
+    stored = workspace.sandbox.assistant("autocalls", 127)
+    assert token in str(stored.get("webhook_url"))
+
+
+def test_norway_in_a_free_form_map_is_warned_about(workspace: Workspace) -> None:
+    path = workspace.spec_file("sales-outreach")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  variables:\n", "  variables:\n    country: NO\n"))
+    result = voiceops(workspace, "validate")
+    assert result.returncode == 0, result.stderr
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if x == "  variables:") + 1
+    assert (
+        f"assistants/sales-outreach.yaml:{line}:14: warning: spec.variables.country is written "
+        'NO, which YAML 1.1 reads as false; write "NO" in quotes if you meant the text'
+    ) in result.stderr
+    assert "record_call" not in result.stderr  # a declared boolean field: yes/no is meant
