@@ -117,6 +117,8 @@ class LoadResult:
     specs: list[AssistantSpec]
     diagnostics: list[Diagnostic]
     documents: int = 0
+    # The names of documents the environment leaves out (`environments.<env>: false`).
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -209,6 +211,8 @@ def load_specs(
             spec, problems = _check(doc, config, schemas, lenient)
             result.diagnostics.extend(problems)
             if spec is None:
+                if _left_out(doc, config.environment):
+                    result.left_out.append(str(lookup(doc.data, ("metadata", "name"))))
                 continue
             envelopes.append(spec)
             if not any(p.severity is Severity.ERROR for p in problems):
@@ -217,6 +221,10 @@ def load_specs(
     result.diagnostics = list(dict.fromkeys(result.diagnostics))
     result.diagnostics.sort(key=diagnostic_order)
     return result
+
+
+def _left_out(doc: YamlDocument, environment: str | None) -> bool:
+    return environment is not None and lookup(doc.data, (ENVIRONMENTS, environment)) is False
 
 
 def diagnostic_order(d: Diagnostic) -> tuple[bool, Location]:
