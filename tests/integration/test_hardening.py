@@ -123,3 +123,20 @@ def test_norway_in_a_free_form_map_is_warned_about(workspace: Workspace) -> None
         'NO, which YAML 1.1 reads as false; write "NO" in quotes if you meant the text'
     ) in result.stderr
     assert "record_call" not in result.stderr  # a declared boolean field: yes/no is meant
+
+
+def test_global_flags_after_the_subcommand_and_lenient_everywhere(workspace: Workspace) -> None:
+    path = workspace.spec_file("enrollment-assistant")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    provider: openai\n", "    provider: openai-next\n", 1))
+    strict = voiceops(workspace, "plan")
+    assert "openai-next" in refused(strict)
+    for args in (["plan", "--debug", "--lenient"], ["drift", "--lenient", "--debug"]):
+        result = voiceops(workspace, *args)
+        assert result.returncode in (0, 2), result.stderr
+        assert "debug: voiceops" in result.stderr
+        assert "accepted in lenient mode" in result.stderr
+    applied = voiceops(workspace, "apply", "--lenient", "--auto-approve", "--debug")
+    assert "no such option" not in applied.stderr
+    twice = voiceops(workspace, "--debug", "validate", "--debug", "--lenient")
+    assert twice.returncode == 0, twice.stderr

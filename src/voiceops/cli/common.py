@@ -105,9 +105,32 @@ connection_option = click.option(
 )
 
 
+_LENIENT = "voiceops.lenient"
+
+
+def _choose_lenient(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[_LENIENT] = True
+
+
+# On every command that reads the specs, so that VOICEOPS_FLAGS can carry it to each.
+lenient_option = click.option(
+    "--lenient",
+    is_flag=True,
+    expose_value=False,
+    callback=_choose_lenient,
+    help="Report enum values newer than the schemas as warnings (also: lenient: true).",
+)
+
+
+def chosen_lenient() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and bool(ctx.find_root().meta.get(_LENIENT, False))
+
+
 def selection_options(command: F) -> F:
-    """--target, --connection and --env: which assistants a run is about."""
-    return target_option(connection_option(env_option(command)))
+    """--target, --connection and --env: which assistants a run is about (and --lenient)."""
+    return target_option(connection_option(env_option(lenient_option(command))))
 
 
 def chosen_connections() -> tuple[str, ...]:
@@ -138,6 +161,7 @@ def prepare_run(
         sandbox=sandbox,
         environment=chosen_environment(),
         connections=chosen_connections(),
+        lenient=chosen_lenient(),
     )
 
 

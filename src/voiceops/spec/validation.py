@@ -100,6 +100,7 @@ def load_project(
     targets: tuple[str, ...] = (),
     environment: str | None = None,
     connections: tuple[str, ...] = (),
+    lenient: bool = False,
 ) -> Project:
     """The validated project (of `environment`: its connections, and the effective spec, id
     and ensure of each document that does not leave it out); raises InputErrors unless every
@@ -107,7 +108,8 @@ def load_project(
     specs to those names, `connections` the specs and the config to those connections."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas).choose(environment)
-    result = load_specs([_assistants_dir(config)], config, schemas, lenient=config.lenient)
+    lenient = lenient or config.lenient
+    result = load_specs([_assistants_dir(config)], config, schemas, lenient=lenient)
     if result.errors:
         raise InputErrors(result.errors)
     specs = _targeted(result, targets, config.environment)
