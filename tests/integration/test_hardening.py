@@ -5,6 +5,7 @@ nothing is sent to a vendor."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -140,3 +141,19 @@ def test_global_flags_after_the_subcommand_and_lenient_everywhere(workspace: Wor
     assert "no such option" not in applied.stderr
     twice = voiceops(workspace, "--debug", "validate", "--debug", "--lenient")
     assert twice.returncode == 0, twice.stderr
+
+
+def test_import_all_skips_managed_ones_and_says_which(workspace: Workspace) -> None:
+    shutil.rmtree(workspace.root / "schemas")
+    result = voiceops(workspace, "import", "--provider", "autocalls-sales", "--all", "--out", "new")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "skipped sales-outreach: already managed by assistants/sales-outreach.yaml; "
+        "pass --force to update it in place"
+    ) in result.stdout
+    written = sorted((workspace.root / "new").glob("*.yaml"))
+    assert written, result.stdout
+    for path in written:  # no schemas/ in this repository: no $schema line pointing at one
+        assert "$schema" not in path.read_text(encoding="utf-8")
+    asked = voiceops(workspace, "import", "--provider", "autocalls-sales", "--id", "127")
+    assert asked.returncode == 1  # named explicitly, a managed one still needs --force
