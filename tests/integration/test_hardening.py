@@ -4,6 +4,7 @@ nothing is sent to a vendor."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -157,3 +158,16 @@ def test_import_all_skips_managed_ones_and_says_which(workspace: Workspace) -> N
         assert "$schema" not in path.read_text(encoding="utf-8")
     asked = voiceops(workspace, "import", "--provider", "autocalls-sales", "--id", "127")
     assert asked.returncode == 1  # named explicitly, a managed one still needs --force
+
+
+def test_the_write_only_record_drops_a_deleted_assistant(workspace: Workspace) -> None:
+    record = workspace.root / ".voiceops" / "write-only.json"
+    assert voiceops(workspace, "apply", "--auto-approve").returncode == 0
+    assert "autocalls-sales/127" in json.loads(record.read_text())["assistants"]
+    path = workspace.spec_file("sales-outreach")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\nspec:\n", "\nensure: absent\nspec:\n", 1), encoding="utf-8")
+    deleted = voiceops(workspace, "apply", "--auto-approve")
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    kept = json.loads(record.read_text())["assistants"]
+    assert "autocalls-sales/127" not in kept

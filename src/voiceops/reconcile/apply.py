@@ -89,6 +89,9 @@ async def apply_saved(
     for group in groups:
         results.update((r.name, r) for r in group)
     run_errors = []
+    for result in results.values():
+        if result.outcome is Outcome.DELETED and result.id is not None:
+            run.write_only.forget(result.connection, result.id)
     try:
         run.write_only.save()
         _forget_resolved_creates(run)

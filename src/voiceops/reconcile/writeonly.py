@@ -60,6 +60,8 @@ class WriteOnlyRecord:
     path: Path | None  # None: kept in memory only (sandbox runs)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     applied: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Assistants this run deleted: their entries leave the file when it is saved.
+    forgotten: set[str] = field(default_factory=set)
     lock_timeout_s: float = LOCK_TIMEOUT_S
 
     @classmethod
@@ -83,9 +85,17 @@ class WriteOnlyRecord:
         self.hashes.setdefault(key, {})[field_name] = digest
         self.applied.setdefault(key, {})[field_name] = digest
 
+    def forget(self, connection: str, assistant_id: str) -> None:
+        """Drop a deleted assistant's entry (from the file, at the next save)."""
+        key = self.key(connection, assistant_id)
+        self.hashes.pop(key, None)
+        self.applied.pop(key, None)
+        self.forgotten.add(key)
+
     def save(self) -> None:
-        """Merge what this run applied into the file: lock, re-read, write aside, rename."""
-        if self.path is None or not self.applied:
+        """Merge what this run applied into the file, and drop the entries of the assistants
+        it deleted: lock, re-read, write aside, rename."""
+        if self.path is None or not (self.applied or self.forgotten):
             return
         path = self.path
         try:
@@ -94,6 +104,8 @@ class WriteOnlyRecord:
                 merged = _read(path)
                 for key, fields in self.applied.items():
                     merged.setdefault(key, {}).update(fields)
+                for key in self.forgotten:
+                    merged.pop(key, None)
                 replace_file(path, _document(merged).encode(), _mode_of(path))
         except Timeout:
             reason = f"it stayed locked by another voiceops run for {self.lock_timeout_s:g} s"
