@@ -24,11 +24,12 @@ from voiceops.exitcodes import ExitCode
 from voiceops.live.session import RunOptions
 from voiceops.reconcile import plan as plan_file
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.drift import dump_drift
 from voiceops.reconcile.plan import Plan, Status
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.reconcile.runner import SandboxEndpoints, prepare
 from voiceops.render import markdown, text
-from voiceops.render.values import PLAN, Framing
+from voiceops.render.values import DRIFT, PLAN, Framing
 from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
@@ -298,7 +299,7 @@ async def read_report(
 def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:
     """A plan or drift report in the format chosen with --format."""
     if output == "json":
-        return plan_file.dump(report)
+        return dump_drift(report) if framing is DRIFT else plan_file.dump(report)
     if output == "markdown":
         return markdown.render(report, framing)
     return text.render(report, framing, color=use_color())
