@@ -184,18 +184,27 @@ class Newcomers:
             return "the plan file's request is not the create voiceops builds from the spec"
         return None
 
+    def _take_budget(self, item: SavedAssistant) -> AssistantResult | None:
+        """Use up one create of the vendor's hourly limit, or defer `item` past it."""
+        if self.budget is None:
+            return None
+        if self.budget <= 0:
+            since = time.time() - (self.first_create_at or time.time())
+            return result_of(
+                item, Outcome.DEFERRED, f"not sent: {self._over_limit(HOUR_S - since)}"
+            )
+        self.budget -= 1
+        self.first_create_at = self.first_create_at or time.time()
+        return None
+
     async def _send_create(
         self, item: SavedAssistant, spec: AssistantSpec, current: AssistantPlan
     ) -> Sent:
         request = current.request
         assert request is not None
-        if self.budget is not None:
-            if self.budget <= 0:
-                since = time.time() - (self.first_create_at or time.time())
-                detail = f"not sent: {self._over_limit(HOUR_S - since)}"
-                return Sent(result_of(item, Outcome.DEFERRED, detail))
-            self.budget -= 1
-            self.first_create_at = self.first_create_at or time.time()
+        deferred = self._take_budget(item)
+        if deferred is not None:
+            return Sent(deferred)
         if self.noting:
             shown = desired_name(self.provider, spec, self.run.options.env)
             # The record is committed to git: a name that holds a secret is not noted.
