@@ -171,3 +171,15 @@ def test_the_write_only_record_drops_a_deleted_assistant(workspace: Workspace) -
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     kept = json.loads(record.read_text())["assistants"]
     assert "autocalls-sales/127" not in kept
+
+
+def test_a_saved_plan_applied_twice_says_whose_counts_it_shows(workspace: Workspace) -> None:
+    assert voiceops(workspace, "apply", "--auto-approve").returncode == 0
+    workspace.edit_spec("clinic-intake", idleTimeout=21)
+    assert voiceops(workspace, "plan", "--out", "plan.json").returncode == 0
+    for applied, unchanged in ((1, 3), (0, 4)):
+        result = voiceops(workspace, "apply", "plan.json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Plan in plan.json: 1 to update, 3 unchanged, 0 error(s)." in result.stdout
+        assert "\nPlan: " not in result.stdout
+        assert f"Apply: {applied} applied, {unchanged} unchanged," in result.stdout

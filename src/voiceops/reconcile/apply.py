@@ -341,7 +341,7 @@ async def apply_project(
         saved = _chosen(run, saved_plan, targets, connections)
         _refuse_mass_update(run, saved, allow_mass_update)
         # Reviewed elsewhere: say here what it holds, before anything is read or sent.
-        show(Plan([s.as_plan() for s in saved], managed=run.project.managed))
+        show(Plan([s.as_plan() for s in saved], run.project.managed, saved_in=saved_plan[1]))
         return await apply_saved(run, saved, watch=watch)
     # With --allow-mass-update the plan has no warning that asks for it.
     plan = await make_plan(run, mass_update_allowed=allow_mass_update)

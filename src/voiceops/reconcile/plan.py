@@ -139,6 +139,8 @@ class Plan:
     unmanaged: list[Unmanaged] = field(default_factory=list)
     # The environment of voiceops.yaml it was made for (None: the project defines none).
     environment: str | None = None
+    # The plan file it was read from, when apply shows a saved plan (never written out).
+    saved_in: str | None = None
 
     def with_status(self, status: Status) -> list[AssistantPlan]:
         return [a for a in self.assistants if a.status is status]
