@@ -183,3 +183,13 @@ def test_a_saved_plan_applied_twice_says_whose_counts_it_shows(workspace: Worksp
         assert "Plan in plan.json: 1 to update, 3 unchanged, 0 error(s)." in result.stdout
         assert "\nPlan: " not in result.stdout
         assert f"Apply: {applied} applied, {unchanged} unchanged," in result.stdout
+
+
+def test_a_record_that_could_not_be_saved_stops_the_run_before_anything_is_sent(
+    workspace: Workspace,
+) -> None:
+    config = workspace.config.read_text(encoding="utf-8")
+    workspace.config.write_text(config + f"write_only_record: {'r' * 300}/write-only.json\n")
+    said = refused(voiceops(workspace, "apply", "--auto-approve"))
+    assert "cannot be created: a part of its path is longer than 255 bytes" in said
+    assert not writes(workspace)

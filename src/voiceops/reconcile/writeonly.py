@@ -124,17 +124,17 @@ def _unsaved(path: Path, reason: str) -> str:
 
 def _check_place(path: Path) -> None:
     """Refuse, before anything is sent, a record that could not be saved after the writes."""
-    if path.exists() and not path.is_file():
-        raise VoiceopsError(
-            f"the write-only record {display_path(path)} is not a regular file; point "
-            "write_only_record "
-            "in voiceops.yaml at a file"
-        )
     too_long = [part for part in path.parts if len(os.fsencode(part)) > _NAME_MAX]
     if too_long:
         raise VoiceopsError(
             f"the write-only record {display_path(path)} cannot be created: a part of its "
             f"path is longer than {_NAME_MAX} bytes"
+        )
+    if path.exists() and not path.is_file():
+        raise VoiceopsError(
+            f"the write-only record {display_path(path)} is not a regular file; point "
+            "write_only_record "
+            "in voiceops.yaml at a file"
         )
     for parent in path.parents:
         if parent.exists():
