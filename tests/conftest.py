@@ -44,6 +44,8 @@ class Workspace:
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
         """The real `voiceops` command, in-process, with this workspace's config."""
         command, *rest = args
+        # The values `${env:NAME}` references can take stay out of the sandbox's request log.
+        self.sandbox.mask({**self.env, **(env or {})}.values())
         runner = CliRunner()
         return runner.invoke(
             main,

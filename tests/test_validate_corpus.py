@@ -72,6 +72,20 @@ CASES = [
         "remove the %YAML line",
     ),
     Case(
+        "yaml/line-separator-in-comment.yaml",
+        A("line-separator-in-comment.yaml"),
+        7,
+        19,
+        "character U+2028 is a line break in YAML that most editors do not show",
+    ),
+    Case(
+        "yaml/next-line-in-plain-scalar.yaml",
+        A("next-line-in-plain-scalar.yaml"),
+        9,
+        24,
+        "character U+0085 is a line break in YAML that most editors do not show",
+    ),
+    Case(
         "yaml/control-character.yaml",
         A("control-character.yaml"),
         9,
@@ -205,6 +219,20 @@ CASES = [
         "digit, and be at most 63 characters long",
     ),
     Case("envelope/name-too-long.yaml", A("name-too-long.yaml"), 4, 9, "at most 63 characters"),
+    Case(
+        "envelope/name-trailing-newline.yaml",
+        A("name-trailing-newline.yaml"),
+        4,
+        9,
+        'metadata.name is "clinic-intake\\n"; it must use only lowercase letters',
+    ),
+    Case(
+        "edmo/id-trailing-newline.yaml",
+        A("id-trailing-newline.yaml"),
+        6,
+        5,
+        "id 'asst_123\\n' is not valid here: an Edmo assistant id is letters",
+    ),
     Case(
         "envelope/unknown-top-level-field.yaml",
         A("unknown-top-level-field.yaml"),
@@ -536,6 +564,13 @@ CASES = [
         "spec.speech_speed is 1.5, but it must be between 0.7 and 1.2",
     ),
     Case(
+        "autocalls/webhook-url-no-host.yaml",
+        A("webhook-url-no-host.yaml"),
+        9,
+        16,
+        "webhook_url must be an http:// or https:// URL with a host",
+    ),
+    Case(
         "autocalls/name-too-long.yaml",
         A("name-too-long.yaml"),
         8,
@@ -685,6 +720,14 @@ CASES = [
         5,
         3,
         "duplicate key 'interactly-prod' (first defined on line 2)",
+    ),
+    Case(
+        "config/environment-name-too-long.yaml",
+        "voiceops.yaml",
+        6,
+        3,
+        "is not a valid name under environments; it must use only lowercase letters, digits "
+        "and hyphens, start with a letter or digit, and be at most 63 characters long",
     ),
     Case("config/syntax.yaml", "voiceops.yaml", 3, 1, "is a } missing?"),
     Case("config/empty.yaml", "voiceops.yaml", 1, 1, "voiceops.yaml is empty"),

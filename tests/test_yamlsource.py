@@ -234,3 +234,30 @@ def test_invalid_utf8_is_placed_by_line_and_character(tmp_path: Path) -> None:
 def test_an_unreadable_path_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(VoiceopsError, match="cannot read the file"):
         read_text(tmp_path, "dir.yaml")
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85"])
+def test_an_invisible_line_break_is_text_inside_quotes(brk: str) -> None:
+    text = f"a: 'one{brk}two'\nb: \"three{brk}four\"\n"
+    (doc,) = load_documents(text, "x.yaml")
+    assert isinstance(doc.data, dict)
+    assert set(doc.data) == {"a", "b"}
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85"])
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        ("a: 1  # note{brk}b: 2\n", 1, 13),
+        ("a: plain{brk}text\n", 1, 9),
+        ("a: |\n  block{brk}text\n", 2, 8),
+        ("'q': x\n{brk}b: 2\n", 2, 1),
+    ],
+)
+def test_an_invisible_line_break_outside_quotes_is_refused(
+    brk: str, text: str, line: int, col: int
+) -> None:
+    with pytest.raises(VoiceopsError) as caught:
+        load_documents(text.format(brk=brk), "x.yaml")
+    assert caught.value.location == Location("x.yaml", line, col)
+    assert f"U+{ord(brk):04X} is a line break in YAML" in str(caught.value)

@@ -222,9 +222,9 @@ def test_a_missing_assistant_fails_even_when_nothing_else_changes(workspace: Wor
 
 
 def test_a_rejected_update_fails_alone(workspace: Workspace) -> None:
-    # The schema accepts any http(s):// prefix; Autocalls wants a whole URL and answers 422.
-    workspace.edit_spec("sales-outreach", webhook_url="https://")
-    result = workspace.run("apply", "--auto-approve")
+    # The schema sees the reference, not its value; Autocalls wants a whole URL and answers 422.
+    workspace.edit_spec("sales-outreach", webhook_url="${env:SALES_WEBHOOK_URL}")
+    result = workspace.run("apply", "--auto-approve", env={"SALES_WEBHOOK_URL": "https://"})
     assert result.exit_code == 1
     line = next(x for x in report_lines(result.stdout) if "sales-outreach" in x)
     assert line.split()[0] == "failed"

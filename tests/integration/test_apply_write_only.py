@@ -87,8 +87,11 @@ def test_new_write_only_field_in_git_is_sent_alone(workspace: Workspace) -> None
 def test_a_failed_write_only_update_is_tried_again_next_time(workspace: Workspace) -> None:
     sb = workspace.sandbox
     # 422 from the vendor: nothing applied, so nothing may be recorded as applied.
-    workspace.edit_spec("sales-outreach", webhook_url="https://")
-    assert workspace.run("apply", "--auto-approve").exit_code == 1
+    workspace.edit_spec("sales-outreach", webhook_url="${env:SALES_WEBHOOK_URL}")
+    assert (
+        workspace.run("apply", "--auto-approve", env={"SALES_WEBHOOK_URL": "https://"}).exit_code
+        == 1
+    )
     assert not (workspace.root / RECORD).exists() or "autocalls-sales/127" not in json.loads(
         (workspace.root / RECORD).read_text()
     ).get("assistants", {})

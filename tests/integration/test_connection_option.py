@@ -67,8 +67,11 @@ def test_connection_is_repeatable_and_combines_with_target(estate: Repo) -> None
         "plan", "--env", "production", "--format", "json",
         "--connection", "edmo-main", "--target", "intake",
     )  # fmt: skip
-    assert narrowed.exit_code == 0, narrowed.output
-    assert json.loads(narrowed.stdout)["assistants"] == []
+    # Nothing matched both: said, exit 1, never "No changes".
+    assert narrowed.exit_code == 1, narrowed.output
+    assert narrowed.stderr == (
+        "error: no assistant named 'intake' uses the connection 'edmo-main'; nothing to do\n"
+    )
     assert vendors(estate) == set()
     targeted = estate.run(
         "plan", "--env", "production", "--format", "json",
@@ -157,3 +160,17 @@ def test_unmanaged_are_reported_only_for_the_chosen_connections(estate: Repo) ->
     )
     assert json.loads(result.stdout)["unmanaged"] == [], result.output
     assert vendors(estate) == {"edmo"}
+
+
+def test_a_target_the_environment_leaves_out_says_so(estate: Repo) -> None:
+    estate.intake.write_text(
+        estate.intake.read_text(encoding="utf-8") + "environments: {production: false}\n"
+    )
+    for command in ("plan", "apply", "render"):
+        result = estate.run(command, "--env", "production", "--target", "intake")
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (
+            "error: 'intake' is left out of the environment 'production' "
+            "(environments.production: false in its document)\n"
+        )
+    assert vendors(estate) == set()

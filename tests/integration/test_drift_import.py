@@ -39,7 +39,8 @@ def test_drift_made_in_a_dashboard_is_reported_and_apply_fixes_it(workspace: Wor
     assert "voiceops import" in drifted.stdout
 
     as_json = json.loads(workspace.run("drift", "--format", "json").stdout)
-    changed = [a for a in as_json["assistants"] if a["status"] == "update"]
+    changed = [a for a in as_json["assistants"] if a["status"] == "drifted"]
+    assert as_json["summary"]["drifted"] == 1
     assert [a["name"] for a in changed] == ["clinic-intake"]
 
     assert workspace.run("apply", "--auto-approve").exit_code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -220,9 +221,21 @@ def test_invent_creates_beyond_the_hourly_limit_are_deferred(workspace: Workspac
     assert len(created) == 10
     assert len(deferred) == 2
     assert not report.ok
-    assert "not sent" in result_of(report, deferred[0]).detail
+    unsent = result_of(report, deferred[0]).detail
+    assert unsent.startswith("not sent: Invent allows 10 creates an hour, so it was not created")
+    assert "the next create is possible in about" in unsent
     names = {a["name"] for a in workspace.sandbox.assistants("invent")}
     assert sum(1 for n in range(12) if f"Desk {n}" in names) == 10
+
+    # Within the hour the vendor refuses the next create, and says until when.
+    again = api_apply(workspace)
+    refused = [result_of(again, n).detail for n in deferred]
+    for detail in refused:
+        assert "answered 429" in detail
+        assert "not sent" not in detail
+        minutes = re.search(r"the next create is possible in about (\d+) min", detail)
+        assert minutes is not None, detail
+        assert 1 <= int(minutes.group(1)) <= 60
 
 
 def test_report_unmanaged_lists_the_rest_and_drift_exits_2(workspace: Workspace) -> None:

@@ -62,15 +62,16 @@ def test_dashboard_edit_is_drift_and_in_the_plan(
     field, live, git = _dashboard_edit(sandbox, name)
     code, report = drift_json(workspace)
     assert code == 2
-    assert report["summary"] == {
+    assert report["summary"] == {  # drift's own words
         "managed": 4,
-        "update": 1,
-        "create": 0,
-        "adopt": 0,
-        "delete": 0,
+        "drifted": 1,
+        "not_created": 0,
+        "not_adopted": 0,
+        "still_exists": 0,
         "unchanged": 3,
         "error": 0,
     }
+    assert {a["status"] for a in report["assistants"]} == {"drifted", "unchanged"}
     change = changes(report, name)[field]
     assert (change["before"], change["after"]) == (live, git)
     plan = plan_json(workspace, "--detailed-exitcode")

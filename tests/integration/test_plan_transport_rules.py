@@ -41,8 +41,10 @@ def test_import_all_writes_every_listed_assistant(workspace: Workspace) -> None:
     out = workspace.root / "imported"
     result = workspace.run("import", "--provider", "invent-support", "--all", "--out", str(out))
     # The one assistant the repository already manages keeps its file; the rest are written.
-    assert result.exit_code == 1
-    assert "skipped support-concierge: assistants/support-concierge.yaml exists" in result.stdout
+    assert result.exit_code == 0, result.output
+    assert "skipped support-concierge: already managed by assistants/support-concierge.yaml" in (
+        result.stdout
+    )
     written = sorted(out.glob("*.yaml"))
     assert len(written) >= 10
     ids = {str(yaml.safe_load(p.read_text(encoding="utf-8"))["id"]) for p in written}

@@ -97,12 +97,11 @@ def _command_path(exc: click.UsageError, argv: list[str]) -> str:
 )
 @click.version_option(__version__, prog_name="voiceops")
 @no_color_option
-@click.option(
-    "--debug",
-    is_flag=True,
-    expose_value=False,
-    callback=lambda ctx, _param, value: debuglog.start(ctx) if value else None,
-    help="Log each HTTP request (method, path, status, time) to stderr, secrets masked.",
-)
+@debuglog.debug_option
 def main() -> None:
     """Keep voice-AI assistants exactly as this repository describes them."""
+
+
+# The global flags are also taken after the subcommand (`voiceops plan --debug`).
+for _command in main.commands.values():
+    debuglog.debug_option(_command)

@@ -24,11 +24,12 @@ from voiceops.exitcodes import ExitCode
 from voiceops.live.session import RunOptions
 from voiceops.reconcile import plan as plan_file
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.drift import dump_drift
 from voiceops.reconcile.plan import Plan, Status
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.reconcile.runner import SandboxEndpoints, prepare
 from voiceops.render import markdown, text
-from voiceops.render.values import PLAN, Framing
+from voiceops.render.values import DRIFT, PLAN, Framing
 from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
@@ -105,9 +106,32 @@ connection_option = click.option(
 )
 
 
+_LENIENT = "voiceops.lenient"
+
+
+def _choose_lenient(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[_LENIENT] = True
+
+
+# On every command that reads the specs, so that VOICEOPS_FLAGS can carry it to each.
+lenient_option = click.option(
+    "--lenient",
+    is_flag=True,
+    expose_value=False,
+    callback=_choose_lenient,
+    help="Report enum values newer than the schemas as warnings (also: lenient: true).",
+)
+
+
+def chosen_lenient() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and bool(ctx.find_root().meta.get(_LENIENT, False))
+
+
 def selection_options(command: F) -> F:
-    """--target, --connection and --env: which assistants a run is about."""
-    return target_option(connection_option(env_option(command)))
+    """--target, --connection and --env: which assistants a run is about (and --lenient)."""
+    return target_option(connection_option(env_option(lenient_option(command))))
 
 
 def chosen_connections() -> tuple[str, ...]:
@@ -138,6 +162,7 @@ def prepare_run(
         sandbox=sandbox,
         environment=chosen_environment(),
         connections=chosen_connections(),
+        lenient=chosen_lenient(),
     )
 
 
@@ -274,7 +299,7 @@ async def read_report(
 def render_report(report: Plan, output: str, framing: Framing = PLAN) -> str:
     """A plan or drift report in the format chosen with --format."""
     if output == "json":
-        return plan_file.dump(report)
+        return dump_drift(report) if framing is DRIFT else plan_file.dump(report)
     if output == "markdown":
         return markdown.render(report, framing)
     return text.render(report, framing, color=use_color())

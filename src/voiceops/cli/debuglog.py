@@ -35,7 +35,9 @@ class Scrubbing(logging.Filter):
 
 
 def start(ctx: click.Context) -> None:
-    """Log to stderr for the length of this invocation."""
+    """Log to stderr for the length of this invocation (once, however often it is given)."""
+    if _KEY in ctx.meta:
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     scrubbing = Scrubbing()
@@ -61,3 +63,12 @@ def scrub_with(scrub: Callable[[str], str]) -> None:
     scrubbing = ctx.find_root().meta.get(_KEY) if ctx is not None else None
     if isinstance(scrubbing, Scrubbing):
         scrubbing.scrubbers.append(scrub)
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: start(ctx) if value else None,
+    help="Log each HTTP request (method, path, status, time) to stderr, secrets masked.",
+)

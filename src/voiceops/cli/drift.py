@@ -11,6 +11,7 @@ from voiceops.cli.common import (
     emit,
     emit_warnings,
     env_option,
+    lenient_option,
     no_color_option,
     prepare_run,
     read_report,
@@ -40,6 +41,7 @@ async def run_drift(project: Project, options: RunOptions) -> tuple[Plan, Redact
 @report_format_option
 @connection_option
 @env_option
+@lenient_option
 @config_option
 @concurrency_option
 @sandbox_option

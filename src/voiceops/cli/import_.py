@@ -90,5 +90,6 @@ def import_command(
         )
     results = [result.scrubbed(redactor) for result in results]
     emit(import_report.render(results, write_only), redactor)
-    if any(not r.written for r in results):
+    # --all takes what is not managed yet: skipping the managed ones is what it is for.
+    if any(not (r.written or (import_all and r.already_managed)) for r in results):
         raise SystemExit(ExitCode.ERROR)

@@ -92,6 +92,8 @@ class StatusFailed(RequestFailed):
         super().__init__(message, status=status, maybe_applied=maybe_applied)
         # True for a 401 that came right after logging in again: the credentials worked.
         self.after_login = after_login
+        # Seconds the vendor asked to wait before trying again (Retry-After), if it said.
+        self.retry_after_s: float | None = None
 
 
 class ConnectionRequestFailed(RequestFailed, ConnectionFailed):
@@ -421,6 +423,7 @@ class Client:
         )
         state.maybe_sent = state.maybe_sent or failure.maybe_applied
         wait = retry_after(response)
+        failure.retry_after_s = wait
         if not _retryable(status, wait, safe=state.safe):
             raise failure
         if wait is not None and wait > self.retry.max_retry_after_s:

@@ -88,12 +88,7 @@ async def apply_saved(
     groups = await asyncio.gather(*(pipeline.connection(n, items) for n, items in work.items()))
     for group in groups:
         results.update((r.name, r) for r in group)
-    run_errors = []
-    try:
-        run.write_only.save()
-        _forget_resolved_creates(run)
-    except VoiceopsError as exc:
-        run_errors.append(str(exc))
+    run_errors = _save_records(run, list(results.values()))
     names = dict.fromkeys(item.name for item in saved)
     return ApplyReport(
         [results[name] for name in names], run_errors, list(run.session.stop.signals)
@@ -139,6 +134,20 @@ def _triage(
         else:
             work.setdefault(spec.connection, []).append((item, spec))
     return results, work
+
+
+def _save_records(run: RunContext, results: list[AssistantResult]) -> list[str]:
+    """Save what the run applied (deleted assistants leave the write-only record) and drop
+    the notes of settled creates; what could not be saved, as run errors."""
+    for result in results:
+        if result.outcome is Outcome.DELETED and result.id is not None:
+            run.write_only.forget(result.connection, result.id)
+    try:
+        run.write_only.save()
+        _forget_resolved_creates(run)
+    except VoiceopsError as exc:
+        return [str(exc)]
+    return []
 
 
 def _same_target(item: SavedAssistant, spec: AssistantSpec) -> bool:
@@ -332,7 +341,7 @@ async def apply_project(
         saved = _chosen(run, saved_plan, targets, connections)
         _refuse_mass_update(run, saved, allow_mass_update)
         # Reviewed elsewhere: say here what it holds, before anything is read or sent.
-        show(Plan([s.as_plan() for s in saved], managed=run.project.managed))
+        show(Plan([s.as_plan() for s in saved], run.project.managed, saved_in=saved_plan[1]))
         return await apply_saved(run, saved, watch=watch)
     # With --allow-mass-update the plan has no warning that asks for it.
     plan = await make_plan(run, mass_update_allowed=allow_mass_update)

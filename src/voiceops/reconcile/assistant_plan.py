@@ -179,6 +179,11 @@ def _fill(
     desired = envref.resolve(spec.spec, context.env)
     secret_paths = frozenset(path for path, _ in references)
     plan.live_raw = live_raw
+    conflict = provider.conflict_with_live(live, desired)
+    if conflict is not None:
+        field_name, reason = conflict
+        plan.error = f"{spec.position(('spec', field_name))}: {reason}"
+        return
     plan.changes = desired_changes(provider, spec, live, desired, secret_paths, context.record)
     frozen = [c.field for c in plan.changes if _under_any(c.path, provider.create_only)]
     if frozen:

@@ -10,13 +10,16 @@ adopts it), or, where the vendor lists nothing, the pending-creates record holds
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.live.httpclient import Interrupted, RequestFailed, encode_json
+from voiceops.live.httpclient import Interrupted, RequestFailed, StatusFailed, encode_json
 from voiceops.live.providers.base import LiveState, Provider, answer_json
 from voiceops.paths import dotted
 from voiceops.reconcile.assistant_plan import PlanContext, internal_error, plan_create
@@ -64,6 +67,9 @@ class Sent:
     spec: AssistantSpec | None = None
 
 
+HOUR_S = 3600.0
+
+
 class Newcomers:
     """The creates and adopts of one connection."""
 
@@ -77,6 +83,8 @@ class Newcomers:
         # Creates the vendor's hourly limit still allows in this run (None: no limit). Taken
         # right before sending, so one found stale or invalid first does not use it up.
         self.budget = provider.creates_per_hour
+        # When this run's first create went out: the hour of the limit runs from there.
+        self.first_create_at: float | None = None
         # The ids documents name on this connection (walked once, not once per create).
         self.managed = managed_ids(self.run.project, provider.name)
         # The ids this run's creates were given, each to be written into one document only.
@@ -176,15 +184,27 @@ class Newcomers:
             return "the plan file's request is not the create voiceops builds from the spec"
         return None
 
+    def _take_budget(self, item: SavedAssistant) -> AssistantResult | None:
+        """Use up one create of the vendor's hourly limit, or defer `item` past it."""
+        if self.budget is None:
+            return None
+        if self.budget <= 0:
+            since = time.time() - (self.first_create_at or time.time())
+            return result_of(
+                item, Outcome.DEFERRED, f"not sent: {self._over_limit(HOUR_S - since)}"
+            )
+        self.budget -= 1
+        self.first_create_at = self.first_create_at or time.time()
+        return None
+
     async def _send_create(
         self, item: SavedAssistant, spec: AssistantSpec, current: AssistantPlan
     ) -> Sent:
         request = current.request
         assert request is not None
-        if self.budget is not None:
-            if self.budget <= 0:
-                return Sent(result_of(item, Outcome.DEFERRED, self._over_limit()))
-            self.budget -= 1
+        deferred = self._take_budget(item)
+        if deferred is not None:
+            return Sent(deferred)
         if self.noting:
             shown = desired_name(self.provider, spec, self.run.options.env)
             # The record is committed to git: a name that holds a secret is not noted.
@@ -236,7 +256,8 @@ class Newcomers:
         if isinstance(exc, Interrupted):
             return result_of(item, Outcome.INTERRUPTED, f"its create was not sent{note}")
         if exc.status == 429 and self.provider.creates_per_hour is not None:
-            detail = f"{exc.message}; {self._over_limit()}{note}"
+            wait = exc.retry_after_s if isinstance(exc, StatusFailed) else None
+            detail = f"{exc.message}; {self._over_limit(wait)}{note}"
             return result_of(item, Outcome.DEFERRED, detail)
         return result_of(item, Outcome.FAILED, failure_text(self.provider, exc) + note)
 
@@ -250,10 +271,20 @@ class Newcomers:
             f"{self.provider.type.capitalize()} dashboard"
         )
 
-    def _over_limit(self) -> str:
-        return (
+    def _over_limit(self, wait_s: float | None) -> str:
+        """The vendor's limit, and when the next create is possible: `wait_s` from now, or
+        (None) within the hour, as the vendor did not say."""
+        limit = (
             f"{self.provider.type.capitalize()} allows {self.provider.creates_per_hour} creates "
-            "an hour; not sent, the next apply creates it"
+            "an hour, so it was not created"
+        )
+        if wait_s is None:
+            return f"{limit}; the next create is possible within the hour: apply again then"
+        at = datetime.now(UTC) + timedelta(seconds=max(wait_s, 0.0))
+        minutes = max(1, math.ceil(wait_s / 60))
+        return (
+            f"{limit}; the next create is possible in about {minutes} min "
+            f"(from {at:%H:%M} UTC): apply again then"
         )
 
     def _remember_write_only(self, spec: AssistantSpec, new_id: str) -> None:

@@ -72,6 +72,8 @@ class ImportedAssistant:
     note: str = ""
     # Set when an existing document was updated in place: the fields that changed.
     updated: list[str] | None = None
+    # Not written because a document manages it already (and --force was not given).
+    already_managed: bool = False
 
     def scrubbed(self, redactor: Redactor) -> ImportedAssistant:
         """This result with secrets masked in the vendor-given text it holds."""
@@ -173,9 +175,14 @@ class _Importer:
         result = ImportedAssistant(
             name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
         )
+        if existing is not None and not self.force:
+            result.note = (
+                f"already managed by {display_path(path)}; pass --force to update it in place"
+            )
+            result.already_managed = True
+            return result
         if path.exists() and not self.force:
-            what = "update it in place" if existing else "overwrite it"
-            result.note = f"{display_path(path)} exists; pass --force to {what}"
+            result.note = f"{display_path(path)} exists; pass --force to overwrite it"
             return result
         if existing is not None:
             return self._update(existing, spec, result)
@@ -261,9 +268,12 @@ def _edits(existing: AssistantSpec, spec: dict[str, Any], rules: KeepRules) -> l
 
 
 def _write(path: Path, document: dict[str, Any], schema_dir: Path) -> str:
-    """Write the file, pointing editors at the schema; the reason when it cannot be written."""
-    schema = Path(os.path.relpath(schema_dir, path.parent.resolve()))
-    header = f"# yaml-language-server: $schema={schema.as_posix()}/assistant.schema.json\n"
+    """Write the file, pointing editors at the schema where the repository has one; the
+    reason when it cannot be written."""
+    header = ""
+    if (schema_dir / "assistant.schema.json").is_file():
+        schema = Path(os.path.relpath(schema_dir, path.parent.resolve()))
+        header = f"# yaml-language-server: $schema={schema.as_posix()}/assistant.schema.json\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(header + dump_yaml(document), encoding="utf-8")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -137,6 +139,8 @@ class Plan:
     unmanaged: list[Unmanaged] = field(default_factory=list)
     # The environment of voiceops.yaml it was made for (None: the project defines none).
     environment: str | None = None
+    # The plan file it was read from, when apply shows a saved plan (never written out).
+    saved_in: str | None = None
 
     def with_status(self, status: Status) -> list[AssistantPlan]:
         return [a for a in self.assistants if a.status is status]
@@ -307,7 +311,7 @@ def load_saved(text: str, source: str, environment: str | None = None) -> list[S
 
 
 # The form voiceops.yaml gives environment names (its schema's propertyNames).
-_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_ENVIRONMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 def _check_environment(planned: str | None, environment: str | None, source: str) -> None:
@@ -450,14 +454,29 @@ def _malformed(source: str, at: str, expected: str) -> VoiceopsError:
     return VoiceopsError(f"{source} is not a valid voiceops plan file: {at} must be {expected}")
 
 
+# Far above the plan of thousands of assistants; a file beyond it is not one voiceops wrote.
+MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
+
+
 def read_plan_file(path: Path) -> str:
-    """The text of a plan file, or one sentence saying why it cannot be read."""
+    """The text of a plan file, or one sentence saying why it cannot be read. Only a regular
+    file of bounded size is read: a device (/dev/zero) never ends and a FIFO may never open."""
     if path.is_dir():
         raise VoiceopsError(f"{path} is a directory, not a plan file")
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise VoiceopsError(f"{path} is not a voiceops plan file: it is not UTF-8 text") from None
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise VoiceopsError(f"{path} is not a regular file, so not a plan file")
+            data = stream.read(MAX_PLAN_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise VoiceopsError(f"cannot read the plan file {path}: {reason}") from None
+    if len(data) > MAX_PLAN_FILE_BYTES:
+        limit = MAX_PLAN_FILE_BYTES // (1024 * 1024)
+        raise VoiceopsError(f"{path} is larger than {limit} MiB, so not a voiceops plan file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VoiceopsError(f"{path} is not a voiceops plan file: it is not UTF-8 text") from None

@@ -30,7 +30,14 @@ from voiceops.reconcile.lifecycle import (
     plan_newcomers,
     unmanaged_assistants,
 )
-from voiceops.reconcile.plan import RISKY, AssistantPlan, Plan, Unmanaged, mass_update_warning
+from voiceops.reconcile.plan import (
+    RISKY,
+    Action,
+    AssistantPlan,
+    Plan,
+    Unmanaged,
+    mass_update_warning,
+)
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.spec.documents import AssistantSpec
 from voiceops.spec.validation import Project
@@ -71,6 +78,7 @@ async def make_plan(run: RunContext, *, mass_update_allowed: bool = False) -> Pl
         unmanaged=[u for result in results for u in result.unmanaged],
         environment=project.config.environment,
     )
+    plan.warnings.extend(_nothing_to_delete(plan))
     config = project.config
     warning = mass_update_warning(
         sum(1 for a in plan.assistants if a.status in RISKY),
@@ -81,6 +89,18 @@ async def make_plan(run: RunContext, *, mass_update_allowed: bool = False) -> Pl
     if warning and not mass_update_allowed:
         plan.warnings.append(warning)
     return plan
+
+
+def _nothing_to_delete(plan: Plan) -> list[str]:
+    """A delete the vendor answers 404 to is converged, but a mistyped id would be, too:
+    each is said, so that a review can tell the two apart."""
+    return [
+        f"{a.source}: the vendor knows no assistant {a.id!r} on connection {a.connection!r}, "
+        "so there is nothing to delete; if it was never deleted, check the id, and otherwise "
+        "remove the document"
+        for a in plan.assistants
+        if a.action is Action.DELETE and a.request is None and a.error is None
+    ]
 
 
 def reporting_connections(project: Project) -> list[str]:

@@ -116,12 +116,17 @@ def prepare(
     env: Mapping[str, str] | None = None,
     environment: str | None = None,
     connections: tuple[str, ...] = (),
+    lenient: bool = False,
 ) -> tuple[Project, RunOptions]:
     """The project of `environment` (needed when voiceops.yaml defines environments) and the
     options of a run against it, refused before any request while a credential is missing.
     `connections` (--connection) limits the run to those connections."""
     project = load_project(
-        config_path, targets=targets, environment=environment, connections=connections
+        config_path,
+        targets=targets,
+        environment=environment,
+        connections=connections,
+        lenient=lenient,
     )
     project, options = _with_environment(project, sandbox, env, concurrency)
     used = {s.connection for s in project.specs} | set(reporting_connections(project))

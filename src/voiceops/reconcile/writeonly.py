@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from voiceops.atomicfile import read_record, replace_file
 from voiceops.errors import VoiceopsError, display_path
 
 FORMAT_VERSION = 1
+# The longest file name most file systems take (bytes); checked before anything is sent.
+_NAME_MAX = 255
 
 
 def value_hash(connection: str, assistant_id: str, field_name: str, value: Any) -> str:
@@ -57,6 +60,8 @@ class WriteOnlyRecord:
     path: Path | None  # None: kept in memory only (sandbox runs)
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     applied: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Assistants this run deleted: their entries leave the file when it is saved.
+    forgotten: set[str] = field(default_factory=set)
     lock_timeout_s: float = LOCK_TIMEOUT_S
 
     @classmethod
@@ -80,9 +85,17 @@ class WriteOnlyRecord:
         self.hashes.setdefault(key, {})[field_name] = digest
         self.applied.setdefault(key, {})[field_name] = digest
 
+    def forget(self, connection: str, assistant_id: str) -> None:
+        """Drop a deleted assistant's entry (from the file, at the next save)."""
+        key = self.key(connection, assistant_id)
+        self.hashes.pop(key, None)
+        self.applied.pop(key, None)
+        self.forgotten.add(key)
+
     def save(self) -> None:
-        """Merge what this run applied into the file: lock, re-read, write aside, rename."""
-        if self.path is None or not self.applied:
+        """Merge what this run applied into the file, and drop the entries of the assistants
+        it deleted: lock, re-read, write aside, rename."""
+        if self.path is None or not (self.applied or self.forgotten):
             return
         path = self.path
         try:
@@ -91,6 +104,8 @@ class WriteOnlyRecord:
                 merged = _read(path)
                 for key, fields in self.applied.items():
                     merged.setdefault(key, {}).update(fields)
+                for key in self.forgotten:
+                    merged.pop(key, None)
                 replace_file(path, _document(merged).encode(), _mode_of(path))
         except Timeout:
             reason = f"it stayed locked by another voiceops run for {self.lock_timeout_s:g} s"
@@ -109,6 +124,12 @@ def _unsaved(path: Path, reason: str) -> str:
 
 def _check_place(path: Path) -> None:
     """Refuse, before anything is sent, a record that could not be saved after the writes."""
+    too_long = [part for part in path.parts if len(os.fsencode(part)) > _NAME_MAX]
+    if too_long:
+        raise VoiceopsError(
+            f"the write-only record {display_path(path)} cannot be created: a part of its "
+            f"path is longer than {_NAME_MAX} bytes"
+        )
     if path.exists() and not path.is_file():
         raise VoiceopsError(
             f"the write-only record {display_path(path)} is not a regular file; point "
@@ -120,6 +141,11 @@ def _check_place(path: Path) -> None:
             if not parent.is_dir():
                 raise VoiceopsError(
                     f"the write-only record {path} cannot be created: {parent} is not a directory"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise VoiceopsError(
+                    f"the write-only record {display_path(path)} cannot be created: "
+                    f"{display_path(parent)} is not writable"
                 )
             break
 

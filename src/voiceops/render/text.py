@@ -65,7 +65,10 @@ def summary(plan: Plan, framing: Framing) -> str:
             f"{count[Status.UNCHANGED]} {Status.UNCHANGED}",
             f"{count[Status.ERROR]} error(s)",
         ]
-        line = f"{framing.title}: {', '.join(parts)}."
+        # A saved plan's counts are those of when it was made: said, so that the apply
+        # results below (of now) do not seem to contradict them.
+        title = framing.title if plan.saved_in is None else f"{framing.title} in {plan.saved_in}"
+        line = f"{title}: {', '.join(parts)}."
     if unmanaged:
         line += f" {unmanaged} live assistant(s) not managed by any document."
     return line

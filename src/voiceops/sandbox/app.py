@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,11 @@ class Sandbox:
 
     def clear_requests(self) -> None:
         self._log.clear()
+
+    def mask(self, values: Iterable[str]) -> None:
+        """Values (those of `${env:NAME}` references) that the request log replaces by
+        `<redacted>` wherever they appear in requests logged from now on."""
+        self._log.mask(values)
 
     def set_faults(self, faults: Faults, vendor: str | None = None) -> None:
         """Settings for one vendor, or (vendor=None) for all, replacing every

@@ -457,9 +457,7 @@ class Autocalls(Vendor):
             **copy.deepcopy(DEFAULTS),
             **given,
         }
-        now = self.stamp.now()
-        full.setdefault("created_at", now)
-        full.setdefault("updated_at", now)
+        self.stamp_new(full)
         return full
 
     def _user(self, request: Request) -> str | None:

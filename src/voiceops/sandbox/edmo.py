@@ -199,9 +199,7 @@ class Edmo(Vendor):
             full["id"] = self._new_id()
         full.setdefault("externalId", derived_hex(str(full["id"]), 32))
         full.setdefault("orgId", account or self.default_account())
-        now = self.stamp.now()
-        full.setdefault("createdAt", now)
-        full.setdefault("updatedAt", now)
+        self.stamp_new(full)
         # Keep the read-only fields first, as the vendor's example shows them.
         head = ("id", "orgId", "createdAt", "updatedAt")
         return {**{k: full[k] for k in head}, **{k: v for k, v in full.items() if k not in head}}

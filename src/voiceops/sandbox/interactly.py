@@ -354,9 +354,7 @@ class Interactly(Vendor):
         full = {**copy.deepcopy(DEFAULTS), **copy.deepcopy(record)}
         full.setdefault("_id", secrets.token_hex(12))
         full.setdefault("teamId", account or self.default_account())
-        now = self.stamp.now()
-        full.setdefault("createdAt", now)
-        full.setdefault("updatedAt", now)
+        self.stamp_new(full)
         return full
 
     def _team(self, request: Request) -> str | None:

@@ -412,9 +412,7 @@ class Invent(Vendor):
         full.setdefault("secret_key", "sk_sandbox_" + derived_hex(str(full["id"]), 32))
         full.setdefault("org_id", account or self.default_account())
         full.setdefault("avatar_url", avatar_url(full["avatar_id"]))
-        now = self.stamp.now()
-        full.setdefault("created_at", now)
-        full.setdefault("updated_at", now)
+        self.stamp_new(full)
         return full
 
     def _org(self, request: Request) -> tuple[str | None, Response | None]:

@@ -3,18 +3,21 @@
 It never holds a credential or a secret value: authorization and cookie headers, the login
 body's email and password, and in every body each field whose name says it is secret
 (`secret`, `password`, `token`, `api_key`, …) and every value of a `headers` mapping (which
-may carry credentials) are replaced by `<redacted>`. Tests check what a vendor stored with
+may carry credentials) are replaced by `<redacted>`, and so is every value the log was
+told to mask (`RequestLog.mask`). Tests check what a vendor stored with
 `sb.stored(...)` instead."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, quote_plus
 
 REDACTED = "<redacted>"
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie"})
@@ -81,14 +84,27 @@ def parse_query(raw: bytes) -> dict[str, str]:
 
 
 class RequestLog:
-    """Bounded so that a long-running `voiceops sandbox` does not grow without end."""
+    """Bounded so that a long-running `voiceops sandbox` does not grow without end.
+
+    A stand-in cannot tell which values came from a `${env:NAME}` reference, so whoever
+    runs voiceops against it hands it those values (`mask`): each is replaced by
+    `<redacted>` wherever it appears in a logged path, query, header or body, as text or
+    percent-encoded, before the entry is kept."""
 
     def __init__(self, limit: int = 100_000) -> None:
         self._lock = threading.Lock()
         self._entries: deque[RecordedRequest] = deque(maxlen=limit)
+        self._masked: frozenset[str] = frozenset()
+
+    def mask(self, values: Iterable[str]) -> None:
+        """Keep these values out of every entry logged from now on."""
+        with self._lock:
+            self._masked |= {v for v in values if v}
 
     def add(self, entry: RecordedRequest) -> None:
         with self._lock:
+            if self._masked:
+                entry = _without(entry, self._masked)
             self._entries.append(entry)
 
     def select(self, vendor: str | None = None, method: str | None = None) -> list[RecordedRequest]:
@@ -105,3 +121,30 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def _without(entry: RecordedRequest, masked: frozenset[str]) -> RecordedRequest:
+    forms = sorted(
+        {form for value in masked for form in (value, quote(value, safe=""), quote_plus(value))},
+        key=len,
+        reverse=True,  # a longer value that contains a shorter one goes first
+    )
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            for form in forms:
+                value = value.replace(form, REDACTED)
+            return value
+        if isinstance(value, dict):
+            return {scrub(k): scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        return value
+
+    return dataclasses.replace(
+        entry,
+        path=scrub(entry.path),
+        query=scrub(entry.query),
+        headers=scrub(entry.headers),
+        body=scrub(entry.body),
+    )

@@ -44,6 +44,31 @@ def parse_fixture_text(text: str) -> dict[str, Any]:
     return data
 
 
+def _parse_state_text(text: str) -> dict[str, Any]:
+    """A state file as `State.changed` writes it (JSON), or a fixture in YAML. JSON is read
+    as JSON: YAML refuses some text JSON holds (a raw U+007F, escaped surrogate pairs)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return parse_fixture_text(text)
+    if not isinstance(data, dict):
+        raise ValueError("a sandbox fixture must be a mapping")
+    return data
+
+
+def _check_shape(data: dict[str, Any], vendors: tuple[str, ...]) -> None:
+    """One sentence for a fixture of the wrong shape, before anything of it is used."""
+    if not isinstance(data.get("credentials") or {}, dict):
+        raise ValueError("credentials must be a mapping of variable names to values")
+    for vendor in vendors:
+        section = data.get(vendor) or {}
+        if not isinstance(section, dict):
+            raise ValueError(f"{vendor} must be a mapping")
+        records = section.get("assistants") or []
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{vendor}.assistants must be a list of mappings")
+
+
 def default_fixture(seeds: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The stand-ins' seeds merged, then the shared `seed.yaml`: credentials in that order,
     each vendor's section from its own seed."""
@@ -65,7 +90,7 @@ def load_fixture(
 ) -> dict[str, Any]:
     """The persisted state if `state_file` exists, else `fixture`, else `default()`."""
     if state_file is not None and state_file.exists():
-        return parse_fixture_text(state_file.read_text(encoding="utf-8"))
+        return _parse_state_text(state_file.read_text(encoding="utf-8"))
     if isinstance(fixture, dict):
         return copy.deepcopy(fixture)
     if fixture is not None:
@@ -88,6 +113,7 @@ class State:
     def load(self, data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         """Replace credentials and accounts with the fixture's and drop every
         assistant; returns the fixture's assistant records per vendor."""
+        _check_shape(data, self.vendors)
         data = copy.deepcopy(data)
         records: dict[str, list[dict[str, Any]]] = {}
         with self.lock:

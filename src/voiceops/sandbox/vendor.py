@@ -41,7 +41,20 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise BadJSON("request body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise BadJSON("request body must be a JSON object")
+    if _has_lone_surrogate(data):
+        # JSON allows the escape, but no vendor can store half a character as UTF-8 text.
+        raise BadJSON("request body holds half a character (a lone UTF-16 surrogate escape)")
     return data
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def derived_hex(text: str, length: int) -> str:
@@ -181,6 +194,12 @@ class Vendor(ABC):
 
     def key(self, assistant_id: object) -> str:
         return str(assistant_id)
+
+    def stamp_new(self, record: dict[str, Any]) -> None:
+        """Creation and update times of a new record, unless its fixture gives them."""
+        now = self.stamp.now()
+        record.setdefault(self.created_field, now)
+        record.setdefault(self.updated_field, now)
 
     def touch(self, record: dict[str, Any]) -> None:
         record[self.updated_field] = self.stamp.after(record.get(self.updated_field))

@@ -117,6 +117,8 @@ class LoadResult:
     specs: list[AssistantSpec]
     diagnostics: list[Diagnostic]
     documents: int = 0
+    # The names of documents the environment leaves out (`environments.<env>: false`).
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -209,6 +211,8 @@ def load_specs(
             spec, problems = _check(doc, config, schemas, lenient)
             result.diagnostics.extend(problems)
             if spec is None:
+                if _left_out(doc, config.environment):
+                    result.left_out.append(str(lookup(doc.data, ("metadata", "name"))))
                 continue
             envelopes.append(spec)
             if not any(p.severity is Severity.ERROR for p in problems):
@@ -217,6 +221,10 @@ def load_specs(
     result.diagnostics = list(dict.fromkeys(result.diagnostics))
     result.diagnostics.sort(key=diagnostic_order)
     return result
+
+
+def _left_out(doc: YamlDocument, environment: str | None) -> bool:
+    return environment is not None and lookup(doc.data, (ENVIRONMENTS, environment)) is False
 
 
 def diagnostic_order(d: Diagnostic) -> tuple[bool, Location]:
@@ -307,6 +315,8 @@ def _check_document(
         problems += _check_lifecycle(doc, connection, schemas, envelope_ok)
     source = doc.doc if isinstance(doc, _EffectiveView) else doc
     problems += _number_surprises(source, problems)
+    if connection is not None:
+        problems += _free_form_booleans(source, schemas.document(connection.type), problems)
     if not envelope_ok or connection is None:
         return None, problems
     return _assistant_spec(doc, source, connection, schemas), problems
@@ -432,6 +442,58 @@ def _number_surprises(doc: YamlDocument, problems: list[Diagnostic]) -> list[Dia
             )
         )
     return warnings
+
+
+def _free_form_booleans(
+    doc: YamlDocument, schema: dict[str, Any], problems: list[Diagnostic]
+) -> list[Diagnostic]:
+    """Warnings for `NO`, `yes`, `off`… read as true or false inside a map the schema leaves
+    free-form (Autocalls `variables`, Edmo `metadata`): no type check can catch them there."""
+    reported = {p.location for p in problems}
+    warnings = []
+    for path, text in doc.surprises.items():
+        field_path = _spec_part(path)
+        value = lookup(doc.data, path)
+        where = doc.location(path)
+        if field_path is None or not isinstance(value, bool) or where in reported:
+            continue
+        if _declared(schema, field_path):
+            continue
+        warnings.append(
+            Diagnostic(
+                f"{dotted(path)} is written {text}, which YAML 1.1 reads as "
+                f'{str(value).lower()}; write "{text}" in quotes if you meant the text',
+                where,
+                severity=Severity.WARNING,
+            )
+        )
+    return warnings
+
+
+def _spec_part(path: YamlPath) -> YamlPath | None:
+    """The path inside the spec, for a value of `spec` or of an environment's `spec`."""
+    if path[:1] == ("spec",):
+        return path[1:]
+    if path[:1] == ("environments",) and path[2:3] == ("spec",):
+        return path[3:]
+    return None
+
+
+def _declared(schema: dict[str, Any], path: YamlPath) -> bool:
+    """Whether the schema names every field along `path` (not a free-form map's key)."""
+    node: Any = schema
+    for key in path:
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/"):
+            node = lookup(schema, tuple(ref[2:].split("/")))
+        if isinstance(key, int) and isinstance(node, dict):
+            node = node.get("items")
+            continue
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(properties, dict) or key not in properties:
+            return False
+        node = properties[key]
+    return True
 
 
 def _kind(value: Any) -> str:

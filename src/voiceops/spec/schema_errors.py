@@ -35,17 +35,22 @@ _VALUE_WORDS = {
     dict: "a mapping",
     type(None): "null",
 }
-# What the patterns in the shipped schemas mean, in words.
+# What the patterns in the shipped schemas mean, in words. `$(?!\n)` ends the text
+# in both engines (Python's `$` alone also matches before a final newline).
 PATTERN_WORDS = {
-    "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": (
+    "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$(?!\\n)": (
         "use only lowercase letters, digits and hyphens, start and end with a letter or digit, "
         "and be at most 63 characters long, like clinic-intake"
     ),
-    "^[a-z0-9][a-z0-9-]*$": (
+    "^[a-z0-9][a-z0-9-]*$(?!\\n)": (
         "use only lowercase letters, digits and hyphens, and start with a letter or digit"
     ),
-    "^[A-Za-z0-9_]+$": "use only letters, digits and underscores, like team_size",
-    "^[A-Za-z_][A-Za-z0-9_]*$": (
+    "^[a-z0-9][a-z0-9-]{0,62}$(?!\\n)": (
+        "use only lowercase letters, digits and hyphens, start with a letter or digit, "
+        "and be at most 63 characters long"
+    ),
+    "^[A-Za-z0-9_]+$(?!\\n)": "use only letters, digits and underscores, like team_size",
+    "^[A-Za-z_][A-Za-z0-9_]*$(?!\\n)": (
         "be an environment variable name: letters, digits and underscores, "
         "not starting with a digit"
     ),

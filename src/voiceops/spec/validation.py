@@ -100,6 +100,7 @@ def load_project(
     targets: tuple[str, ...] = (),
     environment: str | None = None,
     connections: tuple[str, ...] = (),
+    lenient: bool = False,
 ) -> Project:
     """The validated project (of `environment`: its connections, and the effective spec, id
     and ensure of each document that does not leave it out); raises InputErrors unless every
@@ -107,13 +108,17 @@ def load_project(
     specs to those names, `connections` the specs and the config to those connections."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas).choose(environment)
-    result = load_specs([_assistants_dir(config)], config, schemas, lenient=config.lenient)
+    lenient = lenient or config.lenient
+    result = load_specs([_assistants_dir(config)], config, schemas, lenient=lenient)
     if result.errors:
         raise InputErrors(result.errors)
-    specs = _targeted(result.specs, targets)
+    specs = _targeted(result, targets, config.environment)
     if connections:
         config = only_connections(config, connections)
         specs = [s for s in specs if s.connection in connections]
+        reporting = any(c.report_unmanaged for c in config.connections.values())
+        if not specs and (targets or result.specs) and not reporting:
+            raise VoiceopsError(_no_match(targets, connections))
     warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
     if not result.documents:
         warnings.append(_nothing_here(config))
@@ -122,15 +127,32 @@ def load_project(
     )
 
 
-def _targeted(specs: list[AssistantSpec], targets: tuple[str, ...]) -> list[AssistantSpec]:
+def _targeted(
+    result: LoadResult, targets: tuple[str, ...], environment: str | None
+) -> list[AssistantSpec]:
     """The specs --target names (all without --target)."""
+    specs = result.specs
     if not targets:
         return specs
     names = [s.name for s in specs]
+    left_out = sorted(set(targets) & set(result.left_out))
+    if left_out:
+        raise VoiceopsError(
+            f"{', '.join(map(repr, left_out))} is left out of the environment {environment!r} "
+            f"(environments.{environment}: false in its document)"
+        )
     unknown = sorted(set(targets) - set(names))
     if unknown:
         raise VoiceopsError(_unknown_targets(unknown, names))
     return [s for s in specs if s.name in targets]
+
+
+def _no_match(targets: tuple[str, ...], connections: tuple[str, ...]) -> str:
+    named = f" named {', '.join(map(repr, targets))}" if targets else ""
+    return (
+        f"no assistant{named} uses the connection {', '.join(map(repr, connections))}; "
+        "nothing to do"
+    )
 
 
 def only_connections(config: Config, names: tuple[str, ...]) -> Config:

@@ -263,6 +263,8 @@ def load_documents(text: str, source: str) -> list[YamlDocument]:
     brackets = text.count("[") + text.count("{") - text.count("${")
     if brackets > _BRACKETS_BEFORE_SCAN or _COMPACT_NESTING.search(text):
         _check_depth(text, source)
+    if _INVISIBLE_BREAKS.search(text):
+        _check_invisible_breaks(text, source)
     check_aliases = "&" in text  # an alias needs an anchor, and an anchor needs `&`
     loader = _Loader(text)
     documents: list[YamlDocument] = []
@@ -291,6 +293,44 @@ def load_documents(text: str, source: str) -> list[YamlDocument]:
     finally:
         loader.dispose()
     return documents
+
+
+# YAML 1.1 ends a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which editors and
+# diffs show as nothing or as a space: `# note<U+2028>ensure: absent` reviews as a comment.
+_INVISIBLE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _check_invisible_breaks(text: str, source: str) -> None:
+    """Refuse an invisible line break anywhere but inside a quoted scalar, where it is text."""
+    quoted = _quoted_spans(text)
+    for found in _INVISIBLE_BREAKS.finditer(text):
+        at = found.start()
+        if any(start < at < end for start, end in quoted):
+            continue
+        line, col = _line_col(text, at)
+        raise VoiceopsError(
+            f"character U+{ord(found.group()):04X} is a line break in YAML that most editors "
+            "do not show; remove it, or write it as an escape in a double-quoted string",
+            Location(source, line, col),
+        )
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where the quoted scalars of `text` start and end (the pure-Python scanner's marks
+    count characters, as `text` is indexed). A syntax error ends the scan; the parser
+    proper reports it."""
+    spans: list[tuple[int, int]] = []
+    scanner: Any = yaml.SafeLoader(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if isinstance(token, yaml.ScalarToken) and token.style in ("'", '"'):
+                spans.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    return spans
 
 
 def load_file(path: Path, source: str) -> list[YamlDocument]:

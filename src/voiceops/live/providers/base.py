@@ -19,6 +19,7 @@ from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_b
 from voiceops.paths import drop
 from voiceops.spec.schemas import (
     CREATE_ONLY,
+    ERROR_MESSAGE,
     READ_OPTIONAL,
     SENSITIVE,
     WRITE_ONLY,
@@ -82,6 +83,9 @@ class Provider:
     reads_by_list: ClassVar[bool] = False
     # The vendor's documented limit on creates, per hour and organisation (None: none).
     creates_per_hour: ClassVar[int | None] = None
+    # Fields whose schema rules hold only when the spec has all of them (Interactly's model
+    # and provider): a spec that sets some is checked at plan time with the others' live values.
+    checked_together: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,6 +106,7 @@ class Provider:
         self.create_only: FieldSet = schemas.annotated_fields(self.type, CREATE_ONLY)
         # Readable fields a read may leave out (shown only in some configurations).
         self.read_optional: FieldSet = schemas.annotated_fields(self.type, READ_OPTIONAL)
+        self.schema = schemas.validator(self.type)
         # Told of each secret the provider learns while running (a session cookie).
         self.on_secret: Callable[[str], None] | None = None
 
@@ -198,6 +203,26 @@ class Provider:
         for path in self.read_only:
             drop(shaped, path)
         return shaped
+
+    def conflict_with_live(
+        self, live: dict[str, Any], desired: dict[str, Any]
+    ) -> tuple[str, str] | None:
+        """The first field of the spec that breaks a `checked_together` rule once the fields
+        it leaves out take their live values, and why; None when none does."""
+        for group in self.checked_together:
+            given = [name for name in group if name in desired]
+            kept = [name for name in group if name not in desired and name in live]
+            if not given or not kept or len(given) + len(kept) < len(group):
+                continue
+            combined = {name: desired[name] if name in desired else live[name] for name in group}
+            error = next(iter(self.schema.iter_errors(combined)), None)
+            if error is None:
+                continue
+            said = error.schema.get(ERROR_MESSAGE) if isinstance(error.schema, dict) else None
+            live_values = ", ".join(f"{name} is {live[name]!r}" for name in kept)
+            reason = f"the live assistant's {live_values}, and {said or error.message}"
+            return given[0], f"{reason}; set {' and '.join(kept)} in the spec as well"
+        return None
 
     # ---- writing --------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ class Interactly(Provider):
         }
     )
 
+    # The page lists the models per provider; the schema checks them when the spec has both.
+    checked_together = (("assistantProvider", "assistantModel"),)
+
     def read_path(self, assistant_id: str) -> str:
         return f"/assistants/v1/assistants/{segment(assistant_id)}"
 
