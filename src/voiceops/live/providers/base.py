@@ -18,7 +18,7 @@ from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
 from voiceops.paths import drop
 from voiceops.spec.schemas import SENSITIVE, WRITE_ONLY, FieldPath, SchemaStore
-from voiceops.spec.vendors import default_base_url, id_normalizer
+from voiceops.spec.vendors import default_base_url, id_normalizer, spec_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -88,8 +88,10 @@ class Provider:
         # Whether a value has the form the vendor's schema gives ids (a created id is checked
         # before it is written into the user's file).
         self.valid_id = schemas.validator(self.type, "/$defs/id").is_valid
-        self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
-        self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
+        # The spec's field set: the vendor's, or the one the connection chose.
+        self.spec_schema = spec_schema(connection)
+        self.sensitive: FieldSet = schemas.annotated_fields(self.spec_schema, SENSITIVE)
+        self.write_only: FieldSet = schemas.annotated_fields(self.spec_schema, WRITE_ONLY)
         # Told of each secret the provider learns while running (a session cookie).
         self.on_secret: Callable[[str], None] | None = None
 
