@@ -45,9 +45,7 @@ PATTERN_WORDS = {
         "use only lowercase letters, digits and hyphens, and start with a letter or digit"
     ),
     "^[A-Za-z0-9_]+$": "use only letters, digits and underscores, like team_size",
-    "^[a-z0-9_]{3,16}$": (
-        "be 3 to 16 lowercase letters, digits and underscores, like team_size"
-    ),
+    "^[a-z0-9_]{3,16}$": ("be 3 to 16 lowercase letters, digits and underscores, like team_size"),
     "^[A-Za-z_][A-Za-z0-9_]*$": (
         "be an environment variable name: letters, digits and underscores, "
         "not starting with a digit"
