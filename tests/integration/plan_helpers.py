@@ -176,7 +176,7 @@ def match_sandbox(workspace: Workspace, sb: Sandbox) -> None:
     config["model"] = "gpt-4o"
     config["conversation"]["enable_auto_csat"] = True
     sb.edit("invent", "asst_support", {"config": config})
-    sb.edit("autocalls", 127, {"max_call_duration": 900, "filler_audios": True})
+    sb.edit("autocalls", 127, {"max_duration": 900, "fillers": True})
     record_write_only(workspace, "sales-outreach")
 
 
@@ -195,7 +195,7 @@ def record_write_only(workspace: Workspace, name: str) -> None:
     document = read_spec(workspace, name)
     project, _ = prepare(workspace.config, env=workspace.env)
     record = WriteOnlyRecord.load(project.config.write_only_record)
-    for key in ("llm_temperature", "who_speaks_first"):
+    for key in ("reengagement_prompt", "tts_emotion_enabled"):
         if key in document["spec"]:
             record.remember(connection, assistant_id, key, document["spec"][key])
     record.save()

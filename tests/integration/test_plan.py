@@ -35,7 +35,7 @@ SEED_CHANGES = {
     "clinic-intake": {"assistantTemperature", "idleTimeout", "assistantServer.timeoutSeconds"},
     "enrollment-assistant": {"firstMessage", "model.temperature"},
     "support-concierge": {"config.model", "config.conversation.enable_auto_csat"},
-    "sales-outreach": {"max_call_duration", "filler_audios", "llm_temperature", "who_speaks_first"},
+    "sales-outreach": {"max_duration", "fillers", "reengagement_prompt", "tts_emotion_enabled"},
 }
 
 
@@ -105,7 +105,7 @@ SCALARS = {
     "clinic-intake": ("idleTimeout", 45, 20),
     "enrollment-assistant": ("maxDurationSeconds", 600, 1800),
     "support-concierge": ("enabled", False, True),
-    "sales-outreach": ("re_engagement_interval", 60, 45),
+    "sales-outreach": ("reengagement_interval", 60, 45),
 }
 
 
@@ -392,7 +392,7 @@ def test_integer_equals_float(workspace: Workspace, sandbox: Sandbox) -> None:
     sandbox.edit("interactly", assistant_id, {"maxCallDuration": 30.0, "assistantTemperature": 1})
     set_spec(workspace, "clinic-intake", ("assistantTemperature",), 1.0)
     set_spec(workspace, "enrollment-assistant", ("maxDurationSeconds",), 1800.0)
-    sandbox.edit("autocalls", 127, {"max_call_duration": 900.0})
+    sandbox.edit("autocalls", 127, {"max_duration": 900.0})
     plan = plan_json(workspace, "--detailed-exitcode")
     assert plan["summary"]["update"] == 0, plan
 
@@ -494,10 +494,12 @@ def test_out_writes_a_plan_file_without_secrets(
         "method": "PUT",
         "path": "/user/assistant/127",
         "body": {
-            "max_call_duration": 900,
-            "filler_audios": True,
-            "llm_temperature": 0.4,
-            "who_speaks_first": "AI assistant",
+            "max_duration": 900,
+            "fillers": True,
+            "reengagement_prompt": (
+                "Ask once whether they are still there, then offer to call back."
+            ),
+            "tts_emotion_enabled": True,
         },
     }
     assert requests["enrollment-assistant"]["path"] == "/assistants/asst_123"
@@ -580,8 +582,8 @@ UNCHANGED_EXTRAS = [
     ("financial-aid", "edmo-main", "asst_456", {"name": "Financial Aid Helper"}),
     ("campus-tours", "edmo-main", "asst_789", {"endCallPhrases": ["bye"]}),
     ("sales-desk", "invent-support", "asst_sales", {"name": "Sales Desk"}),
-    ("appointment-reminders", "autocalls-sales", 128, {"calls_direction": "make"}),
-    ("inbound-reception", "autocalls-sales", 129, {"calls_direction": "receive"}),
+    ("appointment-reminders", "autocalls-sales", 128, {"type": "outbound"}),
+    ("inbound-reception", "autocalls-sales", 129, {"type": "inbound"}),
     ("billing-questions", "invent-support", "asst_billing", {"enabled": False}),
     ("onboarding-guide", "invent-support", "asst_onboarding", {"name": "Onboarding Guide"}),
     ("returns", "invent-support", "asst_returns", {"name": "Returns and Refunds"}),
