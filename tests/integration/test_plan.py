@@ -359,17 +359,19 @@ def test_sensitive_value_unchanged_is_not_a_change(workspace: Workspace, sandbox
 
 def test_write_only_field_is_named_with_unknown_before(workspace: Workspace) -> None:
     result = workspace.run("plan", "--target", "sales-outreach")
-    assert "~ llm_temperature  : (write-only: not readable) -> 0.4  (write-only)" in result.stdout
+    assert "~ tts_emotion_enabled: (write-only: not readable) -> true  (write-only)" in (
+        result.stdout
+    )
     assert "write-only fields cannot be read back" in result.stdout
     markdown = workspace.run("plan", "--target", "sales-outreach", "--format", "markdown")
-    assert "| `llm_temperature` | `(write-only: not readable)` | `0.4` *(write-only)* |" in (
+    assert "| `tts_emotion_enabled` | `(write-only: not readable)` | `true` *(write-only)* |" in (
         markdown.stdout
     )
-    change = changes(plan_json(workspace), "sales-outreach")["llm_temperature"]
+    change = changes(plan_json(workspace), "sales-outreach")["tts_emotion_enabled"]
     assert change["write_only"]
     assert not change["before_known"]
     assert change["before"] is None
-    assert change["after"] == 0.4
+    assert change["after"] is True
 
 
 def test_write_only_field_after_apply_is_planned_only_when_git_changes(
@@ -377,10 +379,10 @@ def test_write_only_field_after_apply_is_planned_only_when_git_changes(
 ) -> None:
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     assert plan_json(workspace, "--detailed-exitcode")["summary"]["update"] == 0
-    set_spec(workspace, "sales-outreach", ("llm_temperature",), 0.7)
+    set_spec(workspace, "sales-outreach", ("tts_emotion_enabled",), False)
     plan = plan_json(workspace)
-    assert list(changes(plan, "sales-outreach")) == ["llm_temperature"]
-    assert assistant(plan, "sales-outreach")["request"]["body"] == {"llm_temperature": 0.7}
+    assert list(changes(plan, "sales-outreach")) == ["tts_emotion_enabled"]
+    assert assistant(plan, "sales-outreach")["request"]["body"] == {"tts_emotion_enabled": False}
 
 
 # ---- semantic equality -------------------------------------------------------------------
