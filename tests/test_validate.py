@@ -187,6 +187,79 @@ def test_a_trailing_document_separator_is_not_a_document(repo: Path) -> None:
     assert run().stdout == "2 assistant document(s) valid.\n"
 
 
+# --- Autocalls field sets
+
+
+def legacy_connection(repo: Path) -> None:
+    config = (repo / "voiceops.yaml").read_text(encoding="utf-8")
+    legacy = config.replace("    type: autocalls\n", "    type: autocalls\n    fields: legacy\n")
+    assert legacy != config
+    (repo / "voiceops.yaml").write_text(legacy, encoding="utf-8")
+
+
+def test_a_legacy_field_names_its_current_counterpart_and_the_setting(repo: Path) -> None:
+    write(repo, "a.yaml", autocalls("a", 1, "  max_call_duration: 900\n  llm_model: gpt-4o\n"))
+    result = run()
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "assistants/a.yaml:9:3: 'max_call_duration' is the legacy name of 'max_duration'; "
+        "write 'max_duration', or set fields: legacy on connection 'autocalls-sales'",
+        "assistants/a.yaml:10:3: 'llm_model' is the legacy name of 'llm_model_id'; "
+        "write 'llm_model_id', or set fields: legacy on connection 'autocalls-sales'",
+        "2 errors, 0 warnings.",
+    ]
+
+
+def test_a_current_field_on_a_legacy_connection_names_its_legacy_counterpart(
+    repo: Path,
+) -> None:
+    legacy_connection(repo)
+    legacy_spec = autocalls("a", 1).replace("  name: Case\n", "  assistant_name: Case\n")
+    write(repo, "a.yaml", legacy_spec + "  record: true\n  tools: []\n")
+    result = run()
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "assistants/a.yaml:9:3: 'record' is the current name of 'record_call'; "
+        "write 'record_call', or set fields: current on connection 'autocalls-sales'",
+        "assistants/a.yaml:10:3: 'tools' belongs to the current field set, and connection "
+        "'autocalls-sales' speaks the legacy one; remove it, or set fields: current on "
+        "connection 'autocalls-sales'",
+        "2 errors, 0 warnings.",
+    ]
+    write(repo, "a.yaml", legacy_spec + "  record_call: true\n")
+    assert run().exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "place", "says"),
+    [
+        ("  initial_message: " + "x" * 201 + "\n", "9:20", "201 characters long; the limit is 200"),
+        (
+            "  mode: dualplex\n  knowledgebase_mode: prompt\n",
+            "10:23",
+            "knowledgebase_mode must be function_call in multimodal and dualplex modes",
+        ),
+        (
+            "  mode: multimodal\n  allow_interruptions: false\n",
+            "10:24",
+            "allow_interruptions cannot be false in multimodal and dualplex modes",
+        ),
+        ("  mode: dualplex\n  fillers: true\n", "10:12", "fillers are available only in pipeline"),
+        ("  max_silence_duration: 361\n", "9:25", "between 1 and 360"),
+    ],
+)
+def test_the_current_limits_are_checked_offline(
+    repo: Path, extra: str, place: str, says: str
+) -> None:
+    write(repo, "a.yaml", autocalls("a", 1, extra))
+    result = run()
+    assert result.exit_code == 1
+    [line, summary] = result.stderr.splitlines()
+    assert line.startswith(f"assistants/a.yaml:{place}: ")
+    assert says in line
+    assert summary == "1 error, 0 warnings."
+
+
 # --- lenient mode
 
 LENIENT_CASES = [
