@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import example_repository
+from tests.conftest import Workspace, example_repository
 from voiceops.sandbox import Sandbox, SandboxOptions
 
 SALES = ("autocalls", 127)
@@ -140,3 +140,26 @@ def test_import_writes_the_connections_set(tmp_path: Path) -> None:
         assert "name" not in spec
         assert "language_id" not in spec
         assert voiceops(root, sb, "validate").returncode == 0
+
+
+def test_a_calendar_key_never_reaches_outputs_or_imported_files(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    key = "cal_live_0123456789abcdef"
+    calendar = {"type": "calendar_integration", "calcom_api_key": key, "calcom_event_slug": "demo"}
+    workspace.sandbox.edit("autocalls", 128, {"tools": [calendar]})
+    out = tmp_path / "imported"
+
+    imported = workspace.run(
+        "import", "--provider", "autocalls-sales", "--id", "128", "--out", str(out)
+    )
+    plan = workspace.run("plan", "--format", "json")
+
+    assert imported.exit_code == 0, imported.output
+    [written] = out.glob("*.yaml")
+    text = written.read_text(encoding="utf-8")
+    assert key not in text
+    tools = yaml.safe_load(text)["spec"]["tools"]
+    assert tools[0]["calcom_api_key"].startswith("${env:")
+    assert key not in imported.output
+    assert key not in plan.output

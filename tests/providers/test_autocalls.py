@@ -218,3 +218,14 @@ def test_pages_are_read_once_each_and_no_further_than_needed() -> None:
 
 def test_an_id_written_with_leading_zeros_is_the_same_assistant() -> None:
     assert provider("autocalls").normalize_id("0127") == "127"
+
+
+def test_a_listed_calendar_key_is_reported_as_a_secret() -> None:
+    adapter = provider("autocalls")
+    found: list[str] = []
+    adapter.on_secret = found.append
+    calendar = {"type": "calendar_integration", "data": {"calcom_api_key": "cal_live_1"}}
+    listed = {**LISTED, "tools": [*LISTED["tools"], calendar]}
+    states, _ = read(adapter, ["127"], lambda r: _page([listed], 1, 1))
+    assert states["127"] == listed
+    assert found == ["cal_live_1"]

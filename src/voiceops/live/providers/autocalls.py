@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100
 END_CALL_TOOL = "end_call_tool.description"
+CALCOM_KEY = "calcom_api_key"
 
 
 class Autocalls(Provider):
@@ -89,12 +90,26 @@ class Autocalls(Provider):
             )
             listing = answer_object(response)
             items = assistant_items(response, listing.get("data"), self.id_field)
+            self._report_secrets(items)
             return Page(page, items, _last_page(listing.get("last_page")))
 
         guard = PageGuard("the Autocalls assistant list", self.id_field)
         async with aclosing(list_pages(fetch, guard, PAGE_SIZE)) as listed:
             async for page in listed:
                 yield page.items
+
+    def _report_secrets(self, items: list[dict[str, Any]]) -> None:
+        """A calendar tool's Cal.com key, as listed, is a secret of the run: outputs scrub
+        it and `import` writes a reference in its place."""
+        if self.on_secret is None:
+            return
+        for item in items:
+            tools = item.get("tools")
+            for tool in tools if isinstance(tools, list) else []:
+                data = tool.get("data") if isinstance(tool, dict) else None
+                key = data.get(CALCOM_KEY) if isinstance(data, dict) else None
+                if isinstance(key, str) and key:
+                    self.on_secret(key)
 
     async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         wanted = set(ids)
