@@ -229,3 +229,13 @@ def test_a_listed_calendar_key_is_reported_as_a_secret() -> None:
     states, _ = read(adapter, ["127"], lambda r: _page([listed], 1, 1))
     assert states["127"] == listed
     assert found == ["cal_live_1"]
+
+
+def test_filler_config_goes_whole_with_the_live_categories_kept() -> None:
+    adapter = provider("autocalls")
+    live = adapter.to_spec_shape(LISTED)
+    desired = {"filler_config": {"positive": ["Great!"]}}
+    body = unchanged(adapter.build_body, live, desired, ["filler_config"])
+    assert body == {
+        "filler_config": {"neutral": ["..."], "negative": ["..."], "positive": ["Great!"]}
+    }

@@ -58,7 +58,8 @@ class Autocalls(Provider):
         "fillers": {1: True, 0: False},
         "end_call_on_voicemail": {1: True, 0: False},
     }
-    replaces_whole = frozenset({"variables"})
+    # Objects the update replaces whole, as its page says: sent as live with git laid over.
+    replaces_whole = frozenset({"variables", "filler_config"})
     concurrency_cap = 8
     reads_by_list = True
 
