@@ -304,7 +304,7 @@ def validation_error(errors: dict[str, list[str]]) -> Response:
 
 
 @dataclass(frozen=True)
-class FieldSet:
+class SetRules:
     """The rules of one of the API's field sets, and how its names are stored."""
 
     body: Spec
@@ -352,8 +352,8 @@ class FieldSet:
 
 
 FIELD_SETS = {
-    "current": FieldSet(CURRENT_BODY, CURRENT_REQUIRED, legacy=False),
-    LEGACY: FieldSet(LEGACY_BODY, LEGACY_REQUIRED, legacy=True),
+    "current": SetRules(CURRENT_BODY, CURRENT_REQUIRED, legacy=False),
+    LEGACY: SetRules(LEGACY_BODY, LEGACY_REQUIRED, legacy=True),
 }
 
 
@@ -512,7 +512,7 @@ class Autocalls(Vendor):
     connection = ("autocalls-sales", {"token_env": "AUTOCALLS_TOKEN"})
 
     @property
-    def fields(self) -> FieldSet:
+    def fields(self) -> SetRules:
         return FIELD_SETS[self.options.autocalls_fields]
 
     def example_connection(self) -> tuple[str, dict[str, str]]:
