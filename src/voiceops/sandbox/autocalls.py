@@ -15,9 +15,10 @@ default, or the older one (assistant_name, language, calls_direction
 receive/make, engine_type, ...) with `SandboxOptions.autocalls_fields =
 "legacy"`. The list answers in one shape for both, the list page's: records are
 stored under the list's names, an older-set body is translated to them
-(`LEGACY_TO_LISTED`), and fields the list does not show (`HIDDEN`, and the older
-set's llm_model, who_speaks_first, use_min_interrupt_words and end_call_tool)
-are stored but never shown. The list shows fillers and end_call_on_voicemail as
+(`LEGACY_TO_LISTED`), and write fields the list does not show (those not in
+`READ_FIELDS`, such as tool_ids or tts_emotion_enabled, and the older set's
+llm_model, who_speaks_first, use_min_interrupt_words and end_call_tool) are
+stored but never shown. The list shows fillers and end_call_on_voicemail as
 1/0, llm_temperature, voice_stability, voice_similarity, speech_speed and
 ambient_sound_volume as strings ("0.35"), and each built-in tool, written flat
 {type, ...}, as {type, data: {...}}.
@@ -29,8 +30,8 @@ and changes nothing. In multimodal and dualplex modes, allow_interruptions
 cannot be false and knowledgebase_mode must be function_call (422 otherwise).
 This stand-in is stricter than Laravel on types: numeric strings and 0/1 for
 booleans are rejected. `updated_at` moves only when a value actually changes
-(Eloquent's dirty check). `variables`, `post_call_schema`, `tools` and the id
-lists are replaced whole.
+(Eloquent's dirty check). `variables`, `filler_config`, `post_call_schema`,
+`tools` and the id lists are replaced whole.
 
 Create requires the core fields of the set (null or "" counts as missing, as
 Laravel's `required` says), in the current set llm_model_id for pipeline and
