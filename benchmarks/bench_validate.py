@@ -169,22 +169,22 @@ def invent_spec(rng: random.Random, n: int) -> dict[str, Any]:
 
 def autocalls_spec(rng: random.Random, n: int) -> dict[str, Any]:
     return {
-        "assistant_name": f"Sales Outreach {n}",
-        "calls_direction": rng.choice(["make", "receive"]),
+        "name": f"Sales Outreach {n}",
+        "type": rng.choice(["outbound", "inbound"]),
         "timezone": "America/New_York",
         "initial_message": sentence(rng, 12),
         "system_prompt": "\n".join(sentence(rng, 12) for _ in range(3)),
-        "max_call_duration": rng.randint(20, 1200),
-        "record_call": True,
-        "filler_audios": True,
-        "re_engagement_interval": rng.randint(7, 600),
+        "max_duration": rng.randint(20, 1200),
+        "record": True,
+        "fillers": True,
+        "reengagement_interval": rng.randint(7, 600),
         "variables": {"company_name": "Acme Cloud", "demo_length": "30 minutes"},
         "post_call_schema": [
             {"name": "team_size", "type": "number", "description": sentence(rng, 6)},
             {"name": "demo_booked", "type": "bool", "description": sentence(rng, 6)},
         ],
         "llm_temperature": round(rng.random(), 2),
-        "who_speaks_first": "AI assistant",
+        "wait_for_customer": False,
     }
 
 

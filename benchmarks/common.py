@@ -104,7 +104,7 @@ def live_record(vendor: str, i: int) -> dict[str, Any]:
             "enabled": True,
             "config": {"language": "auto", "model": "gpt-4o-mini"},
         }
-    return {"id": key, "assistant_name": f"Bench {i}", "max_call_duration": 300}
+    return {"id": key, "name": f"Bench {i}", "max_duration": 300}
 
 
 def spec(vendor: str, i: int, secrets: bool) -> dict[str, Any]:
@@ -135,7 +135,7 @@ def spec(vendor: str, i: int, secrets: bool) -> dict[str, Any]:
             "enabled": True,
             "config": {"language": "auto", "model": "gpt-4o"},
         }
-    return {"assistant_name": f"Bench {i}", "max_call_duration": 600}
+    return {"name": f"Bench {i}", "max_duration": 600}
 
 
 def fixture(fleet: Fleet) -> dict[str, Any]:

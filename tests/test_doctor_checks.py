@@ -62,3 +62,17 @@ def test_ids_of_another_form_and_failed_answers_are_reported() -> None:
     failure = RequestFailed("GET /assistants/x answered with a web page", unexpected=True)
     found = check_answers(provider("edmo"), {"odd": odd, "x": failure})
     assert kinds(found) == [("id-form", "id"), ("envelope", "")]
+
+
+def test_an_autocalls_list_in_the_older_names_suggests_the_legacy_set() -> None:
+    # The documented list answers in one shape for both sets; a list that shows the older
+    # set's own names is the one sign the answers can give.
+    current = provider("autocalls")
+    evidence = current.field_set_evidence([{"id": 1, "assistant_name": "A", "type": "inbound"}])
+    assert evidence is not None
+    assert "assistant_name" in evidence
+    assert "fields: legacy" in evidence
+    assert current.field_set_evidence([{"id": 1, "name": "A", "language": "de"}]) is None
+    assert (
+        provider("autocalls", fields="legacy").field_set_evidence([{"assistant_name": "A"}]) is None
+    )

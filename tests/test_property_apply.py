@@ -179,10 +179,10 @@ INVENT: Tree = {
 }
 
 AUTOCALLS: Tree = {
-    "assistant_name": text,
+    "name": text,
     "voice_id": st.integers(1, 50),
-    "language": text,
-    "calls_direction": st.sampled_from(["receive", "make"]),
+    "language_id": st.integers(1, 40),
+    "type": st.sampled_from(["inbound", "outbound"]),
     "timezone": st.sampled_from(["UTC", "America/Chicago"]),
     "initial_message": text,
     "system_prompt": text,
@@ -196,26 +196,34 @@ AUTOCALLS: Tree = {
     "post_call_schema": st.lists(
         st.fixed_dictionaries(
             {
-                "name": st.text(string.ascii_letters + string.digits + "_", min_size=1),
+                "name": st.text(
+                    string.ascii_lowercase + string.digits + "_", min_size=3, max_size=16
+                ),
                 "type": st.sampled_from(["string", "number", "bool"]),
+                "description": st.text(ALPHABET, min_size=3, max_size=12),
             },
-            optional={"description": text},
         ),
         max_size=2,
     ),
-    "filler_audios": st.booleans(),
-    "re_engagement_interval": st.integers(7, 600),
-    "max_call_duration": st.integers(20, 1200),
-    "max_silence_duration": st.integers(1, 120),
-    "record_call": st.booleans(),
-    # write-only: never shown by the list
+    # listed as 1/0
+    "fillers": st.booleans(),
+    "end_call_on_voicemail": st.booleans(),
+    "reengagement_interval": st.integers(7, 600),
+    "max_duration": st.integers(20, 1200),
+    "max_silence_duration": st.integers(1, 360),
+    "record": st.booleans(),
+    # listed as strings ("0.35")
     "llm_temperature": fraction(0, 1),
-    "who_speaks_first": st.sampled_from(["AI assistant", "Customer"]),
     "speech_speed": fraction(0.7, 1.2),
-    "end_call_tool.description": text,
+    # written flat, listed as {type, data}
+    "tools": st.lists(
+        st.fixed_dictionaries({"type": st.just("end_call"), "description": text}), max_size=2
+    ),
+    # write-only: never shown by the list
+    "reengagement_prompt": st.none() | text,
+    "tts_emotion_enabled": st.booleans(),
+    "tool_ids": st.lists(st.integers(1, 20), max_size=3),
 }
-END_CALL = "end_call_tool.description"
-
 FIELDS = {"interactly": INTERACTLY, "edmo": EDMO, "invent": INVENT, "autocalls": AUTOCALLS}
 # What a spec may change with an update: Invent's newest update page takes no config.stt,
 # config.tts or config.conversation (create-only; a difference there is an error).
@@ -244,10 +252,8 @@ def live_record(vendor: str) -> st.SearchStrategy[dict[str, Any]]:
 
 def to_stored(vendor: str, spec: dict[str, Any]) -> dict[str, Any]:
     """A spec (or generated record) in the vendor's stored form."""
-    stored = dict(spec)
-    if vendor == "autocalls" and END_CALL in stored:
-        stored["end_call_tool"] = {"description": stored.pop(END_CALL)}
-    return stored
+    # Every stand-in stores a spec's fields under the spec's names.
+    return dict(spec)
 
 
 @st.composite

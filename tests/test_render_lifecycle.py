@@ -30,7 +30,7 @@ def create() -> AssistantPlan:
         id=None,
         source="assistants/intake-es.yaml:1:1",
         changes=[
-            Change(("assistant_name",), ABSENT, "Intake ES"),
+            Change(("name",), ABSENT, "Intake ES"),
             Change(("voice_id",), ABSENT, 12),
             Change(("api_key",), ABSENT, SECRET, sensitive=True),
             Change(("system_prompt",), ABSENT, "Greet the caller.\nAsk for the name."),
@@ -106,10 +106,10 @@ def test_text_plan_shows_each_lifecycle_status() -> None:
     output = text.render(full_plan())
     lines = output.splitlines()
     assert "+ intake-es (autocalls-sales)  assistants/intake-es.yaml:1:1" in lines
-    assert '    + assistant_name = "Intake ES"' in lines
-    assert "    + voice_id       = 12" in lines
-    assert "    + api_key        = (sensitive)" in lines
-    assert "    + system_prompt :" in lines
+    assert '    + name          = "Intake ES"' in lines
+    assert "    + voice_id      = 12" in lines
+    assert "    + api_key       = (sensitive)" in lines
+    assert "    + system_prompt:" in lines
     assert "        +Greet the caller." in lines
     assert "        +Ask for the name." in lines
     assert "= front-desk (edmo-main, id asst_77)  assistants/front-desk.yaml:1:1" in lines
@@ -239,7 +239,7 @@ def test_markdown_sections_for_each_status() -> None:
         "</summary>" in report
     )
     assert "| field | git |" in report
-    assert '| `assistant_name` | `"Intake ES"` |' in report
+    assert '| `name` | `"Intake ES"` |' in report
     assert "| `api_key` | `(sensitive)` |" in report
     assert "| `system_prompt` | *(text, see below)* |" in report
     assert "```diff\n+Greet the caller.\n+Ask for the name.\n```" in report

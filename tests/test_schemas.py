@@ -18,30 +18,29 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seed_examples"
 VENDORS = PROVIDER_TYPES
-ALL_SCHEMAS = ("assistant", "voiceops-config", *VENDORS)
+# The Autocalls spec in the older field set, for connections with `fields: legacy`.
+FIELD_SETS = ("autocalls-legacy",)
+ALL_SCHEMAS = ("assistant", "voiceops-config", *VENDORS, *FIELD_SETS)
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Keywords whose subschemas are conditions or rule bodies, not property definitions.
 CONDITIONAL = {"allOf", "if", "then", "else", "not", "dependentSchemas"}
 
+# The write fields of each Autocalls set that the list does not show.
 AUTOCALLS_WRITE_ONLY = {
+    "chat_llm_fallback_id",
+    "turn_detection_threshold",
+    "secondary_language_ids",
+    "folder_id",
+    "label_ids",
+    "tool_ids",
+    "tts_emotion_enabled",
+    "reengagement_prompt",
+    "voice_mail_message",
+}
+AUTOCALLS_LEGACY_WRITE_ONLY = {
     "llm_model",
-    "engine_type",
-    "endpoint_type",
-    "endpoint_sensitivity",
-    "interrupt_sensitivity",
-    "ambient_sound_volume",
-    "send_webhook_only_on_completed",
-    "include_recording_in_webhook",
     "use_min_interrupt_words",
-    "min_interrupt_words",
     "end_call_tool.description",
-    "llm_temperature",
-    "voice_stability",
-    "voice_similarity",
-    "speech_speed",
-    "allow_interruptions",
-    "end_call_on_voicemail",
-    "noise_cancellation",
     "who_speaks_first",
 }
 
@@ -162,6 +161,8 @@ def test_closed_objects_everywhere_documented(name):
         ("assistantAnalysis", "structuredData", "schema"),
         ("metadata",),
         ("variables",),
+        # An Autocalls built-in tool: its settings depend on its type.
+        ("tools",),
         ("metadata", "labels"),
         ("providers",),
         ("spec",),
@@ -185,6 +186,9 @@ def test_write_only_fields_are_the_ones_reads_never_show():
     assert annotated(load_schema("autocalls"), "x-voiceops-write-only") == {
         (name,) for name in AUTOCALLS_WRITE_ONLY
     }
+    assert annotated(load_schema("autocalls-legacy"), "x-voiceops-write-only") == {
+        (name,) for name in AUTOCALLS_LEGACY_WRITE_ONLY
+    }
     # Invent reads show avatar_url, never the avatar_id that updates take.
     assert annotated(load_schema("invent"), "x-voiceops-write-only") == {("avatar_id",)}
     for vendor in ("interactly", "edmo"):
@@ -196,7 +200,7 @@ def test_sensitive_fields():
         ("assistantServer", "secret"),
         ("assistantServer", "headers"),
     }
-    for vendor in ("edmo", "invent", "autocalls"):
+    for vendor in ("edmo", "invent", "autocalls", "autocalls-legacy"):
         assert annotated(load_schema(vendor), "x-voiceops-sensitive") == set()
 
 
@@ -252,14 +256,44 @@ def test_example_assistant_validates(path, doc):
 # ------------------------------------------------------------------ the vendors' own examples
 
 
-@pytest.mark.parametrize("vendor", ["edmo", "invent", "autocalls"])
+@pytest.mark.parametrize("vendor", ["edmo", "invent", "autocalls", "autocalls-legacy"])
 def test_vendor_example_validates(vendor):
-    # The Autocalls page shows no request body; its fixture sets every documented write field.
+    # The older Autocalls page showed no request body; that fixture sets every write field of
+    # the older set. The current create page's examples are used as they are.
     assert [e.message for e in errors(vendor, seed(vendor))] == []
 
 
-def test_autocalls_fixture_covers_every_field():
-    assert set(seed("autocalls")) == set(load_schema("autocalls")["properties"])
+def test_autocalls_create_examples_of_every_mode_validate_with_create_rules():
+    create = {**load_schema("autocalls"), "allOf": [{"$ref": "#/$defs/create"}]}
+    check = Draft202012Validator(create)
+    examples = {"pipeline": seed("autocalls"), **seed("autocalls-modes")}
+    for mode, example in examples.items():
+        assert example["mode"] == mode
+        assert [e.message for e in check.iter_errors(example)] == [], mode
+    without_model = {k: v for k, v in examples["dualplex"].items() if k != "multimodal_model_id"}
+    assert not check.is_valid(without_model)
+
+
+def test_autocalls_legacy_fixture_covers_every_field():
+    legacy = load_schema("autocalls-legacy")["properties"]
+    assert set(seed("autocalls-legacy")) == set(legacy)
+
+
+def test_each_legacy_counterpart_is_a_current_field():
+    current = load_schema("autocalls")["properties"]
+    for name, sub in load_schema("autocalls-legacy")["properties"].items():
+        counterpart = sub.get("x-voiceops-counterpart")
+        assert counterpart is None or (counterpart in current and name not in current), name
+
+
+@pytest.mark.parametrize("name", ["autocalls", "autocalls-legacy"])
+def test_autocalls_schemas_name_their_sources(name):
+    sources = load_schema(name)["x-voiceops-source"]
+    assert sources
+    for source in sources:
+        assert set(source) == {"url", "read", "what"}
+        assert source["url"].startswith("https://")
+        assert source["read"] == "2026-12-06"
 
 
 def test_interactly_example_fails_only_where_the_page_contradicts_itself():
@@ -389,15 +423,44 @@ def test_model_alone_is_not_checked_against_a_provider():
         ("invent", {"avatar_id": None}, True),
         ("invent", {"config": {"conversation": {"enable_update_contact_tool": True}}}, False),
         ("invent", {"config": {"conversation": {"suggested_messages": ["Hi"]}}}, True),
-        ("autocalls", {"end_call_tool.description": "x" * 501}, False),
-        ("autocalls", {"calls_direction": "outbound"}, False),
-        ("autocalls", {"max_call_duration": 19}, False),
+        ("autocalls-legacy", {"end_call_tool.description": "x" * 501}, False),
+        ("autocalls-legacy", {"calls_direction": "outbound"}, False),
+        ("autocalls-legacy", {"max_call_duration": 19}, False),
+        ("autocalls-legacy", {"max_silence_duration": 121}, False),
+        ("autocalls-legacy", {"name": "Sales"}, False),
+        ("autocalls", {"assistant_name": "Sales"}, False),
+        ("autocalls", {"type": "receive"}, False),
+        ("autocalls", {"max_duration": 19}, False),
+        ("autocalls", {"max_silence_duration": 360}, True),
+        ("autocalls", {"max_silence_duration": 361}, False),
+        ("autocalls", {"initial_message": "x" * 200}, True),
+        ("autocalls", {"initial_message": "x" * 201}, False),
         ("autocalls", {"speech_speed": 1.3}, False),
+        ("autocalls", {"turn_detection_threshold": None}, True),
+        ("autocalls", {"ringing_time": 61}, False),
         ("autocalls", {"phone_number_id": None, "webhook_url": None}, True),
         ("autocalls", {"webhook_url": "${env:SALES_WEBHOOK_URL}"}, True),
         ("autocalls", {"voice_id": "12"}, False),
-        ("autocalls", {"post_call_schema": [{"name": "has space", "type": "string"}]}, False),
-        ("autocalls", {"post_call_schema": [{"name": "ok", "type": "date"}]}, False),
+        ("autocalls", {"post_call_schema": [{"name": "Team", "type": "string"}]}, False),
+        (
+            "autocalls",
+            {"post_call_schema": [{"name": "team", "type": "string", "description": "ab"}]},
+            False,
+        ),
+        (
+            "autocalls",
+            {"post_call_schema": [{"name": "team", "type": "date", "description": "abc"}]},
+            False,
+        ),
+        ("autocalls", {"mode": "dualplex", "knowledgebase_mode": "prompt"}, False),
+        ("autocalls", {"mode": "pipeline", "knowledgebase_mode": "prompt"}, True),
+        ("autocalls", {"mode": "multimodal", "allow_interruptions": False}, False),
+        ("autocalls", {"allow_interruptions": False}, True),
+        ("autocalls", {"mode": "dualplex", "fillers": True}, False),
+        ("autocalls", {"tools": [{"type": "end_call", "description": "Bye."}]}, True),
+        ("autocalls", {"tools": [{"type": "teleport"}]}, False),
+        ("autocalls", {"tools": [{"type": "calendar_integration", "calcom_api_key": "k"}]}, False),
+        ("autocalls", {"filler_config": {"positive": ["Great!"], "angry": []}}, False),
         ("autocalls", {"variables": {"anything": "goes"}}, True),
     ],
 )

@@ -12,8 +12,9 @@ from voiceops.spec.config import Connection
 from voiceops.spec.schemas import SchemaStore
 
 
-def provider(vendor: str) -> Provider:
-    connection = Connection(f"{vendor}-x", vendor, {"type": vendor}, Location("voiceops.yaml"))
+def provider(vendor: str, **settings: str) -> Provider:
+    settings = {"type": vendor, **settings}
+    connection = Connection(f"{vendor}-x", vendor, settings, Location("voiceops.yaml"))
     return build_adapter(connection, SchemaStore(), {})
 
 
@@ -33,12 +34,16 @@ def test_a_nested_read_only_field_is_dropped_from_the_shape_not_from_live() -> N
 
 
 def test_renamed_and_recoded_fields_leave_live_alone() -> None:
-    live = {"id": 7, "name": "Sales", "type": "inbound", "fillers": 1, "variables": {"a": 1}}
+    tools = [{"type": "end_call", "data": {"description": "Bye."}}]
+    live = {"id": 7, "name": "Sales", "type": "inbound", "fillers": 1, "tools": tools}
     before = json.dumps(live, sort_keys=True)
 
-    shaped = provider("autocalls").to_spec_shape(live)
+    current = provider("autocalls").to_spec_shape(live)
+    legacy = provider("autocalls", fields="legacy").to_spec_shape(live)
 
     assert json.dumps(live, sort_keys=True) == before
-    assert shaped["assistant_name"] == "Sales"
-    assert shaped["calls_direction"] == "receive"
-    assert shaped["filler_audios"] is True
+    assert current["fillers"] is True
+    assert current["tools"] == [{"type": "end_call", "description": "Bye."}]
+    assert legacy["assistant_name"] == "Sales"
+    assert legacy["calls_direction"] == "receive"
+    assert legacy["filler_audios"] is True

@@ -37,7 +37,7 @@ metadata:
 provider: autocalls-sales
 id: {id}
 spec:
-  assistant_name: Case
+  name: Case
 """
 
 
@@ -95,8 +95,8 @@ def test_every_error_in_every_document_of_every_file_is_reported(repo: Path) -> 
     write(
         repo,
         "b.yaml",
-        autocalls("fourth", 1, "  calls_direction: outbound\n  speech_speed: 2\n"),
-        autocalls("Fifth", 2, "  max_call_duration: 5\n"),
+        autocalls("fourth", 1, "  type: receive\n  speech_speed: 2\n"),
+        autocalls("Fifth", 2, "  max_duration: 5\n"),
     )
     result = run()
     assert result.exit_code == 1
@@ -105,10 +105,10 @@ def test_every_error_in_every_document_of_every_file_is_reported(repo: Path) -> 
         "assistants/a.yaml:10:3",  # welcomeMesage
         "assistants/a.yaml:20:26",  # backgroundSoundVolume
         "assistants/a.yaml:21:20",  # maxCallDuration
-        "assistants/b.yaml:9:20",  # calls_direction
+        "assistants/b.yaml:9:9",  # type
         "assistants/b.yaml:10:17",  # speech_speed
         "assistants/b.yaml:15:9",  # metadata.name Fifth
-        "assistants/b.yaml:20:22",  # max_call_duration
+        "assistants/b.yaml:20:17",  # max_duration
     ]
     assert result.stderr.splitlines()[-1] == "8 errors, 0 warnings."
 
@@ -140,10 +140,10 @@ def test_diagnostics_come_in_file_line_column_order(repo: Path) -> None:
 
 
 def test_a_value_that_fails_type_and_enum_is_reported_once(repo: Path) -> None:
-    write(repo, "a.yaml", autocalls("a", 1, "  engine_type: 7\n"))
+    write(repo, "a.yaml", autocalls("a", 1, "  mode: 7\n"))
     result = run()
     assert result.stderr.splitlines() == [
-        'assistants/a.yaml:9:16: spec.engine_type must be one of "pipeline", "multimodal", '
+        'assistants/a.yaml:9:9: spec.mode must be one of "pipeline", "multimodal", "dualplex", '
         "not an integer (7)",
         "1 error, 0 warnings.",
     ]
@@ -187,16 +187,89 @@ def test_a_trailing_document_separator_is_not_a_document(repo: Path) -> None:
     assert run().stdout == "2 assistant document(s) valid.\n"
 
 
+# --- Autocalls field sets
+
+
+def legacy_connection(repo: Path) -> None:
+    config = (repo / "voiceops.yaml").read_text(encoding="utf-8")
+    legacy = config.replace("    type: autocalls\n", "    type: autocalls\n    fields: legacy\n")
+    assert legacy != config
+    (repo / "voiceops.yaml").write_text(legacy, encoding="utf-8")
+
+
+def test_a_legacy_field_names_its_current_counterpart_and_the_setting(repo: Path) -> None:
+    write(repo, "a.yaml", autocalls("a", 1, "  max_call_duration: 900\n  llm_model: gpt-4o\n"))
+    result = run()
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "assistants/a.yaml:9:3: 'max_call_duration' is the legacy name of 'max_duration'; "
+        "write 'max_duration', or set fields: legacy on connection 'autocalls-sales'",
+        "assistants/a.yaml:10:3: 'llm_model' is the legacy name of 'llm_model_id'; "
+        "write 'llm_model_id', or set fields: legacy on connection 'autocalls-sales'",
+        "2 errors, 0 warnings.",
+    ]
+
+
+def test_a_current_field_on_a_legacy_connection_names_its_legacy_counterpart(
+    repo: Path,
+) -> None:
+    legacy_connection(repo)
+    legacy_spec = autocalls("a", 1).replace("  name: Case\n", "  assistant_name: Case\n")
+    write(repo, "a.yaml", legacy_spec + "  record: true\n  tools: []\n")
+    result = run()
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "assistants/a.yaml:9:3: 'record' is the current name of 'record_call'; "
+        "write 'record_call', or set fields: current on connection 'autocalls-sales'",
+        "assistants/a.yaml:10:3: 'tools' belongs to the current field set, and connection "
+        "'autocalls-sales' speaks the legacy one; remove it, or set fields: current on "
+        "connection 'autocalls-sales'",
+        "2 errors, 0 warnings.",
+    ]
+    write(repo, "a.yaml", legacy_spec + "  record_call: true\n")
+    assert run().exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "place", "says"),
+    [
+        ("  initial_message: " + "x" * 201 + "\n", "9:20", "201 characters long; the limit is 200"),
+        (
+            "  mode: dualplex\n  knowledgebase_mode: prompt\n",
+            "10:23",
+            "knowledgebase_mode must be function_call in multimodal and dualplex modes",
+        ),
+        (
+            "  mode: multimodal\n  allow_interruptions: false\n",
+            "10:24",
+            "allow_interruptions cannot be false in multimodal and dualplex modes",
+        ),
+        ("  mode: dualplex\n  fillers: true\n", "10:12", "fillers are available only in pipeline"),
+        ("  max_silence_duration: 361\n", "9:25", "between 1 and 360"),
+    ],
+)
+def test_the_current_limits_are_checked_offline(
+    repo: Path, extra: str, place: str, says: str
+) -> None:
+    write(repo, "a.yaml", autocalls("a", 1, extra))
+    result = run()
+    assert result.exit_code == 1
+    [line, summary] = result.stderr.splitlines()
+    assert line.startswith(f"assistants/a.yaml:{place}: ")
+    assert says in line
+    assert summary == "1 error, 0 warnings."
+
+
 # --- lenient mode
 
 LENIENT_CASES = [
-    autocalls("enum-one", 1, "  calls_direction: outbound\n"),
+    autocalls("enum-one", 1, "  type: receive\n"),
     interactly("enum-two", extra="  assistantServer:\n    messages: [hang, call-ended]\n"),
 ]
 STRICT_CASES = [
-    autocalls("wrong-type", 3, "  calls_direction: 1\n"),  # type, with an enum too
-    autocalls("out-of-range", 4, "  max_call_duration: 5\n"),
-    autocalls("unknown-key", 5, "  call_direction: make\n"),
+    autocalls("wrong-type", 3, "  type: 1\n"),  # type, with an enum too
+    autocalls("out-of-range", 4, "  max_duration: 5\n"),
+    autocalls("unknown-key", 5, "  max_durations: 600\n"),
 ]
 
 
@@ -210,8 +283,8 @@ def test_lenient_turns_unknown_enum_values_into_warnings(repo: Path, how: str) -
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     assert lines == [
-        'assistants/a.yaml:9:20: warning: spec.calls_direction is "outbound", which is not one '
-        'of "receive", "make" (accepted in lenient mode)',
+        'assistants/a.yaml:9:9: warning: spec.type is "receive", which is not one '
+        'of "inbound", "outbound" (accepted in lenient mode)',
         'assistants/a.yaml:20:22: warning: spec.assistantServer.messages[1] is "call-ended", '
         'which is not one of "status-update", "conversation-update", "hang", '
         '"end-of-call-report", "error" (accepted in lenient mode)',
@@ -230,9 +303,9 @@ def test_lenient_keeps_types_ranges_and_unknown_keys_errors(repo: Path, how: str
     assert [line.split(": ", 2)[1] for line in lines[:-1]] == [
         "warning",
         "warning",
-        'spec.calls_direction must be one of "receive", "make", not an integer (1)',
-        "spec.max_call_duration is 5, but it must be between 20 and 1200",
-        "unknown field 'call_direction' in spec; did you mean 'calls_direction'?",
+        'spec.type must be one of "inbound", "outbound", not an integer (1)',
+        "spec.max_duration is 5, but it must be between 20 and 1200",
+        "unknown field 'max_durations' in spec; did you mean 'max_duration'?",
     ]
     assert lines[-1] == "3 errors, 2 warnings."
 
@@ -279,12 +352,12 @@ def test_json_output_when_valid_and_for_a_problem_without_a_file(
 
 
 def test_github_annotations(repo: Path) -> None:
-    write(repo, "a.yaml", autocalls("a", 1, "  calls_direction: outbound\n  speech_speed: 2\n"))
+    write(repo, "a.yaml", autocalls("a", 1, "  type: receive\n  speech_speed: 2\n"))
     result = run("--lenient", github=True)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        '::warning file=assistants/a.yaml,line=9,col=20::spec.calls_direction is "outbound", '
-        'which is not one of "receive", "make" (accepted in lenient mode)',
+        '::warning file=assistants/a.yaml,line=9,col=9::spec.type is "receive", '
+        'which is not one of "inbound", "outbound" (accepted in lenient mode)',
         "::error file=assistants/a.yaml,line=10,col=17::spec.speech_speed is 2, but it must be "
         "between 0.7 and 1.2",
     ]

@@ -177,8 +177,8 @@ CASES = [
         "yaml/second-document.yaml",
         A("second-document.yaml"),
         18,
-        22,
-        "spec.max_call_duration is 5, but it must be between 20 and 1200",
+        17,
+        "spec.max_duration is 5, but it must be between 20 and 1200",
     ),
     # the envelope
     Case(
@@ -495,8 +495,8 @@ CASES = [
         A("post-call-schema-name.yaml"),
         10,
         13,
-        'spec.post_call_schema[0].name is "team size"; it must use only letters, digits and '
-        "underscores",
+        'spec.post_call_schema[0].name is "team size"; it must be 3 to 16 lowercase letters, '
+        "digits and underscores",
     ),
     Case(
         "autocalls/post-call-schema-type.yaml",
@@ -509,14 +509,14 @@ CASES = [
     Case(
         "autocalls/post-call-schema-missing-type.yaml",
         A("post-call-schema-missing-type.yaml"),
-        12,
+        13,
         7,
         "spec.post_call_schema[1] is missing the required field type",
     ),
     Case(
         "autocalls/post-call-schema-extra-field.yaml",
         A("post-call-schema-extra-field.yaml"),
-        12,
+        13,
         7,
         "unknown field 'required' in spec.post_call_schema[0]; the fields allowed here are "
         "name, type, description",
@@ -529,25 +529,25 @@ CASES = [
         "spec.post_call_schema must be a list, not a mapping",
     ),
     Case(
-        "autocalls/calls-direction-enum.yaml",
-        A("calls-direction-enum.yaml"),
+        "autocalls/type-enum.yaml",
+        A("type-enum.yaml"),
         9,
-        20,
-        'spec.calls_direction is "outbound", which is not one of "receive", "make"',
+        9,
+        'spec.type is "receive", which is not one of "inbound", "outbound"',
     ),
     Case(
-        "autocalls/who-speaks-first-enum.yaml",
-        A("who-speaks-first-enum.yaml"),
+        "autocalls/ambient-sound-enum.yaml",
+        A("ambient-sound-enum.yaml"),
         9,
-        21,
-        'which is not one of "AI assistant", "Customer"',
+        18,
+        'which is not one of "off", "office", "city"',
     ),
     Case(
-        "autocalls/max-call-duration-range.yaml",
-        A("max-call-duration-range.yaml"),
+        "autocalls/max-duration-range.yaml",
+        A("max-duration-range.yaml"),
         9,
-        22,
-        "spec.max_call_duration is 10, but it must be between 20 and 1200",
+        17,
+        "spec.max_duration is 10, but it must be between 20 and 1200",
     ),
     Case(
         "autocalls/voice-id-quoted.yaml",
@@ -574,15 +574,16 @@ CASES = [
         "autocalls/name-too-long.yaml",
         A("name-too-long.yaml"),
         8,
-        19,
-        "spec.assistant_name is 256 characters long; the limit is 255",
+        9,
+        "spec.name is 256 characters long; the limit is 255",
     ),
     Case(
-        "autocalls/read-name.yaml",
-        A("read-name.yaml"),
+        "autocalls/legacy-name.yaml",
+        A("legacy-name.yaml"),
         8,
         3,
-        "unknown field 'name' in spec; did you mean 'assistant_name'?",
+        "'assistant_name' is the legacy name of 'name'; write 'name', or set fields: legacy "
+        "on connection 'autocalls-sales'",
     ),
     Case(
         "autocalls/type-mismatch-enum.yaml",

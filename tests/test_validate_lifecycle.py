@@ -39,12 +39,12 @@ VALID_NEW = {
     "invent-support": "spec:\n  name: New\n",
     "autocalls-sales": (
         "spec:\n"
-        "  assistant_name: New\n"
+        "  name: New\n"
         "  voice_id: 12\n"
-        "  language: Spanish\n"
-        "  llm_model: gpt-4o\n"
-        "  calls_direction: receive\n"
-        "  engine_type: pipeline\n"
+        "  language_id: 2\n"
+        "  llm_model_id: 3\n"
+        "  type: inbound\n"
+        "  mode: pipeline\n"
         "  timezone: Europe/Madrid\n"
         "  initial_message: Hola\n"
         "  system_prompt: Be brief.\n"
@@ -123,6 +123,35 @@ def test_a_new_invent_assistant_needs_a_name(repo: Path) -> None:
 
 
 def test_a_new_autocalls_assistant_needs_what_its_create_requires(repo: Path) -> None:
+    write(repo, document("thin", "autocalls-sales", "spec:\n  name: New\n"))
+    assert errors(run()) == [
+        "assistants/a.yaml:6:1: spec is missing the required fields voice_id, language_id, "
+        "type, mode, timezone, initial_message, system_prompt, "
+        f"{CREATE.format(vendor='autocalls')}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "model"), [("pipeline", "llm_model_id"), ("dualplex", "multimodal_model_id")]
+)
+def test_a_new_autocalls_assistant_needs_the_model_of_its_mode(
+    repo: Path, mode: str, model: str
+) -> None:
+    body = VALID_NEW["autocalls-sales"].replace("  llm_model_id: 3\n", "")
+    write(repo, document("no-model", "autocalls-sales", body.replace("pipeline", mode)))
+    assert errors(run()) == [
+        f"assistants/a.yaml:6:1: spec is missing the required field {model}, "
+        f"{CREATE.format(vendor='autocalls')}. Autocalls requires {model} to create an "
+        f"assistant in {'pipeline' if mode == 'pipeline' else 'multimodal or dualplex'} mode"
+    ]
+
+
+def test_a_new_legacy_autocalls_assistant_needs_the_older_create_fields(repo: Path) -> None:
+    config = (repo / "voiceops.yaml").read_text(encoding="utf-8")
+    (repo / "voiceops.yaml").write_text(
+        config.replace("    type: autocalls\n", "    type: autocalls\n    fields: legacy\n"),
+        encoding="utf-8",
+    )
     write(repo, document("thin", "autocalls-sales", "spec:\n  assistant_name: New\n"))
     assert errors(run()) == [
         "assistants/a.yaml:6:1: spec is missing the required fields voice_id, language, "
@@ -182,7 +211,7 @@ def test_documents_without_id_are_not_duplicates_of_each_other(repo: Path) -> No
 
 
 def test_a_spec_for_another_vendor_is_not_also_told_what_create_requires(repo: Path) -> None:
-    write(repo, document("mixed", "invent-support", "spec:\n  assistant_name: New\n"))
+    write(repo, document("mixed", "invent-support", "spec:\n  max_duration: 600\n"))
     [only] = errors(run())
     assert only.startswith("assistants/a.yaml:5:11: connection 'invent-support' is of type ")
 

@@ -175,7 +175,7 @@ def match_sandbox(workspace: Workspace, sb: Sandbox) -> None:
     config = sb.stored("invent", "asst_support")["config"]
     config["model"] = "gpt-4o"
     sb.edit("invent", "asst_support", {"config": config})
-    sb.edit("autocalls", 127, {"max_call_duration": 900, "filler_audios": True})
+    sb.edit("autocalls", 127, {"max_duration": 900, "fillers": True})
     record_write_only(workspace, "sales-outreach")
 
 
@@ -194,7 +194,7 @@ def record_write_only(workspace: Workspace, name: str) -> None:
     document = read_spec(workspace, name)
     project, _ = prepare(workspace.config, env=workspace.env)
     record = WriteOnlyRecord.load(project.config.write_only_record)
-    for key in ("llm_temperature", "who_speaks_first"):
+    for key in ("reengagement_prompt", "tts_emotion_enabled"):
         if key in document["spec"]:
             record.remember(connection, assistant_id, key, document["spec"][key])
     record.save()

@@ -12,7 +12,6 @@ from tests.integration.apply_helpers import (
     CLINIC,
     ENROLLMENT,
     EXAMPLES,
-    SALES,
     SUPPORT,
     TERMINAL_INPUT,
     UPDATED_AT,
@@ -74,12 +73,12 @@ def test_each_vendor_gets_the_smallest_correct_body(workspace: Workspace) -> Non
     assert config["model"] == "gpt-4o"
     assert config["knowledge_scope"] == "all"  # unmanaged, live value
     assert set(config) == {"instructions", "language", "model", "knowledge_scope", "timezone"}
-    # Autocalls: readable changes under write names, and the write-only fields git sets.
+    # Autocalls: readable changes, and the write-only fields git sets.
     assert only_update(sb, "autocalls") == {
-        "max_call_duration": 900,
-        "filler_audios": True,
-        "llm_temperature": 0.4,
-        "who_speaks_first": "AI assistant",
+        "max_duration": 900,
+        "fillers": True,
+        "reengagement_prompt": "Ask once whether they are still there, then offer to call back.",
+        "tts_emotion_enabled": True,
     }
     assert updates(sb, "autocalls")[0].path == "/user/assistant/127"
 
@@ -113,20 +112,6 @@ def test_unmanaged_siblings_in_a_replaced_object_survive(workspace: Workspace) -
     after = sb.stored(*CLINIC)
     assert after["assistantServer"] == {**before["assistantServer"], "timeoutSeconds": 20}
     assert LIVE_WEBHOOK_SECRET not in result.output
-
-
-def test_autocalls_end_call_tool_description_goes_nested(workspace: Workspace) -> None:
-    sb = workspace.sandbox
-    description = "Hang up once the lead has booked a demo or said no twice."
-    workspace.edit_spec("sales-outreach", **{"end_call_tool.description": description})
-    result = workspace.run("apply", "--auto-approve", "--target", "sales-outreach")
-    assert result.exit_code == 0, result.output
-
-    body = only_update(sb, "autocalls")
-    assert body["end_call_tool"] == {"description": description}
-    assert "end_call_tool.description" not in body
-    assert sb.stored(*SALES)["end_call_tool"] == {"description": description}
-    assert workspace.run("plan", "--detailed-exitcode", "--target", "sales-outreach").exit_code == 0
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))

@@ -133,7 +133,7 @@ def test_update_of_write_only_fields_alone_is_sent_once_and_reported_uncertain(
     and not recorded, so the next apply sends it once more."""
     sb = workspace.sandbox
     assert api_apply(workspace, targets=("sales-outreach",)).ok
-    workspace.edit_spec("sales-outreach", llm_temperature=0.2)
+    workspace.edit_spec("sales-outreach", tts_emotion_enabled=False)
     sb.clear_requests()
     transport = Intercept(is_update, sandbox_fault(sb, Faults(drop_rate=1.0)))
 
@@ -143,9 +143,9 @@ def test_update_of_write_only_fields_alone_is_sent_once_and_reported_uncertain(
     assert "may have landed" in result_of(report, "sales-outreach").detail
     assert not report.ok
     assert [(r.fault, r.body) for r in updates(sb, "autocalls")] == [
-        ("drop", {"llm_temperature": 0.2}),
+        ("drop", {"tts_emotion_enabled": False}),
     ]
-    assert sb.stored(*SALES)["llm_temperature"] == 0.2
+    assert sb.stored(*SALES)["tts_emotion_enabled"] is False
     # Not recorded as applied: the next run proposes it again, and sends it once.
     assert not converged(workspace, "sales-outreach")
     sb.clear_requests()

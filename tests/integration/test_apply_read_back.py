@@ -87,18 +87,18 @@ def test_a_rewritten_value_is_reported_as_not_converged(
 
 def test_an_ignored_field_is_reported_as_not_converged(workspace: Workspace) -> None:
     sb = workspace.sandbox
-    transport = Intercept(is_update, ignoring("max_call_duration"))
+    transport = Intercept(is_update, ignoring("max_duration"))
     report = api_apply(workspace, targets=("sales-outreach",), transport=transport)
 
     assert outcomes(report) == {"sales-outreach": Outcome.NOT_CONVERGED}
-    assert "max_call_duration" in report.results[0].detail
-    assert "filler_audios" not in report.results[0].detail
+    assert "max_duration" in report.results[0].detail
+    assert "fillers" not in report.results[0].detail
     assert not report.ok
-    assert sb.stored(*SALES)["max_call_duration"] == 600
+    assert sb.stored(*SALES)["max_duration"] == 600
     # The write-only fields in the same update count as applied: nothing re-sends them.
     sb.clear_requests()
     assert api_apply(workspace, targets=("sales-outreach",)).ok
-    assert updates(sb, "autocalls")[0].body == {"max_call_duration": 900}
+    assert updates(sb, "autocalls")[0].body == {"max_duration": 900}
 
 
 def test_the_summary_counts_every_outcome(workspace: Workspace, capsys: Any) -> None:
@@ -110,7 +110,7 @@ def test_the_summary_counts_every_outcome(workspace: Workspace, capsys: Any) -> 
 
     sb.edit(*ENROLLMENT, {"name": "Renamed in the dashboard"})  # -> stale
     sb.edit(*SUPPORT, {"deleted": True})  # -> failed (404)
-    transport = Intercept(is_update, ignoring("max_call_duration"), times=99)  # -> not converged
+    transport = Intercept(is_update, ignoring("max_duration"), times=99)  # -> not converged
     capsys.readouterr()
 
     report = api_apply(workspace, planfile=planfile, transport=transport)

@@ -46,15 +46,16 @@ kind: Assistant
 metadata: {name: intake}
 provider: autocalls-sales
 spec:
-  assistant_name: Intake
+  name: Intake
   voice_id: 12
-  language: Spanish
-  llm_model: gpt-4o
-  calls_direction: receive
-  engine_type: multimodal
+  language_id: 2
+  type: inbound
+  mode: multimodal
+  multimodal_model_id: 1
   timezone: Europe/Madrid
   initial_message: Hola
   system_prompt: Take the caller's details.
+  tts_emotion_enabled: true
 """
 
 
@@ -221,7 +222,7 @@ def test_one_document_planned_and_applied_to_each_environment(repo: Repo) -> Non
 
 
 def test_records_are_kept_per_environment(repo: Repo) -> None:
-    overlay = "environments:\n  staging:\n    spec: {llm_model: gpt-4o-mini}\n"
+    overlay = "environments:\n  staging:\n    spec: {tts_emotion_enabled: false}\n"
     repo.intake.write_text(INTAKE + overlay, encoding="utf-8")
     records = repo.root / ".voiceops"
     seen = {}
@@ -240,7 +241,7 @@ def test_records_are_kept_per_environment(repo: Repo) -> None:
     [(key_too, production)] = seen["production"].items()
     assert key.startswith("autocalls-sales")
     assert key_too.startswith("autocalls-sales")
-    assert staging["llm_model"] != production["llm_model"]
+    assert staging["tts_emotion_enabled"] != production["tts_emotion_enabled"]
     for environment in ("staging", "production"):
         plan = repo.plan(environment)
         assert entry(plan, "intake")["status"] == "unchanged"

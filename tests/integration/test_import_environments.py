@@ -127,7 +127,7 @@ def test_a_name_another_environment_uses_is_taken(estate: Repo) -> None:
     estate.intake.write_text(estate.intake.read_text(encoding="utf-8") + left_out)
     new_id = estate.production.add_assistant(
         "autocalls",
-        {"assistant_name": "Intake", "voice_id": 12, "language": "Spanish"},
+        {"name": "Intake", "voice_id": 12, "language_id": 2},
         account=1,
     )
     before = estate.intake.read_text(encoding="utf-8")

@@ -37,7 +37,7 @@ def test_autocalls_import_keeps_write_only_fields_comments_and_other_documents(
     sales = workspace.spec_file("sales-outreach")
     enrollment = workspace.spec_file("enrollment-assistant")
     text = sales.read_text(encoding="utf-8")
-    text = text.replace("  max_call_duration: 900\n", "  max_call_duration: 900  # 15 minutes\n")
+    text = text.replace("  max_duration: 900\n", "  max_duration: 900  # 15 minutes\n")
     text = text.replace("  variables:\n", "  # agreed with the sales team\n  variables:\n")
     # A second document in the same file, with its own comment.
     other = enrollment.read_text(encoding="utf-8").replace(
@@ -49,7 +49,7 @@ def test_autocalls_import_keeps_write_only_fields_comments_and_other_documents(
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     text = first_import(workspace, sales, "--provider", "autocalls-sales", "--id", "127")
 
-    workspace.sandbox.edit("autocalls", 127, {"max_call_duration": 600})
+    workspace.sandbox.edit("autocalls", 127, {"max_duration": 600})
     result = workspace.run("import", "--provider", "autocalls-sales", "--id", "127", "--force")
 
     assert result.exit_code == 0, result.output
@@ -58,10 +58,12 @@ def test_autocalls_import_keeps_write_only_fields_comments_and_other_documents(
     )
     after = sales.read_text(encoding="utf-8")
     assert changed_lines(text, after) == [
-        ("  max_call_duration: 900  # 15 minutes\n", "  max_call_duration: 600  # 15 minutes\n")
+        ("  max_duration: 900  # 15 minutes\n", "  max_duration: 600  # 15 minutes\n")
     ]
-    # The write-only fields (llm_temperature, who_speaks_first) are still there, as written.
-    assert "  llm_temperature: 0.4\n  who_speaks_first: AI assistant\n" in after
+    # The write-only fields (reengagement_prompt, tts_emotion_enabled) are still there, as
+    # written.
+    assert "  tts_emotion_enabled: true\n" in after
+    assert "  reengagement_prompt: Ask once whether they are still there" in after
     plan = workspace.run("plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
 
@@ -131,15 +133,15 @@ FLOW = (
     "# one document in flow style\n"
     "{apiVersion: voiceops/v1, kind: Assistant, metadata: {name: sales-outreach},\n"
     " provider: autocalls-sales, id: 127,\n"
-    " spec: {assistant_name: Sales Outreach, calls_direction: make,\n"
-    "   timezone: America/New_York, max_call_duration: 900, record_call: true}}\n"
+    " spec: {name: Sales Outreach, type: outbound,\n"
+    "   timezone: America/New_York, max_duration: 900, record: true}}\n"
 )
 
 
 def test_a_flow_style_document_is_edited_in_place(workspace: Workspace) -> None:
     sales = workspace.spec_file("sales-outreach")
     sales.write_text(FLOW, encoding="utf-8")
-    workspace.sandbox.edit("autocalls", 127, {"max_call_duration": 600})
+    workspace.sandbox.edit("autocalls", 127, {"max_duration": 600})
 
     result = workspace.run("import", "--provider", "autocalls-sales", "--id", "127", "--force")
 
@@ -147,13 +149,11 @@ def test_a_flow_style_document_is_edited_in_place(workspace: Workspace) -> None:
     after = sales.read_text(encoding="utf-8")
     lines = changed_lines(FLOW, after)
     assert [old for old, _ in lines] == [
-        "   timezone: America/New_York, max_call_duration: 900, record_call: true}}\n"
+        "   timezone: America/New_York, max_duration: 900, record: true}}\n"
     ]
-    assert lines[0][1] == (
-        "   timezone: America/New_York, max_call_duration: 600, record_call: true}}\n"
-    )
+    assert lines[0][1] == ("   timezone: America/New_York, max_duration: 600, record: true}}\n")
     data = yaml.safe_load(after)
-    assert data["spec"]["max_call_duration"] == 600
+    assert data["spec"]["max_duration"] == 600
     assert data["metadata"] == {"name": "sales-outreach"}
     assert workspace.run("validate").exit_code == 0
 

@@ -47,12 +47,12 @@ NEW = {
     "autocalls": (
         "autocalls-sales",
         "intake-es",
-        "  assistant_name: Intake ES\n"
+        "  name: Intake ES\n"
         "  voice_id: 12\n"
-        "  language: Spanish\n"
-        "  llm_model: gpt-4o\n"
-        "  calls_direction: receive\n"
-        "  engine_type: multimodal\n"
+        "  language_id: 2\n"
+        "  type: inbound\n"
+        "  mode: multimodal\n"
+        "  multimodal_model_id: 1\n"
         "  timezone: Europe/Madrid\n"
         "  initial_message: Hola, ¿en qué puedo ayudarle?\n"
         "  system_prompt: |\n"
@@ -142,7 +142,7 @@ def test_an_unmanaged_namesake_is_adopted_not_created_again(
 ) -> None:
     connection, name, _, shown = NEW[vendor]
     path, original = new_document(workspace, vendor)
-    record = {"name": shown} if vendor == "invent" else {"assistant_name": shown}
+    record = {"name": shown}
     existing = workspace.sandbox.add_assistant(vendor, record)
     plan = plan_json(workspace)
     entry = next(a for a in plan["assistants"] if a["name"] == name)
@@ -346,7 +346,7 @@ def test_a_saved_create_is_stale_once_a_namesake_appears(workspace: Workspace) -
     path, original = new_document(workspace, "autocalls")
     plan_file = workspace.root / "plan.json"
     assert workspace.run("plan", "--out", str(plan_file)).exit_code == 0
-    workspace.sandbox.add_assistant("autocalls", {"assistant_name": "Intake ES"})
+    workspace.sandbox.add_assistant("autocalls", {"name": "Intake ES"})
     workspace.sandbox.clear_requests()
     result = workspace.run("apply", str(plan_file), "--target", "intake-es")
     assert result.exit_code == 1

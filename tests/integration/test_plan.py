@@ -36,7 +36,7 @@ SEED_CHANGES = {
     "clinic-intake": {"assistantTemperature", "idleTimeout", "assistantServer.timeoutSeconds"},
     "enrollment-assistant": {"firstMessage", "model.temperature"},
     "support-concierge": {"config.model"},
-    "sales-outreach": {"max_call_duration", "filler_audios", "llm_temperature", "who_speaks_first"},
+    "sales-outreach": {"max_duration", "fillers", "reengagement_prompt", "tts_emotion_enabled"},
 }
 
 
@@ -106,7 +106,7 @@ SCALARS = {
     "clinic-intake": ("idleTimeout", 45, 20),
     "enrollment-assistant": ("maxDurationSeconds", 600, 1800),
     "support-concierge": ("enabled", False, True),
-    "sales-outreach": ("re_engagement_interval", 60, 45),
+    "sales-outreach": ("reengagement_interval", 60, 45),
 }
 
 
@@ -378,17 +378,19 @@ def test_sensitive_value_unchanged_is_not_a_change(workspace: Workspace, sandbox
 
 def test_write_only_field_is_named_with_unknown_before(workspace: Workspace) -> None:
     result = workspace.run("plan", "--target", "sales-outreach")
-    assert "~ llm_temperature  : (write-only: not readable) -> 0.4  (write-only)" in result.stdout
+    assert "~ tts_emotion_enabled: (write-only: not readable) -> true  (write-only)" in (
+        result.stdout
+    )
     assert "write-only fields cannot be read back" in result.stdout
     markdown = workspace.run("plan", "--target", "sales-outreach", "--format", "markdown")
-    assert "| `llm_temperature` | `(write-only: not readable)` | `0.4` *(write-only)* |" in (
+    assert "| `tts_emotion_enabled` | `(write-only: not readable)` | `true` *(write-only)* |" in (
         markdown.stdout
     )
-    change = changes(plan_json(workspace), "sales-outreach")["llm_temperature"]
+    change = changes(plan_json(workspace), "sales-outreach")["tts_emotion_enabled"]
     assert change["write_only"]
     assert not change["before_known"]
     assert change["before"] is None
-    assert change["after"] == 0.4
+    assert change["after"] is True
 
 
 def test_write_only_field_after_apply_is_planned_only_when_git_changes(
@@ -396,10 +398,10 @@ def test_write_only_field_after_apply_is_planned_only_when_git_changes(
 ) -> None:
     assert workspace.run("apply", "--auto-approve").exit_code == 0
     assert plan_json(workspace, "--detailed-exitcode")["summary"]["update"] == 0
-    set_spec(workspace, "sales-outreach", ("llm_temperature",), 0.7)
+    set_spec(workspace, "sales-outreach", ("tts_emotion_enabled",), False)
     plan = plan_json(workspace)
-    assert list(changes(plan, "sales-outreach")) == ["llm_temperature"]
-    assert assistant(plan, "sales-outreach")["request"]["body"] == {"llm_temperature": 0.7}
+    assert list(changes(plan, "sales-outreach")) == ["tts_emotion_enabled"]
+    assert assistant(plan, "sales-outreach")["request"]["body"] == {"tts_emotion_enabled": False}
 
 
 # ---- semantic equality -------------------------------------------------------------------
@@ -411,7 +413,7 @@ def test_integer_equals_float(workspace: Workspace, sandbox: Sandbox) -> None:
     sandbox.edit("interactly", assistant_id, {"maxCallDuration": 30.0, "assistantTemperature": 1})
     set_spec(workspace, "clinic-intake", ("assistantTemperature",), 1.0)
     set_spec(workspace, "enrollment-assistant", ("maxDurationSeconds",), 1800.0)
-    sandbox.edit("autocalls", 127, {"max_call_duration": 900.0})
+    sandbox.edit("autocalls", 127, {"max_duration": 900.0})
     plan = plan_json(workspace, "--detailed-exitcode")
     assert plan["summary"]["update"] == 0, plan
 
@@ -513,10 +515,12 @@ def test_out_writes_a_plan_file_without_secrets(
         "method": "PUT",
         "path": "/user/assistant/127",
         "body": {
-            "max_call_duration": 900,
-            "filler_audios": True,
-            "llm_temperature": 0.4,
-            "who_speaks_first": "AI assistant",
+            "max_duration": 900,
+            "fillers": True,
+            "reengagement_prompt": (
+                "Ask once whether they are still there, then offer to call back."
+            ),
+            "tts_emotion_enabled": True,
         },
     }
     assert requests["enrollment-assistant"]["path"] == "/assistants/asst_123"
@@ -599,8 +603,8 @@ UNCHANGED_EXTRAS = [
     ("financial-aid", "edmo-main", "asst_456", {"name": "Financial Aid Helper"}),
     ("campus-tours", "edmo-main", "asst_789", {"endCallPhrases": ["bye"]}),
     ("sales-desk", "invent-support", "asst_sales", {"name": "Sales Desk"}),
-    ("appointment-reminders", "autocalls-sales", 128, {"calls_direction": "make"}),
-    ("inbound-reception", "autocalls-sales", 129, {"calls_direction": "receive"}),
+    ("appointment-reminders", "autocalls-sales", 128, {"type": "outbound"}),
+    ("inbound-reception", "autocalls-sales", 129, {"type": "inbound"}),
     ("billing-questions", "invent-support", "asst_billing", {"enabled": False}),
     ("onboarding-guide", "invent-support", "asst_onboarding", {"name": "Onboarding Guide"}),
     ("returns", "invent-support", "asst_returns", {"name": "Returns and Refunds"}),

@@ -40,8 +40,8 @@ def _dashboard_edit(sandbox: Sandbox, name: str) -> tuple[str, object, object]:
         config["timezone"] = "Europe/Paris"
         sandbox.edit(vendor, assistant_id, {"config": config})
         return "config.timezone", "Europe/Paris", "Europe/Berlin"
-    sandbox.edit(vendor, int(assistant_id), {"calls_direction": "receive"})
-    return "calls_direction", "receive", "make"
+    sandbox.edit(vendor, int(assistant_id), {"type": "inbound"})
+    return "type", "inbound", "outbound"
 
 
 def test_no_drift_exits_zero(workspace: Workspace, sandbox: Sandbox) -> None:
@@ -85,11 +85,11 @@ def test_dashboard_edit_is_drift_and_in_the_plan(
 
 def test_drift_in_markdown(workspace: Workspace, sandbox: Sandbox) -> None:
     match_sandbox(workspace, sandbox)
-    sandbox.edit("autocalls", 127, {"max_call_duration": 300})
+    sandbox.edit("autocalls", 127, {"max_duration": 300})
     result = workspace.run("drift", "--format", "markdown")
     assert result.exit_code == 2
     assert "## voiceops drift" in result.stdout
-    assert "| `max_call_duration` | `300` | `900` |" in result.stdout
+    assert "| `max_duration` | `300` | `900` |" in result.stdout
 
 
 def test_write_only_fields_are_never_drift(workspace: Workspace, sandbox: Sandbox) -> None:
@@ -97,7 +97,7 @@ def test_write_only_fields_are_never_drift(workspace: Workspace, sandbox: Sandbo
     # Forget what was applied: the plan must send the write-only fields again...
     (workspace.root / ".voiceops" / "write-only.json").unlink()
     plan = plan_json(workspace, "--detailed-exitcode")
-    assert set(changes(plan, "sales-outreach")) == {"llm_temperature", "who_speaks_first"}
+    assert set(changes(plan, "sales-outreach")) == {"reengagement_prompt", "tts_emotion_enabled"}
     # ...but nobody can see them live, so they are not drift.
     code, report = drift_json(workspace)
     assert code == 0, report
@@ -105,7 +105,7 @@ def test_write_only_fields_are_never_drift(workspace: Workspace, sandbox: Sandbo
     assert assistant(report, "sales-outreach")["request"] is None
     text = workspace.run("drift")
     assert text.exit_code == 0
-    assert "llm_temperature" not in text.stdout
+    assert "reengagement_prompt" not in text.stdout
     assert "write-only" not in text.stdout
 
 
@@ -113,18 +113,18 @@ def test_write_only_value_changed_in_the_dashboard_is_not_drift(
     workspace: Workspace, sandbox: Sandbox
 ) -> None:
     match_sandbox(workspace, sandbox)
-    sandbox.edit("autocalls", 127, {"llm_temperature": 0.9, "who_speaks_first": "Customer"})
+    sandbox.edit("autocalls", 127, {"reengagement_prompt": "Hello?", "tts_emotion_enabled": False})
     assert workspace.run("drift").exit_code == 0
     assert plan_json(workspace, "--detailed-exitcode")["summary"]["update"] == 0
 
 
 def test_drift_with_an_error_exits_one(workspace: Workspace, sandbox: Sandbox) -> None:
     match_sandbox(workspace, sandbox)
-    sandbox.edit("autocalls", 127, {"max_call_duration": 300})
+    sandbox.edit("autocalls", 127, {"max_duration": 300})
     result = workspace.run("drift", env={"INVENT_API_KEY": "revoked"})
     assert result.exit_code == 1
     assert_clean(result)
-    assert "~ max_call_duration: live 300, git 900" in result.stdout
+    assert "~ max_duration: live 300, git 900" in result.stdout
     assert result.stderr.splitlines() == [
         "error: connection 'invent-support': the vendor rejected the credentials in "
         "INVENT_API_KEY (401)"

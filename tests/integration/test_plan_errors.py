@@ -333,7 +333,7 @@ def test_persistent_rate_limit(workspace: Workspace, sandbox: Sandbox) -> None:
 def test_several_errors_at_once(workspace: Workspace, sandbox: Sandbox) -> None:
     workspace.env = {**workspace.env, "INVENT_API_KEY": "wrong-token-value"}
     sandbox.set_faults(Faults(rate_5xx=1.0), vendor="edmo")
-    add_spec(workspace, "ghost", "autocalls-sales", 999, {"record_call": True})
+    add_spec(workspace, "ghost", "autocalls-sales", 999, {"record": True})
     result, plan = _failed_run(workspace)
     assert plan["summary"] == {
         "managed": 5,
@@ -359,7 +359,7 @@ def _more_assistants(workspace: Workspace) -> None:
     )
     add_spec(workspace, "financial-aid", "edmo-main", "asst_456", {"name": "Financial Aid"})
     add_spec(workspace, "sales-desk", "invent-support", "asst_sales", {"enabled": False})
-    add_spec(workspace, "reminders", "autocalls-sales", 128, {"record_call": True})
+    add_spec(workspace, "reminders", "autocalls-sales", 128, {"record": True})
 
 
 def test_faults_are_retried_and_the_plan_is_unchanged(

@@ -99,7 +99,7 @@ def test_mixed_plan(workspace: Workspace, sandbox: Sandbox) -> None:
 
 
 def test_drift_report(workspace: Workspace, sandbox: Sandbox) -> None:
-    sandbox.edit("autocalls", 127, {"max_call_duration": 300})
+    sandbox.edit("autocalls", 127, {"max_duration": 300})
     for output in ("markdown", "text"):
         result = workspace.run("drift", "--format", output)
         assert result.exit_code == 2

@@ -1,4 +1,4 @@
-"""What is particular to each vendor: Autocalls' read names and single list, Edmo's login,
+"""What is particular to each vendor: Autocalls' list encodings and single list, Edmo's login,
 Invent's pagination."""
 
 from __future__ import annotations
@@ -25,18 +25,20 @@ from voiceops.sandbox import Sandbox, SandboxOptions
 # ---- Autocalls ---------------------------------------------------------------------------
 
 
-def test_autocalls_read_names_map_to_write_names(workspace: Workspace, sandbox: Sandbox) -> None:
+def test_autocalls_list_encodings_read_as_the_spec_values(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
     match_sandbox(workspace, sandbox)
     live = sandbox.assistant("autocalls", 127)
-    # The read shape really does use the other names and encodings.
+    # The list really does encode booleans as 1/0, numbers as strings and tools nested.
     assert (live["name"], live["type"], live["fillers"], live["max_duration"]) == (
         "Sales Outreach",
         "outbound",
         1,
         900,
     )
-    assert "assistant_name" not in live
-    assert "calls_direction" not in live
+    assert live["llm_temperature"] == "0.40"
+    assert live["tools"][0]["data"]
     plan = plan_json(workspace, "--detailed-exitcode", "--target", "sales-outreach")
     assert assistant(plan, "sales-outreach")["status"] == "unchanged"
 
@@ -44,15 +46,16 @@ def test_autocalls_read_names_map_to_write_names(workspace: Workspace, sandbox: 
 @pytest.mark.parametrize(
     ("field", "value", "before"),
     [
-        ("assistant_name", "Sales Callbacks", "Sales Outreach"),
-        ("calls_direction", "receive", "make"),
-        ("filler_audios", False, True),
-        ("record_call", False, True),
-        ("max_call_duration", 1200, 900),
-        ("re_engagement_interval", 30, 45),
+        ("name", "Sales Callbacks", "Sales Outreach"),
+        ("type", "inbound", "outbound"),
+        ("fillers", False, True),
+        ("record", False, True),
+        ("max_duration", 1200, 900),
+        ("reengagement_interval", 30, 45),
+        ("llm_temperature", 0.7, 0.4),
     ],
 )
-def test_autocalls_mapped_field_change(
+def test_autocalls_encoded_field_change(
     workspace: Workspace, sandbox: Sandbox, field: str, value: object, before: object
 ) -> None:
     match_sandbox(workspace, sandbox)
@@ -64,51 +67,52 @@ def test_autocalls_mapped_field_change(
     assert assistant(plan, "sales-outreach")["request"]["body"] == {field: value}
 
 
-def test_autocalls_dotted_write_only_field_is_sent_nested(
+def test_autocalls_tools_are_sent_flat_and_read_back_from_their_data(
     workspace: Workspace, sandbox: Sandbox
 ) -> None:
     match_sandbox(workspace, sandbox)
-    set_spec(workspace, "sales-outreach", ("end_call_tool.description",), "End politely.")
-    result = workspace.run("plan", "--target", "sales-outreach")
-    expected = '~ end_call_tool.description: (write-only: not readable) -> "End politely."'
-    assert f"{expected}  (write-only)" in result.stdout
+    tools = [
+        {"type": "end_call", "description": "End politely."},
+        {"type": "collect_keypad", "timeout": 5, "stop_key": "#"},
+    ]
+    set_spec(workspace, "sales-outreach", ("tools",), tools)
     plan = plan_json(workspace, "--target", "sales-outreach")
-    change = changes(plan, "sales-outreach")["end_call_tool.description"]
-    assert change["write_only"]
-    assert change["path_parts"] == ["end_call_tool.description"]
-    body = assistant(plan, "sales-outreach")["request"]["body"]
-    assert body == {"end_call_tool": {"description": "End politely."}}
-    # Nobody can see it live, so it is not drift either.
-    assert workspace.run("drift").exit_code == 0
+    assert assistant(plan, "sales-outreach")["request"]["body"] == {"tools": tools}
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    assert sandbox.assistant("autocalls", 127)["tools"][1] == {
+        "type": "collect_keypad",
+        "data": {"timeout": 5, "stop_key": "#"},
+    }
+    assert workspace.run("plan", "--detailed-exitcode").exit_code == 0
 
 
 def test_autocalls_fillers_zero_reads_as_false(workspace: Workspace, sandbox: Sandbox) -> None:
-    sandbox.edit("autocalls", 127, {"filler_audios": False})
+    sandbox.edit("autocalls", 127, {"fillers": False})
     assert sandbox.assistant("autocalls", 127)["fillers"] == 0
-    set_spec(workspace, "sales-outreach", ("filler_audios",), False)
+    set_spec(workspace, "sales-outreach", ("fillers",), False)
     plan = plan_json(workspace, "--target", "sales-outreach")
-    assert "filler_audios" not in changes(plan, "sales-outreach")
+    assert "fillers" not in changes(plan, "sales-outreach")
 
 
 def test_autocalls_list_is_read_once_per_plan(workspace: Workspace, sandbox: Sandbox) -> None:
-    add_spec(workspace, "appointment-reminders", "autocalls-sales", 128, {"record_call": True})
-    add_spec(workspace, "inbound-reception", "autocalls-sales", 129, {"calls_direction": "make"})
+    add_spec(workspace, "appointment-reminders", "autocalls-sales", 128, {"record": True})
+    add_spec(workspace, "inbound-reception", "autocalls-sales", 129, {"type": "outbound"})
     for number in range(1000, 1130):
-        sandbox.add_assistant("autocalls", {"id": number, "assistant_name": f"Bulk {number}"})
-    add_spec(workspace, "bulk-1120", "autocalls-sales", 1120, {"assistant_name": "Bulk 1120"})
+        sandbox.add_assistant("autocalls", {"id": number, "name": f"Bulk {number}"})
+    add_spec(workspace, "bulk-1120", "autocalls-sales", 1120, {"name": "Bulk 1120"})
     sandbox.clear_requests()
     plan = plan_json(workspace)
     reads = sandbox.requests("autocalls", "GET")
     # 133 assistants in the account: two pages of 100, each read once for four assistants.
     assert [r.query.get("page") for r in reads] == ["1", "2"]
     assert all(r.path == "/user/assistants/get" for r in reads)
-    assert set(changes(plan, "appointment-reminders")) == {"record_call"}
-    assert set(changes(plan, "inbound-reception")) == {"calls_direction"}
+    assert set(changes(plan, "appointment-reminders")) == {"record"}
+    assert set(changes(plan, "inbound-reception")) == {"type"}
     assert assistant(plan, "bulk-1120")["status"] == "unchanged"
 
 
 def test_autocalls_unknown_id_is_reported(workspace: Workspace, sandbox: Sandbox) -> None:
-    add_spec(workspace, "ghost", "autocalls-sales", 4242, {"record_call": True})
+    add_spec(workspace, "ghost", "autocalls-sales", 4242, {"record": True})
     sandbox.clear_requests()
     result = workspace.run("plan", "--format", "json")
     assert result.exit_code == 1

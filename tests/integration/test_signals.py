@@ -115,7 +115,10 @@ def test_a_signal_mid_run_keeps_the_summary_and_the_record(
             key = f"autocalls-sales/{path.rsplit('/', 1)[1]}"
             assert (key in recorded) == (outcomes[name] == "applied"), name
             if key in recorded:
-                assert set(record["assistants"][key]) == {"llm_temperature", "who_speaks_first"}
+                assert set(record["assistants"][key]) == {
+                    "reengagement_prompt",
+                    "tts_emotion_enabled",
+                }
 
     # What landed is not proposed again; what was interrupted still is.
     sb.set_faults(Faults())

@@ -239,7 +239,7 @@ def test_vendor_text_cannot_steer_a_terminal_a_comment_or_the_actions_log(
     # The imported file holds the text as data, and loads back to it.
     (imported,) = (repo.root / "imp").glob("*.yaml")
     document = yaml.safe_load(imported.read_text(encoding="utf-8"))
-    assert document["spec"]["assistant_name"] == INJECTION
+    assert document["spec"]["name"] == INJECTION
 
 
 def test_import_keeps_a_dollar_brace_in_a_live_value_literal(workspace: Workspace) -> None:
@@ -474,7 +474,7 @@ def _write_document(
         "interactly-prod": {"idleTimeout": 20},
         "edmo-main": {"name": "X"},
         "invent-support": {"enabled": True},
-        "autocalls-sales": {"record_call": True},
+        "autocalls-sales": {"record": True},
     }[connection]
     document = {
         "apiVersion": "voiceops/v1",

@@ -79,6 +79,19 @@ def test_command_prints_the_block_and_stops_on_ctrl_c() -> None:
     assert "export INTERACTLY_API_KEY=sandbox-interactly-key" in result.output
 
 
+@pytest.mark.parametrize(
+    ("flag", "shown"), [([], None), (["--autocalls-fields", "legacy"], "legacy")]
+)
+def test_the_autocalls_field_set_is_an_option_the_block_carries(
+    flag: list[str], shown: str | None
+) -> None:
+    result = CliRunner().invoke(main, ["sandbox", "--port", "0", *flag], obj=NO_WAIT)
+    assert result.exit_code == 0, result.output
+    block = result.output.split("\n\n")[1]
+    providers = yaml.safe_load(block)["providers"]
+    assert providers["autocalls-sales"].get("fields") == shown
+
+
 def test_command_reports_a_busy_port() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -93,6 +106,7 @@ def test_command_reports_a_busy_port() -> None:
 def test_command_rejects_bad_options() -> None:
     assert CliRunner().invoke(main, ["sandbox", "--fault-rate", "2"]).exit_code == 1
     assert CliRunner().invoke(main, ["sandbox", "--login-ttl", "0"]).exit_code == 1
+    assert CliRunner().invoke(main, ["sandbox", "--autocalls-fields", "old"]).exit_code == 1
 
 
 def test_help_lists_the_command() -> None:

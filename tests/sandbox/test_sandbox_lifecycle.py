@@ -18,12 +18,12 @@ CLINIC = "5f7b1b1b1b1b1b1b1b1b1b1b"
 
 EDMO_MODEL = {"provider": "anthropic", "model": "claude-3-5-sonnet"}
 AUTOCALLS_CREATE: dict[str, Any] = {
-    "assistant_name": "Intake ES",
+    "name": "Intake ES",
     "voice_id": 12,
-    "language": "Spanish",
-    "llm_model": "gpt-4o",
-    "calls_direction": "receive",
-    "engine_type": "multimodal",
+    "language_id": 2,
+    "type": "inbound",
+    "mode": "multimodal",
+    "multimodal_model_id": 1,
     "timezone": "Europe/Madrid",
     "initial_message": "Hola, ¿en qué puedo ayudarle?",
     "system_prompt": "Take the caller's details.",
@@ -254,14 +254,14 @@ def test_autocalls_create_read_update_delete(sb: Sandbox, autocalls: httpx.Clien
         "mode": "multimodal",
     }
     assert sb.requests("autocalls", "POST")[-1].body == AUTOCALLS_CREATE
-    assert sb.stored("autocalls", new_id)["llm_model"] == "gpt-4o"
+    assert sb.stored("autocalls", new_id)["multimodal_model_id"] == 1
     assert len(sb.assistants("autocalls", account=1)) == before + 1
 
     listed = autocalls.get("/assistants/get", params={"per_page": 100}).json()["data"]
     shown = next(a for a in listed if a["id"] == new_id)
     assert shown["name"] == "Intake ES"
     assert shown["user_id"] == 1
-    updated = autocalls.put(f"/assistant/{new_id}", json={"assistant_name": "Intake"})
+    updated = autocalls.put(f"/assistant/{new_id}", json={"name": "Intake"})
     assert updated.status_code == 200
     assert sb.assistant("autocalls", new_id)["name"] == "Intake"
 
@@ -270,7 +270,7 @@ def test_autocalls_create_read_update_delete(sb: Sandbox, autocalls: httpx.Clien
     assert deleted.json()["message"]
     listed = autocalls.get("/assistants/get", params={"per_page": 100}).json()["data"]
     assert new_id not in [a["id"] for a in listed]
-    assert autocalls.put(f"/assistant/{new_id}", json={"language": "x"}).status_code == 404
+    assert autocalls.put(f"/assistant/{new_id}", json={"name": "x"}).status_code == 404
     assert autocalls.delete(f"/assistant/{new_id}").status_code == 404
     assert len(sb.assistants("autocalls", account=1)) == before
     assert sb.stored("autocalls", new_id)["deleted_at"] is not None  # kept, soft-deleted
@@ -288,16 +288,16 @@ def test_autocalls_create_missing_required_fields_is_422(
 ) -> None:
     before = len(sb.assistants("autocalls"))
     body = {**AUTOCALLS_CREATE, "initial_message": "", "voice_id": None}
-    del body["assistant_name"]
+    del body["name"]
     response = autocalls.post("/assistant", json=body)
     assert response.status_code == 422
     error = response.json()
     assert error["errors"] == {
-        "assistant_name": ["The assistant name field is required."],
+        "name": ["The name field is required."],
         "voice_id": ["The voice id field is required."],
         "initial_message": ["The initial message field is required."],
     }
-    assert error["message"] == "The assistant name field is required. (and 2 more errors)"
+    assert error["message"] == "The name field is required. (and 2 more errors)"
     assert len(sb.assistants("autocalls")) == before
 
 
@@ -309,12 +309,20 @@ def test_autocalls_create_missing_required_fields_is_422(
             {"webhook_url": ["The webhook url field is required when is webhook active is true."]},
         ),
         (
-            {"calls_direction": "both"},
-            {"calls_direction": ["The selected calls direction is invalid."]},
+            {"type": "both"},
+            {"type": ["The selected type is invalid."]},
         ),
         (
-            {"max_call_duration": 5},
-            {"max_call_duration": ["The max call duration field must be between 20 and 1200."]},
+            {"max_duration": 5},
+            {"max_duration": ["The max duration field must be between 20 and 1200."]},
+        ),
+        (
+            {"allow_interruptions": False},
+            {
+                "allow_interruptions": [
+                    "Interruptions cannot be disabled in multimodal or dualplex mode."
+                ]
+            },
         ),
     ],
 )

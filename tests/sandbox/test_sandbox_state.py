@@ -33,9 +33,11 @@ def test_stored_shows_write_only_fields_and_assistant_the_read_shape() -> None:
     sb = Sandbox()
     stored = sb.stored("autocalls", 127)
     shown = sb.assistant("autocalls", 127)
-    assert stored["assistant_name"] == shown["name"] == "Sales Outreach"
+    assert stored["name"] == shown["name"] == "Sales Outreach"
     assert stored["llm_temperature"] == 0.4
-    assert "llm_temperature" not in shown
+    assert shown["llm_temperature"] == "0.40"
+    assert stored["tts_emotion_enabled"] is True
+    assert "tts_emotion_enabled" not in shown
     assert "externalId" in sb.stored("edmo", "asst_123")
     assert "externalId" not in sb.assistant("edmo", "asst_123")
 
@@ -67,12 +69,12 @@ def test_edit_is_visible_over_http_and_bumps_the_timestamp(sb: Sandbox, edmo: ht
 def test_add_assistant_fills_defaults_and_owner(
     sb: Sandbox, client_for: Callable[..., httpx.Client]
 ) -> None:
-    new_id = sb.add_assistant("autocalls", {"assistant_name": "Fresh"})
+    new_id = sb.add_assistant("autocalls", {"name": "Fresh"})
     assert new_id == "201"
     item = sb.assistant("autocalls", new_id)
     assert item["name"] == "Fresh"
     assert item["user_id"] == 1
-    other = sb.add_assistant("autocalls", {"assistant_name": "Theirs"}, account=2)
+    other = sb.add_assistant("autocalls", {"name": "Theirs"}, account=2)
     assert sb.assistant("autocalls", other)["user_id"] == 2
 
     invent_id = sb.add_assistant("invent", {"name": "New Desk"})
@@ -122,17 +124,16 @@ def test_state_file_persists_every_change(
     sb = serve(state_file=state)
     assert state.exists()  # written at start
     client = client_for(sb, "autocalls", sb.credentials["AUTOCALLS_TOKEN"])
-    assert client.put("/user/assistant/127", json={"max_call_duration": 900}).status_code == 200
+    assert client.put("/user/assistant/127", json={"max_duration": 900}).status_code == 200
     saved = json.loads(state.read_text())
     assert (
-        next(a for a in saved["autocalls"]["assistants"] if a["id"] == 127)["max_call_duration"]
-        == 900
+        next(a for a in saved["autocalls"]["assistants"] if a["id"] == 127)["max_duration"] == 900
     )
     sb.edit("interactly", CLINIC, {"name": "Edited"})
     assert [p.name for p in state.parent.iterdir()] == ["sandbox.json"]  # no temp files left
 
     reloaded = Sandbox(SandboxOptions(state_file=state))
-    assert reloaded.stored("autocalls", 127)["max_call_duration"] == 900
+    assert reloaded.stored("autocalls", 127)["max_duration"] == 900
     assert reloaded.assistant("interactly", CLINIC)["name"] == "Edited"
     assert reloaded.stored("autocalls", 127) == sb.stored("autocalls", 127)
     assert reloaded.stored("edmo", "asst_123") == sb.stored("edmo", "asst_123")
@@ -152,14 +153,14 @@ def test_failed_updates_do_not_touch_the_state_file(
     sb = serve(state_file=state)
     text = state.read_text()
     client = client_for(sb, "autocalls", sb.credentials["AUTOCALLS_TOKEN"])
-    assert client.put("/user/assistant/127", json={"max_call_duration": 1}).status_code == 422
+    assert client.put("/user/assistant/127", json={"max_duration": 1}).status_code == 422
     assert state.read_text() == text
 
 
 def test_reset_restores_the_initial_state(sb: Sandbox, edmo: httpx.Client) -> None:
     initial = sb.snapshot()
     assert edmo.patch("/assistants/asst_123", json={"name": "Changed"}).status_code == 200
-    sb.add_assistant("autocalls", {"assistant_name": "Extra"})
+    sb.add_assistant("autocalls", {"name": "Extra"})
     sb.set_faults(Faults(rate_5xx=1.0))
     sb.reset()
     assert sb.snapshot() == initial

@@ -9,7 +9,7 @@ PORT = 8799
 DASHBOARD_EDIT = (
     f"curl -s -X PUT http://127.0.0.1:{PORT}/autocalls/user/assistant/127"
     ' -H "Authorization: Bearer $AUTOCALLS_TOKEN" -H "Content-Type: application/json"'
-    """ -d '{"max_call_duration": 600}'"""
+    """ -d '{"max_duration": 600}'"""
 )
 
 DAY_ONE = Walkthrough(
@@ -21,15 +21,16 @@ DAY_ONE = Walkthrough(
         Block("day-one"),
         Write("voiceops.yaml", "assistants: assistants/\n" + providers_block(PORT)),
         *sandbox_exports(),
+        Run("voiceops doctor", note="first: does voiceops' model match the account?"),
         Run("voiceops import --provider autocalls-sales --all"),
         Run("voiceops import --provider interactly-prod --id 5f7b1b1b1b1b1b1b1b1b1b1b"),
         Run("voiceops validate"),
         Run("voiceops plan --detailed-exitcode"),
         Edit(
             "assistants/sales-outreach.yaml",
-            "  max_call_duration: 600\n",
-            "  max_call_duration: 900\n  llm_temperature: 0.4\n",
-            "max_call_duration: 900, and a new line llm_temperature: 0.4",
+            "  max_duration: 600\n",
+            "  max_duration: 900\n  tts_emotion_enabled: false\n",
+            "max_duration: 900, and a new line tts_emotion_enabled: false",
         ),
         Edit(
             "assistants/clinic-intake.yaml",

@@ -17,12 +17,13 @@ metadata:
 provider: autocalls-sales
 # no id yet: apply creates the assistant and writes its id here
 spec:
-  assistant_name: Intake ES
+  name: Intake ES
   voice_id: 12
-  language: Spanish
-  llm_model: gpt-4o
-  calls_direction: receive
-  engine_type: multimodal
+  language_id: 2
+  type: inbound
+  mode: multimodal
+  multimodal_model_id: 1
+  tts_emotion_enabled: false
   timezone: Europe/Madrid
   initial_message: "Hola, ¿en qué puedo ayudarle?"
   system_prompt: Take the caller's name, date of birth and reason for calling.

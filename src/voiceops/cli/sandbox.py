@@ -56,6 +56,13 @@ _STAND_IN_OPTIONS = (
         show_default=True,
         help="Seconds an Edmo login cookie stays valid.",
     ),
+    click.option(
+        "--autocalls-fields",
+        type=click.Choice(["current", "legacy"]),
+        default="current",
+        show_default=True,
+        help="Field set the Autocalls stand-in takes; the other set's keys are ignored.",
+    ),
 )
 
 
@@ -78,6 +85,7 @@ def sandbox(
     seed: int,
     state_file: Path | None,
     login_ttl: float,
+    autocalls_fields: str,
 ) -> None:
     """Serve local stand-ins of the provider APIs on 127.0.0.1."""
     # Imported here so that other commands do not load the ASGI stack.
@@ -90,6 +98,7 @@ def sandbox(
         fault_rate=fault_rate,
         state_file=state_file,
         login_ttl_s=login_ttl,
+        autocalls_fields=autocalls_fields,
     )
     _serve_until_interrupt(_load(options), port)
 

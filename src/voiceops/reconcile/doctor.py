@@ -81,13 +81,21 @@ async def _check_connection(run: RunContext, name: str) -> ConnectionReport:
         rejected = "rejected the credentials" in report.error or "401" in report.error
         report.credentials = "rejected" if rejected else "not checked"
         return report
-    report.credentials = "ok"
+    report.credentials = "ok" if _authenticated(provider, live) else "not checked (nothing to read)"
     report.assistants = len(live)
     report.findings = list(check_answers(provider, live))
     evidence = provider.field_set_evidence([s for s in live.values() if isinstance(s, dict)])
     if evidence is not None:
         report.findings.append(Finding("field-set", "", "", evidence))
     return report
+
+
+def _authenticated(provider: Provider, live: dict[str, LiveState]) -> bool:
+    """Whether an answer proved the credentials: a list read, a login, or any assistant
+    read (a 404 too: only a rejected key is a 401)."""
+    logs_in = type(provider).start is not Provider.start
+    answered = any(not isinstance(state, RequestFailed) for state in live.values())
+    return provider.lists or logs_in or answered
 
 
 async def _read_everything(run: RunContext, provider: Provider, name: str) -> dict[str, LiveState]:

@@ -299,7 +299,7 @@ def spec_from_live(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The live assistant as a spec: writable fields only, secrets as env references."""
     schemas = run.project.schemas
-    writable = schemas.property_names(provider.type)
+    writable = schemas.property_names(provider.spec_schema)
     shaped = provider.to_spec_shape(raw)
     spec = {k: literal(v) for k, v in shaped.items() if k in writable and v is not None}
     env_vars: dict[str, str] = {}
@@ -335,7 +335,7 @@ def literal(value: Any) -> Any:
 def drop_rejected(spec: dict[str, Any], run: RunContext, provider: Provider) -> list[str]:
     """Remove live values the schema rejects (e.g. a field the vendor's own rules forbid in
     this combination). They stay unmanaged, which is safe; each is reported."""
-    validator = run.project.schemas.validator(provider.type)
+    validator = run.project.schemas.validator(provider.spec_schema)
     dropped: list[str] = []
     for _ in range(10):
         errors = [e for e in validator.iter_errors(spec) if e.absolute_path]

@@ -95,7 +95,7 @@ class Sandbox:
         urls = self.base_urls
         lines = ["providers:"]
         for vendor in self._vendors.values():
-            connection, settings = vendor.connection
+            connection, settings = vendor.example_connection()
             lines += [f"  {connection}:", f"    type: {vendor.name}"]
             lines.append(f"    base_url: {urls[vendor.name]}")
             lines += [f"    {key}: {value}" for key, value in settings.items()]

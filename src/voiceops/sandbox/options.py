@@ -18,6 +18,8 @@ class SandboxOptions:
     state_file: str | os.PathLike[str] | None = None
     login_ttl_s: float = 3600.0
     invent_rate_per_minute: int = 500  # <= 0: no limit
+    # The field set the Autocalls stand-in takes: "current" or "legacy".
+    autocalls_fields: str = "current"
     fixture: str | os.PathLike[str] | dict[str, Any] | None = None
     # Monotonic seconds for login expiry and rate-limit windows; a test hands in its own
     # to move time on without waiting.

@@ -133,6 +133,10 @@ class Vendor(ABC):
         self.state = state
         self.options = options
 
+    def example_connection(self) -> tuple[str, dict[str, str]]:
+        """The example connection as the banner shows it (options may add settings)."""
+        return self.connection
+
     @classmethod
     def seed(cls) -> dict[str, Any]:
         """The stand-in's part of the default state, in fixture form (its credentials and

@@ -32,7 +32,9 @@ from voiceops.spec.vendors import (
     default_base_url,
     deletes,
     normalize_id,
+    other_set_field,
     required_on_create,
+    spec_schema,
     vendor_types,
 )
 from voiceops.spec.yamlsource import (
@@ -355,7 +357,7 @@ def _check_lifecycle(
     spec = data.get("spec")
     if not isinstance(spec, dict):
         return []
-    validator = schemas.validator(connection.type, CREATE_SCHEMA)
+    validator = schemas.validator(spec_schema(connection), CREATE_SCHEMA)
     reason = required_on_create(connection.type)
     return schema_errors.check(validator, spec, doc, ("spec",), missing_reason=reason)
 
@@ -401,9 +403,10 @@ def _check_spec(
     lenient: bool,
 ) -> list[Diagnostic]:
     problems = schema_errors.check(
-        schemas.validator(connection.type), spec, doc, ("spec",), lenient=lenient
+        schemas.validator(spec_schema(connection)), spec, doc, ("spec",), lenient=lenient
     )
-    mismatch = _type_mismatch(spec, connection.type, schemas) if problems else None
+    problems = _other_field_set(doc, spec, connection, schemas, problems)
+    mismatch = _type_mismatch(spec, connection, schemas) if problems else None
     if mismatch:
         message = (
             f"connection {connection.name!r} is of type {connection.type}, but this spec uses "
@@ -504,10 +507,38 @@ def _kind(value: Any) -> str:
     return f"a single value ({value!r})"
 
 
-def _type_mismatch(spec: dict[str, Any], kind: str, schemas: SchemaStore) -> str | None:
-    """The other provider type whose fields this spec uses, when it is not `kind`'s."""
+def _other_field_set(
+    doc: _Doc,
+    spec: dict[str, Any],
+    connection: Connection,
+    schemas: SchemaStore,
+    problems: list[Diagnostic],
+) -> list[Diagnostic]:
+    """`problems` with each unknown field that another field set of the vendor has said as
+    such: its name in the connection's set, or the setting that selects the other set."""
+    known = schemas.property_names(spec_schema(connection))
+    replaced: dict[Location | None, str] = {}
+    for key in (k for k in spec if isinstance(k, str) and k not in known):
+        message = other_set_field(schemas, connection, key)
+        if message is not None:
+            replaced[doc.location(("spec", key), key=True)] = message
+    if not replaced:
+        return problems
+    return [
+        Diagnostic(replaced[p.location], p.location, keyword=p.keyword)
+        if p.keyword == "additionalProperties" and p.location in replaced
+        else p
+        for p in problems
+    ]
+
+
+def _type_mismatch(
+    spec: dict[str, Any], connection: Connection, schemas: SchemaStore
+) -> str | None:
+    """The other provider type whose fields this spec uses, when it is not the connection's."""
+    kind = connection.type
     keys = set(spec)
-    if not keys or keys <= schemas.property_names(kind):
+    if not keys or keys <= schemas.property_names(spec_schema(connection)):
         return None
     fits = [o for o in vendor_types(schemas) if o != kind and keys <= schemas.property_names(o)]
     return fits[0] if len(fits) == 1 else None

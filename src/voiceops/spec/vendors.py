@@ -12,6 +12,11 @@ vendor's other facts, so that the adapters and the offline checks share one copy
   documents a delete, else `x-voiceops-instead-of-delete` says what to do instead; a
   `report_unmanaged` property in `$defs/connection` says it documents a list of assistants.
 Without these markers a vendor neither creates, deletes nor lists.
+
+A vendor whose API takes more than one field set (Autocalls) lets a connection choose one
+with its `fields` setting: the vendor schema describes the default set, and each other
+set `<set>` has its own spec schema, `<type>-<set>.schema.json`, with its own `$defs/create`.
+Its properties carry `x-voiceops-counterpart`, the default set's name for the same setting.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ INSTEAD_OF_DELETE = "x-voiceops-instead-of-delete"
 # The subschema a spec without id is checked against as well as the vendor's schema.
 CREATE_SCHEMA = "/$defs/create"
 REPORT_UNMANAGED = "report_unmanaged"
+# The connection setting that picks a field set, the set a vendor schema describes, and
+# the annotation naming a field's counterpart in that set.
+FIELD_SET = "fields"
+DEFAULT_FIELD_SET = "current"
+COUNTERPART = "x-voiceops-counterpart"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
@@ -76,11 +86,6 @@ def normalize_id(schemas: SchemaStore, vendor: str, assistant_id: str) -> str:
     """The canonical form of an id, so that two spellings of one assistant compare equal
     (the schema has already restricted its form)."""
     return id_normalizer(schemas, vendor)(assistant_id)
-
-
-def spec_schema(connection: Connection) -> str:
-    """The name of the schema a connection's documents are written in."""
-    return connection.type
 
 
 def _connection_properties(schemas: SchemaStore, vendor: str) -> dict[str, Any]:
@@ -165,3 +170,48 @@ def required_on_create(vendor: str) -> str:
         f"which {vendor} requires to create an assistant "
         "(this document has no id, so apply creates one)"
     )
+
+
+# ---- field sets ------------------------------------------------------------------------
+
+
+def spec_schema(connection: Connection) -> str:
+    """Name of the schema a connection's specs follow: its vendor's, or the one of the field
+    set the connection chose with `fields`. Create requirements and the sensitive and
+    write-only fields are looked up there too."""
+    chosen = connection.setting(FIELD_SET, DEFAULT_FIELD_SET)
+    return connection.type if chosen == DEFAULT_FIELD_SET else f"{connection.type}-{chosen}"
+
+
+def _field_set(vendor: str, schema: str) -> str:
+    return schema.removeprefix(f"{vendor}-") if schema != vendor else DEFAULT_FIELD_SET
+
+
+def _counterparts(schemas: SchemaStore, schema: str) -> dict[str, str]:
+    """A non-default set's field -> the default set's name for it."""
+    properties: dict[str, Any] = schemas.document(schema).get("properties", {})
+    return {k: v[COUNTERPART] for k, v in properties.items() if COUNTERPART in v}
+
+
+def other_set_field(schemas: SchemaStore, connection: Connection, key: str) -> str | None:
+    """Why `key`, unknown in the connection's field set, is wrong there when another set of
+    its vendor has it: the name to write instead, or the setting to change; else None."""
+    own = spec_schema(connection)
+    vendor = connection.type
+    for other in (n for n in schemas.names if n == vendor or n.startswith(f"{vendor}-")):
+        if other == own or key not in schemas.property_names(other):
+            continue
+        other_set, own_set = _field_set(vendor, other), _field_set(vendor, own)
+        setting = f"set {FIELD_SET}: {other_set} on connection {connection.name!r}"
+        renamed = _counterparts(schemas, other).get(key)
+        if renamed is None:
+            renamed = next((k for k, v in _counterparts(schemas, own).items() if v == key), None)
+        if renamed is not None:
+            return (
+                f"{key!r} is the {other_set} name of {renamed!r}; write {renamed!r}, or {setting}"
+            )
+        return (
+            f"{key!r} belongs to the {other_set} field set, and connection {connection.name!r} "
+            f"speaks the {own_set} one; remove it, or {setting}"
+        )
+    return None

@@ -1,14 +1,18 @@
 """Autocalls: Bearer token; no single read, so each account's list is paged once per run.
 
-The list shows several fields under other names and encodings, and leaves out many write
-fields entirely; those are marked write-only in the schema.
+The API takes one of two field sets (the connection's `fields`: current by default, or
+legacy), while the list answers in one shape for both. This adapter maps that shape to
+the connection's set: names, 1/0 for booleans, numbers listed as strings, and built-in
+tools listed as {type, data} but written flat. Fields the list leaves out are marked
+write-only in the set's schema.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from voiceops.live.httpclient import Client, RequestFailed
 from voiceops.live.providers.base import (
@@ -23,9 +27,16 @@ from voiceops.live.providers.base import (
     list_pages,
     segment,
 )
+from voiceops.spec.vendors import DEFAULT_FIELD_SET, FIELD_SET
+
+if TYPE_CHECKING:
+    from voiceops.live.credentials import Credentials
+    from voiceops.spec.config import Connection
+    from voiceops.spec.schemas import SchemaStore
 
 PAGE_SIZE = 100
 END_CALL_TOOL = "end_call_tool.description"
+CALCOM_KEY = "calcom_api_key"
 
 
 class Autocalls(Provider):
@@ -37,26 +48,52 @@ class Autocalls(Provider):
             (name,)
             for name in (
                 "id", "user_id", "engine_id", "synthesizer_id", "transcriber_id", "instance_id",
-                "status", "inbound_webhook_url", "flows_platform_id", "tools",
+                "status", "inbound_webhook_url", "flows_platform_id", "uuid", "widget_settings",
                 "created_at", "updated_at", "deleted_at",
             )
         }
     )  # fmt: skip
-    read_names: ClassVar[Mapping[str, str]] = {
-        "name": "assistant_name",
-        "type": "calls_direction",
-        "max_duration": "max_call_duration",
-        "record": "record_call",
-        "fillers": "filler_audios",
-        "reengagement_interval": "re_engagement_interval",
-    }
+    # The list's 1/0 booleans (the current set's names are the list's own).
     read_values: ClassVar[Mapping[str, Mapping[Any, Any]]] = {
-        "calls_direction": {"inbound": "receive", "outbound": "make"},
-        "filler_audios": {1: True, 0: False},
+        "fillers": {1: True, 0: False},
+        "end_call_on_voicemail": {1: True, 0: False},
     }
-    replaces_whole = frozenset({"variables"})
+    # Objects the update replaces whole, as its page says: sent as live with git laid over.
+    replaces_whole = frozenset({"variables", "filler_config"})
     concurrency_cap = 8
     reads_by_list = True
+
+    def __init__(
+        self, connection: Connection, schemas: SchemaStore, credentials: Credentials
+    ) -> None:
+        super().__init__(connection, schemas, credentials)
+        self.legacy = connection.setting(FIELD_SET, DEFAULT_FIELD_SET) == "legacy"
+        # Fields of the set that the list shows as strings of digits ("0.35").
+        properties = schemas.document(self.spec_schema).get("properties", {})
+        self.numeric = frozenset(k for k, v in properties.items() if _is_number(v))
+
+    def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
+        shaped = super().to_spec_shape(live)
+        if isinstance(shaped.get("tools"), list):
+            shaped["tools"] = [_flat_tool(tool) for tool in shaped["tools"]]
+        if self.legacy:
+            shaped = _legacy_shape(shaped)
+        else:  # the list's `language` (a name or code) is a field of the older set only
+            shaped.pop("language", None)
+        for name in self.numeric & shaped.keys():
+            shaped[name] = _number(shaped[name])
+        return shaped
+
+    def field_set_evidence(self, items: list[dict[str, Any]]) -> str | None:
+        """The list answers in one shape for both sets, so it tells only when it shows the
+        older set's own names, which a current-set connection would not expect."""
+        older = sorted({key for item in items for key in item} & set(LEGACY_NAMES.values()))
+        if not older or self.legacy:
+            return None
+        return (
+            f"the list shows the older field set's names ({', '.join(older)}): this account "
+            f"may take that set; if so, set fields: legacy on connection {self.name!r}"
+        )
 
     async def pages(self, client: Client) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Each page's assistants, until `last_page` or an empty page."""
@@ -67,12 +104,26 @@ class Autocalls(Provider):
             )
             listing = answer_object(response)
             items = assistant_items(response, listing.get("data"), self.id_field)
+            self._report_secrets(items)
             return Page(page, items, _last_page(listing.get("last_page")))
 
         guard = PageGuard("the Autocalls assistant list", self.id_field)
         async with aclosing(list_pages(fetch, guard, PAGE_SIZE)) as listed:
             async for page in listed:
                 yield page.items
+
+    def _report_secrets(self, items: list[dict[str, Any]]) -> None:
+        """A calendar tool's Cal.com key, as listed, is a secret of the run: outputs scrub
+        it and `import` writes a reference in its place."""
+        if self.on_secret is None:
+            return
+        for item in items:
+            tools = item.get("tools")
+            for tool in tools if isinstance(tools, list) else []:
+                data = tool.get("data") if isinstance(tool, dict) else None
+                key = data.get(CALCOM_KEY) if isinstance(data, dict) else None
+                if isinstance(key, str) and key:
+                    self.on_secret(key)
 
     async def read(self, client: Client, ids: list[str]) -> dict[str, LiveState]:
         wanted = set(ids)
@@ -126,3 +177,57 @@ def _last_page(value: Any) -> int:
         f"the Autocalls assistant list gave {json_kind(value)} as last_page, not a page number",
         unexpected=True,
     )
+
+
+# The list's name -> the legacy set's, and the listed value -> the legacy value where
+# they differ. `mode` maps where the values match (dualplex has no legacy value).
+LEGACY_NAMES = {
+    "name": "assistant_name",
+    "type": "calls_direction",
+    "max_duration": "max_call_duration",
+    "record": "record_call",
+    "fillers": "filler_audios",
+    "reengagement_interval": "re_engagement_interval",
+    "mode": "engine_type",
+    "enable_noise_cancellation": "noise_cancellation",
+}
+LEGACY_VALUES: Mapping[str, Mapping[Any, Any]] = {
+    "calls_direction": {"inbound": "receive", "outbound": "make"},
+}
+
+
+def _legacy_shape(shaped: dict[str, Any]) -> dict[str, Any]:
+    legacy: dict[str, Any] = {}
+    for name, value in shaped.items():
+        name = LEGACY_NAMES.get(name, name)
+        values = LEGACY_VALUES.get(name, {})
+        legacy[name] = values.get(value, value) if isinstance(value, str) else value
+    return legacy
+
+
+def _flat_tool(tool: Any) -> Any:
+    """A listed tool {type, data: {...}} in the flat form it is written in. Ids the list
+    gives as digit strings ("outbound_phone_id": "7") become numbers, as written."""
+    if not isinstance(tool, dict) or not isinstance(tool.get("data"), dict):
+        return tool
+    flat = {k: v for k, v in tool.items() if k != "data"}
+    for key, value in tool["data"].items():
+        is_digits = isinstance(value, str) and value.isascii() and value.isdigit()
+        flat[key] = int(value) if key.endswith("_id") and is_digits else value
+    return flat
+
+
+def _is_number(schema: Any) -> bool:
+    kinds = schema.get("type") if isinstance(schema, dict) else None
+    return kinds == "number" or (isinstance(kinds, list) and "number" in kinds)
+
+
+def _number(value: Any) -> Any:
+    """A number the list gives as a string, as a number; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return number if math.isfinite(number) else value

@@ -26,7 +26,7 @@ from voiceops.spec.schemas import (
     FieldPath,
     SchemaStore,
 )
-from voiceops.spec.vendors import default_base_url, id_normalizer
+from voiceops.spec.vendors import default_base_url, id_normalizer, spec_schema
 
 if TYPE_CHECKING:
     import httpx
@@ -100,13 +100,15 @@ class Provider:
         # Whether a value has the form the vendor's schema gives ids (a created id is checked
         # before it is written into the user's file).
         self.valid_id = schemas.validator(self.type, "/$defs/id").is_valid
-        self.sensitive: FieldSet = schemas.annotated_fields(self.type, SENSITIVE)
-        self.write_only: FieldSet = schemas.annotated_fields(self.type, WRITE_ONLY)
+        # The spec's field set: the vendor's, or the one the connection chose.
+        self.spec_schema = spec_schema(connection)
+        self.sensitive: FieldSet = schemas.annotated_fields(self.spec_schema, SENSITIVE)
+        self.write_only: FieldSet = schemas.annotated_fields(self.spec_schema, WRITE_ONLY)
         # Fields the vendor takes on create but no longer in an update.
-        self.create_only: FieldSet = schemas.annotated_fields(self.type, CREATE_ONLY)
+        self.create_only: FieldSet = schemas.annotated_fields(self.spec_schema, CREATE_ONLY)
         # Readable fields a read may leave out (shown only in some configurations).
-        self.read_optional: FieldSet = schemas.annotated_fields(self.type, READ_OPTIONAL)
-        self.schema = schemas.validator(self.type)
+        self.read_optional: FieldSet = schemas.annotated_fields(self.spec_schema, READ_OPTIONAL)
+        self.schema = schemas.validator(self.spec_schema)
         # Told of each secret the provider learns while running (a session cookie).
         self.on_secret: Callable[[str], None] | None = None
 
