@@ -80,4 +80,18 @@ def test_connection_narrows_the_check(workspace: Workspace, sandbox: Sandbox) ->
     assert {r.vendor for r in sandbox.requests()} == {"edmo"}
     result = workspace.run("doctor", "--connection", "nope")
     assert result.exit_code == 1
-    assert "no connection is named 'nope'" in result.stderr
+    assert "has no connection 'nope'" in result.stderr
+
+
+def test_doctor_runs_before_there_is_any_document(workspace: Workspace) -> None:
+    # Day one: voiceops.yaml and credentials, no assistants yet.
+    for path in (workspace.root / "assistants").iterdir():
+        path.unlink()
+    (workspace.root / "assistants").rmdir()
+    code, report = doctor_json(workspace)
+    assert code == 0
+    by_name = {c["connection"]: c for c in report["connections"]}
+    # Nothing to read on Interactly without an id: its key is not claimed to work.
+    assert by_name["interactly-prod"]["credentials"] == "not checked (nothing to read)"
+    assert by_name["edmo-main"]["credentials"] == "ok"  # its login proves it
+    assert by_name["invent-support"]["assistants"] > 0  # the list
