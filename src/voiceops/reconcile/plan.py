@@ -450,6 +450,17 @@ def _malformed(source: str, at: str, expected: str) -> VoiceopsError:
     return VoiceopsError(f"{source} is not a valid voiceops plan file: {at} must be {expected}")
 
 
+def planned_environment(text: str) -> str | None:
+    """The environment a plan file says it was made for; None when it names none (or is no
+    plan file at all: `load_saved` says what is wrong with it)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    found = data.get("environment") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and _ENVIRONMENT_NAME.fullmatch(found) else None
+
+
 def read_plan_file(path: Path) -> str:
     """The text of a plan file, or one sentence saying why it cannot be read."""
     if path.is_dir():
