@@ -135,8 +135,7 @@ def apply(
     concurrency: int | None,
     sandbox: bool,
 ) -> None:
-    """Apply a saved plan (in the environment it was made for), or plan and apply after
-    confirmation."""
+    """Apply a saved plan (in its environment), or plan and apply after confirmation."""
     if planfile is not None:
         _environment_of(planfile)
     with sandbox_if(sandbox) as endpoints:
