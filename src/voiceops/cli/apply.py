@@ -136,8 +136,7 @@ def apply(
     sandbox: bool,
 ) -> None:
     """Apply a saved plan (in its environment), or plan and apply after confirmation."""
-    if planfile is not None:
-        _environment_of(planfile)
+    _environment_of(planfile)
     with sandbox_if(sandbox) as endpoints:
         only = () if planfile else targets  # with a plan file, --target picks from its assistants
         project, options = prepare_run(
@@ -157,9 +156,11 @@ def apply(
     raise SystemExit(_exit_code(report))
 
 
-def _environment_of(planfile: Path) -> None:
+def _environment_of(planfile: Path | None) -> None:
     """A saved plan is applied in the environment it was made for; an --env (or VOICEOPS_ENV)
     that names another is refused before anything is read or sent."""
+    if planfile is None:
+        return
     planned = planned_environment(read_plan_file(planfile))
     chosen = chosen_environment()
     if planned is None:
