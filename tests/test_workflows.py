@@ -186,10 +186,17 @@ def test_plan_and_drift_run_per_environment() -> None:
         )
         assert reader["environment"] == "${{ matrix.github }}"
         assert reader["strategy"]["fail-fast"] is False
-    plan = load("plan.yml")["jobs"]["plan"]
+    workflow = load("plan.yml")
+    plan, comment = workflow["jobs"]["plan"], workflow["jobs"]["comment"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in plan["if"]
     assert "dependabot[bot]" in plan["if"]
-    assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
+    # The jobs holding credentials get a read-only token; the one that comments, no secrets.
+    assert "permissions" not in plan
+    assert workflow["permissions"] == {"contents": "read"}
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert not uses_secrets(comment)
+    assert comment["needs"] == ["validate", "plan"]
+    assert "!cancelled()" in comment["if"]
 
 
 def test_ci_workflow_structure() -> None:
@@ -397,6 +404,32 @@ def test_plan_step_in_an_environment_marks_its_comment(repo: Path) -> None:
     assert report.startswith(f"{MARKER}\n<!-- voiceops:env:staging -->\n## Environment `staging`")
 
 
+def test_one_comment_has_a_section_per_environment_in_order(repo: Path) -> None:
+    with_environments(repo)
+    matrix = step(repo, "plan.yml", r"voiceops ci validate").outputs["matrix"]
+    plans = repo / "plans"
+    plans.mkdir()
+    for env in ("production", "staging"):
+        planned = step(repo, "plan.yml", r"voiceops ci plan", VOICEOPS_ENV=env)
+        assert planned.returncode == 0, planned.stderr
+        shutil.copy(planned.outputs["report"], plans)
+    result = step(repo, "plan.yml", r"voiceops ci comment", MATRIX=matrix)
+    assert result.returncode == 0, result.stderr
+    comment = Path(result.outputs["report"]).read_text("utf-8")
+    assert comment.startswith(MARKER + "\n")
+    assert comment.count(MARKER) == 1
+    headings = re.findall(r"(?m)^## Environment `([a-z]+)`$", comment)
+    assert headings == ["staging", "production"]
+    staging, production = comment.split("## Environment ")[1:]
+    assert "clinic-intake" in staging
+    assert "clinic-intake" in production
+
+    (plans / "voiceops-plan-production.md").unlink()  # that job failed before planning
+    partial = step(repo, "plan.yml", r"voiceops ci comment", MATRIX=matrix)
+    text = Path(partial.outputs["report"]).read_text("utf-8")
+    assert "no plan: the job failed before planning" in text.split("`production`")[1]
+
+
 def test_plan_step_with_bad_flags_fails_with_the_error_in_the_comment(repo: Path) -> None:
     result = step(repo, "plan.yml", r"voiceops ci plan", VOICEOPS_FLAGS="--no-such-flag")
     assert result.returncode == 1
@@ -540,15 +573,8 @@ PLAN_REPORT = f"{MARKER}\n{STAGING}\n## Environment `staging`\n\n| to update |\n
 
 
 def test_plan_comment_is_created_when_none_exists(tmp_path: Path) -> None:
-    human = {"id": 1, "user": {"type": "User"}, "body": f"quoting {STAGING}"}
-    production = {
-        "id": 2,
-        "user": {"type": "Bot"},
-        "body": f"{MARKER}\n<!-- voiceops:env:production -->",
-    }
-    calls = run_script(
-        tmp_path, "plan.yml", {"comments": [human, production]}, PLAN_REPORT, KEY=STAGING
-    )
+    human = {"id": 1, "user": {"type": "User"}, "body": f"quoting {MARKER}"}
+    calls = run_script(tmp_path, "plan.yml", {"comments": [human]}, PLAN_REPORT)
     assert writes(calls) == ["createComment"]
     params = calls[-1]["params"]
     assert params["issue_number"] == 7
@@ -556,12 +582,12 @@ def test_plan_comment_is_created_when_none_exists(tmp_path: Path) -> None:
     assert "0123456" in params["body"]  # the pull request's head commit
 
 
-def test_plan_comment_of_the_environment_is_updated_in_place(tmp_path: Path) -> None:
+def test_plan_comment_is_updated_in_place(tmp_path: Path) -> None:
     comments = [
         {"id": 1, "user": {"type": "Bot"}, "body": "another bot"},
-        {"id": 2, "user": {"type": "Bot"}, "body": f"{MARKER}\n{STAGING}\nold plan"},
+        {"id": 2, "user": {"type": "Bot"}, "body": f"{MARKER}\nold plan"},
     ]
-    calls = run_script(tmp_path, "plan.yml", {"comments": comments}, PLAN_REPORT, KEY=STAGING)
+    calls = run_script(tmp_path, "plan.yml", {"comments": comments}, PLAN_REPORT)
     assert writes(calls) == ["updateComment"]
     assert calls[-1]["params"]["comment_id"] == 2
 

@@ -236,6 +236,25 @@ def plan_step(flags: str) -> None:
     raise SystemExit(ExitCode.OK if ci_report.succeeded(code) else ExitCode.ERROR)
 
 
+@ci.command(name="comment")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--matrix", envvar="MATRIX", required=True, help="The plan jobs' matrix (JSON).")
+def comment_step(directory: Path, matrix: str) -> None:
+    """Join the plan jobs' bodies (in DIRECTORY) into one comment, a section per environment,
+    in the matrix's order; outputs `report`, the comment's file."""
+    try:
+        names = [str(entry["env"]) or None for entry in json.loads(matrix)]
+    except (ValueError, TypeError, KeyError):
+        raise click.ClickException("--matrix (MATRIX) is not the plan jobs' matrix") from None
+    sections = []
+    for env in names:
+        path = directory / f"voiceops-plan{'-' + env if env else ''}.md"
+        sections.append((env, path.read_text(encoding="utf-8") if path.is_file() else None))
+    body = ci_report.one_comment(sections)
+    _output(report=str(_temp_file("voiceops-plan-comment.md", body)))
+    _summary(body)
+
+
 @ci.command(name="drift")
 @env_option
 @flags_option

@@ -55,6 +55,18 @@ def report_body(what: str, report: str, environment: str | None, code: int, erro
     return cut("\n".join(parts) + "\n")
 
 
+def one_comment(sections: list[tuple[str | None, str | None]]) -> str:
+    """The plan comment: one marker, then each environment's body (None: its job wrote no
+    plan, e.g. it failed before planning) in the order given."""
+    parts = [MARKER]
+    for environment, body in sections:
+        if body is None:
+            where = f"## Environment `{environment}`\n\n" if environment else ""
+            body = f"{where}### ❌ no plan: the job failed before planning; see its log\n"
+        parts.append(body.replace(MARKER + "\n", "", 1).rstrip("\n"))
+    return cut("\n\n".join(parts) + "\n")
+
+
 def cut(body: str, limit: int = BODY_LIMIT) -> str:
     """`body` within GitHub's limit, saying so when it was cut."""
     if len(body) <= limit:
