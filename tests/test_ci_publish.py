@@ -263,3 +263,17 @@ def test_the_default_branch_is_the_remotes(origin: Path, tmp_path: Path) -> None
     assert GitRepo(root).default_branch() == BRANCH
     git(root, "remote", "set-head", "origin", "--delete")
     assert GitRepo(root).default_branch() == BRANCH  # asked from the remote itself
+
+
+def test_only_what_apply_wrote_is_committed(origin: Path, tmp_path: Path) -> None:
+    root = clone(origin, tmp_path / "a")
+    write_id(root, "tutor", "a1")
+    coach = root / "assistants" / "coach.yaml"
+    coach.write_text(coach.read_text("utf-8") + "# an edit of someone's\n", "utf-8")
+    (root / "assistants" / "draft.yaml").write_text("draft\n", "utf-8")
+    done = publish(places(root), BRANCH, message)
+    assert done.pushed
+    files = git(origin, "show", "--name-only", "--format=", BRANCH).split()
+    assert files == ["assistants/tutor.yaml"]
+    shown = git(origin, "show", "--format=", BRANCH)
+    assert [line for line in shown.splitlines() if line.startswith(("+", "-"))][2:] == ['+id: "a1"']
