@@ -239,6 +239,7 @@ def plan_step(flags: str) -> None:
 @ci.command(name="comment")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--matrix", envvar="MATRIX", required=True, help="The plan jobs' matrix (JSON).")
+@reports_errors
 def comment_step(directory: Path, matrix: str) -> None:
     """Join the plan jobs' bodies (in DIRECTORY) into one comment, a section per environment,
     in the matrix's order; outputs `report`, the comment's file."""
