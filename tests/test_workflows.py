@@ -367,6 +367,10 @@ def test_environments_other_than_staging_and_production_are_refused(repo: Path) 
     refused = step(repo, "apply.yml", r"voiceops ci environments")
     assert refused.returncode == 1
     assert "PRODUCTION_ENVIRONMENT" in refused.stderr
+    # Plan and drift read every environment, whatever its name.
+    read = step(repo, "drift.yml", r"voiceops ci environments")
+    assert read.returncode == 0, read.stderr
+    assert [m["env"] for m in json.loads(read.outputs["matrix"])] == ["staging", "prod"]
     renamed = step(repo, "apply.yml", r"voiceops ci environments", PRODUCTION_ENVIRONMENT="prod")
     assert renamed.returncode == 0, renamed.stderr
     assert renamed.outputs["production"] == "prod"

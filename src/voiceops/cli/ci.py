@@ -90,12 +90,13 @@ def _validated(flags: str, env: str | None = None) -> dict[str, object]:
     return report
 
 
-def _jobs(flags: str, staging: str, production: str) -> dict[str, str]:
-    """The environments the jobs apply, plan and check, and the GitHub environment of each
-    (whose secrets are that environment's credentials)."""
+def _jobs(flags: str, staging: str, production: str, *, applying: bool) -> dict[str, str]:
+    """The environments the jobs apply (`applying`: both must exist), plan and check, and
+    the GitHub environment of each (whose secrets are that environment's credentials)."""
     found = _validated(flags).get("environments")
     listed = [str(name) for name in found] if isinstance(found, list) else []
-    missing = [name for name in (staging, production) if listed and name not in listed]
+    pair = (staging, production) if applying and listed else ()
+    missing = [name for name in pair if name not in listed]
     if missing:
         raise VoiceopsError(
             f"voiceops.yaml defines the environments {', '.join(listed)} but not "
@@ -125,16 +126,17 @@ production_option = click.option(
 @ci.command()
 @staging_option
 @production_option
+@click.option("--apply", "applying", is_flag=True, help="Refuse unless both are defined.")
 @flags_option
 @reports_errors
-def environments(staging: str, production: str, flags: str) -> None:
+def environments(staging: str, production: str, applying: bool, flags: str) -> None:
     """Which environments the jobs apply, plan and check, and in which GitHub environment.
 
     Outputs `staging` and `production` (empty without environments: everything is applied
     once, in the GitHub environment `production`), `apply_in` (the GitHub environment of
     the first apply job) and `matrix` (plan and drift: one entry per environment, production
     read in `production-read`)."""
-    jobs = _jobs(flags, staging, production)
+    jobs = _jobs(flags, staging, production, applying=applying)
     _output(**jobs)
     then = f", then {jobs['production']}" if jobs["production"] else ""
     click.echo(f"Applying {jobs['apply_in']}{then}.")
@@ -161,7 +163,7 @@ def validate_step(staging: str, production: str, flags: str) -> None:
     _summary("\n".join(lines) + "\n")
     if code != 0:
         raise SystemExit(ExitCode.ERROR)
-    _output(matrix=_jobs(flags, staging, production)["matrix"])
+    _output(matrix=_jobs(flags, staging, production, applying=False)["matrix"])
 
 
 def _why_no_plan(env: Mapping[str, str]) -> str:
