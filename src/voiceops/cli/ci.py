@@ -169,9 +169,9 @@ def validate_step(staging: str, production: str, flags: str) -> None:
 def _why_no_plan(env: Mapping[str, str]) -> str:
     head, base = env.get("HEAD_REPO", ""), env.get("BASE_REPO", "")
     if head and head != base:
-        return "Plan skipped: pull requests from forks get no access to the repository's secrets."
+        return "Plan skipped: pull requests from forks get no secrets."
     if env.get("ACTOR") == "dependabot[bot]":
-        return "Plan skipped: Dependabot's pull requests get no access to the repository's secrets."
+        return "Plan skipped: Dependabot's pull requests get no secrets."
     return ""
 
 
