@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,53 @@ def test_only_what_apply_wrote_is_committed(origin: Path, tmp_path: Path) -> Non
     assert files == ["assistants/tutor.yaml"]
     shown = git(origin, "show", "--format=", BRANCH)
     assert [line for line in shown.splitlines() if line.startswith(("+", "-"))][2:] == ['+id: "a1"']
+
+
+CONFIG = """\
+assistants: assistants/
+providers:
+  edmo-main: {type: edmo, email_env: EDMO_EMAIL, password_env: EDMO_PASSWORD}
+"""
+
+
+def test_the_commit_step_reports_a_conflict_with_the_created_id(
+    origin: Path, tmp_path: Path
+) -> None:
+    other = clone(origin, tmp_path / "b")
+    (other / "voiceops.yaml").write_text(CONFIG, "utf-8")
+    git(other, "add", "voiceops.yaml")
+    git(other, "commit", "--quiet", "-m", "settings")
+    git(other, "push", "--quiet", "origin", BRANCH)
+    root = clone(origin, tmp_path / "a")
+    git(other, "rm", "--quiet", "assistants/tutor.yaml")
+    git(other, "commit", "--quiet", "-m", "tutor deleted meanwhile")
+    git(other, "push", "--quiet", "origin", BRANCH)
+
+    write_id(root, "tutor", "a1")
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GITHUB_", "VOICEOPS_"))
+    }
+    env.update(GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(output))
+    done = subprocess.run(
+        [sys.executable, "-m", "voiceops", "ci", "commit"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "error: assistants/tutor.yaml: the assistant 'tutor' was created as id 'a1'" in (
+        done.stderr
+    )
+    assert "deleted meanwhile" in done.stderr
+    assert "'a1'" in summary.read_text("utf-8")
+    tip = git(origin, "rev-parse", BRANCH).strip()
+    assert f"commit={tip}" in output.read_text("utf-8").splitlines()
+    pending = json.loads(tip_text(origin, ".voiceops/pending-creates.json"))
+    assert [entry["id"] for entry in pending["pending"].values()] == ["a1"]
