@@ -69,15 +69,22 @@ def test_no_install_line_installs_the_unrelated_voiceops() -> None:
         assert not re.search(r"pip install (-\S+ )*['\"]?voiceops\b(?!-gitops)", line), (name, line)
 
 
-def test_user_workflows_install_the_released_distribution() -> None:
+def test_user_workflows_install_the_exact_version_of_this_checkout() -> None:
+    from voiceops import __version__
+
     for name in ("plan.yml", "apply.yml", "drift.yml"):
         text = (ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
-        installs = re.findall(r"run: pip install .*", text)
+        installs = re.findall(r"run: (?:pip|pipx) install .*", text)
         assert installs, name
         for line in installs:
-            assert DISTRIBUTION in line, (name, line)
-        minor = ".".join(pyproject()["project"]["version"].split(".")[:2])
-        assert f"{DISTRIBUTION}=={minor}.*" in text, name
+            assert f"'{DISTRIBUTION}=={__version__}'" in line, (name, line)
+
+
+def test_the_version_has_one_source() -> None:
+    project = pyproject()
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"]["path"] == "src/voiceops/__init__.py"
 
 
 def test_ci_tests_a_fresh_virtualenv() -> None:

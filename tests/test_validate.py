@@ -323,7 +323,17 @@ def test_json_output(repo: Path) -> None:
     assert report["valid"] is False
     assert report["documents"] == 2
     [item] = report["diagnostics"]
-    assert set(item) == {"severity", "path", "line", "col", "message"}
+    assert set(item) == {
+        "severity",
+        "path",
+        "line",
+        "col",
+        "message",
+        "environment",
+        "environments",
+    }
+    # Without environments in voiceops.yaml, a finding belongs to none.
+    assert (item["environment"], item["environments"]) == (None, [])
     assert item["severity"] == "error"
     assert (item["path"], item["line"], item["col"]) == ("assistants/a.yaml", 9, 20)
     assert item["message"].startswith("spec.maxCallDuration is 900, but it must be between 1")

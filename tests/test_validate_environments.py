@@ -83,7 +83,7 @@ def test_an_overlay_error_points_at_the_overlay(repo: Path) -> None:
     assert lines(result) == [
         'assistants/tutor.yaml:11:30: spec.firstMessageMode is "shouts", which is not one of '
         '"assistant-speaks-first", "assistant-waits-for-user", '
-        '"assistant-speaks-first-with-model-generated-message", null',
+        '"assistant-speaks-first-with-model-generated-message", null (in environment staging)',
     ]
     # Only staging has it: production validates.
     assert run("--env", "production").exit_code == 0
@@ -112,7 +112,7 @@ def test_a_top_level_id_says_where_ids_go(repo: Path) -> None:
     assert lines(result) == [
         "assistants/tutor.yaml:5:1: a top-level id is not used when voiceops.yaml defines "
         "environments; write it as environments.<environment>.id under the environment it "
-        "belongs to",
+        "belongs to (in environments staging and production)",
     ]
 
 
@@ -122,7 +122,7 @@ def test_an_unknown_environment_is_reported_at_its_key(repo: Path) -> None:
     assert result.exit_code == 1
     assert lines(result) == [
         "assistants/tutor.yaml:10:3: unknown environment 'stagin'; did you mean 'staging'? "
-        "(voiceops.yaml defines production, staging)",
+        "(voiceops.yaml defines production, staging) (in environments staging and production)",
     ]
 
 
@@ -164,7 +164,8 @@ def test_duplicate_ids_are_found_per_environment(repo: Path) -> None:
     assert result.exit_code == 1
     assert lines(result) == [
         "assistants/b.yaml:11:9: assistant 'asst_1' on connection 'edmo-main' in environment "
-        "'staging' is already managed by 'tutor' (assistants/a.yaml:10:17)",
+        "'staging' is already managed by 'tutor' (assistants/a.yaml:10:17) (in environment "
+        "staging)",
     ]
 
 
@@ -281,3 +282,23 @@ def test_an_environment_chosen_twice_keeps_its_own_record(repo: Path) -> None:
     again = config.in_environment("production")
     assert again.write_only_record == repo / ".voiceops" / "production" / "write-only.json"
     assert again.connections["edmo-main"].setting("email_env") == "EDMO_EMAIL"
+
+
+def test_every_error_names_its_environment_in_json(repo: Path) -> None:
+    write(
+        repo,
+        "tutor",
+        TUTOR + "environments:\n  staging:\n    spec: {firstMessageMode: shouts}\n",
+    )
+    other = TUTOR.replace("name: tutor", "name: other").replace("provider: edmo-main\n", "")
+    write(repo, "other", other)
+    result = run("--format", "json")
+    assert result.exit_code == 1
+    found = json.loads(result.output)["diagnostics"]
+    assert found, result.output
+    by_environment = {(d["path"], d["environment"]) for d in found}
+    assert ("assistants/tutor.yaml", "staging") in by_environment
+    assert ("assistants/other.yaml", "staging, production") in by_environment
+    for diagnostic in found:
+        assert diagnostic["environment"], diagnostic
+        assert diagnostic["environments"], diagnostic

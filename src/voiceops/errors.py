@@ -31,14 +31,31 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     # The JSON Schema keyword a schema finding comes from, for code that filters findings.
     keyword: str | None = field(default=None, compare=False)
+    # The environments of voiceops.yaml the finding is about (none: no environments).
+    environments: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         """`path:line:col: message` where a file is at fault, else `error: message`;
-        warnings say `warning:` in both forms."""
+        warnings say `warning:` in both forms. The environment, if any, ends the line."""
         if self.location is None:
-            return f"{self.severity}: {self.message}"
+            return f"{self.severity}: {self.worded}"
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{self.location}: {prefix}{self.message}"
+        return f"{self.location}: {prefix}{self.worded}"
+
+    @property
+    def worded(self) -> str:
+        """The message, naming the environments it is about."""
+        names = self.environments
+        if not names:
+            return self.message
+        if len(names) == 1:
+            return f"{self.message} (in environment {names[0]})"
+        return f"{self.message} (in environments {', '.join(names[:-1])} and {names[-1]})"
+
+    @property
+    def environment(self) -> str | None:
+        """The environments it is about as one string (JSON's `environment`)."""
+        return ", ".join(self.environments) or None
 
 
 class VoiceopsError(Exception):

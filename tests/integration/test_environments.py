@@ -269,11 +269,18 @@ def test_a_saved_plan_is_applied_only_to_its_environment(repo: Repo) -> None:
     assert refused.exit_code == 1
     assert refused.stderr == (
         "error: staging.json is a plan for the environment 'staging', not 'production'; "
-        "apply it with --env staging\n"
+        "apply it with --env staging (or without --env), or plan again with --env production\n"
     )
     assert repo.production.requests() == []
     assert repo.staging.requests() == []
-    applied = repo.run("apply", "staging.json", "--env", "staging", "--auto-approve")
+    via_variable = repo.run(
+        "apply", "staging.json", "--auto-approve", env={"VOICEOPS_ENV": "production"}
+    )
+    assert via_variable.exit_code == 1
+    assert "not 'production'" in via_variable.stderr
+    assert repo.production.requests() == []
+    # Without --env, the plan file's own environment.
+    applied = repo.run("apply", "staging.json", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert named(repo.staging, "edmo", "name", "Tutor") != []
     assert repo.production.requests() == []

@@ -15,6 +15,7 @@ from click.exceptions import NoArgsIsHelpError
 from voiceops import __version__
 from voiceops.cli import debuglog
 from voiceops.cli.apply import apply
+from voiceops.cli.ci import ci
 from voiceops.cli.common import no_color_option
 from voiceops.cli.doctor import doctor
 from voiceops.cli.drift import drift
@@ -92,7 +93,7 @@ def _command_path(exc: click.UsageError, argv: list[str]) -> str:
 
 @click.group(
     cls=VoiceopsGroup,
-    commands=[init, validate, plan, apply, drift, import_command, render, doctor, sandbox],
+    commands=[init, validate, plan, apply, drift, import_command, render, doctor, sandbox, ci],
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="voiceops")

@@ -10,6 +10,7 @@ import click
 
 from voiceops.cli.common import (
     chosen_connections,
+    chosen_environment,
     concurrency_option,
     config_option,
     emit,
@@ -24,15 +25,17 @@ from voiceops.cli.common import (
     safe_output,
     sandbox_option,
     selection_options,
+    take_environment,
     use_color,
 )
 from voiceops.cli.hooks import run_hooks
+from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode, success_or_error
 from voiceops.live.interrupts import GracefulStop, graceful_stop
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.apply import ApplyReport, apply_project, refuse_unconfirmable
 from voiceops.reconcile.context import RunContext
-from voiceops.reconcile.plan import Plan, read_plan_file
+from voiceops.reconcile.plan import Plan, planned_environment, read_plan_file
 from voiceops.reconcile.redaction import Redactor, scrub_plan
 from voiceops.reconcile.runner import sandbox_if
 from voiceops.render import apply_report, text
@@ -132,7 +135,8 @@ def apply(
     concurrency: int | None,
     sandbox: bool,
 ) -> None:
-    """Apply a saved plan, or plan and apply after confirmation."""
+    """Apply a saved plan (in its environment), or plan and apply after confirmation."""
+    _environment_of(planfile)
     with sandbox_if(sandbox) as endpoints:
         only = () if planfile else targets  # with a plan file, --target picks from its assistants
         project, options = prepare_run(
@@ -150,6 +154,23 @@ def apply(
             )
         )
     raise SystemExit(_exit_code(report))
+
+
+def _environment_of(planfile: Path | None) -> None:
+    """A saved plan is applied in the environment it was made for; an --env (or VOICEOPS_ENV)
+    that names another is refused before anything is read or sent."""
+    if planfile is None:
+        return
+    planned = planned_environment(read_plan_file(planfile))
+    chosen = chosen_environment()
+    if planned is None:
+        return
+    if chosen and chosen != planned:
+        raise VoiceopsError(
+            f"{planfile} is a plan for the environment {planned!r}, not {chosen!r}; apply it "
+            f"with --env {planned} (or without --env), or plan again with --env {chosen}"
+        )
+    take_environment(planned)
 
 
 def _exit_code(report: ApplyReport | None) -> ExitCode:

@@ -146,6 +146,13 @@ def chosen_environment() -> str | None:
     return None if ctx is None else ctx.find_root().meta.get(_ENVIRONMENT)
 
 
+def take_environment(name: str) -> None:
+    """Use environment `name`, as if --env had named it (a plan file says which it is for)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().meta[_ENVIRONMENT] = name
+
+
 def prepare_run(
     config_path: Path | None,
     *,

@@ -77,6 +77,10 @@ class PendingCreates:
     def forget(self, connection: str, name: str) -> None:
         self._save({}, [self.key(connection, name)])
 
+    def merge(self, added: dict[str, PendingCreate], removed: list[str]) -> None:
+        """Add and remove entries by key, merged into the file as it is now."""
+        self._save(added, removed)
+
     def forget_all(self, assistants: Iterable[tuple[str, str]]) -> None:
         """`forget` each (connection, name), with one save for all of them."""
         keys = [self.key(connection, name) for connection, name in assistants]
@@ -131,8 +135,11 @@ def _unsaved(path: Path, reason: str) -> str:
 
 def _read(path: Path) -> dict[str, PendingCreate]:
     text = read_record(path, "the record of pending creates")
-    if text is None:
-        return {}
+    return {} if text is None else entries_in(text, path)
+
+
+def entries_in(text: str, path: Path) -> dict[str, PendingCreate]:
+    """The entries of a record's text, by key (`path` names it in the error)."""
     try:
         data = json.loads(text)
         # Keyed by what each entry says, so that an edited key cannot hide it.

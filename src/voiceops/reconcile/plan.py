@@ -458,6 +458,17 @@ def _malformed(source: str, at: str, expected: str) -> VoiceopsError:
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 
 
+def planned_environment(text: str) -> str | None:
+    """The environment a plan file says it was made for; None when it names none (or is no
+    plan file at all: `load_saved` says what is wrong with it)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    found = data.get("environment") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and _ENVIRONMENT_NAME.fullmatch(found) else None
+
+
 def read_plan_file(path: Path) -> str:
     """The text of a plan file, or one sentence saying why it cannot be read. Only a regular
     file of bounded size is read: a device (/dev/zero) never ends and a FIFO may never open."""

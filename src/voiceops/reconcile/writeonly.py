@@ -152,8 +152,11 @@ def _check_place(path: Path) -> None:
 
 def _read(path: Path) -> dict[str, dict[str, str]]:
     text = read_record(path, "the write-only record")
-    if text is None:
-        return {}
+    return {} if text is None else hashes_in(text, path)
+
+
+def hashes_in(text: str, path: Path) -> dict[str, dict[str, str]]:
+    """The entries of a record's text (`path` names it in the error)."""
     try:
         data = json.loads(text)
         return {

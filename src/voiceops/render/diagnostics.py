@@ -22,6 +22,8 @@ def as_json(report: ValidationReport) -> str:
                 "line": where.line if where else None,
                 "col": where.col if where else None,
                 "message": d.message,
+                "environment": d.environment,
+                "environments": list(d.environments),
             }
         )
     return json.dumps(
@@ -42,7 +44,7 @@ def github_annotation(d: Diagnostic) -> str:
     """A workflow command that shows `d` on the pull request's diff. The message and the
     file name cannot end it early or start another command."""
     level = d.severity.value
-    message = _escape(clean_line(d.message))
+    message = _escape(clean_line(d.worded))
     if d.location is None:
         return no_legacy_command(f"::{level}::{message}")
     where = d.location

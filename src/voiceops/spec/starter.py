@@ -5,10 +5,12 @@ packaged into the wheel as `voiceops/_starter` and read from the checkout in dev
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from voiceops import __version__
 from voiceops.errors import VoiceopsError, display_path
 from voiceops.spec.schemas import bundled_schema_dir
 
@@ -18,10 +20,23 @@ USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
 IGNORED = ".voiceops/**/*.lock"  # the records' lock files, per environment too
 
 
+# The install line of the workflows; what `init` writes pins the version that wrote it.
+_INSTALL_PIN = re.compile(r"voiceops-gitops==[0-9][0-9A-Za-z.+-]*")
+# What `init --upgrade` rewrites: what voiceops owns, never the user's settings or documents.
+UPGRADED = (Path("schemas"), Path(".github/workflows"))
+
+
 @dataclass(frozen=True)
 class StarterFile:
     relative: Path  # where it goes in the new repository
     source: Path
+
+    def content(self) -> bytes:
+        data = self.source.read_bytes()
+        if self.relative.parent != Path(".github/workflows"):
+            return data
+        pinned = _INSTALL_PIN.sub(f"voiceops-gitops=={__version__}", data.decode("utf-8"))
+        return pinned.encode("utf-8")
 
 
 def starter_root() -> Path:
@@ -66,8 +81,33 @@ def write_starter(destination: Path, *, force: bool = False) -> list[Path]:
         )
     gitignore = destination / ".gitignore"
     # Read (and refused, if it cannot be) before anything is written.
-    contents = [(destination / f.relative, f.source.read_bytes()) for f in files]
+    contents = [(destination / f.relative, f.content()) for f in files]
     contents.append((gitignore, _ignoring_lock(gitignore)))
+    _write_all(contents)
+    return [target for target, _ in contents]
+
+
+def upgrade_starter(destination: Path) -> list[tuple[Path, str]]:
+    """Rewrite the schemas and workflows of an existing repository with this version's;
+    never voiceops.yaml or the assistant documents. Returns each file written with what
+    happened to it (`added` or `updated`); unchanged files are left alone."""
+    if not (destination / "voiceops.yaml").is_file():
+        raise VoiceopsError(
+            f"{display_path(destination)} has no voiceops.yaml to upgrade; run voiceops init"
+        )
+    owned = [f for f in starter_files() if any(f.relative.is_relative_to(p) for p in UPGRADED)]
+    changes: list[tuple[Path, bytes, str]] = []
+    for file in owned:
+        target, data = destination / file.relative, file.content()
+        if not target.exists():
+            changes.append((target, data, "added"))
+        elif target.read_bytes() != data:
+            changes.append((target, data, "updated"))
+    _write_all([(target, data) for target, data, _ in changes])
+    return [(target, what) for target, _, what in changes]
+
+
+def _write_all(contents: list[tuple[Path, bytes]]) -> None:
     for target, data in contents:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +115,6 @@ def write_starter(destination: Path, *, force: bool = False) -> list[Path]:
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise VoiceopsError(f"cannot write {display_path(target)}: {reason}") from None
-    return [target for target, _ in contents]
 
 
 def _ignoring_lock(gitignore: Path) -> bytes:

@@ -72,11 +72,22 @@ def validate(
         return ValidationReport([Diagnostic(exc.message, exc.location)], 0, None, None, names)
     chosen = configs[0] if len(configs) == 1 else None
     record = display_path(chosen.write_only_record) if chosen else None
-    found = list(dict.fromkeys(d for result in results for d in result.diagnostics))
+    found = _naming_environments(configs, results)
     empty = not results[0].documents and not paths
     diagnostics = sorted(found, key=diagnostic_order) + ([_nothing_here(config)] if empty else [])
     assistants = display_path(config.assistants_dir)
     return ValidationReport(diagnostics, results[0].documents, record, assistants, names)
+
+
+def _naming_environments(configs: list[Config], results: list[LoadResult]) -> list[Diagnostic]:
+    """Each distinct finding once, naming the environments it was found in."""
+    found: dict[Diagnostic, list[str]] = {}
+    for config, result in zip(configs, results, strict=True):
+        for diagnostic in result.diagnostics:
+            names = found.setdefault(diagnostic, [])
+            if config.environment is not None and config.environment not in names:
+                names.append(config.environment)
+    return [dataclasses.replace(d, environments=tuple(names)) for d, names in found.items()]
 
 
 def _load(paths: list[Path], config: Config, schemas: SchemaStore, lenient: bool) -> LoadResult:
