@@ -207,10 +207,14 @@ class Newcomers:
             new_id = self.provider.created_id(answer_json(response))
         except RequestFailed as exc:
             return Sent(self._doubted(item, spec, exc.message))
-        doubt = self._doubt(new_id) or await self._not_readable(new_id)
+        doubt = self._doubt(new_id)
+        if doubt is None:
+            # Taken before the read-back waits: two creates answered with one id at once
+            # write it into one document only.
+            self.created.add(new_id)
+            doubt = await self._not_readable(new_id)
         if doubt is not None:
             return Sent(self._doubted(item, spec, doubt))
-        self.created.add(new_id)
         return self._created(item, spec, new_id)
 
     def _created(self, item: SavedAssistant, spec: AssistantSpec, new_id: str) -> Sent:
@@ -230,8 +234,10 @@ class Newcomers:
         if self.run.redactor.redact(new_id) != new_id:
             return "its answer gave a secret this run knows as the id"
         shown = repr(new_id[:60])
-        if new_id in self.created | self.managed:
+        if new_id in self.managed:
             return f"its answer gave id {shown}, which a document manages already"
+        if new_id in self.created:
+            return f"its answer gave id {shown}, which another create of this run was given"
         before = self.listing_before
         if before is not None and self.provider.normalize_id(new_id) in before:
             return f"its answer gave id {shown}, which was listed before the create"
