@@ -274,6 +274,20 @@ def test_two_environments_on_one_account_never_share_an_assistant(workspace: Wor
     production_id = data["environments"]["production"]["id"]
     assert production_id != "asst_stage1"
     assert len(live_named(workspace, "invent", "Desk FR")) == 2
+    # Nor is it imported into production a second time.
+    imported = voiceops(
+        workspace,
+        "import",
+        "--env",
+        "production",
+        "--provider",
+        "invent-support",
+        "--id",
+        "asst_stage1",
+    )
+    assert imported.returncode == 1
+    assert "already manages 'asst_stage1' on the same account" in imported.stdout
+    assert sorted(p.name for p in (workspace.root / "assistants").iterdir()) == ["desk.yaml"]
 
     # The same id in both environments on one account: refused, both places named.
     twice = "environments:\n  staging: {id: asst_stage1}\n  production: {id: asst_stage1}\n"

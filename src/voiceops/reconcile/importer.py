@@ -158,11 +158,15 @@ class _Importer:
         self.taken = {s.name for s in run.project.every_spec}  # in any environment
         self.id_form = run.project.schemas.validator(provider.type, "/$defs/id")
         self.secrets = self._known_secrets()
+        # Managed on the same account through another environment or connection.
+        self.elsewhere = run.project.managed_ids(connection)
 
     def one(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
         if not self.id_form.is_valid(assistant_id):
             return self._unusable_id(assistant_id, raw)
         existing = self.managed.get(assistant_id)
+        if existing is None and self.provider.normalize_id(assistant_id) in self.elsewhere:
+            return self._managed_elsewhere(assistant_id, raw)
         name, path = self._destination(assistant_id, raw, existing)
         self.taken.add(name)
         spec, env_vars = spec_from_live(self.run, self.provider, raw, name, self.secrets)
@@ -180,6 +184,15 @@ class _Importer:
         result.note = _write(path, document, _schema_dir(self.run))
         result.written = not result.note
         return result
+
+    def _managed_elsewhere(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
+        # A second document for it would manage one assistant twice (validate refuses it).
+        note = (
+            f"a document already manages {assistant_id!r} on the same account, in another "
+            "environment or through another connection; it is not imported again"
+        )
+        name = slug(self.provider.display_name(raw) or self.provider.name)
+        return ImportedAssistant(name, assistant_id, self.out_dir, False, note=note)
 
     def _unusable_id(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
         # A file with that id would not validate, and the id would not be one path segment.
