@@ -177,6 +177,10 @@ def repository_root(config_path: Path | None) -> Path:
     return (config_path or find_config()).resolve().parent
 
 
+def _note(message: str) -> None:
+    click.echo(safe_output(message), err=True)
+
+
 @contextmanager
 def run_lock(
     config_path: Path | None, lock_timeout_s: float, *, sandboxed: bool, ignore: bool = False
@@ -191,7 +195,7 @@ def run_lock(
     if ignore:
         ensure_ignored(root)
     environment = chosen_environment()
-    lock = RunLock(lock_path(root, environment), environment, lambda m: click.echo(m, err=True))
+    lock = RunLock(lock_path(root, environment), environment, _note)
     ctx = click.get_current_context(silent=True)
     command = f"voiceops {ctx.info_name}" if ctx is not None else None
     with lock.hold(lock_timeout_s, command):
