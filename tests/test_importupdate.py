@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from voiceops.reconcile.importupdate import KeepRules, document_edits, edited_fields
+from voiceops.reconcile.importupdate import (
+    KeepRules,
+    as_references,
+    document_edits,
+    edited_fields,
+    holds_secret,
+)
 from voiceops.spec.yamledit import Add, Replace
 
 RULES = KeepRules(
@@ -48,3 +54,31 @@ def test_a_reference_that_resolves_to_another_value_takes_the_live_value() -> No
 
 def test_a_document_without_spec_gets_the_whole_spec() -> None:
     assert document_edits({"metadata": {}}, {"a": 1}, RULES) == [Add((), "spec", {"a": 1})]
+
+
+def test_a_differing_live_value_keeps_the_template_s_references() -> None:
+    rules = KeepRules(
+        sensitive=frozenset(),
+        generated=frozenset(),
+        env={"HOOK_TOKEN": "tok_123456"},
+        secrets={"tok_123456": "HOOK_TOKEN"},
+    )
+    document = {"spec": {"url": "https://h.example.com/in?token=${env:HOOK_TOKEN}"}}
+    same = {"url": "https://h.example.com/in?token=${env:HOOK_TOKEN}"}
+    assert document_edits(document, same, rules) == []
+    moved = {"url": "https://h.example.com/v2?token=tok_123456"}
+    assert document_edits(document, moved, rules) == [
+        Replace(("spec", "url"), "https://h.example.com/v2?token=${env:HOOK_TOKEN}")
+    ]
+
+
+def test_short_secrets_are_references_only_where_they_are_the_whole_text() -> None:
+    secrets = {"eu": "REGION", "tok_123456": "HOOK_TOKEN"}
+    value = {"region": "eu", "note": "queue", "list": ["x tok_123456 y"]}
+    assert as_references(value, secrets) == {
+        "region": "${env:REGION}",
+        "note": "queue",
+        "list": ["x ${env:HOOK_TOKEN} y"],
+    }
+    assert holds_secret(["a tok_123456"], secrets)
+    assert not holds_secret(["queue"], secrets)

@@ -113,3 +113,18 @@ def test_forget_all_saves_once_for_many(tmp_path: Path) -> None:
     assert path.stat().st_mtime_ns == before
     record.forget_all([("edmo-main", "a"), ("edmo-main", "c")])
     assert list(PendingCreates.load(path).entries) == ["edmo-main/b"]
+
+
+def test_a_note_of_an_untrusted_answer_says_why_and_survives_a_reload(tmp_path: Path) -> None:
+    path = tmp_path / ".voiceops" / "pending-creates.json"
+    record = PendingCreates.load(path)
+    doubt = "its answer gave id 'asst_9', but the vendor has no assistant of that id"
+    record.note(
+        "invent-support", "desk-fr", "assistants/desk-fr.yaml", shown="Desk FR", doubt=doubt
+    )
+    entry = PendingCreates.load(path).get("invent-support", "desk-fr")
+    assert entry is not None
+    assert entry.doubt == doubt
+    refusal = record.refusal(entry, "Invent")
+    assert f"did not trust its answer ({doubt})" in refusal
+    assert "check the Invent dashboard for an assistant named 'Desk FR'" in refusal

@@ -1,4 +1,5 @@
-"""Several applies at once on one repository: each keeps the others' write-only record."""
+"""Several applies at once on one repository: each waits for the run lock (--lock-timeout),
+and each keeps the others' write-only record."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def record_of(ws: Workspace) -> dict[str, dict[str, str]]:
 def test_eight_applies_at_once_leave_nothing_to_do(workspace: Workspace) -> None:
     workspace.sandbox.set_faults(Faults(latency_ms=20))
 
-    results = finish([start(workspace) for _ in range(RUNS)])
+    results = finish([start(workspace, "--lock-timeout", "10m") for _ in range(RUNS)])
 
     assert all(code == 0 for code, _ in results), results
     assert "autocalls-sales/127" in record_of(workspace)
@@ -57,7 +58,7 @@ def test_eight_applies_at_once_leave_nothing_to_do(workspace: Workspace) -> None
     plan = workspace.run("plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
     leftovers = [p.name for p in (workspace.root / ".voiceops").iterdir()]
-    assert sorted(leftovers) == ["write-only.json", "write-only.json.lock"]
+    assert sorted(leftovers) == ["run.guard.lock", "write-only.json", "write-only.json.lock"]
 
 
 def test_two_applies_on_different_targets_both_stay_recorded(workspace: Workspace) -> None:
@@ -69,7 +70,10 @@ def test_two_applies_on_different_targets_both_stay_recorded(workspace: Workspac
     sb.set_faults(Faults(latency_ms=50))
 
     results = finish(
-        [start(workspace, "--target", "sales-outreach"), start(workspace, "--target", "sales-west")]
+        [
+            start(workspace, "--target", "sales-outreach", "--lock-timeout", "10m"),
+            start(workspace, "--target", "sales-west", "--lock-timeout", "10m"),
+        ]
     )
 
     assert [code for code, _ in results] == [0, 0], results

@@ -503,11 +503,17 @@ def test_a_create_answered_with_the_id_of_a_managed_assistant_writes_nothing(
     intercept = Intercept(lambda r: r.method == "POST", answer_with_a_managed_id)
     report = api_apply(workspace, transport=intercept, targets=("intake-es",))
     assert outcomes(report)["intake-es"] is Outcome.UNCERTAIN
-    assert "another document manages already" in result_of(report, "intake-es").detail
+    assert "a document manages already" in result_of(report, "intake-es").detail
     assert path.read_text(encoding="utf-8") == original
     assert record.read_text(encoding="utf-8") == before
-    # What landed is found by its name and adopted.
+    # The note keeps the next apply from creating another until someone checks.
     [created] = live_named(workspace, "autocalls", "Intake ES")
+    refused = workspace.run("apply", "--auto-approve", "--target", "intake-es")
+    assert refused.exit_code == 1
+    assert "did not trust its answer" in refused.output
+    assert len(live_named(workspace, "autocalls", "Intake ES")) == 1
+    # Checked: the entry removed, what landed is found by its name and adopted.
+    (workspace.root / ".voiceops" / "pending-creates.json").unlink()
     assert outcomes(api_apply(workspace, targets=("intake-es",)))["intake-es"] is Outcome.ADOPTED
     assert path.read_text(encoding="utf-8") == with_id(
         original, "autocalls-sales", str(created["id"])

@@ -24,6 +24,7 @@ from voiceops.cli.init import init
 from voiceops.cli.plan import plan
 from voiceops.cli.render import render
 from voiceops.cli.sandbox import sandbox
+from voiceops.cli.unlock import unlock
 from voiceops.cli.validate import validate
 from voiceops.exitcodes import ExitCode
 
@@ -93,7 +94,19 @@ def _command_path(exc: click.UsageError, argv: list[str]) -> str:
 
 @click.group(
     cls=VoiceopsGroup,
-    commands=[init, validate, plan, apply, drift, import_command, render, doctor, sandbox, ci],
+    commands=[
+        init,
+        validate,
+        plan,
+        apply,
+        drift,
+        import_command,
+        render,
+        doctor,
+        unlock,
+        sandbox,
+        ci,
+    ],
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="voiceops")

@@ -16,6 +16,7 @@ from voiceops.cli.common import (
     emit,
     emit_warnings,
     error_line,
+    locked_run,
     no_color_option,
     open_run,
     prepare_run,
@@ -23,10 +24,10 @@ from voiceops.cli.common import (
     reports_errors,
     run_async,
     safe_output,
-    sandbox_option,
     selection_options,
     take_environment,
     use_color,
+    writing_options,
 )
 from voiceops.cli.hooks import run_hooks
 from voiceops.errors import VoiceopsError
@@ -37,7 +38,6 @@ from voiceops.reconcile.apply import ApplyReport, apply_project, refuse_unconfir
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.plan import Plan, planned_environment, read_plan_file
 from voiceops.reconcile.redaction import Redactor, scrub_plan
-from voiceops.reconcile.runner import sandbox_if
 from voiceops.render import apply_report, text
 from voiceops.render.progress import ApplyProgress
 from voiceops.spec.validation import Project
@@ -123,7 +123,7 @@ def _summarize(report: ApplyReport, redactor: Redactor) -> None:
 @selection_options
 @config_option
 @concurrency_option
-@sandbox_option
+@writing_options
 @no_color_option
 @reports_errors
 def apply(
@@ -134,10 +134,11 @@ def apply(
     config_path: Path | None,
     concurrency: int | None,
     sandbox: bool,
+    lock_timeout_s: float,
 ) -> None:
     """Apply a saved plan (in its environment), or plan and apply after confirmation."""
     _environment_of(planfile)
-    with sandbox_if(sandbox) as endpoints:
+    with locked_run(config_path, lock_timeout_s, sandbox=sandbox, ignore=True) as endpoints:
         only = () if planfile else targets  # with a plan file, --target picks from its assistants
         project, options = prepare_run(
             config_path, targets=only, concurrency=concurrency, sandbox=endpoints

@@ -9,8 +9,8 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,9 +27,11 @@ from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.drift import dump_drift
 from voiceops.reconcile.plan import Plan, Status
 from voiceops.reconcile.redaction import Redactor, scrub_plan
-from voiceops.reconcile.runner import SandboxEndpoints, prepare
+from voiceops.reconcile.runner import SandboxEndpoints, prepare, sandbox_if
 from voiceops.render import markdown, text
 from voiceops.render.values import DRIFT, PLAN, Framing
+from voiceops.runlock import RunLock, ensure_ignored, lock_path, parse_duration
+from voiceops.spec.config import find_config
 from voiceops.spec.defaults import DEFAULTS
 from voiceops.spec.validation import Project
 from voiceops.textsafety import clean_line, for_terminal, for_workflow_log
@@ -171,6 +173,79 @@ def prepare_run(
         connections=chosen_connections(),
         lenient=chosen_lenient(),
     )
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A duration on the command line (`30s`, `5m`, `1h`), as seconds."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    "lock_timeout_s",
+    type=Duration(),
+    default=0.0,
+    metavar="DURATION",
+    help="Wait this long (30s, 5m) for another run's lock instead of failing at once.",
+)
+
+
+def writing_options(command: F) -> F:
+    """--sandbox and --lock-timeout: for the commands that write (and so take the run lock)."""
+    return sandbox_option(lock_timeout_option(command))
+
+
+def repository_root(config_path: Path | None) -> Path:
+    """The directory of the voiceops.yaml the run uses (where its lock and records live)."""
+    return (config_path or find_config()).resolve().parent
+
+
+def _note(message: str) -> None:
+    click.echo(safe_output(message), err=True)
+
+
+@contextmanager
+def run_lock(
+    config_path: Path | None, lock_timeout_s: float, *, sandboxed: bool, ignore: bool = False
+) -> Iterator[None]:
+    """The run lock of the repository and the environment --env chose, for the length of
+    the block (none for a run against the embedded sandbox, which shares nothing); with
+    `ignore`, the lock files' .gitignore line is added first when it is missing."""
+    if sandboxed:
+        yield
+        return
+    root = repository_root(config_path)
+    if ignore:
+        ensure_ignored(root)
+    environment = chosen_environment()
+    lock = RunLock(lock_path(root, environment), environment, _note)
+    ctx = click.get_current_context(silent=True)
+    command = f"voiceops {ctx.info_name}" if ctx is not None else None
+    with lock.hold(lock_timeout_s, command):
+        yield
+
+
+@contextmanager
+def locked_run(
+    config_path: Path | None, lock_timeout_s: float, *, sandbox: bool, ignore: bool = False
+) -> Iterator[SandboxEndpoints | None]:
+    """The run lock (see `run_lock`, not for the embedded sandbox), then the embedded sandbox
+    when --sandbox asks for it. Taken before the documents are read: a run that waited must
+    see the ids the run before it wrote."""
+    with (
+        run_lock(config_path, lock_timeout_s, sandboxed=sandbox, ignore=ignore),
+        sandbox_if(sandbox) as endpoints,
+    ):
+        yield endpoints
 
 
 no_color_option = click.option(

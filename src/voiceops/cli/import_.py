@@ -9,10 +9,12 @@ from voiceops.cli.common import (
     config_option,
     emit,
     env_option,
+    lock_timeout_option,
     no_color_option,
     open_run,
     reports_errors,
     run_async,
+    run_lock,
     sandbox_option,
 )
 from voiceops.errors import VoiceopsError
@@ -62,6 +64,7 @@ def _prepare(
 @env_option
 @config_option
 @sandbox_option
+@lock_timeout_option
 @no_color_option
 @reports_errors
 def import_command(
@@ -72,21 +75,20 @@ def import_command(
     force: bool,
     config_path: Path | None,
     sandbox: bool,
+    lock_timeout_s: float,
 ) -> None:
     """Write spec files from live assistants, to start managing them."""
     if bool(ids) == import_all:
         raise VoiceopsError("give either --id ID (one or more) or --all")
-    with sandbox_if(sandbox) as endpoints:
+    with (
+        run_lock(config_path, lock_timeout_s, sandboxed=False),  # it writes files all the same
+        sandbox_if(sandbox) as endpoints,
+    ):
         project, options = _prepare(config_path, endpoints, connection)
+        chosen = None if import_all else list(ids)
+        out = out_dir or project.config.assistants_dir
         results, write_only, redactor = run_async(
-            run_import(
-                project,
-                options,
-                connection,
-                None if import_all else list(ids),
-                out_dir or project.config.assistants_dir,
-                force,
-            )
+            run_import(project, options, connection, chosen, out, force)
         )
     results = [result.scrubbed(redactor) for result in results]
     emit(import_report.render(results, write_only), redactor)

@@ -21,6 +21,9 @@ class RunContext:
         self.write_only = WriteOnlyRecord.load(options.write_only_record, lock_timeout_s)
         self.pending = PendingCreates.load(pending_path(options.write_only_record), lock_timeout_s)
         self.session = Session(project, options, on_secret=self.redactor.add)
+        # Per connection, the ids its list showed when this run read it: a create answered
+        # with one of them did not make a new assistant.
+        self.listed: dict[str, frozenset[str]] = {}
 
     @property
     def project(self) -> Project:

@@ -89,6 +89,8 @@ class Newcomers:
         self.managed = managed_ids(self.run.project, provider.name)
         # The ids this run's creates were given, each to be written into one document only.
         self.created: set[str] = set()
+        # The ids the vendor's list showed before the creates (None: it lists nothing).
+        self.listing_before: frozenset[str] | None = None
 
     async def apply(self, items: Work) -> list[AssistantResult]:
         if not items:
@@ -97,6 +99,9 @@ class Newcomers:
         if isinstance(listing, AssistantResult):
             shared = listing
             return [self.pipeline.done(replace(shared, name=i.name, id=i.id)) for i, _ in items]
+        if self.provider.lists:
+            seen = self.run.listed.get(self.provider.name)
+            self.listing_before = frozenset(listing) if listing is not None else seen
         jobs: list[Awaitable[Sent]] = []
         for item, spec in items:
             if item.status is Status.ADOPT:
@@ -220,14 +225,20 @@ class Newcomers:
                 return Sent(self._not_created(item, spec, exc))
         try:
             new_id = self.provider.created_id(answer_json(response))
-            if new_id in self.created | self.managed:
-                raise RequestFailed(
-                    f"its answer gave id {new_id!r}, which another document manages already"
-                )
-            self.created.add(new_id)
         except RequestFailed as exc:
-            detail = f"the create was sent, but {exc.message}; {self._unknown_note()}"
-            return Sent(result_of(item, Outcome.UNCERTAIN, detail))
+            return Sent(self._doubted(item, spec, exc.message))
+        doubt = self._doubt(new_id)
+        if doubt is None:
+            # Taken before the read-back waits: two creates answered with one id at once
+            # write it into one document only.
+            self.created.add(new_id)
+            doubt = await self._not_readable(new_id)
+        if doubt is not None:
+            return Sent(self._doubted(item, spec, doubt))
+        return self._created(item, spec, new_id)
+
+    def _created(self, item: SavedAssistant, spec: AssistantSpec, new_id: str) -> Sent:
+        """A sound id: written into the document, then the assistant read back."""
         self._remember_write_only(spec, new_id)
         created = replace(spec, id=new_id)
         written = self._write_back(created, new_id)
@@ -235,6 +246,56 @@ class Newcomers:
             return Sent(written)
         result = AssistantResult(item.name, item.connection, new_id, Outcome.CREATED, written)
         return Sent(result, created)
+
+    def _doubt(self, new_id: str) -> str | None:
+        """Why the id a create's answer gave cannot be the new assistant's, if it cannot:
+        a secret the run knows, an id a document manages on the account, or (where the
+        vendor lists) one its list showed before the create."""
+        if self.run.redactor.redact(new_id) != new_id:
+            return "its answer gave a secret this run knows as the id"
+        shown = repr(new_id[:60])
+        if new_id in self.managed:
+            return f"its answer gave id {shown}, which a document manages already"
+        if new_id in self.created:
+            return f"its answer gave id {shown}, which another create of this run was given"
+        before = self.listing_before
+        if before is not None and self.provider.normalize_id(new_id) in before:
+            return f"its answer gave id {shown}, which was listed before the create"
+        return None
+
+    async def _not_readable(self, new_id: str) -> str | None:
+        """Why the new id does not read back, if it does not."""
+        shown = repr(new_id[:60])
+        try:
+            live = await self.run.session.read(self.provider.name, [new_id], whole_connection=False)
+        except VoiceopsError as exc:
+            return f"its answer gave id {shown}, which could not be read back: {exc}"
+        raw = live.get(new_id)
+        if raw is None:
+            return f"its answer gave id {shown}, but the vendor has no assistant of that id"
+        if isinstance(raw, RequestFailed):
+            return f"its answer gave id {shown}, which could not be read back: {raw.message}"
+        return None
+
+    def _doubted(self, item: SavedAssistant, spec: AssistantSpec, doubt: str) -> AssistantResult:
+        """A create that was sent, with an answer voiceops does not trust: no id is written,
+        and a note keeps the next run from creating it again until someone checks."""
+        doubt = self.run.redactor.redact(doubt)
+        shown = desired_name(self.provider, spec, self.run.options.env)
+        shown = shown if self.run.redactor.redact(shown) == shown else ""
+        vendor = self.provider.type.capitalize()
+        where = self.run.pending.path
+        noted = f"noted in {display_path(where)}" if where else "noted in this run's memory"
+        try:
+            self.run.pending.note(spec.connection, spec.name, spec.source, shown=shown, doubt=doubt)
+        except VoiceopsError as exc:
+            noted = f"not noted ({exc})"
+        detail = (
+            f"the create was sent, but {doubt}; no id was written ({noted}): check the {vendor} "
+            f"dashboard for an assistant named {shown or spec.name!r} and write its id into "
+            f"{spec.source} if it was created"
+        )
+        return result_of(item, Outcome.UNCERTAIN, detail)
 
     def _not_created(
         self, item: SavedAssistant, spec: AssistantSpec, exc: RequestFailed

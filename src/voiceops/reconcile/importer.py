@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,11 @@ from voiceops.paths import dotted, drop, lookup, walk
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.importupdate import (
     KeepRules,
+    as_references,
     document_edits,
     edited_fields,
     environment_edits,
+    holds_secret,
     references_written,
 )
 from voiceops.reconcile.redaction import Redactor
@@ -163,14 +166,19 @@ class _Importer:
         self.managed = {s.id: s for s in run.project.specs if s.connection == connection}
         self.taken = {s.name for s in run.project.every_spec}  # in any environment
         self.id_form = run.project.schemas.validator(provider.type, "/$defs/id")
+        self.secrets = self._known_secrets()
+        # Managed on the same account through another environment or connection.
+        self.elsewhere = run.project.managed_ids(connection)
 
     def one(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
         if not self.id_form.is_valid(assistant_id):
             return self._unusable_id(assistant_id, raw)
         existing = self.managed.get(assistant_id)
+        if existing is None and self.provider.normalize_id(assistant_id) in self.elsewhere:
+            return self._managed_elsewhere(assistant_id, raw)
         name, path = self._destination(assistant_id, raw, existing)
         self.taken.add(name)
-        spec, env_vars = spec_from_live(self.run, self.provider, raw, name)
+        spec, env_vars = spec_from_live(self.run, self.provider, raw, name, self.secrets)
         dropped = drop_rejected(spec, self.run, self.provider)
         result = ImportedAssistant(
             name, assistant_id, path, written=False, env_vars=env_vars, dropped=dropped
@@ -191,6 +199,15 @@ class _Importer:
         result.written = not result.note
         return result
 
+    def _managed_elsewhere(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
+        # A second document for it would manage one assistant twice (validate refuses it).
+        note = (
+            f"a document already manages {assistant_id!r} on the same account, in another "
+            "environment or through another connection; it is not imported again"
+        )
+        name = slug(self.provider.display_name(raw) or self.provider.name)
+        return ImportedAssistant(name, assistant_id, self.out_dir, False, note=note)
+
     def _unusable_id(self, assistant_id: str, raw: dict[str, Any]) -> ImportedAssistant:
         # A file with that id would not validate, and the id would not be one path segment.
         provider = self.provider
@@ -204,12 +221,20 @@ class _Importer:
         self, existing: AssistantSpec, spec: dict[str, Any], result: ImportedAssistant
     ) -> ImportedAssistant:
         """The live values written into the document that manages the assistant, in place."""
+        secrets = self.secrets
         rules = KeepRules(
             self.provider.sensitive,
             frozenset(f"${{env:{variable}}}" for variable in result.env_vars),
             self.run.options.env,
+            secrets,
         )
         edits = _edits(existing, spec, rules)
+        if holds_secret([e.value for e in edits], {*secrets, *self.run.redactor.secrets}):
+            result.note = (
+                f"a live value for {existing.source} holds a secret voiceops cannot write as an "
+                "${env:…} reference; nothing was written, edit the document by hand"
+            )
+            return result
         written = references_written(edits)
         result.env_vars = {v: f for v, f in result.env_vars.items() if v in written}
         result.updated = edited_fields(edits)
@@ -230,6 +255,19 @@ class _Importer:
                 return result
         result.written = True
         return result
+
+    def _known_secrets(self) -> dict[str, str]:
+        """The values of the variables the repository's documents refer to (set in this
+        run), each with its variable; masked in every output from now on."""
+        env = self.run.options.env
+        secrets: dict[str, str] = {}
+        for spec in self.run.project.every_spec:
+            for _, variable in spec.references:
+                value = env.get(variable)
+                if value:
+                    secrets.setdefault(value, variable)
+        self.run.redactor.add(*secrets)
+        return secrets
 
     def _destination(
         self, assistant_id: str, raw: dict[str, Any], existing: AssistantSpec | None
@@ -295,13 +333,19 @@ def _check_out_dir(out_dir: Path) -> None:
 
 
 def spec_from_live(
-    run: RunContext, provider: Provider, raw: dict[str, Any], name: str
+    run: RunContext,
+    provider: Provider,
+    raw: dict[str, Any],
+    name: str,
+    secrets: Mapping[str, str],
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The live assistant as a spec: writable fields only, secrets as env references."""
+    """The live assistant as a spec: writable fields only, secrets as env references (the
+    repository's own variables where a value holds theirs, `secrets`)."""
     schemas = run.project.schemas
     writable = schemas.property_names(provider.spec_schema)
     shaped = provider.to_spec_shape(raw)
     spec = {k: literal(v) for k, v in shaped.items() if k in writable and v is not None}
+    spec = as_references(spec, secrets)
     env_vars: dict[str, str] = {}
     for path in sorted(provider.sensitive):
         _replace_secrets(spec, path, name, env_vars)

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from voiceops.paths import walk
 from voiceops.reconcile.changes import diff
-from voiceops.reconcile.redaction import is_sensitive
+from voiceops.reconcile.redaction import SHORT, is_sensitive
 from voiceops.spec import envref
 from voiceops.spec.environments import ENVIRONMENTS, written_at
 from voiceops.spec.schemas import FieldPath
@@ -23,11 +23,13 @@ class KeepRules:
 
     `sensitive`: the vendor's secret fields; `generated`: the references import wrote in
     place of secrets (`${env:…}`); `env`: the run's environment, to resolve the file's own
-    references."""
+    references; `secrets`: the values of the variables the repository refers to, each with
+    its variable, written back as references wherever a new value holds them."""
 
     sensitive: frozenset[FieldPath]
     generated: frozenset[str]
     env: Mapping[str, str]
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 def document_edits(data: Any, spec: dict[str, Any], rules: KeepRules) -> list[Edit]:
@@ -58,7 +60,7 @@ def _collect(
         if isinstance(old[key], dict) and isinstance(value, dict):
             _collect(old[key], value, path, rules, edits)
         elif not _kept(path[1:], old[key], value, rules) and not _same(old[key], value):
-            edits.append(Replace(path, value))
+            edits.append(Replace(path, as_references(value, rules.secrets)))
 
 
 def _kept(spec_path: tuple[str, ...], old: Any, new: Any, rules: KeepRules) -> bool:
@@ -72,8 +74,32 @@ def _kept(spec_path: tuple[str, ...], old: Any, new: Any, rules: KeepRules) -> b
         return False
     if any(envref.problem(variable, rules.env) for _, variable in references):
         return True  # the file's reference cannot be resolved here, so it cannot be compared
-    # `new` is spec text (`$${` for a literal `${`); both sides compared as the values sent.
-    return _same(envref.resolve(old, rules.env), envref.resolve(new, {}))
+    # `new` is spec text (`$${` for a literal `${`, references where it holds a known
+    # secret); both sides compared as the values sent.
+    return _same(envref.resolve(old, rules.env), envref.resolve(new, rules.env))
+
+
+def as_references(value: Any, secrets: Mapping[str, str]) -> Any:
+    """`value` (spec text) with each secret in it written as its `${env:…}` reference: a
+    live value that differs from the file's template keeps the template's references. A
+    value shorter than the redactor's masking length is replaced only where it is the
+    whole text (inside words it would match by chance)."""
+    if isinstance(value, dict):
+        return {key: as_references(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_references(item, secrets) for item in value]
+    if not isinstance(value, str):
+        return value
+    for secret in sorted(secrets, key=len, reverse=True):
+        if value == secret or (len(secret) >= SHORT and secret in value):
+            value = value.replace(secret, f"${{env:{secrets[secret]}}}")
+    return value
+
+
+def holds_secret(value: Any, secrets: Collection[str]) -> bool:
+    """Whether any text in `value` still holds one of `secrets` (of masking length)."""
+    texts = [leaf for _, leaf in walk(value) if isinstance(leaf, str)]
+    return any(s in text for text in texts for s in secrets if len(s) >= SHORT or s == text)
 
 
 def _same(old: Any, new: Any) -> bool:

@@ -51,16 +51,16 @@ def plan_newcomers(
         problems = spec.reference_problems(context.env)
         name = "" if problems else desired_name(provider, spec, context.env)
         twin = claims.get(name, spec) if name and listing is not None else spec
+        # A create whose outcome voiceops could not trust: refused until someone checks.
+        entry = pending.get(spec.connection, spec.name)
         if twin.name != spec.name:
             plans.append(_refused(spec, provider, _twin_message(spec, twin, name)))
+        elif entry is not None:
+            vendor = provider.type.capitalize()
+            refusal = pending.refusal(entry, vendor, dotted(spec.id_path))
+            plans.append(_refused(spec, provider, refusal))
         elif listing is None:
-            entry = pending.get(spec.connection, spec.name)
-            if entry is not None:
-                vendor = provider.type.capitalize()
-                refusal = pending.refusal(entry, vendor, dotted(spec.id_path))
-                plans.append(_refused(spec, provider, refusal))
-            else:
-                plans.append(plan_create(spec, context))
+            plans.append(plan_create(spec, context))
         else:
             plans.append(_create_or_adopt(spec, name, context, listing, managed))
     return plans

@@ -38,6 +38,8 @@ class PendingCreate:
     id: str | None = None
     # The name the vendor shows it under (its spec's name), when the spec has one.
     shown: str = ""
+    # Why voiceops did not trust the create's answer (secrets masked), when it did not.
+    doubt: str = ""
 
 
 def pending_path(write_only_record: Path | None) -> Path | None:
@@ -67,11 +69,19 @@ class PendingCreates:
         return self.entries.get(self.key(connection, name))
 
     def note(
-        self, connection: str, name: str, source: str, *, new_id: str | None = None, shown: str = ""
+        self,
+        connection: str,
+        name: str,
+        source: str,
+        *,
+        new_id: str | None = None,
+        shown: str = "",
+        doubt: str = "",
     ) -> None:
-        """Record a create about to be sent (or, with `new_id`, one whose id is unwritten)."""
+        """Record a create about to be sent (or, with `new_id`, one whose id is unwritten;
+        with `doubt`, one whose answer was not trusted)."""
         sent_at = datetime.now(UTC).isoformat(timespec="seconds")
-        entry = PendingCreate(connection, name, source, sent_at, new_id, shown)
+        entry = PendingCreate(connection, name, source, sent_at, new_id, shown, doubt)
         self._save({self.key(connection, name): entry}, [])
 
     def forget(self, connection: str, name: str) -> None:
@@ -91,6 +101,13 @@ class PendingCreates:
         """The sentence that refuses a document with a note, saying what to check; `id_at`
         is where the document keeps its id (`environments.<env>.id` in an environment)."""
         where = display_path(self.path) if self.path else "this run's memory"
+        if entry.doubt:
+            return (
+                f"a create of this assistant was sent at {entry.sent_at}, but voiceops did not "
+                f"trust its answer ({entry.doubt}): check the {vendor} dashboard for an "
+                f"assistant named {entry.shown or entry.name!r}, write its id into the document "
+                f"if it was created, then remove its entry from {where}"
+            )
         if entry.id is not None:
             return (
                 f"this assistant was created at {entry.sent_at} as id {entry.id!r}, but the "
@@ -159,11 +176,11 @@ def _entry(value: Any) -> PendingCreate:
     new_id = value.get("id")
     if new_id is not None and not isinstance(new_id, str):
         raise ValueError("malformed id")
-    shown = value.get("shown", "")
-    if not isinstance(shown, str):
-        raise ValueError("malformed name")
+    shown, doubt = value.get("shown", ""), value.get("doubt", "")
+    if not isinstance(shown, str) or not isinstance(doubt, str):
+        raise ValueError("malformed name or doubt")
     return PendingCreate(
-        value["connection"], value["name"], value["source"], value["sent_at"], new_id, shown
+        value["connection"], value["name"], value["source"], value["sent_at"], new_id, shown, doubt
     )
 
 
@@ -180,6 +197,7 @@ def _document(entries: dict[str, PendingCreate]) -> str:
                 "sent_at": e.sent_at,
                 "id": e.id,
                 "shown": e.shown,
+                **({"doubt": e.doubt} if e.doubt else {}),
             }
             for key, e in sorted(entries.items())
         },

@@ -176,10 +176,9 @@ def connection_reports_unmanaged(project: Project, name: str) -> bool:
 
 
 def managed_ids(project: Project, connection: str) -> frozenset[str]:
-    """The ids the repository's documents name on `connection` (--target or not)."""
-    return frozenset(
-        s.id for s in project.every_spec if s.connection == connection and s.id is not None
-    )
+    """The ids documents manage on `connection`'s account, in any environment and through
+    any connection (--target or not): never adopted, and never a created id."""
+    return project.managed_ids(connection)
 
 
 async def _listing(
@@ -192,7 +191,9 @@ async def _listing(
     )
     if not provider.lists or not needed:
         return None
-    return listing_by_id(provider, await run.session.list_all(provider.name))
+    listing = listing_by_id(provider, await run.session.list_all(provider.name))
+    run.listed[provider.name] = frozenset(listing)
+    return listing
 
 
 async def _plan_existing(

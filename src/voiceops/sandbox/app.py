@@ -36,12 +36,11 @@ class Sandbox:
         self._load_initial()
         self._log = RequestLog()
         self._planner = FaultPlanner(self.options.seed, self._initial_faults())
-        self.app = Starlette(
-            routes=[
-                Mount(f"/{name}", app=VendorGate(v, v.build_app(), self._planner, self._log))
-                for name, v in self._vendors.items()
-            ]
-        )
+        self._gates = {
+            name: VendorGate(v, v.build_app(), self._planner, self._log)
+            for name, v in self._vendors.items()
+        }
+        self.app = Starlette(routes=[Mount(f"/{n}", app=g) for n, g in self._gates.items()])
         self._server: ServerThread | None = None
 
     # -- serving -----------------------------------------------------------------
@@ -128,6 +127,13 @@ class Sandbox:
             self._vendor(vendor)
         self._planner.set(faults, vendor)
 
+    def script_id(self, vendor: str, rule: str, value: Any) -> None:
+        """The vendor's next request matching `rule` (e.g. "POST /assistants") is carried out,
+        but answered with `value` as the assistant's id: a vendor answering a create with an
+        existing id, one that reads back 404, or a secret."""
+        self._vendor(vendor)
+        self._gates[vendor].script_id(rule, value)
+
     def expire_sessions(self) -> None:
         """Every login session handed out so far stops working now (Edmo's cookies)."""
         for vendor in self._vendors.values():
@@ -196,6 +202,8 @@ class Sandbox:
             vendor.reset()
         self._planner.reset(self._initial_faults())
         self._log.clear()
+        for gate in self._gates.values():
+            gate.clear_scripts()
 
     # -- internals -----------------------------------------------------------------
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from voiceops.sandbox.faults import Decision, FaultPlanner
+from voiceops.sandbox.faults import Decision, FaultPlanner, Faults
 from voiceops.sandbox.log import (
     RecordedRequest,
     RequestLog,
@@ -80,6 +83,27 @@ class VendorGate:
         self.app = app
         self.planner = planner
         self.log = log
+        # Scripted answers: (rule, id) each rewrites the id in the next matching answer.
+        self._scripted: list[tuple[Faults, Any]] = []
+        self._scripted_lock = threading.Lock()
+
+    def script_id(self, rule: str, value: Any) -> None:
+        """The next request matching `rule` ("POST /assistants") is carried out as usual,
+        but its answer gives `value` as the assistant's id (a vendor answering wrongly)."""
+        with self._scripted_lock:
+            self._scripted.append((Faults(only=rule), value))
+
+    def clear_scripts(self) -> None:
+        with self._scripted_lock:
+            self._scripted.clear()
+
+    def _scripted_id(self, method: str, path: str) -> tuple[bool, Any]:
+        with self._scripted_lock:
+            for n, (scope, value) in enumerate(self._scripted):
+                if scope.covers(method, path):
+                    del self._scripted[n]
+                    return True, value
+        return False, None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +122,9 @@ class VendorGate:
             await self._answer_error(decision, record, scope, receive, send)
             return
         replay = _replay(body, receive)
+        scripted, value = self._scripted_id(method, path)
+        if scripted:
+            send = _id_rewriting_send(send, value)
         if decision.fault is None:
             await self.app(scope, replay, _logging_send(send, lambda status: record(status, None)))
             return
@@ -160,6 +187,29 @@ class VendorGate:
             return
         for message in held:
             await send(message)
+
+
+def _id_rewriting_send(send: Send, value: Any) -> Send:
+    """`send`, with the answer's body (held until whole) giving `value` as the id: at the
+    top level, or in its `data` object (Autocalls)."""
+    held: list[Message] = []
+
+    async def rewriting(message: Message) -> None:
+        held.append(message)
+        if message["type"] != "http.response.body" or message.get("more_body", False):
+            return
+        start, *bodies = held
+        data = json.loads(b"".join(m.get("body", b"") for m in bodies) or b"null")
+        target = data.get("data") if isinstance(data, dict) and "id" not in data else data
+        if isinstance(target, dict):
+            target["id"] = value
+        content = json.dumps(data).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(content)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+    return rewriting
 
 
 def _route_path(scope: Scope) -> str:

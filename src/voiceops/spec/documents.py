@@ -14,6 +14,7 @@ from typing import Any
 from voiceops.errors import Diagnostic, Location, Severity, VoiceopsError, display_path
 from voiceops.paths import dotted, lookup
 from voiceops.spec import envref, schema_errors
+from voiceops.spec.accounts import account_key
 from voiceops.spec.config import Config, Connection
 from voiceops.spec.environments import (
     ENVIRONMENTS,
@@ -28,8 +29,6 @@ from voiceops.spec.vendors import (
     cannot_create,
     cannot_delete,
     creates,
-    credential_settings,
-    default_base_url,
     deletes,
     normalize_id,
     other_set_field,
@@ -121,6 +120,8 @@ class LoadResult:
     documents: int = 0
     # The names of documents the environment leaves out (`environments.<env>: false`).
     left_out: list[str] = field(default_factory=list)
+    # Every document read, valid or not (whose ids count for the account checks).
+    sources: list[YamlDocument] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -210,6 +211,7 @@ def load_specs(
             )
         for doc in documents:
             result.documents += 1
+            result.sources.append(doc)
             spec, problems = _check(doc, config, schemas, lenient)
             result.diagnostics.extend(problems)
             if spec is None:
@@ -544,15 +546,6 @@ def _type_mismatch(
     return fits[0] if len(fits) == 1 else None
 
 
-def _account(connection: Connection, schemas: SchemaStore) -> tuple[Any, ...]:
-    """What identifies the vendor account behind a connection: two connections with the same
-    type, URL, organisation and credentials reach the same assistants."""
-    kind = connection.type
-    base_url = str(connection.setting("base_url") or default_base_url(schemas, kind)).rstrip("/")
-    credentials = tuple(connection.setting(s) for s in credential_settings(schemas, kind))
-    return (connection.type, base_url.lower(), connection.setting("org_id", "c"), credentials)
-
-
 def _cross_check(
     specs: list[AssistantSpec], config: Config, schemas: SchemaStore
 ) -> list[Diagnostic]:
@@ -561,7 +554,7 @@ def _cross_check(
     problems: list[Diagnostic] = []
     names: dict[str, AssistantSpec] = {}
     targets: dict[tuple[Any, str], AssistantSpec] = {}
-    accounts = {name: _account(c, schemas) for name, c in config.connections.items()}
+    accounts = {name: account_key(c, schemas) for name, c in config.connections.items()}
     for spec in specs:
         first = names.setdefault(spec.name, spec)
         if first is not spec:

@@ -12,12 +12,13 @@ from pathlib import Path
 
 from voiceops import __version__
 from voiceops.errors import VoiceopsError, display_path
+from voiceops.runlock import IGNORE_LINE
 from voiceops.spec.schemas import bundled_schema_dir
 
 # Workflows a user's repository gets; ci.yml runs voiceops' own tests and is not one of them.
 USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
-# What git should not see: the lock apply takes while it merges into the write-only record.
-IGNORED = ".voiceops/**/*.lock"  # the records' lock files, per environment too
+# What git should not see: the run locks, and the locks of the records (per environment too).
+IGNORED = IGNORE_LINE
 
 
 # The install line of the workflows; what `init` writes pins the version that wrote it.

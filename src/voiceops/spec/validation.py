@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceops.errors import Diagnostic, InputErrors, Severity, VoiceopsError, display_path
+from voiceops.spec.accounts import across_environments, managed_on, owners
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, LoadResult, diagnostic_order, load_specs
 from voiceops.spec.schemas import SchemaStore
@@ -41,10 +42,22 @@ class Project:
     managed: int
     # The valid documents before --target narrowed them (None: `specs` are all of them).
     untargeted: list[AssistantSpec] | None = None
+    # Per connection: the ids documents manage on its account, in any environment (None:
+    # worked out from `every_spec`, this environment's only).
+    account_ids: dict[str, frozenset[str]] | None = None
 
     @property
     def every_spec(self) -> list[AssistantSpec]:
         return self.specs if self.untargeted is None else self.untargeted
+
+    def managed_ids(self, connection: str) -> frozenset[str]:
+        """The ids no adopt or create on `connection` may take: those any document manages
+        on its account, through any connection, in any environment (--target or not)."""
+        if self.account_ids is not None and connection in self.account_ids:
+            return self.account_ids[connection]
+        return frozenset(
+            s.id for s in self.every_spec if s.connection == connection and s.id is not None
+        )
 
 
 def validate(
@@ -73,6 +86,8 @@ def validate(
     chosen = configs[0] if len(configs) == 1 else None
     record = display_path(chosen.write_only_record) if chosen else None
     found = _naming_environments(configs, results)
+    if names:
+        found += across_environments(owners(results[0].sources, config, schemas))
     empty = not results[0].documents and not paths
     diagnostics = sorted(found, key=diagnostic_order) + ([_nothing_here(config)] if empty else [])
     assistants = display_path(config.assistants_dir)
@@ -121,8 +136,10 @@ def load_project(
     config = load_config(config_path, schemas).choose(environment)
     lenient = lenient or config.lenient
     result = load_specs([_assistants_dir(config)], config, schemas, lenient=lenient)
-    if result.errors:
-        raise InputErrors(result.errors)
+    ids = owners(result.sources, config, schemas)
+    errors = result.errors + (across_environments(ids) if config.environments else [])
+    if errors:
+        raise InputErrors(errors)
     specs = _targeted(result, targets, config.environment)
     if connections:
         config = only_connections(config, connections)
@@ -133,9 +150,8 @@ def load_project(
     warnings = [d for d in result.diagnostics if d.severity is Severity.WARNING]
     if not result.documents:
         warnings.append(_nothing_here(config))
-    return Project(
-        config, specs, schemas, warnings, managed=len(result.specs), untargeted=result.specs
-    )
+    account_ids = managed_on(ids, config, schemas)
+    return Project(config, specs, schemas, warnings, len(result.specs), result.specs, account_ids)
 
 
 def _targeted(
