@@ -333,9 +333,15 @@ def test_validate_step_notes_dependabot(repo: Path) -> None:
 
 def with_environments(root: Path) -> None:
     config = root / "voiceops.yaml"
-    config.write_text(
-        config.read_text("utf-8") + "environments:\n  staging: {}\n  production: {}\n", "utf-8"
-    )
+    data = yaml.safe_load(config.read_text("utf-8"))
+    # Staging has credentials of its own: another account for voiceops, which refuses one
+    # assistant managed from two environments of one account.
+    staging = {
+        name: {k: f"{v}_STAGING" for k, v in c.items() if k.endswith("_env")}
+        for name, c in data["providers"].items()
+    }
+    data["environments"] = {"staging": {"providers": staging}, "production": {}}
+    config.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
     for spec in (root / "assistants").glob("*.yaml"):
         text = spec.read_text("utf-8")
         found = re.search(r'(?m)^id: "?([^"\n]*)"?\n', text)

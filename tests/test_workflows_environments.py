@@ -44,12 +44,12 @@ metadata:
   name: sales-outreach
 provider: autocalls-sales
 spec:
-  assistant_name: Sales Outreach
+  name: Sales Outreach
   voice_id: 12
-  language: English
-  llm_model: gpt-4o
-  calls_direction: make
-  engine_type: multimodal
+  language_id: 1
+  type: outbound
+  mode: multimodal
+  multimodal_model_id: 1
   timezone: America/New_York
   initial_message: Hi, this is Alex from Acme Cloud.
   system_prompt: |

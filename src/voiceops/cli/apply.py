@@ -144,15 +144,9 @@ def apply(
             config_path, targets=only, concurrency=concurrency, sandbox=endpoints
         )
         emit_warnings(project.warnings)
+        chosen = {"auto_approve": auto_approve, "allow_mass_update": allow_mass_update}
         report = run_async(
-            run_apply(
-                project,
-                options,
-                planfile=planfile,
-                auto_approve=auto_approve,
-                allow_mass_update=allow_mass_update,
-                targets=targets,
-            )
+            run_apply(project, options, planfile=planfile, targets=targets, **chosen)
         )
     raise SystemExit(_exit_code(report))
 
