@@ -163,3 +163,42 @@ def test_a_calendar_key_never_reaches_outputs_or_imported_files(
     assert tools[0]["calcom_api_key"].startswith("${env:")
     assert key not in imported.output
     assert key not in plan.output
+
+
+def test_a_wrong_set_names_the_setting_and_records_no_write_only_value(tmp_path: Path) -> None:
+    sb = Sandbox(SandboxOptions(seed=1, autocalls_fields="legacy"))
+    with sb.serve(port=0):
+        root = repository(tmp_path / "repo", sb, "current")
+        result = voiceops(root, sb, "apply", "--auto-approve", "--target", "sales-outreach")
+        assert result.returncode == 1
+        assert "set fields: legacy on connection 'autocalls-sales'" in result.stdout
+        record = root / ".voiceops" / "write-only.json"
+        recorded = record.read_text(encoding="utf-8") if record.exists() else ""
+        assert "tts_emotion_enabled" not in recorded
+        # The next plan still offers the write-only values the vendor may have ignored.
+        again = voiceops(root, sb, "plan", "--target", "sales-outreach")
+        assert "tts_emotion_enabled" in again.stdout
+
+
+def test_a_legacy_account_matches_the_legacy_model(tmp_path: Path) -> None:
+    # The list shows the current set's fields to every account: under a legacy connection
+    # they are the list's own, neither unknown keys nor drift.
+    sb = Sandbox(SandboxOptions(seed=1, autocalls_fields="legacy"))
+    with sb.serve(port=0):
+        root = repository(tmp_path / "repo", sb, "legacy")
+        assert voiceops(root, sb, "apply", "--auto-approve").returncode == 0
+        doctor = voiceops(root, sb, "doctor", "--connection", "autocalls-sales")
+        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+        plan = voiceops(root, sb, "plan", "--detailed-exitcode")
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert "voiceops doctor" not in plan.stdout + plan.stderr
+
+
+def test_the_embedded_sandbox_speaks_the_connections_set(tmp_path: Path) -> None:
+    sb = Sandbox(SandboxOptions(seed=1))
+    with sb.serve(port=0):  # only for the repository's base URLs: --sandbox serves its own
+        root = repository(tmp_path / "repo", sb, "legacy")
+    command = ("apply", "--sandbox", "--auto-approve", "--target", "sales-outreach")
+    result = voiceops(root, sb, *command)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 applied" in result.stdout

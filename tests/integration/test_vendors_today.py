@@ -35,7 +35,12 @@ def test_a_voice_change_keeps_the_tuning_the_document_does_not_manage(
     plan = plan_json(workspace, "--target", "clinic-intake")
     assert list(changes(plan, "clinic-intake")) == ["config.speech.ttsData"]
     sent = assistant(plan, "clinic-intake")["request"]["body"]["config"]["speech"]["ttsData"]
-    assert sent == [{**tuned, "voice": "new-voice"}]
+    # The unknown key goes into the plan as a reference to live state (it may be a secret).
+    where = ["config", "speech", "ttsData", 0, "config", "x_vendor_knob"]
+    knob = {"$secret": {"from": "live", "path": where}}
+    assert sent == [
+        {**tuned, "voice": "new-voice", "config": {**tuned["config"], "x_vendor_knob": knob}}
+    ]
     result = workspace.run("apply", "--auto-approve", "--target", "clinic-intake")
     assert result.exit_code == 0, result.output
     after = sandbox.stored("interactly", CLINIC)["config"]["speech"]["ttsData"]
@@ -96,3 +101,71 @@ def test_importing_a_soft_deleted_invent_assistant_is_refused(
     assert result.exit_code == 1
     assert "marks assistant 'asst_support' on 'invent-support' as deleted" in result.stderr
     assert not (workspace.root / "imported").exists()
+
+
+PLANTED = "sk-planted-0123456789abcdef"
+
+
+def test_values_under_keys_the_schema_does_not_know_never_leave_in_clear(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    # Nothing says a key voiceops does not know holds no secret: it is carried over as a
+    # reference to live state, and its value is masked in every output.
+    match_sandbox(workspace, sandbox)
+    live = sandbox.stored("interactly", CLINIC)
+    live["assistantServer"]["signingKey"] = PLANTED
+    live["config"]["speech"]["ttsData"].append(
+        {"vendor": "azure", "language": "es-ES", "voice": "B", "config": {"apiKey": PLANTED}}
+    )
+    sandbox.edit("interactly", CLINIC, {k: live[k] for k in ("assistantServer", "config")})
+    set_spec(workspace, "clinic-intake", ("assistantServer", "timeoutSeconds"), 7)
+    outputs = [
+        workspace.run("plan", "--out", "plan.json", "--target", "clinic-intake").output,
+        workspace.run("plan", "--format", "json").output,
+        workspace.run("plan", "--format", "markdown").output,
+        workspace.run("drift").output,
+        (workspace.root / "plan.json").read_text(encoding="utf-8"),
+    ]
+    for output in outputs:
+        assert PLANTED not in output
+    result = workspace.run("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    assert PLANTED not in result.output
+    after = sandbox.stored("interactly", CLINIC)
+    assert after["assistantServer"]["signingKey"] == PLANTED  # carried over, as it was
+    assert after["assistantServer"]["timeoutSeconds"] == 7
+
+
+def test_an_invent_update_sends_no_config_key_its_page_does_not_list(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    match_sandbox(workspace, sandbox)
+    config = sandbox.stored("invent", "asst_support")["config"]
+    sandbox.edit("invent", "asst_support", {"config": {**config, "newknob": "planted"}})
+    set_spec(workspace, "support-concierge", ("config", "instructions"), "Be brief.")
+    result = workspace.run("apply", "--auto-approve", "--target", "support-concierge")
+    assert result.exit_code == 0, result.output
+    [patch] = sandbox.requests("invent", "PATCH")
+    assert set(patch.body["config"]) == {
+        "instructions",
+        "language",
+        "model",
+        "knowledge_scope",
+        "timezone",
+    }
+
+
+def test_reordered_boards_keep_their_own_segments(workspace: Workspace, sandbox: Sandbox) -> None:
+    match_sandbox(workspace, sandbox)
+    first = {"board_id": "brd_1", "initial_segment_id": "seg_1"}
+    set_spec(workspace, "support-concierge", ("boards",), [first, {"board_id": "brd_2"}])
+    assert workspace.run("apply", "--auto-approve").exit_code == 0
+    # The document now names the boards only: the segment of brd_1 is live's to keep.
+    set_spec(
+        workspace, "support-concierge", ("boards",), [{"board_id": "brd_2"}, {"board_id": "brd_1"}]
+    )
+    result = workspace.run("apply", "--auto-approve", "--target", "support-concierge")
+    assert result.exit_code == 0, result.output
+    boards = sandbox.assistant("invent", "asst_support")["boards"]
+    segments = {b["board_id"]: (b["initial_segment"] or {}).get("id") for b in boards}
+    assert segments == {"brd_2": None, "brd_1": "seg_1"}

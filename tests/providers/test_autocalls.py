@@ -239,3 +239,13 @@ def test_filler_config_goes_whole_with_the_live_categories_kept() -> None:
     assert body == {
         "filler_config": {"neutral": ["..."], "negative": ["..."], "positive": ["Great!"]}
     }
+
+
+def test_whole_numbers_given_as_text_read_as_integers() -> None:
+    # A list that gives an integer field as digits ("900") compares as the number.
+    shaped = provider("autocalls").to_spec_shape(
+        {"id": 1, "max_duration": "900", "ringing_time": "x"}
+    )
+    assert shaped["max_duration"] == 900
+    assert isinstance(shaped["max_duration"], int)
+    assert shaped["ringing_time"] == "x"  # not a number: left for doctor to report

@@ -116,3 +116,24 @@ def test_an_id_is_one_path_segment_and_the_update_is_a_patch_of_it() -> None:
     request = adapter.update_request(ID, {"name": "x"})
     assert (request.method, request.path) == ("PATCH", f"/assistants/v1/assistants/{ID}")
     assert request.body == {"name": "x"}
+
+
+def test_a_voice_keeps_its_tuning_when_the_items_are_reordered() -> None:
+    # ttsData items are matched by language (x-voiceops-item-key), not by position: a
+    # reordered list moves no voice tuning to another language.
+    adapter = provider("interactly")
+    english = {"vendor": "eleven-labs", "language": "en-US", "voice": "A", "config": {"speed": 1}}
+    spanish = {"vendor": "eleven-labs", "language": "es-ES", "voice": "B", "config": {"seed": 7}}
+    live = {"name": "Clinic", "config": {"speech": {"ttsData": [english, spanish]}}}
+    desired_items = [
+        {"vendor": "eleven-labs", "language": "es-ES", "voice": "B"},
+        {"vendor": "eleven-labs", "language": "en-US", "voice": "A2"},
+        {"vendor": "azure", "language": "fr-FR", "voice": "C"},
+    ]
+    desired = {"config": {"speech": {"ttsData": desired_items}}}
+    body = adapter.build_body(live, desired, ["config"])
+    assert body["config"]["speech"]["ttsData"] == [
+        spanish,
+        {**english, "voice": "A2"},
+        {"vendor": "azure", "language": "fr-FR", "voice": "C"},
+    ]

@@ -63,7 +63,7 @@ def test_a_config_change_sends_what_the_newest_update_page_lists() -> None:
             "language": "auto",
             "model": "gpt-4.1",
             "instructions": "Be brief.",
-            "x_new_key": 7,  # unknown to the schema: carried over, never wiped
+            # x_new_key is unknown to the schema and not on the page: the update refuses it
         }
     }
 

@@ -153,12 +153,13 @@ def _compare(
     observed: tuple[Any, ...] = ()
     try:
         live = context.provider.to_spec_shape(live_raw)
+        unknown = context.provider.unknown_paths(live)
         observed = tuple(
             value
-            for value in (lookup(live, path) for path in context.provider.sensitive)
+            for value in (lookup(live, path) for path in (*context.provider.sensitive, *unknown))
             if isinstance(value, str | dict | list)
         )
-        _fill(plan, spec, live_raw, live, references, context)
+        _fill(plan, spec, live_raw, live, references, context, unknown)
     except Exception as exc:  # a bug; the secrets found so far are returned all the same
         return Planned(
             error_plan_for(spec, context.provider.type, internal_error(exc)), secrets, observed
@@ -173,8 +174,11 @@ def _fill(
     live: dict[str, Any],
     references: tuple[tuple[ValuePath, str], ...],
     context: PlanContext,
+    unknown: frozenset[ValuePath] = frozenset(),
 ) -> None:
-    """The plan's changes and, when there are any, the request that makes them."""
+    """The plan's changes and, when there are any, the request that makes them. Values under
+    keys the schema does not know (`unknown`) go into the plan file as references to live
+    state, like secrets: nothing says they are not."""
     provider = context.provider
     desired = envref.resolve(spec.spec, context.env)
     secret_paths = frozenset(path for path, _ in references)
@@ -193,7 +197,7 @@ def _fill(
         body = provider.build_body(live, desired, changed)
         plan.request = provider.update_request(spec.known_id, body)
         template = body_template(
-            body, desired, provider.sensitive, secret_paths, _env_names(references)
+            body, desired, provider.sensitive, secret_paths | unknown, _env_names(references)
         )
         plan.template = provider.encode_body(template)
 

@@ -20,8 +20,7 @@ from voiceops.live.httpclient import RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
 from voiceops.paths import dotted
 from voiceops.reconcile.context import RunContext
-from voiceops.spec.shape import Shape, findings, missing_fields, shape_of, unknown_keys
-from voiceops.spec.vendors import spec_schema
+from voiceops.spec.shape import Shape, findings, missing_fields
 
 # Findings listed per kind and connection at most; the rest are counted.
 MAX_LISTED = 50
@@ -115,7 +114,7 @@ async def _read_everything(run: RunContext, provider: Provider, name: str) -> di
 
 def check_answers(provider: Provider, live: dict[str, LiveState]) -> list[Finding]:
     """What the answers show that voiceops' model of the vendor does not expect."""
-    shape = shape_of(provider.schemas.document(spec_schema(provider.connection)))
+    shape = provider.shape
     unreadable = provider.write_only | provider.create_only | provider.read_optional
     found: list[Finding] = []
     for assistant_id, state in live.items():
@@ -149,10 +148,9 @@ def _check_one(
 
 def unknown_key_summary(provider: Provider, states: list[dict[str, Any]]) -> str | None:
     """One line for plan and drift when live objects carry keys the schema does not know."""
-    shape = shape_of(provider.schemas.document(spec_schema(provider.connection)))
     paths: dict[str, None] = {}
     for state in states:
-        for path in unknown_keys(shape, provider.to_spec_shape(state)):
+        for path in provider.unknown_paths(provider.to_spec_shape(state)):
             paths[dotted(path)] = None
     if not paths:
         return None

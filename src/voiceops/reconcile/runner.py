@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.validation import Project, load_project
-from voiceops.spec.vendors import credential_settings
+from voiceops.spec.vendors import DEFAULT_FIELD_SET, FIELD_SET, credential_settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +25,8 @@ class SandboxEndpoints:
     credentials: dict[str, str]  # environment variable -> dummy value
     # (provider type, credential setting) -> dummy value, for variables of other names
     by_setting: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    # Tells the stand-ins what the run's connections speak (Autocalls' field set).
+    speak: Callable[[Config], None] = lambda _config: None
 
 
 @contextmanager
@@ -33,9 +35,20 @@ def embedded_sandbox() -> Iterator[SandboxEndpoints]:
     from voiceops.sandbox import Sandbox, SandboxOptions
 
     sandbox = Sandbox(SandboxOptions())
+
+    def speak(config: Config) -> None:
+        # One Autocalls stand-in serves every connection: the older set when they all take it.
+        sets = {c.setting(FIELD_SET, DEFAULT_FIELD_SET) for c in config.connections.values()
+                if c.type == "autocalls"}  # fmt: skip
+        if sets == {"legacy"}:
+            sandbox.use_options("autocalls", autocalls_fields="legacy")
+
     with sandbox.serve(port=0):
         yield SandboxEndpoints(
-            dict(sandbox.base_urls), dict(sandbox.credentials), sandbox.credentials_by_setting
+            dict(sandbox.base_urls),
+            dict(sandbox.credentials),
+            sandbox.credentials_by_setting,
+            speak,
         )
 
 
@@ -162,6 +175,7 @@ def _with_environment(
 ) -> tuple[Project, RunOptions]:
     environment = dict(os.environ if env is None else env)
     if sandbox is not None:
+        sandbox.speak(project.config)
         project = dataclasses.replace(project, config=point_at(project.config, sandbox.base_urls))
         environment = {**sandbox_environment(project, sandbox), **(env or {})}
     options = RunOptions(

@@ -225,12 +225,22 @@ async def read_back(
         if raw is None:
             results.append(not_converged(spec, "gone after the update (404)"))
             continue
-        after = plan_in(run, provider, spec, raw)
-        left = [c.field for c in after.changes if not c.write_only]
-        if after.error:
-            results.append(not_converged(spec, f"read-back failed: {after.error}"))
-        elif left:
-            results.append(not_converged(spec, "the vendor did not keep: " + ", ".join(left)))
-        else:
-            results.append(applied(spec))
+        results.append(_converged(run, provider, spec, raw))
     return results
+
+
+def _converged(
+    run: RunContext, provider: Provider, spec: AssistantSpec, raw: dict[str, Any] | Any
+) -> AssistantResult:
+    """Whether one assistant read back as git says. When it did not, the write-only values
+    sent with it are not recorded as applied: a vendor that kept nothing readable of the
+    update may well have ignored them too."""
+    after = plan_in(run, provider, spec, raw)
+    left = [c.field for c in after.changes if not c.write_only]
+    if after.error:
+        return not_converged(spec, f"read-back failed: {after.error}")
+    if left:
+        run.write_only.withdraw(spec.connection, spec.known_id)
+        detail = "the vendor did not keep: " + ", ".join(left) + provider.not_kept_hint()
+        return not_converged(spec, detail)
+    return applied(spec)

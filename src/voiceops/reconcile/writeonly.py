@@ -85,6 +85,13 @@ class WriteOnlyRecord:
         self.hashes.setdefault(key, {})[field_name] = digest
         self.applied.setdefault(key, {})[field_name] = digest
 
+    def withdraw(self, connection: str, assistant_id: str) -> None:
+        """Take back what this run recorded as applied for an assistant (it did not converge):
+        the next plan sends those values again."""
+        key = self.key(connection, assistant_id)
+        for field_name in self.applied.pop(key, {}):
+            self.hashes.get(key, {}).pop(field_name, None)
+
     def forget(self, connection: str, assistant_id: str) -> None:
         """Drop a deleted assistant's entry (from the file, at the next save)."""
         key = self.key(connection, assistant_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import shlex
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -75,6 +76,12 @@ class Sandbox:
     @property
     def credentials(self) -> dict[str, str]:
         return dict(self._state.credentials)
+
+    def use_options(self, vendor: str, **changes: Any) -> None:
+        """Change one stand-in's options while it serves (e.g. the Autocalls field set a
+        `--sandbox` run's connection speaks)."""
+        stand_in = self._vendor(vendor)
+        stand_in.options = dataclasses.replace(stand_in.options, **changes)
 
     @property
     def credentials_by_setting(self) -> dict[tuple[str, str], str]:

@@ -17,6 +17,7 @@ from voiceops.paths import Path
 # Deeper than this, vendor data is not walked (assistants are a few levels deep).
 MAX_DEPTH = 16
 
+ITEM_KEY = "x-voiceops-item-key"
 _JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array", "null")
 
 
@@ -29,6 +30,8 @@ class Shape:
     closed: bool = False  # additionalProperties: false
     values: Shape | None = None  # additionalProperties given as a schema
     items: Shape | None = None
+    # The key that names a list's item (`x-voiceops-item-key`): items are matched by it.
+    item_key: str | None = None
 
 
 def shape_of(root: dict[str, Any], node: Any = None, depth: int = 0) -> Shape:
@@ -50,6 +53,8 @@ def shape_of(root: dict[str, Any], node: Any = None, depth: int = 0) -> Shape:
         shape.values = shape_of(root, additional, depth + 1)
     if isinstance(node.get("items"), dict):
         shape.items = shape_of(root, node["items"], depth + 1)
+    key = node.get(ITEM_KEY)
+    shape.item_key = key if isinstance(key, str) else None
     return shape
 
 
@@ -97,6 +102,13 @@ class Finding:
     kind: str  # unknown | type | missing
     path: Path
     detail: str = ""
+
+
+def child(shape: Shape | None, key: str) -> Shape | None:
+    """The shape of `key` inside an object of `shape` (None where the schema says nothing)."""
+    if shape is None:
+        return None
+    return (shape.properties or {}).get(key, shape.values)
 
 
 def unknown_keys(shape: Shape, value: Any) -> Iterator[Path]:

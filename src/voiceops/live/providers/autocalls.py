@@ -68,21 +68,39 @@ class Autocalls(Provider):
     ) -> None:
         super().__init__(connection, schemas, credentials)
         self.legacy = connection.setting(FIELD_SET, DEFAULT_FIELD_SET) == "legacy"
-        # Fields of the set that the list shows as strings of digits ("0.35").
+        # Fields of the set that the list may show as strings of digits ("0.35", "900").
         properties = schemas.document(self.spec_schema).get("properties", {})
         self.numeric = frozenset(k for k, v in properties.items() if _is_number(v))
+        self.integers = frozenset(k for k, v in properties.items() if _is_integer(v))
+        # The list shows the current set's fields to legacy connections too: those the older
+        # set has no name for are the list's own, not unknown keys.
+        current = schemas.document("autocalls").get("properties", {})
+        self.current_only = (
+            frozenset(current) - frozenset(properties) - frozenset(LEGACY_NAMES)
+            if self.legacy
+            else frozenset()
+        )
 
     def to_spec_shape(self, live: dict[str, Any]) -> dict[str, Any]:
         shaped = super().to_spec_shape(live)
         if isinstance(shaped.get("tools"), list):
             shaped["tools"] = [_flat_tool(tool) for tool in shaped["tools"]]
         if self.legacy:
-            shaped = _legacy_shape(shaped)
+            shaped = _legacy_shape({k: v for k, v in shaped.items() if k not in self.current_only})
         else:  # the list's `language` (a name or code) is a field of the older set only
             shaped.pop("language", None)
-        for name in self.numeric & shaped.keys():
-            shaped[name] = _number(shaped[name])
+        for name in (self.numeric | self.integers) & shaped.keys():
+            shaped[name] = _number(shaped[name], whole=name in self.integers)
         return shaped
+
+    def not_kept_hint(self) -> str:
+        # Laravel answers 200 to keys it has no rule for and changes nothing.
+        other = "current" if self.legacy else "legacy"
+        return (
+            f"; Autocalls ignores fields it does not know, so if this account takes the "
+            f"{other} field set, set fields: {other} on connection {self.name!r} "
+            "(voiceops doctor may tell)"
+        )
 
     def field_set_evidence(self, items: list[dict[str, Any]]) -> str | None:
         """The list answers in one shape for both sets, so it tells only when it shows the
@@ -218,16 +236,27 @@ def _flat_tool(tool: Any) -> Any:
 
 
 def _is_number(schema: Any) -> bool:
+    return _has_type(schema, "number")
+
+
+def _is_integer(schema: Any) -> bool:
+    return _has_type(schema, "integer")
+
+
+def _has_type(schema: Any, kind: str) -> bool:
     kinds = schema.get("type") if isinstance(schema, dict) else None
-    return kinds == "number" or (isinstance(kinds, list) and "number" in kinds)
+    return kinds == kind or (isinstance(kinds, list) and kind in kinds)
 
 
-def _number(value: Any) -> Any:
-    """A number the list gives as a string, as a number; anything else as it is."""
+def _number(value: Any, *, whole: bool = False) -> Any:
+    """A number the list gives as a string, as a number (an integer field's whole number as
+    an int); anything else as it is."""
     if not isinstance(value, str):
         return value
     try:
         number = float(value)
     except ValueError:
         return value
-    return number if math.isfinite(number) else value
+    if not math.isfinite(number):
+        return value
+    return int(number) if whole and number.is_integer() else number

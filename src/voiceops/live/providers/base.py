@@ -11,11 +11,13 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import Client, Interrupted, RequestFailed, check_base_url, shown
+from voiceops.paths import Path as ValuePath
 from voiceops.paths import drop
 from voiceops.spec.schemas import (
     CREATE_ONLY,
@@ -26,6 +28,7 @@ from voiceops.spec.schemas import (
     FieldPath,
     SchemaStore,
 )
+from voiceops.spec.shape import Shape, child, shape_of, unknown_keys
 from voiceops.spec.vendors import default_base_url, id_normalizer, spec_schema
 
 if TYPE_CHECKING:
@@ -76,6 +79,8 @@ class Provider:
     required_in_update: ClassVar[tuple[str, ...]] = ()
     # Nested objects the vendor replaces whole: sent as live value with desired fields laid over.
     replaces_whole: ClassVar[frozenset[str]] = frozenset()
+    # Objects whose update takes only some keys: the rest is never sent.
+    update_keys: ClassVar[Mapping[str, frozenset[str]]] = {}
     # Most requests in flight at once, and the documented rate limit.
     concurrency_cap: ClassVar[int] = 16
     requests_per_minute: ClassVar[int | None] = None
@@ -149,6 +154,10 @@ class Provider:
         """Which of the vendor's field sets its answers suggest, where it has several and
         the answers tell (for `voiceops doctor`); None where there is nothing to say."""
         return None
+
+    def not_kept_hint(self) -> str:
+        """Said after "the vendor did not keep: …" where the vendor has a likely reason."""
+        return ""
 
     def gone(self, live: dict[str, Any]) -> bool:
         """Whether a live assistant read by id is deleted all the same (soft deletion)."""
@@ -256,11 +265,25 @@ class Provider:
 
     def _whole(self, key: str, live: dict[str, Any], value: Any) -> Any:
         """`value` as sent for `key`: an object the vendor replaces whole, or any list, with
-        the live value's unmanaged parts carried over."""
+        the live value's unmanaged parts carried over; where the update takes only some keys
+        of it (`update_keys`), only those."""
         base = live.get(key)
         if isinstance(value, list) or (key in self.replaces_whole and isinstance(value, dict)):
-            return overlay(base, value)
+            value = overlay(base, value, child(self.shape, key))
+        allowed = self.update_keys.get(key)
+        if allowed is not None and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k in allowed}
         return value
+
+    @cached_property
+    def shape(self) -> Shape:
+        """The spec schema reduced to what answers and bodies are matched against."""
+        return shape_of(self.schemas.document(self.spec_schema))
+
+    def unknown_paths(self, shaped: dict[str, Any]) -> frozenset[ValuePath]:
+        """Where live state (in spec shape) holds keys the schema does not know. Their values
+        are handled as secrets: nothing says they are not."""
+        return frozenset(unknown_keys(self.shape, shaped))
 
     def encode_body(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body in the vendor's wire form (only Autocalls differs from spec names)."""
@@ -487,17 +510,37 @@ def segment(value: Any) -> str:
     return {".": "%2E", "..": "%2E%2E"}.get(text, text)
 
 
-def overlay(base: Any, top: Any) -> Any:
-    """`top` with what `base` has beside it: mappings merge key by key, and a list's item
-    is laid over the item at the same place in `base`; anything else is `top` itself."""
+def overlay(base: Any, top: Any, shape: Shape | None = None) -> Any:
+    """`top` with what `base` has beside it: mappings merge key by key, and a list's item is
+    laid over its live counterpart, the item with the same `x-voiceops-item-key` value where
+    the schema names such a key (so reordering moves nothing between items), else the item
+    at the same place; anything else is `top` itself."""
     if isinstance(top, dict):
         merged = dict(base) if isinstance(base, dict) else {}
         for key, value in top.items():
-            merged[key] = overlay(merged.get(key), value)
+            merged[key] = overlay(merged.get(key), value, child(shape, key))
         return merged
     if isinstance(top, list) and isinstance(base, list):
-        return [overlay(base[i], item) if i < len(base) else item for i, item in enumerate(top)]
+        items = shape.items if shape is not None else None
+        partners = _partners(base, top, shape.item_key if shape is not None else None)
+        return [overlay(partner, item, items) for partner, item in zip(partners, top, strict=True)]
     return top
+
+
+def _partners(base: list[Any], top: list[Any], key: str | None) -> list[Any]:
+    """For each item of `top`, the item of `base` it continues (None for a new one)."""
+    if key is None:
+        return [base[i] if i < len(base) else None for i in range(len(top))]
+    by_key: dict[Any, Any] = {}
+    for item in base:
+        if isinstance(item, dict) and _hashable(item.get(key)):
+            by_key.setdefault(item.get(key), item)
+    return [
+        by_key.pop(item.get(key), None)
+        if isinstance(item, dict) and _hashable(item.get(key))
+        else None
+        for item in top
+    ]
 
 
 def _hashable(value: Any) -> bool:

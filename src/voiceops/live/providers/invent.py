@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from typing import Any
+from typing import Any, ClassVar
 
 from voiceops.live.httpclient import Client, RequestFailed
 from voiceops.live.providers.base import (
@@ -48,6 +48,11 @@ class Invent(Provider):
         }
     )
     replaces_whole = frozenset({"config"})
+    # The newest update page lists these config keys and no others: an update sends them
+    # (live laid under desired), never create-only or unknown ones, which it refuses.
+    update_keys: ClassVar[Mapping[str, frozenset[str]]] = {
+        "config": frozenset({"instructions", "language", "model", "knowledge_scope", "timezone"})
+    }
     concurrency_cap = 8
     requests_per_minute = 500
     reads_by_list = True
