@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.providers.provider_helpers import provider
 from voiceops.live.httpclient import RequestFailed
-from voiceops.reconcile.doctor import check_answers
+from voiceops.reconcile.doctor import ConnectionReport, DoctorReport, check_answers
+from voiceops.render.doctor import render_json
 
 EDMO = {
     "id": "asst_123",
@@ -76,3 +79,10 @@ def test_an_autocalls_list_in_the_older_names_suggests_the_legacy_set() -> None:
     assert (
         provider("autocalls", fields="legacy").field_set_evidence([{"assistant_name": "A"}]) is None
     )
+
+
+def test_the_json_report_names_its_environment() -> None:
+    report = DoctorReport([ConnectionReport("edmo-main", "edmo", "ok")], environment="staging")
+    data = json.loads(render_json(report))
+    assert data["environment"] == "staging"
+    assert "environment" not in json.loads(render_json(DoctorReport([])))

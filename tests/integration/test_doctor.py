@@ -95,3 +95,31 @@ def test_doctor_runs_before_there_is_any_document(workspace: Workspace) -> None:
     assert by_name["interactly-prod"]["credentials"] == "not checked (nothing to read)"
     assert by_name["edmo-main"]["credentials"] == "ok"  # its login proves it
     assert by_name["invent-support"]["assistants"] > 0  # the list
+
+
+def test_a_managed_assistant_the_vendor_does_not_have_is_a_difference(
+    workspace: Workspace, sandbox: Sandbox
+) -> None:
+    sandbox.edit("invent", "asst_support", {"deleted": True})
+    text = workspace.spec_file("clinic-intake").read_text(encoding="utf-8")
+    workspace.spec_file("clinic-intake").write_text(
+        text.replace(CLINIC, "5f7b1b1b1b1b1b1b1b1b1b1c"), encoding="utf-8"
+    )
+    code, report = doctor_json(workspace, "--connection", "invent-support", "--connection",
+                               "interactly-prod", "--connection", "invent-support")  # fmt: skip
+    assert code == 2
+    assert [c["connection"] for c in report["connections"]] == ["invent-support", "interactly-prod"]
+    found = {(f["kind"], f["assistant"]) for c in report["connections"] for f in c["findings"]}
+    assert found == {
+        ("not-found", "asst_support"),
+        ("not-found", "5f7b1b1b1b1b1b1b1b1b1b1c"),
+    }
+
+
+def test_the_table_lines_up_under_its_header(workspace: Workspace, sandbox: Sandbox) -> None:
+    sandbox.edit("invent", "asst_support", {"enabled": "yes"})
+    lines = workspace.run("doctor", "--connection", "invent-support").stdout.splitlines()
+    header = next(line for line in lines if line.lstrip().startswith("finding"))
+    row = next(line for line in lines if "another type" in line)
+    assert row.index("asst_support") == header.index("assistant")
+    assert row.index("enabled") == header.index("path")

@@ -189,7 +189,7 @@ def _fill(
         plan.error = f"{spec.position(('spec', field_name))}: {reason}"
         return
     plan.changes = desired_changes(provider, spec, live, desired, secret_paths, context.record)
-    frozen = [c.field for c in plan.changes if _under_any(c.path, provider.create_only)]
+    frozen = [c for c in plan.changes if _under_any(c.path, provider.create_only)]
     if frozen:
         plan.error = create_only_changed(spec, provider, frozen)
     elif plan.changes:
@@ -202,13 +202,17 @@ def _fill(
         plan.template = provider.encode_body(template)
 
 
-def create_only_changed(spec: AssistantSpec, provider: Provider, fields: list[str]) -> str:
+def create_only_changed(spec: AssistantSpec, provider: Provider, changes: list[Change]) -> str:
     """Why a difference in fields the vendor no longer takes in an update stops the update."""
     vendor = provider.type.capitalize()
+    fields = ", ".join(c.field for c in changes)
+    one = len(changes) == 1
     return (
-        f"{spec.position(('spec',))}: {', '.join(fields)} differ from live, and {vendor}'s "
-        "update no longer takes them (they are set on create only); change them in the "
-        f"{vendor} dashboard, or write the live values in the spec"
+        f"{spec.position(('spec', *changes[0].path))}: {fields} "
+        f"{'differs' if one else 'differ'} from live, and {vendor}'s update no longer takes "
+        f"{'it' if one else 'them'} (set on create only); change "
+        f"{'it' if one else 'them'} in the {vendor} dashboard, or write the live "
+        f"{'value' if one else 'values'} in the spec"
     )
 
 

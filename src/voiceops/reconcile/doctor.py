@@ -53,6 +53,7 @@ class ConnectionReport:
 @dataclass
 class DoctorReport:
     connections: list[ConnectionReport]
+    environment: str | None = None  # the environment of voiceops.yaml checked, if any
 
     @property
     def has_errors(self) -> bool:
@@ -65,8 +66,9 @@ class DoctorReport:
 
 async def run_doctor(run: RunContext, connections: list[str]) -> DoctorReport:
     """Check each of `connections`, all at once."""
-    reports = await asyncio.gather(*(_check_connection(run, name) for name in connections))
-    return DoctorReport(list(reports))
+    names = list(dict.fromkeys(connections))  # each once, however often it was named
+    reports = await asyncio.gather(*(_check_connection(run, name) for name in names))
+    return DoctorReport(list(reports), run.project.config.environment)
 
 
 async def _check_connection(run: RunContext, name: str) -> ConnectionReport:
@@ -80,13 +82,20 @@ async def _check_connection(run: RunContext, name: str) -> ConnectionReport:
         rejected = "rejected the credentials" in report.error or "401" in report.error
         report.credentials = "rejected" if rejected else "not checked"
         return report
-    report.credentials = "ok" if _authenticated(provider, live) else "not checked (nothing to read)"
+    report.credentials = "ok" if _authenticated(provider, live) else _unproven(live)
     report.assistants = len(live)
     report.findings = list(check_answers(provider, live))
+    failed = [f for f in report.findings if f.kind == "read"]
+    if failed:  # the model cannot be checked against what could not be read
+        report.error = f"reading assistant {failed[0].assistant!r} failed: {failed[0].detail}"
     evidence = provider.field_set_evidence([s for s in live.values() if isinstance(s, dict)])
     if evidence is not None:
         report.findings.append(Finding("field-set", "", "", evidence))
     return report
+
+
+def _unproven(live: dict[str, LiveState]) -> str:
+    return "not proven (no assistant read)" if live else "not checked (nothing to read)"
 
 
 def _authenticated(provider: Provider, live: dict[str, LiveState]) -> bool:
@@ -121,9 +130,17 @@ def check_answers(provider: Provider, live: dict[str, LiveState]) -> list[Findin
         if isinstance(state, RequestFailed):
             kind = "envelope" if state.unexpected else "read"
             found.append(Finding(kind, assistant_id, "", state.message))
-        elif isinstance(state, dict):
+        elif state is None:
+            found.append(Finding("not-found", assistant_id, "", NOT_FOUND))
+        elif provider.gone(state):
+            found.append(Finding("not-found", assistant_id, "", DELETED))
+        else:
             found.extend(_check_one(provider, shape, unreadable, assistant_id, state))
     return found
+
+
+NOT_FOUND = "a document manages it, but the vendor knows no such assistant (404)"
+DELETED = "a document manages it, but the vendor marks it deleted"
 
 
 def _check_one(

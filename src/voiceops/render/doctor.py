@@ -17,6 +17,7 @@ KINDS = {
     "id-form": "id unlike the vendor's id form",
     "envelope": "answer not in the expected envelope",
     "read": "read failed",
+    "not-found": "managed assistant not found",
     "field-set": "field set",
 }
 
@@ -43,7 +44,7 @@ def _connection_text(report: ConnectionReport) -> str:
         lines.append("  findings      none: the answers match the schema")
         return "\n".join(lines)
     rows = [(KINDS.get(f.kind, f.kind), f.assistant, f.path, f.detail) for f in report.findings]
-    widths = [max(len(clean_line(row[i])) for row in rows) for i in range(3)]
+    widths = [max(len(_HEADER[i]), *(len(clean_line(row[i])) for row in rows)) for i in range(3)]
     header = "  ".join(h.ljust(w) for h, w in zip(_HEADER, widths, strict=False))
     lines.append(f"  {header}  detail")
     for row in rows[:MAX_LISTED]:
@@ -60,7 +61,7 @@ _HEADER = ("finding", "assistant", "path")
 
 
 def render_json(report: DoctorReport) -> str:
-    data = {
+    data: dict[str, object] = {
         "format_version": 1,
         "connections": [
             {**asdict(c), "matches": c.matches, "findings": [asdict(f) for f in c.findings]}
@@ -73,4 +74,6 @@ def render_json(report: DoctorReport) -> str:
             "findings": sum(len(c.findings) for c in report.connections),
         },
     }
+    if report.environment is not None:
+        data["environment"] = report.environment
     return json.dumps(data, indent=2)
