@@ -95,10 +95,13 @@ def test_an_ignored_field_is_reported_as_not_converged(workspace: Workspace) -> 
     assert "fillers" not in report.results[0].detail
     assert not report.ok
     assert sb.stored(*SALES)["max_duration"] == 600
-    # The write-only fields in the same update count as applied: nothing re-sends them.
+    # The write-only fields of an update that did not converge are not recorded as applied
+    # (a vendor that kept nothing readable may have ignored them too): they go out again.
     sb.clear_requests()
     assert api_apply(workspace, targets=("sales-outreach",)).ok
-    assert updates(sb, "autocalls")[0].body == {"max_duration": 900}
+    body = updates(sb, "autocalls")[0].body
+    assert body["max_duration"] == 900
+    assert set(body) == {"max_duration", "reengagement_prompt", "tts_emotion_enabled"}
 
 
 def test_the_summary_counts_every_outcome(workspace: Workspace, capsys: Any) -> None:

@@ -57,7 +57,7 @@ def test_plan_and_drift_point_at_doctor_once_per_connection(
         output = workspace.run(command).output
         lines = [line for line in output.splitlines() if "voiceops doctor" in line]
         assert len(lines) == 1, output
-        assert "voicemailDetection, x2" in lines[0]
+        assert "voicemailDetection, x2" in lines[0]  # sorted
         assert "--connection interactly-prod" in lines[0]
 
 

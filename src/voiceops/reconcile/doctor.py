@@ -171,7 +171,8 @@ def unknown_key_summary(provider: Provider, states: list[dict[str, Any]]) -> str
             paths[dotted(path)] = None
     if not paths:
         return None
-    shown = ", ".join(list(paths)[:5]) + (", …" if len(paths) > 5 else "")
+    listed = sorted(paths)
+    shown = ", ".join(listed[:5]) + (", …" if len(listed) > 5 else "")
     return (
         f"connection {provider.name!r}: live assistants carry keys the schema does not know "
         f"({shown}); voiceops leaves them alone. {DOCTOR_HINT} {provider.name}"

@@ -61,20 +61,22 @@ def _ascii(text: str) -> str:
     return ascii(text)[1:-1]
 
 
+# A lone surrogate (half an emoji a vendor cut) is URL-encoded as its UTF-8-like bytes, as
+# `surrogatepass` writes them, instead of ending the run.
 def _url(text: str) -> str:
-    return quote(text, safe="")
+    return quote(text, safe="", errors="surrogatepass")
 
 
 def _url_path(text: str) -> str:
-    return quote(text)
+    return quote(text, errors="surrogatepass")
 
 
 def _url_form(text: str) -> str:
-    return quote_plus(text)
+    return quote_plus(text, errors="surrogatepass")
 
 
 def _url_form_path(text: str) -> str:
-    return quote_plus(text, safe="/")
+    return quote_plus(text, safe="/", errors="surrogatepass")
 
 
 def _lower_hex(text: str) -> str:
