@@ -21,6 +21,8 @@ class RunContext:
         self.write_only = WriteOnlyRecord.load(options.write_only_record, lock_timeout_s)
         self.pending = PendingCreates.load(pending_path(options.write_only_record), lock_timeout_s)
         self.session = Session(project, options, on_secret=self.redactor.add)
+        # apply --overwrite-dashboard-edits: `safety.dashboard_edits: refuse` gives way.
+        self.overwrite_dashboard_edits = False
 
     @property
     def project(self) -> Project:

@@ -17,10 +17,12 @@ from voiceops.render.values import (
     added_lines,
     after_text,
     before_text,
+    change_tag,
     import_command,
     is_long,
     is_long_added,
     keep_command,
+    not_applied_lines,
     show,
     text_diff,
 )
@@ -47,6 +49,8 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
     if plan.unmanaged:
         lines.extend(unmanaged_line(u, plan.environment) for u in plan.unmanaged)
         lines.append("")
+    pending = not_applied_lines(plan)
+    lines += [*pending, ""] if pending else []
     lines.append(summary(plan, framing))
     if framing.advice and plan.has_changes:
         lines.append(framing.advice_text)
@@ -87,6 +91,8 @@ def _assistant(a: AssistantPlan, framing: Framing, style: Style) -> list[str]:
         return [style(f"! {header}", "red", bold=True), f"    {clean_line(a.error or '')}"]
     symbol = SYMBOLS.get(status, framing.symbol)
     lines = [style(f"{symbol} {header}", COLOURS[status], bold=True)]
+    if a.labels:
+        lines.append(f"    labels: {', '.join(a.labels)}")
     if framing.note(status):
         lines.append(f"    {framing.note(status)}")
     if status is Status.CREATE:
@@ -123,8 +129,9 @@ def _changes(changes: list[Change], framing: Framing, style: Style) -> list[str]
     width = max((len(c.field) for c in changes), default=0)
     for change in changes:
         name = change.field.ljust(width)
+        tag = f"  {change_tag(change)}" if change_tag(change) else ""
         if is_long(change):
-            lines.append(f"    ~ {name}:")
+            lines.append(f"    ~ {name}:{tag}")
             for line in text_diff(change):
                 colour = (
                     "red" if line.startswith("-") else "green" if line.startswith("+") else None
@@ -135,5 +142,5 @@ def _changes(changes: list[Change], framing: Framing, style: Style) -> list[str]
         pair = framing.pair.format(
             before=style(before_text(change), "red"), after=style(after_text(change), "green")
         )
-        lines.append(f"    ~ {name}: {pair}{note}")
+        lines.append(f"    ~ {name}: {pair}{note}{tag}")
     return lines

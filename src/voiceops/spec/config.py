@@ -61,6 +61,7 @@ class Config:
     concurrency: int = DEFAULTS.concurrency
     max_update_share: float = DEFAULTS.max_update_share
     min_managed: int = DEFAULTS.min_managed
+    dashboard_edits: str = DEFAULTS.dashboard_edits
     write_only_record: Path = field(default_factory=lambda: Path(DEFAULTS.write_only_record))
     # The environments voiceops.yaml defines (in its order), and the one chosen, if any.
     environments: tuple[str, ...] = ()
@@ -196,6 +197,7 @@ def _config(path: Path, data: dict[str, Any], connections: dict[str, Connection]
         concurrency=int(data.get("concurrency", DEFAULTS.concurrency)),
         max_update_share=float(safety.get("max_update_share", DEFAULTS.max_update_share)),
         min_managed=int(safety.get("min_managed", DEFAULTS.min_managed)),
+        dashboard_edits=str(safety.get("dashboard_edits", DEFAULTS.dashboard_edits)),
         write_only_record=path.parent / data.get("write_only_record", DEFAULTS.write_only_record),
     )
 
