@@ -170,6 +170,8 @@ def test_closed_objects_everywhere_documented(name):
         ("environments", "providers"),
         ("$defs", "environments"),
         ("$defs", "environments", "spec"),
+        # review.labels: vendor type -> field -> labels.
+        ("review", "labels"),
     }
     for path, sub in property_nodes(load_schema(name)):
         types = sub.get("type")

@@ -207,7 +207,8 @@ def _fields_table(changes: list[Change], framing: Framing) -> list[str]:
 
 
 def _changes_table(changes: list[Change], framing: Framing) -> list[str]:
-    rows = [f"| field | {framing.before} | {framing.after} | origin |", "|---|---|---|---|"]
+    header = f"| field | {framing.before} | {framing.after} | origin · labels |"
+    rows = [header, "|---|---|---|---|"]
     diffs = []
     for change in changes:
         if is_long(change):

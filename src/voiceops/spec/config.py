@@ -62,6 +62,8 @@ class Config:
     max_update_share: float = DEFAULTS.max_update_share
     min_managed: int = DEFAULTS.min_managed
     dashboard_edits: str = DEFAULTS.dashboard_edits
+    # review.labels: per vendor type, a field's risk labels (dotted path -> labels).
+    review_labels: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     write_only_record: Path = field(default_factory=lambda: Path(DEFAULTS.write_only_record))
     # The environments voiceops.yaml defines (in its order), and the one chosen, if any.
     environments: tuple[str, ...] = ()
@@ -198,6 +200,10 @@ def _config(path: Path, data: dict[str, Any], connections: dict[str, Connection]
         max_update_share=float(safety.get("max_update_share", DEFAULTS.max_update_share)),
         min_managed=int(safety.get("min_managed", DEFAULTS.min_managed)),
         dashboard_edits=str(safety.get("dashboard_edits", DEFAULTS.dashboard_edits)),
+        review_labels={
+            vendor: {name: tuple(labels) for name, labels in fields.items()}
+            for vendor, fields in ((data.get("review") or {}).get("labels") or {}).items()
+        },
         write_only_record=path.parent / data.get("write_only_record", DEFAULTS.write_only_record),
     )
 
