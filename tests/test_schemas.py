@@ -172,6 +172,9 @@ def test_closed_objects_everywhere_documented(name):
         ("$defs", "environments", "spec"),
         # review.labels: vendor type -> field -> labels.
         ("review", "labels"),
+        # A policy's label selector (a map), and its schema (any JSON Schema).
+        ("policies", "select", "labels"),
+        ("policies", "schema"),
     }
     for path, sub in property_nodes(load_schema(name)):
         types = sub.get("type")

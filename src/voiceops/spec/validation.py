@@ -10,6 +10,7 @@ from pathlib import Path
 from voiceops.errors import Diagnostic, InputErrors, Severity, VoiceopsError, display_path
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, LoadResult, diagnostic_order, load_specs
+from voiceops.spec.policies import policy_problems
 from voiceops.spec.schemas import SchemaStore
 
 
@@ -81,7 +82,9 @@ def validate(
 
 def _load(paths: list[Path], config: Config, schemas: SchemaStore, lenient: bool) -> LoadResult:
     directories = paths or [_assistants_dir(config)]
-    return load_specs(directories, config, schemas, lenient=lenient or config.lenient)
+    result = load_specs(directories, config, schemas, lenient=lenient or config.lenient)
+    result.diagnostics += policy_problems(config.policies, result.specs, config.vendor_of)
+    return result
 
 
 def _assistants_dir(config: Config) -> Path:
@@ -108,8 +111,9 @@ def load_project(
     schemas = SchemaStore()
     config = load_config(config_path, schemas).choose(environment)
     result = load_specs([_assistants_dir(config)], config, schemas, lenient=config.lenient)
-    if result.errors:
-        raise InputErrors(result.errors)
+    errors = result.errors or policy_problems(config.policies, result.specs, config.vendor_of)
+    if errors:
+        raise InputErrors(sorted(errors, key=diagnostic_order))
     specs = _targeted(result.specs, targets)
     if connections:
         config = only_connections(config, connections)
@@ -168,3 +172,14 @@ def _nothing_here(config: Config) -> Diagnostic:
         "(voiceops init writes examples), or take over live assistants with voiceops import",
         severity=Severity.WARNING,
     )
+
+
+def policy_warnings(project: Project, paths: list[Path]) -> list[Diagnostic]:
+    """Warnings for the documents at `paths` (just imported) that break a policy: an
+    import writes what live has, and the person who reviews the files is told."""
+    config = project.config
+    if not config.policies or not paths:
+        return []
+    result = load_specs(paths, config, project.schemas, lenient=True)
+    warning = Severity.WARNING
+    return policy_problems(config.policies, result.specs, config.vendor_of, warning)
