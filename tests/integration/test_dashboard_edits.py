@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import yaml
 
@@ -128,4 +131,50 @@ def test_a_saved_plan_carries_origins_and_labels_and_apply_checks_them(
     change["origin"] = "dashboard"
     saved.write_text(json.dumps(data))
     assert workspace.run("apply", str(saved)).exit_code == 0
+    assert sb.stored(*SALES)["max_call_duration"] == 900
+
+
+GUARD_S = 300.0  # only against a hung process
+
+
+def _voiceops(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
+    """`voiceops` as its own process, against the workspace's sandbox."""
+    command, *rest = args
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceops", command, "--config", str(workspace.config), *rest],
+        cwd=workspace.root,
+        env={**os.environ, **workspace.env, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=GUARD_S,
+        check=False,
+    )
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+def test_separate_processes_keep_the_record_between_runs(workspace: Workspace) -> None:
+    sb = workspace.sandbox
+    _set_safety(workspace, dashboard_edits="refuse")
+    assert _voiceops(workspace, "apply", "--auto-approve").returncode == 0
+    sb.edit("autocalls", 127, {"max_call_duration": 300})
+
+    saved = workspace.root / "reviewed.json"
+    planned = _voiceops(workspace, "plan", "--out", str(saved), "--format", "markdown")
+    assert planned.returncode in (0, 2), planned.stderr
+    assert "**sales-outreach** `max_call_duration`: live `300`" in planned.stdout
+    entries = json.loads(saved.read_text())["assistants"]
+    change = next(a for a in entries if a["name"] == "sales-outreach")["changes"][0]
+    assert (change["path"], change["origin"], change["labels"]) == (
+        "max_call_duration",
+        "dashboard",
+        ["call-limits"],
+    )
+
+    skipped = _voiceops(workspace, "apply", str(saved))
+    assert skipped.returncode == 1
+    assert "skipped" in skipped.stdout + skipped.stderr
+    assert sb.stored(*SALES)["max_call_duration"] == 300
+    applied = _voiceops(workspace, "apply", str(saved), "--overwrite-dashboard-edits")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     assert sb.stored(*SALES)["max_call_duration"] == 900
