@@ -249,6 +249,8 @@ async def read_back(
     for spec in specs:
         raw = live[spec.known_id]
         if spec.ensure is Ensure.ABSENT:
+            if raw is None:
+                run.write_only.forget_converged(spec.connection, spec.known_id)
             results.append(deleted(spec) if raw is None else still_there(spec))
             continue
         if raw is None:

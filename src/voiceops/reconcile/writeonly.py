@@ -67,6 +67,7 @@ class WriteOnlyRecord:
     # replaced whole by this run's `converged`).
     last_applied: dict[str, dict[str, str]] = field(default_factory=dict)
     converged: dict[str, dict[str, str]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)  # assistants this run deleted
 
     @classmethod
     def load(cls, path: Path | None, lock_timeout_s: float = LOCK_TIMEOUT_S) -> WriteOnlyRecord:
@@ -100,9 +101,16 @@ class WriteOnlyRecord:
         key = self.key(connection, assistant_id)
         self.last_applied[key] = self.converged[key] = dict(digests)
 
+    def forget_converged(self, connection: str, assistant_id: str) -> None:
+        """A deleted assistant's digests go: its id may never come back."""
+        key = self.key(connection, assistant_id)
+        self.last_applied.pop(key, None)
+        self.converged.pop(key, None)
+        self.deleted.add(key)
+
     def save(self) -> None:
         """Merge what this run applied into the file: lock, re-read, write aside, rename."""
-        if self.path is None or not (self.applied or self.converged):
+        if self.path is None or not (self.applied or self.converged or self.deleted):
             return
         path = self.path
         try:
@@ -112,6 +120,8 @@ class WriteOnlyRecord:
                 for key, fields in self.applied.items():
                     merged.setdefault(key, {}).update(fields)
                 last_applied.update(self.converged)
+                for key in self.deleted:
+                    last_applied.pop(key, None)
                 text = _document(merged, last_applied)
                 replace_file(path, text.encode(), _mode_of(path))
         except Timeout:
@@ -171,7 +181,10 @@ def _section(data: dict[str, Any], name: str) -> Digests:
 def _document(hashes: Digests, last_applied: Digests) -> str:
     document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "about": "hashes of write-only fields applied by voiceops; no values",
+        "about": (
+            "hashes of write-only fields applied by voiceops, and (applied) of each managed "
+            "field's value as last applied; no values"
+        ),
         "assistants": _sorted(hashes),
     }
     if last_applied:
