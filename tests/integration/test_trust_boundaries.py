@@ -388,7 +388,7 @@ MALFORMED: dict[str, object] = {
     "not-json": b"{format_version: 1",
     "a-list": b"[]",
     "format-version-true": {"format_version": True, "assistants": []},
-    "format-version-4": {"format_version": 4, "assistants": []},
+    "format-version-5": {"format_version": 5, "assistants": []},
     "format-version-a-string": {"format_version": "2", "assistants": []},
     "assistants-mapping": {"format_version": 1, "assistants": {"clinic-intake": {}}},
     "entry-a-string": {"format_version": 1, "assistants": ["clinic-intake"]},
