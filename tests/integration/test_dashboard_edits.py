@@ -41,6 +41,10 @@ def test_an_edit_in_the_dashboard_between_two_applies(workspace: Workspace) -> N
     assert digests["max_call_duration"].startswith("sha256:")
     assert list(digests) == sorted(digests)
     assert "Acme Cloud" not in record_text  # digests only, never values
+    # No digest of a secret: the record is committed, and a short secret could be guessed.
+    clinic = record["applied"]["interactly-prod/5f7b1b1b1b1b1b1b1b1b1b1b"]
+    assert "assistantServer.url" in clinic
+    assert not any(name.startswith("assistantServer.secret") for name in clinic)
 
     sb.edit("autocalls", 127, {"max_call_duration": 300})  # a dashboard edit
     workspace.edit_spec("sales-outreach", re_engagement_interval=60)  # a change in git

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from voiceops.paths import dotted
+from voiceops.paths import dotted, is_under
 from voiceops.reconcile.changes import ABSENT, Change, ValuePath
 from voiceops.reconcile.writeonly import value_hash
 
@@ -37,11 +37,16 @@ def managed_leaves(desired: Any, at: ValuePath = ()) -> dict[ValuePath, Any]:
     return {at: desired} if at else {}
 
 
-def applied_digests(connection: str, assistant_id: str, desired: Any) -> dict[str, str]:
-    """One digest per managed field of `desired`, keyed by its dotted path (sorted)."""
+def applied_digests(
+    connection: str, assistant_id: str, desired: Any, secret: frozenset[ValuePath] = frozenset()
+) -> dict[str, str]:
+    """One digest per managed field of `desired`, keyed by its dotted path (sorted). Fields
+    at, inside or around a `secret` path get none: the record is committed to git, and a
+    digest of a short secret could be guessed. Their origin stays `unknown`."""
     digests = {
         dotted(path): value_hash(connection, assistant_id, dotted(path), value)
         for path, value in managed_leaves(desired).items()
+        if not any(is_under(path, s) or is_under(s, path) for s in secret)
     }
     return dict(sorted(digests.items()))
 

@@ -56,7 +56,7 @@ def prepare(
     if current.request is None:  # nothing to send (an adopt may have nothing to update)
         if deleting:
             return result_of(item, Outcome.DELETED, "the vendor no longer has it")
-        record_converged(run, spec)
+        record_converged(run, provider, spec)
         return result_of(item, Outcome.UNCHANGED, "already matches git")
     stale = _stale(item, current)
     if stale is not None:
@@ -263,14 +263,15 @@ async def read_back(
         elif left:
             results.append(not_converged(spec, "the vendor did not keep: " + ", ".join(left)))
         else:
-            record_converged(run, spec)
+            record_converged(run, provider, spec)
             results.append(applied(spec))
     return results
 
 
-def record_converged(run: RunContext, spec: AssistantSpec) -> None:
+def record_converged(run: RunContext, provider: Provider, spec: AssistantSpec) -> None:
     """Remember digests of the values the assistant now has, for telling later whose
-    change a difference is (`origins`)."""
+    change a difference is (`origins`); secrets (sensitive or from the environment) aside."""
     desired = envref.resolve(spec.spec, run.options.env)
-    digests = applied_digests(spec.connection, spec.known_id, desired)
+    secret = frozenset({*provider.sensitive, *(path for path, _ in spec.references)})
+    digests = applied_digests(spec.connection, spec.known_id, desired, secret)
     run.write_only.remember_converged(spec.connection, spec.known_id, digests)
