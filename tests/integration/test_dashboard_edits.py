@@ -55,6 +55,10 @@ def test_an_edit_in_the_dashboard_between_two_applies(workspace: Workspace) -> N
 
     text = workspace.run("plan").stdout
     assert "300 -> 900  [origin: dashboard; labels: call-limits]" in text
+    assert (
+        "Warning: applying this overwrites edits made in the vendor's dashboard: "
+        "sales-outreach max_call_duration"
+    ) in text
     markdown = workspace.run("plan", "--format", "markdown").stdout
     head = markdown.split("| to create")[0]
     assert "[!CAUTION]" in head

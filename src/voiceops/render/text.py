@@ -23,6 +23,7 @@ from voiceops.render.values import (
     is_long_added,
     keep_command,
     not_applied_lines,
+    overwritten_edits,
     show,
     text_diff,
 )
@@ -37,9 +38,10 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
 
     framing = framing.in_environment(plan.environment)
     lines: list[str] = []
-    for note in plan.warnings:
+    notes = [*plan.warnings, *dashboard_warning(plan, framing)]
+    for note in notes:
         lines.append(style(f"Warning: {clean_line(note)}", "yellow", bold=True))
-    if plan.warnings:
+    if notes:
         lines.append("")
     for assistant in plan.assistants:
         if assistant.status is Status.UNCHANGED:
@@ -73,6 +75,15 @@ def summary(plan: Plan, framing: Framing) -> str:
     if unmanaged:
         line += f" {unmanaged} live assistant(s) not managed by any document."
     return line
+
+
+def dashboard_warning(plan: Plan, framing: Framing) -> list[str]:
+    """One line naming the dashboard edits applying the plan would overwrite."""
+    edits = overwritten_edits(plan)
+    if not edits or framing.title != PLAN.title:
+        return []
+    fields = ", ".join(f"{a.name} {c.field}" for a, c in edits)
+    return [f"applying this overwrites edits made in the vendor's dashboard: {fields}"]
 
 
 def unmanaged_line(u: Unmanaged, environment: str | None = None) -> str:
