@@ -409,6 +409,8 @@ MALFORMED: dict[str, object] = {
     "change-path-empty": lambda plan: _clinic(plan)["changes"][0].update(path_parts=[]),
     "change-path-a-bool": lambda plan: _clinic(plan)["changes"][0].update(path_parts=[True]),
     "change-flag-a-string": lambda plan: _clinic(plan)["changes"][0].update(sensitive="no"),
+    "change-origin-a-number": lambda plan: _clinic(plan)["changes"][0].update(origin=1),
+    "change-labels-a-string": lambda plan: _clinic(plan)["changes"][0].update(labels="model"),
     "update-without-id": ("id", None),
     "body-null-not-a-delete": ("request.body", None),
     "create-with-an-id": ("status", "create"),
