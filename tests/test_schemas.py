@@ -171,6 +171,11 @@ def test_closed_objects_everywhere_documented(name):
         ("environments", "providers"),
         ("$defs", "environments"),
         ("$defs", "environments", "spec"),
+        # review.labels: vendor type -> field -> labels.
+        ("review", "labels"),
+        # A policy's label selector (a map), and its schema (any JSON Schema).
+        ("policies", "select", "labels"),
+        ("policies", "schema"),
     }
     for path, sub in property_nodes(load_schema(name)):
         types = sub.get("type")

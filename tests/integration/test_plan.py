@@ -501,7 +501,7 @@ def test_out_writes_a_plan_file_without_secrets(
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     plan = json.loads(text)
-    assert plan["format_version"] == 3
+    assert plan["format_version"] == 4
     assert plan["summary"]["update"] == 4
     for item in plan["assistants"]:
         assert item["fingerprint"].startswith("sha256:"), item["name"]

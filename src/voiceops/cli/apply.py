@@ -51,6 +51,7 @@ async def run_apply(
     auto_approve: bool,
     allow_mass_update: bool,
     targets: tuple[str, ...],
+    overwrite_dashboard_edits: bool = False,
 ) -> ApplyReport | None:
     interactive = not auto_approve and run_hooks().is_terminal(sys.stdin)
     refuse_unconfirmable(
@@ -59,6 +60,7 @@ async def run_apply(
     # Read (and refused, if it is no plan file) before anything is sent.
     saved = (read_plan_file(planfile), str(planfile)) if planfile else None
     async with open_run(project, options) as run:
+        run.overwrite_dashboard_edits = overwrite_dashboard_edits
         with _apply_screen(run, auto_approve=auto_approve) as screen:
             report = await apply_project(
                 run,
@@ -114,12 +116,20 @@ def _summarize(report: ApplyReport, redactor: Redactor) -> None:
         emit(error_line(error, redactor), redactor, err=True)
 
 
+_overwrite_option = click.option(
+    "--overwrite-dashboard-edits",
+    is_flag=True,
+    help="Apply over dashboard edits that safety.dashboard_edits: refuse would keep.",
+)
+
+
 @click.command()
 @click.argument("planfile", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option(
     "--allow-mass-update", is_flag=True, help="Allow updating more than the safety threshold."
 )
+@_overwrite_option
 @selection_options
 @config_option
 @concurrency_option
@@ -128,13 +138,12 @@ def _summarize(report: ApplyReport, redactor: Redactor) -> None:
 @reports_errors
 def apply(
     planfile: Path | None,
-    auto_approve: bool,
-    allow_mass_update: bool,
     targets: tuple[str, ...],
     config_path: Path | None,
     concurrency: int | None,
     sandbox: bool,
     lock_timeout_s: float,
+    **flags: bool,
 ) -> None:
     """Apply a saved plan (in its environment), or plan and apply after confirmation."""
     _environment_of(planfile)
@@ -144,9 +153,9 @@ def apply(
             config_path, targets=only, concurrency=concurrency, sandbox=endpoints
         )
         emit_warnings(project.warnings)
-        chosen = {"auto_approve": auto_approve, "allow_mass_update": allow_mass_update}
         report = run_async(
-            run_apply(project, options, planfile=planfile, targets=targets, **chosen)
+            # The flags: --auto-approve, --allow-mass-update, --overwrite-dashboard-edits.
+            run_apply(project, options, planfile=planfile, targets=targets, **flags)
         )
     raise SystemExit(_exit_code(report))
 

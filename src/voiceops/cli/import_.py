@@ -29,7 +29,7 @@ from voiceops.reconcile.runner import (
     sandbox_if,
 )
 from voiceops.render import import_report
-from voiceops.spec.validation import Project
+from voiceops.spec.validation import Project, policy_warnings
 
 
 async def run_import(
@@ -53,6 +53,14 @@ def _prepare(
     project, options = prepare_connections(config_path, sandbox=endpoints, environment=environment)
     check_ready(project, options.env, [connection], [])
     return project, options
+
+
+def _warn_of_policies(
+    project: Project, results: list[ImportedAssistant], redactor: Redactor
+) -> None:
+    """An import writes what live has; the policies it breaks are warned of, not refused."""
+    for warning in policy_warnings(project, [r.path for r in results if r.written]):
+        emit(str(warning), redactor, err=True)
 
 
 @click.command(name="import")
@@ -92,6 +100,7 @@ def import_command(
         )
     results = [result.scrubbed(redactor) for result in results]
     emit(import_report.render(results, write_only), redactor)
+    _warn_of_policies(project, results, redactor)
     # --all takes what is not managed yet: skipping the managed ones is what it is for.
     if any(not (r.written or (import_all and r.already_managed)) for r in results):
         raise SystemExit(ExitCode.ERROR)

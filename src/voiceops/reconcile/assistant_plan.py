@@ -15,6 +15,7 @@ from typing import Any
 from voiceops.live.httpclient import RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
 from voiceops.reconcile.changes import UNKNOWN_WRITE_ONLY, Change, ValuePath, diff, lookup
+from voiceops.reconcile.origins import Origin, origin_of
 from voiceops.reconcile.plan import Action, AssistantPlan
 from voiceops.reconcile.redaction import body_template, is_sensitive
 from voiceops.reconcile.writeonly import WriteOnlyRecord
@@ -128,7 +129,7 @@ def plan_create(spec: AssistantSpec, context: PlanContext) -> Planned:
     secret_paths = frozenset(path for path, _ in references)
     write_only = {path[0] for path in provider.write_only if len(path) == 1}
     plan.changes = [
-        dataclasses.replace(c, write_only=c.top in write_only)
+        dataclasses.replace(c, write_only=c.top in write_only, origin=Origin.GIT)
         for c in diff({}, desired, sensitive=provider.sensitive, secret_paths=secret_paths)
     ]
     plan.request = provider.create_request(desired)
@@ -188,7 +189,8 @@ def _fill(
         field_name, reason = conflict
         plan.error = f"{spec.position(('spec', field_name))}: {reason}"
         return
-    plan.changes = desired_changes(provider, spec, live, desired, secret_paths, context.record)
+    changes = desired_changes(provider, spec, live, desired, secret_paths, context.record)
+    plan.changes = with_origins(changes, spec, context.record)
     frozen = [c for c in plan.changes if _under_any(c.path, provider.create_only)]
     if frozen:
         plan.error = create_only_changed(spec, provider, frozen)
@@ -200,6 +202,17 @@ def _fill(
             body, desired, provider.sensitive, secret_paths | unknown, _env_names(references)
         )
         plan.template = provider.encode_body(template)
+
+
+def with_origins(
+    changes: list[Change], spec: AssistantSpec, record: WriteOnlyRecord
+) -> list[Change]:
+    """`changes`, each with whose change it is (git, dashboard, both, or unknown)."""
+    recorded = record.last_applied_to(spec.connection, spec.known_id)
+    return [
+        dataclasses.replace(c, origin=origin_of(c, recorded, spec.connection, spec.known_id))
+        for c in changes
+    ]
 
 
 def create_only_changed(spec: AssistantSpec, provider: Provider, changes: list[Change]) -> str:

@@ -49,6 +49,10 @@ class Change:
     after: Any
     sensitive: bool = False
     write_only: bool = False
+    # Whose change it is (`origins.Origin`), and what it touches (risk labels); set by
+    # planning, None and () where nothing set them (older plan files).
+    origin: str | None = None
+    labels: tuple[str, ...] = ()
 
     @property
     def field(self) -> str:

@@ -24,6 +24,8 @@ class RunContext:
         # Per connection, the ids its list showed when this run read it: a create answered
         # with one of them did not make a new assistant.
         self.listed: dict[str, frozenset[str]] = {}
+        # apply --overwrite-dashboard-edits: `safety.dashboard_edits: refuse` gives way.
+        self.overwrite_dashboard_edits = False
 
     @property
     def project(self) -> Project:

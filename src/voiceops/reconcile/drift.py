@@ -1,7 +1,9 @@
 """Drift: live state that differs from git, i.e. edits made outside voiceops.
 
 It is a plan read the other way round. Write-only fields are left out: the vendor never
-shows them, so they cannot have drifted as far as anyone can observe.
+shows them, so they cannot have drifted as far as anyone can observe. A difference the
+record of the last apply shows to come from git alone is a change merged but not applied
+yet, not drift: it is reported apart (`not_applied`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.doctor import is_model_note
+from voiceops.reconcile.origins import Origin
 from voiceops.reconcile.plan import Plan, Status, plan_to_dict
 from voiceops.reconcile.planning import make_plan
 from voiceops.textsafety import json_safe
@@ -30,6 +33,10 @@ async def detect_drift(run: RunContext) -> Plan:
     assistants = []
     for assistant in plan.assistants:
         observable = [c for c in assistant.changes if not c.write_only]
+        pending = [c for c in observable if c.origin == Origin.GIT]
+        if pending:
+            observable = [c for c in observable if c.origin != Origin.GIT]
+            assistant = dataclasses.replace(assistant, not_applied=pending)
         if not observable and assistant.changes:
             # Nothing left to report: no request either, or the report would contradict itself.
             assistant = dataclasses.replace(assistant, changes=[], request=None, template=None)

@@ -28,6 +28,8 @@ class Outcome(StrEnum):
     NOT_CONVERGED = "not converged"
     INTERRUPTED = "interrupted"  # nothing was sent for it: the run was stopped first
     UNCERTAIN = "uncertain"  # an update that may have landed and cannot be checked
+    # Not sent: it would overwrite dashboard edits, and `safety.dashboard_edits` is refuse.
+    SKIPPED = "skipped"
 
 
 # A create or an adopt: for a document without an id.

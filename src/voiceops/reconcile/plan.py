@@ -24,10 +24,11 @@ from voiceops.live.providers.base import UpdateRequest
 from voiceops.reconcile.changes import ABSENT, UNKNOWN_WRITE_ONLY, Change
 from voiceops.textsafety import json_safe
 
-# 3 added create, adopt and delete (an id may be null, a delete's body is null); 2 spelled
-# an assistant that matches git `unchanged` (1 spelled it `no-change`). All are read.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+# 4 added each change's `origin` and `labels`, and each assistant's `labels`; 3 added
+# create, adopt and delete (an id may be null, a delete's body is null); 2 spelled an
+# assistant that matches git `unchanged` (1 spelled it `no-change`). All are read.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 
 class Status(StrEnum):
@@ -104,6 +105,8 @@ class AssistantPlan:
     # plan file, JSON, an apply), once both are set; neither is ever changed.
     live_raw: dict[str, Any] | None = field(default=None, repr=False)
     spec_data: dict[str, Any] | None = field(default=None, repr=False)
+    # Drift only: changes made in git since the last apply, not applied yet (not drift).
+    not_applied: list[Change] = field(default_factory=list)
 
     # Cached: a fresh apply compares a plan with the request rebuilt from it.
     @functools.cached_property
@@ -123,6 +126,14 @@ class AssistantPlan:
         if self.action is Action.DELETE and self.request is None:
             return Status.UNCHANGED  # the vendor no longer has it: converged
         return Status(self.action.value)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """What the plan touches: its changes' risk labels, and `create` or `delete`."""
+        found = [label for c in self.changes for label in c.labels]
+        if self.status in (Status.CREATE, Status.DELETE):
+            found.insert(0, self.status.value)
+        return tuple(dict.fromkeys(found))
 
     @property
     def write_only_fields(self) -> list[str]:
@@ -181,6 +192,8 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "before_absent": before_absent,
         "before": None if change.sensitive or before_absent or change.write_only else change.before,
         "after": None if change.sensitive else change.after,
+        "origin": change.origin,
+        "labels": list(change.labels),
     }
 
 
@@ -214,10 +227,13 @@ def _assistant_to_dict(a: AssistantPlan) -> dict[str, Any]:
         "status": a.status.value,
         "error": a.error,
         "changes": [change_to_dict(c) for c in a.changes],
+        "labels": list(a.labels),
         "fingerprint": a.fingerprint,
         "spec_digest": a.spec_digest,
         "request": None,
     }
+    if a.not_applied:
+        item["not_applied"] = [change_to_dict(c) for c in a.not_applied]
     if a.request is not None and (a.template is not None or a.request.body is None):
         item["request"] = {"method": a.request.method, "path": a.request.path, "body": a.template}
     return item
@@ -447,7 +463,20 @@ def _saved_change(item: Any, at: str, source: str) -> Change:
         before = ABSENT
     elif not flags["before_known"]:
         before = UNKNOWN_WRITE_ONLY
-    return Change(tuple(parts), before, item.get("after"), flags["sensitive"], flags["write_only"])
+    origin, labels = item.get("origin"), item.get("labels", [])
+    if not isinstance(origin, str | None):
+        raise _malformed(source, f"{at}.origin", "a string or null")
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise _malformed(source, f"{at}.labels", "a list of strings")
+    return Change(
+        tuple(parts),
+        before,
+        item.get("after"),
+        flags["sensitive"],
+        flags["write_only"],
+        origin=origin,
+        labels=tuple(labels),
+    )
 
 
 def _malformed(source: str, at: str, expected: str) -> VoiceopsError:

@@ -22,6 +22,7 @@ from voiceops.reconcile.assistant_plan import (
 )
 from voiceops.reconcile.context import RunContext
 from voiceops.reconcile.doctor import unknown_key_summary
+from voiceops.reconcile.labels import field_labels, labelled
 from voiceops.reconcile.lifecycle import (
     Listing,
     create_limit_warning,
@@ -246,10 +247,14 @@ def plan_in(
 
 
 def absorb(run: RunContext, planned: Planned) -> AssistantPlan:
-    """The plan, once the run's redactor knows the secrets planning it handled."""
+    """The plan, once the run's redactor knows the secrets planning it handled, with the
+    risk labels of its changes."""
     run.redactor.add(*planned.secrets)
     run.redactor.add(*planned.observed, observed=True)
-    return planned.plan
+    plan = planned.plan
+    if plan.changes:
+        plan.changes = labelled(plan.changes, field_labels(run.project, plan.provider_type))
+    return plan
 
 
 def guarded_plan(

@@ -13,6 +13,7 @@ from voiceops.live.httpclient import Interrupted, RequestFailed, StatusFailed, e
 from voiceops.live.providers.base import LiveState, Provider, UpdateRequest
 from voiceops.live.session import connection_error
 from voiceops.reconcile.context import RunContext
+from voiceops.reconcile.origins import OVERWRITES_DASHBOARD, applied_digests
 from voiceops.reconcile.outcomes import (
     PLAN_AGAIN,
     AssistantResult,
@@ -26,6 +27,7 @@ from voiceops.reconcile.outcomes import (
 )
 from voiceops.reconcile.plan import AssistantPlan, SavedAssistant, Status, canonical_json
 from voiceops.reconcile.planning import plan_in
+from voiceops.spec import envref
 from voiceops.spec.documents import AssistantSpec, Ensure
 
 # How often an update that may or may not have landed (timeout, 5xx) is re-checked and resent.
@@ -54,10 +56,14 @@ def prepare(
     if current.request is None:  # nothing to send (an adopt may have nothing to update)
         if deleting:
             return result_of(item, Outcome.DELETED, "the vendor no longer has it")
+        record_converged(run, provider, spec)
         return result_of(item, Outcome.UNCHANGED, "already matches git")
     stale = _stale(item, current)
     if stale is not None:
         return result_of(item, Outcome.STALE, f"{stale}; {PLAN_AGAIN}")
+    edits = refused_edits(run, current)
+    if edits:
+        return result_of(item, Outcome.SKIPPED, edits)
     request = current.request
     try:
         if request.body is not None:
@@ -164,6 +170,25 @@ WRITE_ONLY_UNSURE = (
 INTERRUPTED_UNSURE = "the update may have landed; the run was interrupted before it was checked"
 
 
+def refused_edits(run: RunContext, current: AssistantPlan) -> str:
+    """Why the assistant is skipped: dashboard edits it would overwrite, which
+    `safety.dashboard_edits: refuse` keeps (empty when it is not skipped)."""
+    if run.project.config.dashboard_edits != "refuse" or run.overwrite_dashboard_edits:
+        return ""
+    fields = [c.field for c in current.changes if c.origin in OVERWRITES_DASHBOARD]
+    if not fields:
+        return ""
+    return (
+        f"{', '.join(fields)} were edited in the dashboard since the last apply, and "
+        "safety.dashboard_edits is refuse; keep the edits with voiceops import, or "
+        "overwrite them with apply --overwrite-dashboard-edits"
+    )
+
+
+def _origins(changes: Any) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    return sorted((c.field, c.origin, tuple(c.labels)) for c in changes)
+
+
 def _stale(item: SavedAssistant, current: AssistantPlan) -> str | None:
     """Why the saved plan no longer says what voiceops would do now, if it does not."""
     if item.status is not Status.ADOPT and current.status is not item.status:
@@ -175,6 +200,10 @@ def _stale(item: SavedAssistant, current: AssistantPlan) -> str | None:
         return "its spec changed since the plan was made"
     if sorted(c.field for c in current.changes) != sorted(c.field for c in item.changes):
         return "its changes now differ from the plan's (a secret rotated?)"
+    # Plan files from before origins and labels carry none: nothing to compare.
+    recorded = any(c.origin is not None for c in item.changes)
+    if recorded and _origins(current.changes) != _origins(item.changes):
+        return "the origins or risk labels of its changes differ from the plan's"
     request = current.request
     if request is None or not same_request(item, request, current.template):
         return (
@@ -220,6 +249,8 @@ async def read_back(
     for spec in specs:
         raw = live[spec.known_id]
         if spec.ensure is Ensure.ABSENT:
+            if raw is None:
+                run.write_only.forget(spec.connection, spec.known_id)
             results.append(deleted(spec) if raw is None else still_there(spec))
             continue
         if raw is None:
@@ -243,4 +274,14 @@ def _converged(
         run.write_only.withdraw(spec.connection, spec.known_id)
         detail = "the vendor did not keep: " + ", ".join(left) + provider.not_kept_hint()
         return not_converged(spec, detail)
+    record_converged(run, provider, spec)
     return applied(spec)
+
+
+def record_converged(run: RunContext, provider: Provider, spec: AssistantSpec) -> None:
+    """Remember digests of the values the assistant now has, for telling later whose
+    change a difference is (`origins`); secrets (sensitive or from the environment) aside."""
+    desired = envref.resolve(spec.spec, run.options.env)
+    secret = frozenset({*provider.sensitive, *(path for path, _ in spec.references)})
+    digests = applied_digests(spec.connection, spec.known_id, desired, secret)
+    run.write_only.remember_converged(spec.connection, spec.known_id, digests)

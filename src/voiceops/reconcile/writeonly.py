@@ -4,6 +4,11 @@ A write-only field is accepted by the vendor but never returned, so live state c
 whether it matches git. After applying one, voiceops stores a hash of the applied value
 (never the value) in a small JSON file next to voiceops.yaml; a later plan applies the field
 again only when its desired value hashes differently.
+
+The same file keeps, under `applied`, one digest per managed field of the values each
+assistant was last converged to (`origins`): plan and drift tell with it a change made in
+git from an edit made in the vendor's dashboard. Keys are sorted, so that the file, which
+is committed to git, diffs and merges line by line.
 """
 
 from __future__ import annotations
@@ -63,13 +68,18 @@ class WriteOnlyRecord:
     # Assistants this run deleted: their entries leave the file when it is saved.
     forgotten: set[str] = field(default_factory=set)
     lock_timeout_s: float = LOCK_TIMEOUT_S
+    # Per assistant, the digests of every managed field as last converged (read, and
+    # replaced whole by this run's `converged`).
+    last_applied: dict[str, dict[str, str]] = field(default_factory=dict)
+    converged: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None, lock_timeout_s: float = LOCK_TIMEOUT_S) -> WriteOnlyRecord:
         if path is None:
             return cls(path, lock_timeout_s=lock_timeout_s)
         _check_place(path)
-        return cls(path, _read(path), lock_timeout_s=lock_timeout_s)
+        hashes, last_applied = _read(path)
+        return cls(path, hashes, lock_timeout_s=lock_timeout_s, last_applied=last_applied)
 
     @staticmethod
     def key(connection: str, assistant_id: str) -> str:
@@ -92,34 +102,48 @@ class WriteOnlyRecord:
         for field_name in self.applied.pop(key, {}):
             self.hashes.get(key, {}).pop(field_name, None)
 
-    def forget(self, connection: str, assistant_id: str) -> None:
-        """Drop a deleted assistant's entry (from the file, at the next save)."""
+    def last_applied_to(self, connection: str, assistant_id: str) -> dict[str, str] | None:
+        """The digests of the assistant's managed fields as last converged, if recorded."""
+        return self.last_applied.get(self.key(connection, assistant_id))
+
+    def remember_converged(
+        self, connection: str, assistant_id: str, digests: dict[str, str]
+    ) -> None:
         key = self.key(connection, assistant_id)
-        self.hashes.pop(key, None)
-        self.applied.pop(key, None)
+        self.last_applied[key] = self.converged[key] = dict(digests)
+
+    def forget(self, connection: str, assistant_id: str) -> None:
+        """Drop a deleted assistant's entries, write-only hashes and converged digests alike
+        (from the file, at the next save): its id may never come back."""
+        key = self.key(connection, assistant_id)
+        for entries in (self.hashes, self.applied, self.last_applied, self.converged):
+            entries.pop(key, None)
         self.forgotten.add(key)
 
     def save(self) -> None:
         """Merge what this run applied into the file, and drop the entries of the assistants
         it deleted: lock, re-read, write aside, rename."""
-        if self.path is None or not (self.applied or self.forgotten):
+        if self.path is None or not (self.applied or self.converged or self.forgotten):
             return
         path = self.path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(_lock_path(path), timeout=self.lock_timeout_s):
-                merged = _read(path)
+                merged, last_applied = _read(path)
                 for key, fields in self.applied.items():
                     merged.setdefault(key, {}).update(fields)
+                last_applied.update(self.converged)
                 for key in self.forgotten:
                     merged.pop(key, None)
-                replace_file(path, _document(merged).encode(), _mode_of(path))
+                    last_applied.pop(key, None)
+                text = _document(merged, last_applied)
+                replace_file(path, text.encode(), _mode_of(path))
         except Timeout:
             reason = f"it stayed locked by another voiceops run for {self.lock_timeout_s:g} s"
             raise VoiceopsError(_unsaved(path, reason)) from None
         except OSError as exc:
             raise VoiceopsError(_unsaved(path, str(exc.strerror or exc))) from None
-        self.hashes = merged
+        self.hashes, self.last_applied = merged, last_applied
 
 
 def _unsaved(path: Path, reason: str) -> str:
@@ -157,19 +181,20 @@ def _check_place(path: Path) -> None:
             break
 
 
-def _read(path: Path) -> dict[str, dict[str, str]]:
+Digests = dict[str, dict[str, str]]
+
+
+def _read(path: Path) -> tuple[Digests, Digests]:
+    """The write-only hashes and the digests of the last converged values."""
     text = read_record(path, "the write-only record")
-    return {} if text is None else hashes_in(text, path)
+    return ({}, {}) if text is None else record_in(text, path)
 
 
-def hashes_in(text: str, path: Path) -> dict[str, dict[str, str]]:
-    """The entries of a record's text (`path` names it in the error)."""
+def record_in(text: str, path: Path) -> tuple[Digests, Digests]:
+    """A record's write-only hashes and converged digests (`path` names it in an error)."""
     try:
         data = json.loads(text)
-        return {
-            str(k): {str(f): str(h) for f, h in v.items()}
-            for k, v in data.get("assistants", {}).items()
-        }
+        return _section(data, "assistants"), _section(data, "applied")
     except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise VoiceopsError(
             f"{path} is not a record of applied write-only fields ({exc}); "
@@ -177,13 +202,26 @@ def hashes_in(text: str, path: Path) -> dict[str, dict[str, str]]:
         ) from None
 
 
-def _document(hashes: dict[str, dict[str, str]]) -> str:
-    document = {
+def _section(data: dict[str, Any], name: str) -> Digests:
+    return {str(k): {str(f): str(h) for f, h in v.items()} for k, v in data.get(name, {}).items()}
+
+
+def _document(hashes: Digests, last_applied: Digests) -> str:
+    document: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "about": "hashes of write-only fields applied by voiceops; no values",
-        "assistants": {k: dict(sorted(v.items())) for k, v in sorted(hashes.items())},
+        "about": (
+            "hashes of write-only fields applied by voiceops, and (applied) of each managed "
+            "field's value as last applied; no values"
+        ),
+        "assistants": _sorted(hashes),
     }
+    if last_applied:
+        document["applied"] = _sorted(last_applied)
     return json.dumps(document, indent=2) + "\n"
+
+
+def _sorted(digests: Digests) -> Digests:
+    return {k: dict(sorted(v.items())) for k, v in sorted(digests.items())}
 
 
 def _lock_path(path: Path) -> str:

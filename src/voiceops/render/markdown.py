@@ -22,7 +22,10 @@ from voiceops.render.values import (
     is_long,
     is_long_added,
     keep_command,
+    not_applied_lines,
+    overwritten_edits,
     text_diff,
+    word_diff,
 )
 from voiceops.textsafety import clean_line, markdown_code, markdown_fence, no_mentions
 
@@ -58,6 +61,9 @@ def render(plan: Plan, framing: Framing = PLAN, *, limit: int = COMMENT_LIMIT) -
         shown += assistants
     if shown < total:
         text += _truncation_note(total - shown)
+    not_applied = not_applied_lines(plan)
+    if not_applied and len(text) + sum(len(n) + 4 for n in not_applied) < limit:
+        text += _escape_mentions("\n" + "".join(f"- {markdown_code(n)}\n" for n in not_applied))
     return text
 
 
@@ -74,15 +80,47 @@ def _head(plan: Plan, framing: Framing) -> str:
         *([CHANGES_MARKER] if findings else []),
         f"## voiceops {framing.title.lower()}",
         "",
+        *_dashboard_edits(plan, framing),
         f"| {' | '.join(names)} |",
         "|" + "---:|" * len(names),
         f"| {' | '.join(counts)} |",
         "",
+        *_label_counts(plan),
     ]
     head += [f"> [!WARNING]\n> {clean_line(w)}\n" for w in plan.warnings]
     if framing.advice and plan.has_changes:
         head += [framing.advice_text, ""]
     return "\n".join(head) + "\n"
+
+
+def _dashboard_edits(plan: Plan, framing: Framing) -> list[str]:
+    """A warning block, first thing in the comment, naming each dashboard edit the apply
+    would overwrite, with its live value (masked where secret)."""
+    edits = overwritten_edits(plan)
+    if not edits or framing.title != PLAN.title:
+        return []
+    lines = ["> [!CAUTION]", "> Applying this overwrites edits made in the vendor's dashboard:"]
+    for a, change in edits:
+        live = markdown_code(clean_line(before_text(change))[:200])
+        both = " (also changed in git)" if change.origin == "both" else ""
+        lines.append(f"> - **{_html(a.name)}** {markdown_code(change.field)}: live {live}{both}")
+    return [*lines, ""]
+
+
+def _label_counts(plan: Plan) -> list[str]:
+    """How many changes touch each risk label, for deciding who reviews."""
+    counts: dict[str, int] = {}
+    for a in plan.assistants:
+        if a.status is Status.ERROR:
+            continue
+        labels = [a.status.value] if a.status in (Status.CREATE, Status.DELETE) else []
+        labels += [label for change in a.changes for label in change.labels]
+        for label in labels:
+            counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return []
+    cells = ", ".join(f"{markdown_code(k)} {v}" for k, v in sorted(counts.items()))
+    return [f"Changes by label: {cells}", ""]
 
 
 def _truncation_note(left_out: int) -> str:
@@ -169,22 +207,39 @@ def _fields_table(changes: list[Change], framing: Framing) -> list[str]:
 
 
 def _changes_table(changes: list[Change], framing: Framing) -> list[str]:
-    rows = [f"| field | {framing.before} | {framing.after} |", "|---|---|---|"]
+    header = f"| field | {framing.before} | {framing.after} | origin · labels |"
+    rows = [header, "|---|---|---|---|"]
     diffs = []
     for change in changes:
         if is_long(change):
             rows.append(
-                f"| {markdown_code(change.field)} | *(text, see below)* | *(text, see below)* |"
+                f"| {markdown_code(change.field)} | *(text, see below)* | *(text, see below)* "
+                f"| {_origin_cell(change)} |"
             )
-            diffs.append(
-                f"{markdown_code(change.field)}\n"
-                + markdown_fence("\n".join(text_diff(change)), "diff")
-            )
+            diffs.append(_prose_diff(change))
             continue
         note = " *(write-only)*" if change.write_only else ""
         before, after = _cell(before_text(change)), _cell(after_text(change))
-        rows.append(f"| {markdown_code(change.field)} | {before} | {after}{note} |")
+        rows.append(
+            f"| {markdown_code(change.field)} | {before} | {after}{note} | {_origin_cell(change)} |"
+        )
     return [*rows, "", *diffs]
+
+
+def _origin_cell(change: Change) -> str:
+    cell = change.origin or ""
+    if change.labels:
+        cell += (" · " if cell else "") + ", ".join(change.labels)
+    return _html(cell)
+
+
+def _prose_diff(change: Change) -> str:
+    """A long text's line diff, then its changed words (`[-old-]{+new+}`) line by line."""
+    text = f"{markdown_code(change.field)}\n" + markdown_fence("\n".join(text_diff(change)), "diff")
+    words = word_diff(change)
+    if words:
+        text += "\nChanged words:\n" + markdown_fence("\n".join(words))
+    return text
 
 
 def _cell(text: str) -> str:

@@ -17,10 +17,13 @@ from voiceops.render.values import (
     added_lines,
     after_text,
     before_text,
+    change_tag,
     import_command,
     is_long,
     is_long_added,
     keep_command,
+    not_applied_lines,
+    overwritten_edits,
     show,
     text_diff,
 )
@@ -35,9 +38,10 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
 
     framing = framing.in_environment(plan.environment)
     lines: list[str] = []
-    for note in plan.warnings:
+    notes = [*plan.warnings, *dashboard_warning(plan, framing)]
+    for note in notes:
         lines.append(style(f"Warning: {clean_line(note)}", "yellow", bold=True))
-    if plan.warnings:
+    if notes:
         lines.append("")
     for assistant in plan.assistants:
         if assistant.status is Status.UNCHANGED:
@@ -47,6 +51,8 @@ def render(plan: Plan, framing: Framing = PLAN, *, color: bool = False) -> str:
     if plan.unmanaged:
         lines.extend(unmanaged_line(u, plan.environment) for u in plan.unmanaged)
         lines.append("")
+    pending = not_applied_lines(plan)
+    lines += [*pending, ""] if pending else []
     lines.append(summary(plan, framing))
     if framing.advice and plan.has_changes:
         lines.append(framing.advice_text)
@@ -74,6 +80,15 @@ def summary(plan: Plan, framing: Framing) -> str:
     return line
 
 
+def dashboard_warning(plan: Plan, framing: Framing) -> list[str]:
+    """One line naming the dashboard edits applying the plan would overwrite."""
+    edits = overwritten_edits(plan)
+    if not edits or framing.title != PLAN.title:
+        return []
+    fields = ", ".join(f"{a.name} {c.field}" for a, c in edits)
+    return [f"applying this overwrites edits made in the vendor's dashboard: {fields}"]
+
+
 def unmanaged_line(u: Unmanaged, environment: str | None = None) -> str:
     """One live assistant no document manages. Its name and id come from the vendor."""
     command = import_command(u.connection, u.id, force=False, environment=environment)
@@ -90,6 +105,8 @@ def _assistant(a: AssistantPlan, framing: Framing, style: Style) -> list[str]:
         return [style(f"! {header}", "red", bold=True), f"    {clean_line(a.error or '')}"]
     symbol = SYMBOLS.get(status, framing.symbol)
     lines = [style(f"{symbol} {header}", COLOURS[status], bold=True)]
+    if a.labels:
+        lines.append(f"    labels: {', '.join(a.labels)}")
     if framing.note(status):
         lines.append(f"    {framing.note(status)}")
     if status is Status.CREATE:
@@ -126,8 +143,9 @@ def _changes(changes: list[Change], framing: Framing, style: Style) -> list[str]
     width = max((len(c.field) for c in changes), default=0)
     for change in changes:
         name = change.field.ljust(width)
+        tag = f"  {change_tag(change)}" if change_tag(change) else ""
         if is_long(change):
-            lines.append(f"    ~ {name}:")
+            lines.append(f"    ~ {name}:{tag}")
             for line in text_diff(change):
                 colour = (
                     "red" if line.startswith("-") else "green" if line.startswith("+") else None
@@ -138,5 +156,5 @@ def _changes(changes: list[Change], framing: Framing, style: Style) -> list[str]
         pair = framing.pair.format(
             before=style(before_text(change), "red"), after=style(after_text(change), "green")
         )
-        lines.append(f"    ~ {name}: {pair}{note}")
+        lines.append(f"    ~ {name}: {pair}{note}{tag}")
     return lines

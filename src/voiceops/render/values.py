@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -181,3 +182,59 @@ def text_diff(change: Change) -> list[str]:
     after = str(change.after).splitlines()
     lines = difflib.unified_diff(before, after, "live", "git", lineterm="", n=1)
     return [clean_line(line) for line in lines if not line.startswith(("---", "+++"))]
+
+
+# A word and the space after it: a word diff keeps the text's own spacing.
+_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+def word_diff(change: Change) -> list[str]:
+    """The lines of a long text that changed, with removed words as `[-old-]` and added
+    ones as `{+new+}` (git's --word-diff=plain notation)."""
+    if not is_long(change):
+        return []
+    old, new = _WORDS.findall(str(change.before)), _WORDS.findall(str(change.after))
+    marked = ""
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            marked += "".join(old[i1:i2])
+            continue
+        if i2 > i1:
+            marked += "[-" + "".join(old[i1:i2]).rstrip() + "-] "
+        if j2 > j1:
+            marked += "{+" + "".join(new[j1:j2]).rstrip() + "+} "
+    return [clean_line(line) for line in marked.splitlines() if "[-" in line or "{+" in line]
+
+
+def change_tag(change: Change) -> str:
+    """Whose change it is and what it touches, e.g. `[origin: git; labels: model]`;
+    empty for a change that carries neither (an older plan file)."""
+    parts = []
+    if change.origin:
+        parts.append(f"origin: {change.origin}")
+    if change.labels:
+        parts.append("labels: " + ", ".join(change.labels))
+    return f"[{'; '.join(parts)}]" if parts else ""
+
+
+def overwritten_edits(plan: Plan) -> list[tuple[AssistantPlan, Change]]:
+    """Each dashboard edit applying `plan` would overwrite: a live value changed since the
+    last apply (origin `dashboard` or `both`)."""
+    return [
+        (a, c)
+        for a in plan.assistants
+        for c in a.changes
+        if c.origin in ("dashboard", "both") and a.status is not Status.ERROR
+    ]
+
+
+def not_applied_lines(plan: Plan) -> list[str]:
+    """Drift's note of changes merged in git that no apply has sent yet (not drift)."""
+    return [
+        clean_line(
+            f"Not applied yet: {a.name}: {', '.join(c.field for c in a.not_applied)} "
+            "(changed in git since the last apply)"
+        )
+        for a in plan.assistants
+        if a.not_applied
+    ]

@@ -26,6 +26,7 @@ from voiceops.spec.environments import (
     unknown_environment,
     written_at,
 )
+from voiceops.spec.policies import Policy, read_policies
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.urls import base_url_problem
 from voiceops.spec.vendors import REPORT_UNMANAGED, cannot_list, lists, vendor_types
@@ -61,6 +62,10 @@ class Config:
     concurrency: int = DEFAULTS.concurrency
     max_update_share: float = DEFAULTS.max_update_share
     min_managed: int = DEFAULTS.min_managed
+    dashboard_edits: str = DEFAULTS.dashboard_edits
+    # review.labels: per vendor type, a field's risk labels (dotted path -> labels).
+    review_labels: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    policies: tuple[Policy, ...] = ()
     write_only_record: Path = field(default_factory=lambda: Path(DEFAULTS.write_only_record))
     # The environments voiceops.yaml defines (in its order), and the one chosen, if any.
     environments: tuple[str, ...] = ()
@@ -68,6 +73,11 @@ class Config:
     # The connections of each environment (with environments defined, `connections` holds
     # the chosen environment's, or none until one is chosen).
     per_environment: dict[str, dict[str, Connection]] = field(default_factory=dict, repr=False)
+
+    @property
+    def vendor_of(self) -> dict[str, str]:
+        """Each connection's vendor type."""
+        return {name: c.type for name, c in self.connections.items()}
 
     @property
     def root(self) -> Path:
@@ -141,6 +151,8 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     doc = documents[0]
     data: dict[str, Any] = doc.data
     problems = schema_errors.check(schemas.validator("voiceops-config"), data, doc)
+    policies, policy_problems = read_policies(data.get("policies"), doc)
+    problems += policy_problems
     names = environment_names(data)
     per_environment: dict[str, dict[str, Connection]] = {}
     if not names:
@@ -157,7 +169,9 @@ def load_config(path: Path | None, schemas: SchemaStore) -> Config:
     if errors:
         raise InputErrors(sorted(errors, key=lambda d: d.location or Location("")))
     config = _config(path, data, {} if names else connections)
-    return dataclasses.replace(config, environments=names, per_environment=per_environment)
+    return dataclasses.replace(
+        config, environments=names, per_environment=per_environment, policies=policies
+    )
 
 
 def _connections(
@@ -196,6 +210,11 @@ def _config(path: Path, data: dict[str, Any], connections: dict[str, Connection]
         concurrency=int(data.get("concurrency", DEFAULTS.concurrency)),
         max_update_share=float(safety.get("max_update_share", DEFAULTS.max_update_share)),
         min_managed=int(safety.get("min_managed", DEFAULTS.min_managed)),
+        dashboard_edits=str(safety.get("dashboard_edits", DEFAULTS.dashboard_edits)),
+        review_labels={
+            vendor: {name: tuple(labels) for name, labels in fields.items()}
+            for vendor, fields in ((data.get("review") or {}).get("labels") or {}).items()
+        },
         write_only_record=path.parent / data.get("write_only_record", DEFAULTS.write_only_record),
     )
 

@@ -27,6 +27,8 @@ CREATE_ONLY = "x-voiceops-create-only"
 READ_OPTIONAL = "x-voiceops-read-optional"
 ERROR_MESSAGE = "x-voiceops-error"
 HINT = "x-voiceops-hint"
+# The risk labels a change to the field gets (`model`, `voice`, `prompt`, ...).
+LABELS = "x-voiceops-labels"
 
 FieldPath = tuple[str, ...]
 
@@ -76,6 +78,7 @@ class SchemaStore:
         self._documents: dict[str, dict[str, Any]] = {}
         self._validators: dict[tuple[str, str], CompiledSchema] = {}
         self._property_names: dict[str, frozenset[str]] = {}
+        self._annotated: dict[tuple[str, str], dict[FieldPath, Any]] = {}
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -104,10 +107,26 @@ class SchemaStore:
 
     def annotated_fields(self, name: str, keyword: str) -> frozenset[FieldPath]:
         """Paths of spec fields whose schema carries `keyword: true`."""
-        root = self.document(name)
-        found: set[FieldPath] = set()
-        _collect(root, root, (), keyword, found, depth=0)
-        return frozenset(found)
+        return frozenset(p for p, v in self._annotations(name, keyword).items() if v is True)
+
+    def field_labels(self, name: str) -> dict[FieldPath, tuple[str, ...]]:
+        """The risk labels the vendor's schema gives its fields: `x-voiceops-labels` on a
+        property, or at the schema's top as a map of dotted field names to labels (for
+        names a vendor uses that the properties do not spell yet)."""
+        found = dict(self._annotations(name, LABELS))
+        top = self.document(name).get(LABELS, {})
+        for dotted_name, value in top.items() if isinstance(top, dict) else ():
+            found.setdefault(tuple(dotted_name.split(".")), value)
+        return {path: tuple(map(str, value)) for path, value in found.items()}
+
+    def _annotations(self, name: str, keyword: str) -> dict[FieldPath, Any]:
+        """The value of `keyword` on each spec field whose schema carries it."""
+        if (name, keyword) not in self._annotated:
+            root = self.document(name)
+            found: dict[FieldPath, Any] = {}
+            _collect(root, root, (), keyword, found, depth=0)
+            self._annotated[name, keyword] = found
+        return self._annotated[name, keyword]
 
     def property_names(self, name: str) -> frozenset[str]:
         if name not in self._property_names:
@@ -120,7 +139,7 @@ def _collect(
     schema: Any,
     path: FieldPath,
     keyword: str,
-    found: set[FieldPath],
+    found: dict[FieldPath, Any],
     depth: int,
 ) -> None:
     if not isinstance(schema, dict) or depth > 32:
@@ -131,8 +150,8 @@ def _collect(
         for part in ref[2:].split("/"):
             target = target.get(part, {}) if isinstance(target, dict) else {}
         _collect(root, target, path, keyword, found, depth + 1)
-    if schema.get(keyword) is True and path:
-        found.add(path)
+    if keyword in schema and path:
+        found[path] = schema[keyword]
     for name, sub in schema.get("properties", {}).items():
         _collect(root, sub, (*path, name), keyword, found, depth + 1)
     for combinator in ("allOf", "anyOf", "oneOf"):

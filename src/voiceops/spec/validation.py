@@ -11,6 +11,7 @@ from voiceops.errors import Diagnostic, InputErrors, Severity, VoiceopsError, di
 from voiceops.spec.accounts import across_environments, managed_on, owners
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, LoadResult, diagnostic_order, load_specs
+from voiceops.spec.policies import policy_problems
 from voiceops.spec.schemas import SchemaStore
 
 
@@ -107,7 +108,9 @@ def _naming_environments(configs: list[Config], results: list[LoadResult]) -> li
 
 def _load(paths: list[Path], config: Config, schemas: SchemaStore, lenient: bool) -> LoadResult:
     directories = paths or [_assistants_dir(config)]
-    return load_specs(directories, config, schemas, lenient=lenient or config.lenient)
+    result = load_specs(directories, config, schemas, lenient=lenient or config.lenient)
+    result.diagnostics += policy_problems(config.policies, result.specs, config.vendor_of)
+    return result
 
 
 def _assistants_dir(config: Config) -> Path:
@@ -138,8 +141,9 @@ def load_project(
     result = load_specs([_assistants_dir(config)], config, schemas, lenient=lenient)
     ids = owners(result.sources, config, schemas)
     errors = result.errors + (across_environments(ids) if config.environments else [])
+    errors = errors or policy_problems(config.policies, result.specs, config.vendor_of)
     if errors:
-        raise InputErrors(errors)
+        raise InputErrors(sorted(errors, key=diagnostic_order))
     specs = _targeted(result, targets, config.environment)
     if connections:
         config = only_connections(config, connections)
@@ -217,3 +221,14 @@ def _nothing_here(config: Config) -> Diagnostic:
         "(voiceops init writes examples), or take over live assistants with voiceops import",
         severity=Severity.WARNING,
     )
+
+
+def policy_warnings(project: Project, paths: list[Path]) -> list[Diagnostic]:
+    """Warnings for the documents at `paths` (just imported) that break a policy: an
+    import writes what live has, and the person who reviews the files is told."""
+    config = project.config
+    if not config.policies or not paths:
+        return []
+    result = load_specs(paths, config, project.schemas, lenient=True)
+    warning = Severity.WARNING
+    return policy_problems(config.policies, result.specs, config.vendor_of, warning)
