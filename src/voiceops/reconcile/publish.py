@@ -22,7 +22,7 @@ from typing import Any
 from voiceops.errors import VoiceopsError
 from voiceops.reconcile.gitrepo import GitRepo, PushRejected
 from voiceops.reconcile.pending import PendingCreate, PendingCreates, entries_in, pending_path
-from voiceops.reconcile.writeonly import WriteOnlyRecord, hashes_in
+from voiceops.reconcile.writeonly import Digests, WriteOnlyRecord, record_in
 from voiceops.spec.environments import ENVIRONMENTS
 from voiceops.spec.writeback import IdValue, write_environment_id, write_id
 from voiceops.spec.yamlsource import YamlDocument, load_documents
@@ -63,11 +63,15 @@ class WriteBacks:
     environment: str | None
     ids: list[IdWrite] = field(default_factory=list)
     applied: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The digests of the values assistants converged to, and the entries deleted ones left.
+    converged: dict[str, dict[str, str]] = field(default_factory=dict)
+    forgotten: set[str] = field(default_factory=set)
     pending_added: dict[str, PendingCreate] = field(default_factory=dict)
     pending_removed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.ids or self.applied or self.pending_added or self.pending_removed)
+        records = self.applied or self.converged or self.forgotten
+        return bool(self.ids or records or self.pending_added or self.pending_removed)
 
 
 @dataclass(frozen=True)
@@ -107,12 +111,14 @@ def capture(places: Places) -> WriteBacks:
         if before is not None and after is not None:
             found.ids += _new_ids(relative, before, after, env)
     record = places.relative(places.record)
-    old = _hashes(repo.show("HEAD", record), places.record)
-    new = _hashes(_read(places.record), places.record)
+    old, old_converged = _record(repo.show("HEAD", record), places.record)
+    new, new_converged = _record(_read(places.record), places.record)
     for key, fields in new.items():
         changed = {f: h for f, h in fields.items() if old.get(key, {}).get(f) != h}
         if changed:
             found.applied[key] = changed
+    found.converged = {k: v for k, v in new_converged.items() if old_converged.get(k) != v}
+    found.forgotten = {*old, *old_converged} - {*new, *new_converged}
     pending = places.relative(places.pending)
     was = _pending(repo.show("HEAD", pending), places.pending)
     now = _pending(_read(places.pending), places.pending)
@@ -125,7 +131,12 @@ def replay(places: Places, writebacks: WriteBacks) -> list[Conflict]:
     """Do `writebacks` again in the work tree (at another commit); the ids that cannot be
     written are conflicts, kept in the pending record."""
     conflicts = [c for w in writebacks.ids if (c := _replay_id(places, w)) is not None]
-    WriteOnlyRecord(places.record, applied=writebacks.applied).save()
+    WriteOnlyRecord(
+        places.record,
+        applied=writebacks.applied,
+        converged=writebacks.converged,
+        forgotten=set(writebacks.forgotten),
+    ).save()
     kept = {PendingCreates.key(c.write.connection, c.write.name): _kept(c.write) for c in conflicts}
     pending = PendingCreates(places.pending)
     removed = [k for k in writebacks.pending_removed if k not in kept]
@@ -258,8 +269,8 @@ def _read(path: Path) -> str | None:
         raise VoiceopsError(f"cannot read {path}: {exc}") from None
 
 
-def _hashes(text: str | None, path: Path) -> dict[str, dict[str, str]]:
-    return {} if text is None else hashes_in(text, path)
+def _record(text: str | None, path: Path) -> tuple[Digests, Digests]:
+    return ({}, {}) if text is None else record_in(text, path)
 
 
 def _pending(text: str | None, path: Path) -> dict[str, PendingCreate]:
