@@ -65,9 +65,9 @@ def test_a_policy_that_fails_in_one_environment_only(repo: Path) -> None:
     errors = [line for line in result.stderr.splitlines() if "policy" in line]
     # The overlay's line, where production writes the temperature.
     assert errors == [
-        "assistants/tutor.yaml:14:28: tutor in environment 'production' breaks policy "
+        "assistants/tutor.yaml:14:28: tutor breaks policy "
         "'calm-model' (temperature at most 0.5 in production): 0.9 is greater than the "
-        "maximum of 0.5"
+        "maximum of 0.5 (in environment production)"
     ]
     assert run("validate", "--env", "staging").exit_code == 0
     assert run("validate", "--env", "production").exit_code == 1

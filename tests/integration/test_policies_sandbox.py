@@ -10,7 +10,7 @@ SHORT_CALLS = {
     "name": "short-calls",
     "description": "sales calls end within five minutes",
     "select": {"vendors": ["autocalls"], "labels": {"team": "sales"}},
-    "schema": {"properties": {"max_call_duration": {"maximum": 300}}},
+    "schema": {"properties": {"max_duration": {"maximum": 300}}},
 }
 
 

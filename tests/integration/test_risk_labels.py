@@ -15,9 +15,7 @@ def _prepare(workspace: Workspace) -> None:
     prompt = spec_of(workspace, "sales-outreach")["system_prompt"]
     lines = prompt.splitlines()
     lines[1] = NEW_PROMPT_LINE
-    workspace.edit_spec(
-        "sales-outreach", system_prompt="\n".join(lines) + "\n", max_call_duration=600
-    )
+    workspace.edit_spec("sales-outreach", system_prompt="\n".join(lines) + "\n", max_duration=600)
 
 
 def _sales(workspace: Workspace) -> dict:
@@ -29,7 +27,7 @@ def test_changes_carry_the_labels_of_the_fields_they_touch(workspace: Workspace)
     _prepare(workspace)
     entry = _sales(workspace)
     labels = {c["path"]: c["labels"] for c in entry["changes"]}
-    assert labels == {"system_prompt": ["prompt"], "max_call_duration": ["call-limits"]}
+    assert labels == {"system_prompt": ["prompt"], "max_duration": ["call-limits"]}
     assert sorted(entry["labels"]) == ["call-limits", "prompt"]
 
     text = workspace.run("plan").stdout
@@ -43,11 +41,11 @@ def test_changes_carry_the_labels_of_the_fields_they_touch(workspace: Workspace)
 def test_review_labels_in_voiceops_yaml_add_and_replace(workspace: Workspace) -> None:
     _prepare(workspace)
     config = yaml.safe_load(workspace.config.read_text(encoding="utf-8"))
-    config["review"] = {"labels": {"autocalls": {"max_call_duration": [], "timezone": ["tz"]}}}
+    config["review"] = {"labels": {"autocalls": {"max_duration": [], "timezone": ["tz"]}}}
     workspace.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     workspace.edit_spec("sales-outreach", timezone="Europe/Paris")
     labels = {c["path"]: c["labels"] for c in _sales(workspace)["changes"]}
-    assert labels["max_call_duration"] == []
+    assert labels["max_duration"] == []
     assert labels["timezone"] == ["tz"]
     assert labels["system_prompt"] == ["prompt"]
 
@@ -57,11 +55,11 @@ def test_a_new_assistant_is_labelled_create(workspace: Workspace) -> None:
     del document["id"]
     document["metadata"]["name"] = "sales-second"
     document["spec"].update(
-        assistant_name="Sales Second",
+        name="Sales Second",
         voice_id=1,
-        language="English",
-        llm_model="GPT-4.1-mini",
-        engine_type="pipeline",
+        language_id=1,
+        mode="pipeline",
+        llm_model_id=3,
     )
     path = workspace.spec_file("sales-outreach").with_name("sales-second.yaml")
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

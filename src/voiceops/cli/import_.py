@@ -98,9 +98,14 @@ def import_command(
         results, write_only, redactor = run_async(
             run_import(project, options, connection, chosen, out, force)
         )
-    results = [result.scrubbed(redactor) for result in results]
-    emit(import_report.render(results, write_only), redactor)
-    _warn_of_policies(project, results, redactor)
+    _report(project, [result.scrubbed(redactor) for result in results], write_only, redactor)
     # --all takes what is not managed yet: skipping the managed ones is what it is for.
     if any(not (r.written or (import_all and r.already_managed)) for r in results):
         raise SystemExit(ExitCode.ERROR)
+
+
+def _report(
+    project: Project, results: list[ImportedAssistant], write_only: list[str], redactor: Redactor
+) -> None:
+    emit(import_report.render(results, write_only), redactor)
+    _warn_of_policies(project, results, redactor)

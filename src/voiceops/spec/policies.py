@@ -91,9 +91,7 @@ def policy_problems(
 
 
 def _message(policy: Policy, spec: AssistantSpec, detail: str) -> str:
-    environment = f" in environment {spec.environment!r}" if spec.environment else ""
+    # Which environment it is in, validate adds to every finding, as to the schemas' own.
     if len(detail) > LONGEST_DETAIL:
         detail = detail[: LONGEST_DETAIL - 3] + "..."
-    return (
-        f"{spec.name}{environment} breaks policy {policy.name!r} ({policy.description}): {detail}"
-    )
+    return f"{spec.name} breaks policy {policy.name!r} ({policy.description}): {detail}"
