@@ -19,7 +19,10 @@ from pathlib import Path
 
 import click
 
+from voiceops.cli.apply import apply
 from voiceops.cli.common import chosen_environment, env_option, reports_errors, safe_output
+from voiceops.cli.plan import plan
+from voiceops.cli.validate import validate
 from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode
 from voiceops.reconcile.gitrepo import GitRepo
@@ -46,7 +49,37 @@ def ci() -> None:
 
 def _voiceops(args: list[str], flags: str, *, env: str | None = None) -> list[str]:
     scope = ["--env", env] if env else []
-    return [sys.executable, "-m", "voiceops", *args, *scope, *shlex.split(flags)]
+    words = shlex.split(flags)
+    if args[0] == "validate":
+        words = flags_for(validate, words)
+    return [sys.executable, "-m", "voiceops", *args, *scope, *words]
+
+
+def flags_for(command: click.Command, words: list[str]) -> list[str]:
+    """The options among `words` that `command` defines, with their values: VOICEOPS_FLAGS
+    serves every step, and `validate` has none of the run options (--concurrency, --sandbox,
+    --lock-timeout, --target, --connection). An option no voiceops command knows is kept,
+    for the command to refuse it by name."""
+    kept: list[str] = []
+    rest = iter(words)
+    for word in rest:
+        name = word.split("=", 1)[0]
+        option = _option(command, name)
+        known = option or _option(apply, name) or _option(plan, name)
+        takes_value = known is not None and not known.is_flag and "=" not in word
+        value = [next(rest, "")] if takes_value else []
+        if option is not None or known is None:
+            kept += [word, *value]
+    return kept
+
+
+def _option(command: click.Command, name: str) -> click.Option | None:
+    if not name.startswith("-"):
+        return None
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None
 
 
 def _capture(command: list[str]) -> subprocess.CompletedProcess[str]:
@@ -85,9 +118,14 @@ def _validated(flags: str, env: str | None = None) -> dict[str, object]:
     if not isinstance(report, dict):
         raise VoiceopsError(
             "voiceops validate could not read the settings; check VOICEOPS_FLAGS and "
-            f"voiceops.yaml ({done.stderr.strip().splitlines()[-1:] or 'no message'})"
+            f"voiceops.yaml ({_last_line(done.stderr)})"
         )
     return report
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "no message"
 
 
 def _jobs(flags: str, staging: str, production: str, *, applying: bool) -> dict[str, str]:
