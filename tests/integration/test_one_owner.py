@@ -477,3 +477,22 @@ def test_import_keeps_env_references_in_place(workspace: Workspace) -> None:
     assert "Book now at https://hooks.example.com/v2?token=${env:EDMO_URLTOKEN}" in text
     assert all(form not in text + changed.stdout for form in encodings(token))
     assert voiceops(workspace, "plan", "--detailed-exitcode", env=env).returncode == 0
+
+
+def test_import_through_a_second_connection_sees_what_the_first_imported(
+    workspace: Workspace,
+) -> None:
+    data = yaml.safe_load(workspace.config.read_text(encoding="utf-8"))
+    same = {**data["providers"]["autocalls-sales"]}  # one account, two connection names
+    providers = {**data["providers"], "ac-a": same, "ac-b": {**same}}
+    only_documents(workspace, {}, providers=providers)
+    first = voiceops(workspace, "import", "--provider", "ac-a", "--id", "128")
+    assert first.returncode == 0, first.stderr
+    files = sorted(p.name for p in (workspace.root / "assistants").iterdir())
+    assert len(files) == 1
+
+    second = voiceops(workspace, "import", "--provider", "ac-b", "--id", "128")
+    assert second.returncode == 1
+    assert "already manages '128' on the same account" in second.stdout
+    assert sorted(p.name for p in (workspace.root / "assistants").iterdir()) == files
+    assert voiceops(workspace, "validate").returncode == 0
