@@ -15,12 +15,19 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
 
 from voiceops.cli.apply import apply
-from voiceops.cli.common import chosen_environment, env_option, reports_errors, safe_output
+from voiceops.cli.common import (
+    chosen_environment,
+    env_option,
+    reports_errors,
+    run_lock,
+    safe_output,
+)
 from voiceops.cli.plan import plan
 from voiceops.cli.validate import validate
 from voiceops.errors import VoiceopsError
@@ -221,8 +228,9 @@ def _why_no_plan(env: Mapping[str, str]) -> str:
 def catch_up_step(branch: str | None, flags: str) -> None:
     """Before applying an older commit (the one staging pushed): take this environment's
     records and ids from the branch's tip, so nothing created meanwhile is created again."""
-    places, branch = _places(flags, branch)
-    written = catch_up(places, branch)
+    with _locked(flags, "catch-up"):
+        places, branch = _places(flags, branch)
+        written = catch_up(places, branch)
     click.echo(f"Took {len(written)} id(s) and the records of this environment from {branch}.")
 
 
@@ -320,14 +328,15 @@ def drift_step(flags: str) -> None:
 def commit_step(branch: str | None, flags: str) -> None:
     """Commit and push what apply wrote (created ids, the write-only record, pending
     creates); after a refused push, replay it on the branch's new tip. Outputs `commit`."""
-    places, branch = _places(flags, branch)
-    env = places.environment
-    done = publish(
-        places,
-        branch,
-        lambda found: _commit_message(bool(found.ids), env),
-        on_retry=lambda n, why: click.echo(f"{why}; replaying on the new tip ({n})."),
-    )
+    with _locked(flags, "commit"):
+        places, branch = _places(flags, branch)
+        env = places.environment
+        done = publish(
+            places,
+            branch,
+            lambda found: _commit_message(bool(found.ids), env),
+            on_retry=lambda n, why: click.echo(f"{why}; replaying on the new tip ({n})."),
+        )
     conflicts = [c.advice(env) for c in done.conflicts]
     _output(commit=done.commit)
     _summary(ci_report.publish_summary(branch, done.commit, done.pushed, conflicts))
@@ -344,6 +353,20 @@ def _commit_message(ids: bool, env: str | None) -> str:
         else ("applied write-only fields")
     )
     return f"voiceops: record {what}{f' in {env}' if env else ''} [skip ci]"
+
+
+def _locked(flags: str, step: str) -> AbstractContextManager[None]:
+    """This environment's run lock, as apply takes it: these steps write ids and records,
+    and publishing resets the work tree, which would lose the writes of an apply running in
+    it. Another run holding it fails the step at once, naming the holder."""
+    words = shlex.split(flags)
+    config = None  # the last --config wins, as in click
+    for at, word in enumerate(words):
+        if word == "--config" and at + 1 < len(words):
+            config = Path(words[at + 1])
+        elif word.startswith("--config="):
+            config = Path(word.split("=", 1)[1])
+    return run_lock(config, 0.0, sandboxed=False, command=f"voiceops ci {step}")
 
 
 def _places(flags: str, branch: str | None) -> tuple[Places, str]:
