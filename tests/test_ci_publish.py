@@ -17,6 +17,7 @@ import yaml
 from voiceops.reconcile.gitrepo import GitRepo, PushRejected
 from voiceops.reconcile.pending import PendingCreates
 from voiceops.reconcile.publish import Places, WriteBacks, capture, catch_up, publish
+from voiceops.runlock import RunLock, lock_path
 
 BRANCH = "trunk"  # not `main`: the default branch comes from the remote
 DOC = """\
@@ -328,3 +329,31 @@ def test_the_commit_step_reports_a_conflict_with_the_created_id(
     assert f"commit={tip}" in output.read_text("utf-8").splitlines()
     pending = json.loads(tip_text(origin, ".voiceops/pending-creates.json"))
     assert [entry["id"] for entry in pending["pending"].values()] == ["a1"]
+
+
+@pytest.mark.parametrize("step", ["commit", "catch-up"])
+def test_the_writing_steps_fail_at_once_while_a_run_holds_the_lock(
+    origin: Path, tmp_path: Path, step: str
+) -> None:
+    root = clone(origin, tmp_path / "a")
+    (root / "voiceops.yaml").write_text(CONFIG, "utf-8")
+    write_id(root, "tutor", "a1")
+    before = (root / "assistants" / "tutor.yaml").read_text("utf-8")
+    tip = git(origin, "rev-parse", BRANCH).strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "VOICEOPS_"))}
+    apply_lock = RunLock(lock_path(root, None), None, lambda _: None)
+    with apply_lock.hold(command="voiceops apply"):
+        done = subprocess.run(
+            [sys.executable, "-m", "voiceops", "ci", step],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith("error: another run holds the run lock: 'voiceops apply'")
+    assert f"(pid {os.getpid()} " in done.stderr
+    assert git(origin, "rev-parse", BRANCH).strip() == tip
+    assert (root / "assistants" / "tutor.yaml").read_text("utf-8") == before

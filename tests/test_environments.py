@@ -13,6 +13,7 @@ from voiceops.spec.environments import (
     ENVIRONMENTS,
     EffectiveDocument,
     EnvironmentView,
+    document_id,
     effective_document,
     effective_providers,
     environment_names,
@@ -418,3 +419,17 @@ def test_a_create_writes_its_id_under_the_environment() -> None:
     assert doc.location(id_path("production")) == Location(
         "a.yaml", line_of(DOCUMENT, "asst_p1"), 9
     )
+
+
+def test_document_id_reads_the_id_of_each_environment() -> None:
+    data = {
+        "id": "top",
+        "environments": {"staging": {"id": 7}, "production": False, "dev": {"id": True}},
+    }
+    assert document_id(data, None) == "top"
+    assert document_id(data, "staging") == 7
+    assert document_id(data, "production") is None  # left out
+    assert document_id(data, "dev") is None  # true is no id
+    assert document_id(data, "qa") is None
+    assert document_id({"id": False}, None) is None
+    assert document_id(["not", "a", "mapping"], None) is None

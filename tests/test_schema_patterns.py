@@ -17,8 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from voiceops.spec.schema_errors import PATTERN_WORDS
+
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 END = "$(?!\\n)"
+ERROR = "x-voiceops-error"
 
 
 def _patterns(node: Any) -> Iterator[str]:
@@ -66,3 +69,25 @@ def test_both_engines_agree_and_a_trailing_newline_is_refused(pattern: str, data
     assert _agree(pattern, value)
     anchored_at_end = pattern.endswith(END)
     assert _agree(pattern, value + "\n") is not anchored_at_end
+
+
+def _unexplained(node: Any) -> Iterator[str]:
+    """Patterns whose mismatch validate would report as the raw regex: neither in
+    PATTERN_WORDS nor beside a message of their own (x-voiceops-error)."""
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern not in PATTERN_WORDS and ERROR not in node:
+            yield pattern
+        names = node.get("patternProperties")
+        if isinstance(names, dict):
+            yield from (p for p in names if p not in PATTERN_WORDS)
+        for value in node.values():
+            yield from _unexplained(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _unexplained(item)
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.schema.json")), ids=lambda p: p.name)
+def test_every_pattern_has_words(path: Path) -> None:
+    assert list(_unexplained(json.loads(path.read_text()))) == []

@@ -7,6 +7,8 @@ import hashlib
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -437,3 +439,16 @@ def test_the_benchmark_generates_valid_specs_for_every_vendor(tmp_path: Path) ->
     report = validate([], tmp_path / "voiceops.yaml")
     assert report.diagnostics == []
     assert report.documents == 40
+
+
+def test_an_invent_org_id_out_of_its_pattern_is_told_in_words(repo: Path) -> None:
+    config = (repo / "voiceops.yaml").read_text(encoding="utf-8")
+    (repo / "voiceops.yaml").write_text(config.replace("org_id: c", "org_id: my org"), "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "voiceops", "validate"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1
+    assert 'org_id is "my org"; it must use only letters, digits, underscores and hyphens' in (
+        done.stderr
+    )
+    assert "(?!" not in done.stderr

@@ -638,3 +638,18 @@ def test_no_drift_closes_the_open_issue(tmp_path: Path) -> None:
     assert writes(calls) == ["createComment", "update"]
     assert calls[-1]["params"]["state"] == "closed"
     assert writes(run_script(tmp_path, "drift.yml", {}, "", DRIFT="none", KEY=MARKER)) == []
+
+
+def test_run_options_in_voiceops_flags_do_not_break_the_validate_calls(repo: Path) -> None:
+    flags = "--concurrency 4 --lock-timeout 1m --target clinic-intake"
+    result = step(repo, "apply.yml", r"voiceops ci environments", VOICEOPS_FLAGS=flags)
+    assert result.returncode == 0, result.stderr
+    assert result.outputs["apply_in"] == "production"
+
+
+def test_unreadable_settings_quote_validates_last_line_not_a_list(repo: Path) -> None:
+    result = step(repo, "apply.yml", r"voiceops ci environments", VOICEOPS_FLAGS="--bogus")
+    assert result.returncode == 1
+    assert "could not read the settings" in result.stderr
+    assert "([" not in result.stderr
+    assert "(error: no such option --bogus" in result.stderr

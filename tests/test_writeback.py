@@ -245,7 +245,9 @@ def test_file_mode_is_kept_and_no_temporary_file_remains(tmp_path: Path) -> None
     path.chmod(0o640)
     write_id(path, 0, "m", root=tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml"]
+    # Beside the file, only the lock voiceops runs edit files under.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".voiceops", "a.yaml"]
+    assert [p.name for p in (tmp_path / ".voiceops").iterdir()] == ["documents.lock"]
 
 
 def test_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:

@@ -77,3 +77,20 @@ def test_an_empty_environments_key_takes_the_id(empty: str) -> None:
     text = added(BASE + empty)
     assert yaml.safe_load(text)["environments"] == {"staging": {"id": "asst_9"}}
     assert text.startswith(BASE)
+
+
+def test_another_environments_id_written_meanwhile_is_kept() -> None:
+    from voiceops.spec.yamlsource import load_documents
+
+    [loaded] = load_documents(BASE, "a.yaml")
+    meanwhile = BASE + 'environments:\n  production:\n    id: "p1"\n'
+    edited = insert_environment_id(meanwhile, loaded, "staging", "s1", "a.yaml")
+    assert edited == meanwhile + '  staging:\n    id: "s1"\n'
+    # Any other change since the document was loaded still refuses the write.
+    for changed in (
+        BASE.replace("name: A", "name: B"),
+        meanwhile.replace("production", "staging"),
+        BASE + "environments:\n  production:\n    spec: {name: P}\n",
+    ):
+        with pytest.raises(VoiceopsError, match="changed while"):
+            insert_environment_id(changed, loaded, "staging", "s1", "a.yaml")

@@ -212,16 +212,25 @@ def ensure_ignored(root: Path) -> bool:
         text = ""
     except (OSError, UnicodeDecodeError):
         return False  # not ours to repair; git status shows the lock then
-    lines = {line.strip() for line in text.splitlines()}
-    if IGNORE_LINE in lines or f"/{IGNORE_LINE}" in lines:
+    addition = ignore_line_for(text)
+    if not addition:
         return False
-    separator = "" if not text or text.endswith("\n") else "\n"
     try:
         with path.open("a", encoding="utf-8") as file:
-            file.write(f"{separator}{IGNORE_LINE}\n")
+            file.write(addition)
     except OSError:
         return False
     return True
+
+
+def ignore_line_for(gitignore: str) -> str:
+    """What to append to a .gitignore holding `gitignore` so that it lists the lock files:
+    nothing when a line lists them already (also `/`-anchored or indented)."""
+    lines = {line.strip() for line in gitignore.splitlines()}
+    if IGNORE_LINE in lines or f"/{IGNORE_LINE}" in lines:
+        return ""
+    separator = "" if not gitignore or gitignore.endswith("\n") else "\n"
+    return f"{separator}{IGNORE_LINE}\n"
 
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*")

@@ -111,3 +111,18 @@ def test_init_upgrade_outside_a_voiceops_repository_is_one_sentence(tmp_path: Pa
     assert result.returncode == 1
     assert result.stderr == ("error: . has no voiceops.yaml to upgrade; run voiceops init\n")
     assert not any(tmp_path.iterdir())
+
+
+def test_validate_gets_only_the_flags_it_defines() -> None:
+    from voiceops.cli.ci import flags_for
+    from voiceops.cli.validate import validate
+
+    words = [
+        "--concurrency", "4", "--config", "deploy/voiceops.yaml", "--sandbox",
+        "--lock-timeout=5m", "--target", "clinic-intake", "--lenient", "--connection", "ac",
+        "--no-color",
+    ]  # fmt: skip
+    kept = flags_for(validate, words)
+    assert kept == ["--config", "deploy/voiceops.yaml", "--lenient", "--no-color"]
+    # An option no command defines stays, for validate to refuse it by name.
+    assert flags_for(validate, ["--bogus", "--config=x.yaml"]) == ["--bogus", "--config=x.yaml"]

@@ -242,3 +242,10 @@ def test_a_sandbox_switch_that_is_no_boolean_is_one_sentence(tmp_path: Path) -> 
     voiceops("init", cwd=tmp_path)
     line = assert_one_error_line(voiceops("plan", cwd=tmp_path, env={"VOICEOPS_SANDBOX": "maybe"}))
     assert "'maybe' is not a valid boolean" in line
+
+
+@pytest.mark.parametrize("listed", ["/.voiceops/**/*.lock", "  .voiceops/**/*.lock  "])
+def test_init_sees_the_lock_line_anchored_or_indented(tmp_path: Path, listed: str) -> None:
+    (tmp_path / ".gitignore").write_text(f"dist/\n{listed}\n")
+    assert voiceops("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".gitignore").read_text() == f"dist/\n{listed}\n"

@@ -4,14 +4,18 @@ production account (each reached with its own credentials), and one repository d
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from voiceops.cli import main
-from voiceops.sandbox import Sandbox, SandboxOptions
+from voiceops.sandbox import Faults, Sandbox, SandboxOptions
 
 # Production is the sandbox credentials' account, staging another account of each vendor.
 PRODUCTION_ENV = {
@@ -303,3 +307,35 @@ def test_a_plan_files_environment_edited_is_one_sentence_and_nothing_is_sent(
     assert "\x1b" not in refused.stderr
     assert repo.production.requests() == []
     assert repo.staging.requests() == []
+
+
+def test_applies_of_two_environments_at_once_both_write_their_ids(repo: Repo) -> None:
+    """Each run locks its own environment, so both edit the same files at the same time:
+    neither may lose its id to the other's."""
+    names = [f"tutor-{n}" for n in range(6)]
+    for name in names:
+        text = TUTOR.replace("name: tutor ", f"name: {name} ").replace("Tutor", name)
+        (repo.root / "assistants" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    for sb in (repo.production, repo.staging):
+        sb.set_faults(Faults(latency_ms=20))
+    env = {**os.environ, **PRODUCTION_ENV, **STAGING_ENV, "VOICEOPS_ENV": "", "NO_COLOR": "1"}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "voiceops", "apply", "--auto-approve", "--env", name],
+            cwd=repo.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in ("staging", "production")
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    for name in names:
+        data = yaml.safe_load((repo.root / "assistants" / f"{name}.yaml").read_text("utf-8"))
+        [staged] = named(repo.staging, "edmo", "name", name)
+        [produced] = named(repo.production, "edmo", "name", name)
+        assert data["environments"]["staging"]["id"] == str(staged["id"])
+        assert data["environments"]["production"]["id"] == str(produced["id"])

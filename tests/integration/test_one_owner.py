@@ -477,3 +477,84 @@ def test_import_keeps_env_references_in_place(workspace: Workspace) -> None:
     assert "Book now at https://hooks.example.com/v2?token=${env:EDMO_URLTOKEN}" in text
     assert all(form not in text + changed.stdout for form in encodings(token))
     assert voiceops(workspace, "plan", "--detailed-exitcode", env=env).returncode == 0
+
+
+def test_import_through_a_second_connection_sees_what_the_first_imported(
+    workspace: Workspace,
+) -> None:
+    data = yaml.safe_load(workspace.config.read_text(encoding="utf-8"))
+    same = {**data["providers"]["autocalls-sales"]}  # one account, two connection names
+    providers = {**data["providers"], "ac-a": same, "ac-b": {**same}}
+    only_documents(workspace, {}, providers=providers)
+    first = voiceops(workspace, "import", "--provider", "ac-a", "--id", "128")
+    assert first.returncode == 0, first.stderr
+    files = sorted(p.name for p in (workspace.root / "assistants").iterdir())
+    assert len(files) == 1
+
+    second = voiceops(workspace, "import", "--provider", "ac-b", "--id", "128")
+    assert second.returncode == 1
+    assert "already manages '128' on the same account" in second.stdout
+    assert sorted(p.name for p in (workspace.root / "assistants").iterdir()) == files
+    assert voiceops(workspace, "validate").returncode == 0
+
+
+def break_sales_outreach(ws: Workspace) -> str:
+    """sales-outreach with a token in a reference, and a key the current set refuses."""
+    ws.edit_spec(
+        "sales-outreach",
+        webhook_url="https://hooks.example.com/in?token=${env:AC_URLTOKEN}",
+        record_call=True,
+    )
+    return ws.spec_file("sales-outreach").read_text(encoding="utf-8")
+
+
+def test_import_refuses_to_overwrite_a_document_that_does_not_validate(
+    workspace: Workspace,
+) -> None:
+    token = "tok_5e4d3c2b1a09"
+    url = f"https://hooks.example.com/in?token={token}"
+    workspace.sandbox.edit("autocalls", "127", {"webhook_url": url})
+    original = break_sales_outreach(workspace)
+    files = sorted(p.name for p in (workspace.root / "assistants").iterdir())
+    env = {"AC_URLTOKEN": token}
+
+    done = voiceops(
+        workspace, "import", "--provider", "autocalls-sales", "--id", "127", "--force", env=env
+    )
+
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("assistants/sales-outreach.yaml:")
+    assert "names '127' but does not validate" in line
+    assert line.endswith("fix it first: voiceops validate")
+    assert workspace.spec_file("sales-outreach").read_text(encoding="utf-8") == original
+    assert sorted(p.name for p in (workspace.root / "assistants").iterdir()) == files
+    assert all(form not in done.stdout + done.stderr for form in encodings(token))
+
+
+def test_import_keeps_the_references_and_names_of_documents_that_do_not_validate(
+    workspace: Workspace,
+) -> None:
+    token = "tok_0a1b2c3d4e5f"
+    sb = workspace.sandbox
+    url = f"https://hooks.example.com/in?token={token}"
+    sb.add_assistant("autocalls", {**sb.stored("autocalls", "127"), "id": 1001, "webhook_url": url})
+    original = break_sales_outreach(workspace)
+
+    done = voiceops(
+        workspace,
+        "import",
+        "--provider",
+        "autocalls-sales",
+        "--id",
+        "1001",
+        "--force",
+        env={"AC_URLTOKEN": token},
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert workspace.spec_file("sales-outreach").read_text(encoding="utf-8") == original
+    written = workspace.root / "assistants" / "sales-outreach-2.yaml"
+    text = written.read_text(encoding="utf-8")
+    assert "webhook_url: https://hooks.example.com/in?token=${env:AC_URLTOKEN}" in text
+    assert all(form not in text + done.stdout for form in encodings(token))

@@ -15,11 +15,21 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
 
-from voiceops.cli.common import chosen_environment, env_option, reports_errors, safe_output
+from voiceops.cli.apply import apply
+from voiceops.cli.common import (
+    chosen_environment,
+    env_option,
+    reports_errors,
+    run_lock,
+    safe_output,
+)
+from voiceops.cli.plan import plan
+from voiceops.cli.validate import validate
 from voiceops.errors import VoiceopsError
 from voiceops.exitcodes import ExitCode
 from voiceops.reconcile.gitrepo import GitRepo
@@ -46,7 +56,37 @@ def ci() -> None:
 
 def _voiceops(args: list[str], flags: str, *, env: str | None = None) -> list[str]:
     scope = ["--env", env] if env else []
-    return [sys.executable, "-m", "voiceops", *args, *scope, *shlex.split(flags)]
+    words = shlex.split(flags)
+    if args[0] == "validate":
+        words = flags_for(validate, words)
+    return [sys.executable, "-m", "voiceops", *args, *scope, *words]
+
+
+def flags_for(command: click.Command, words: list[str]) -> list[str]:
+    """The options among `words` that `command` defines, with their values: VOICEOPS_FLAGS
+    serves every step, and `validate` has none of the run options (--concurrency, --sandbox,
+    --lock-timeout, --target, --connection). An option no voiceops command knows is kept,
+    for the command to refuse it by name."""
+    kept: list[str] = []
+    rest = iter(words)
+    for word in rest:
+        name = word.split("=", 1)[0]
+        option = _option(command, name)
+        known = option or _option(apply, name) or _option(plan, name)
+        takes_value = known is not None and not known.is_flag and "=" not in word
+        value = [next(rest, "")] if takes_value else []
+        if option is not None or known is None:
+            kept += [word, *value]
+    return kept
+
+
+def _option(command: click.Command, name: str) -> click.Option | None:
+    if not name.startswith("-"):
+        return None
+    for param in command.params:
+        if isinstance(param, click.Option) and name in (*param.opts, *param.secondary_opts):
+            return param
+    return None
 
 
 def _capture(command: list[str]) -> subprocess.CompletedProcess[str]:
@@ -85,9 +125,14 @@ def _validated(flags: str, env: str | None = None) -> dict[str, object]:
     if not isinstance(report, dict):
         raise VoiceopsError(
             "voiceops validate could not read the settings; check VOICEOPS_FLAGS and "
-            f"voiceops.yaml ({done.stderr.strip().splitlines()[-1:] or 'no message'})"
+            f"voiceops.yaml ({_last_line(done.stderr)})"
         )
     return report
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "no message"
 
 
 def _jobs(flags: str, staging: str, production: str, *, applying: bool) -> dict[str, str]:
@@ -183,8 +228,9 @@ def _why_no_plan(env: Mapping[str, str]) -> str:
 def catch_up_step(branch: str | None, flags: str) -> None:
     """Before applying an older commit (the one staging pushed): take this environment's
     records and ids from the branch's tip, so nothing created meanwhile is created again."""
-    places, branch = _places(flags, branch)
-    written = catch_up(places, branch)
+    with _locked(flags, "catch-up"):
+        places, branch = _places(flags, branch)
+        written = catch_up(places, branch)
     click.echo(f"Took {len(written)} id(s) and the records of this environment from {branch}.")
 
 
@@ -282,14 +328,15 @@ def drift_step(flags: str) -> None:
 def commit_step(branch: str | None, flags: str) -> None:
     """Commit and push what apply wrote (created ids, the write-only record, pending
     creates); after a refused push, replay it on the branch's new tip. Outputs `commit`."""
-    places, branch = _places(flags, branch)
-    env = places.environment
-    done = publish(
-        places,
-        branch,
-        lambda found: _commit_message(bool(found.ids), env),
-        on_retry=lambda n, why: click.echo(f"{why}; replaying on the new tip ({n})."),
-    )
+    with _locked(flags, "commit"):
+        places, branch = _places(flags, branch)
+        env = places.environment
+        done = publish(
+            places,
+            branch,
+            lambda found: _commit_message(bool(found.ids), env),
+            on_retry=lambda n, why: click.echo(f"{why}; replaying on the new tip ({n})."),
+        )
     conflicts = [c.advice(env) for c in done.conflicts]
     _output(commit=done.commit)
     _summary(ci_report.publish_summary(branch, done.commit, done.pushed, conflicts))
@@ -306,6 +353,20 @@ def _commit_message(ids: bool, env: str | None) -> str:
         else ("applied write-only fields")
     )
     return f"voiceops: record {what}{f' in {env}' if env else ''} [skip ci]"
+
+
+def _locked(flags: str, step: str) -> AbstractContextManager[None]:
+    """This environment's run lock, as apply takes it: these steps write ids and records,
+    and publishing resets the work tree, which would lose the writes of an apply running in
+    it. Another run holding it fails the step at once, naming the holder."""
+    words = shlex.split(flags)
+    config = None  # the last --config wins, as in click
+    for at, word in enumerate(words):
+        if word == "--config" and at + 1 < len(words):
+            config = Path(words[at + 1])
+        elif word.startswith("--config="):
+            config = Path(word.split("=", 1)[1])
+    return run_lock(config, 0.0, sandboxed=False, command=f"voiceops ci {step}")
 
 
 def _places(flags: str, branch: str | None) -> tuple[Places, str]:

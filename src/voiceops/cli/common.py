@@ -215,11 +215,17 @@ def _note(message: str) -> None:
 
 @contextmanager
 def run_lock(
-    config_path: Path | None, lock_timeout_s: float, *, sandboxed: bool, ignore: bool = False
+    config_path: Path | None,
+    lock_timeout_s: float,
+    *,
+    sandboxed: bool,
+    ignore: bool = False,
+    command: str | None = None,
 ) -> Iterator[None]:
     """The run lock of the repository and the environment --env chose, for the length of
     the block (none for a run against the embedded sandbox, which shares nothing); with
-    `ignore`, the lock files' .gitignore line is added first when it is missing."""
+    `ignore`, the lock files' .gitignore line is added first when it is missing. `command`
+    names the holder (default: `voiceops <this subcommand>`)."""
     if sandboxed:
         yield
         return
@@ -229,7 +235,8 @@ def run_lock(
     environment = chosen_environment()
     lock = RunLock(lock_path(root, environment), environment, _note)
     ctx = click.get_current_context(silent=True)
-    command = f"voiceops {ctx.info_name}" if ctx is not None else None
+    if command is None and ctx is not None:
+        command = f"voiceops {ctx.info_name}"
     with lock.hold(lock_timeout_s, command):
         yield
 

@@ -57,11 +57,15 @@ from voiceops.reconcile.importupdate import (
     references_written,
 )
 from voiceops.reconcile.redaction import Redactor
+from voiceops.spec.accounts import account_key, owners
 from voiceops.spec.documents import AssistantSpec
 from voiceops.spec.environments import ENVIRONMENTS
+from voiceops.spec.envref import references_in
 from voiceops.spec.schemas import ERROR_MESSAGE, FieldPath
+from voiceops.spec.vendors import normalize_id
 from voiceops.spec.writeback import edit_file
 from voiceops.spec.yamledit import Edit, Quoted, dump_yaml, edit_document
+from voiceops.spec.yamlsource import YamlDocument
 
 
 @dataclass
@@ -100,6 +104,7 @@ async def import_assistants(
     _check_connection(run, connection)
     _check_out_dir(out_dir)
     _check_ids(run, connection, ids or [])
+    _check_owners_valid(run, connection, ids or [])
     provider, client = await run.session.connect(connection)
     if ids is None:
         live = await _read_all(provider, client)
@@ -107,6 +112,7 @@ async def import_assistants(
         live = await run.session.read(connection, [provider.normalize_id(i) for i in ids])
     # Every assistant must have been read before any file is written.
     found = _all_found(live, connection, provider)
+    _check_owners_valid(run, connection, list(found))
     importer = _Importer(run, provider, connection, out_dir, force=force)
     results = [importer.one(assistant_id, raw) for assistant_id, raw in found.items()]
     write_only = sorted(dotted(p) for p in provider.write_only)
@@ -126,6 +132,32 @@ def _check_ids(run: RunContext, connection: str, ids: list[str]) -> None:
         if not validator.is_valid(assistant_id):
             schema = run.project.schemas.document(kind)["$defs"]["id"]
             raise VoiceopsError(f"--id {assistant_id!r} is not valid: {schema[ERROR_MESSAGE]}")
+
+
+def _check_owners_valid(run: RunContext, connection: str, ids: list[str]) -> None:
+    """Refuse, before anything is written, an assistant that a document names (on this
+    connection's account) but that does not validate: import knows neither its name nor its
+    `${env:}` references for sure, and would overwrite the document with the live values."""
+    project = run.project
+    valid = {(s.doc.source, s.doc.index) for s in (*project.specs, *project.every_spec)}
+    broken = [d for d in project.documents if (d.source, d.index) not in valid]
+    if not broken or not ids:
+        return
+    config, schemas = project.config, project.schemas
+    account = account_key(config.connections[connection], schemas)
+    named = {
+        assistant_id: found[0].location
+        for (key, assistant_id), found in owners(broken, config, schemas).items()
+        if key == account
+    }
+    for assistant_id in ids:
+        where = named.get(normalize_id(schemas, config.connections[connection].type, assistant_id))
+        if where is not None:
+            raise VoiceopsError(
+                f"this document names {assistant_id!r} but does not validate, so import "
+                "would overwrite it; fix it first: voiceops validate",
+                where,
+            )
 
 
 async def _read_all(provider: Provider, client: Client) -> dict[str, LiveState]:
@@ -164,7 +196,8 @@ class _Importer:
     ) -> None:
         self.run, self.provider, self.out_dir, self.force = run, provider, out_dir, force
         self.managed = {s.id: s for s in run.project.specs if s.connection == connection}
-        self.taken = {s.name for s in run.project.every_spec}  # in any environment
+        # In any environment, and also the names of documents that do not validate.
+        self.taken = {s.name for s in run.project.every_spec} | _names(run.project.documents)
         self.id_form = run.project.schemas.validator(provider.type, "/$defs/id")
         self.secrets = self._known_secrets()
         # Managed on the same account through another environment or connection.
@@ -261,8 +294,11 @@ class _Importer:
         run), each with its variable; masked in every output from now on."""
         env = self.run.options.env
         secrets: dict[str, str] = {}
-        for spec in self.run.project.every_spec:
-            for _, variable in spec.references:
+        # The documents that do not validate too: their references are no less secret.
+        every = [spec.references for spec in self.run.project.every_spec]
+        every += [tuple(references_in(doc.data)) for doc in self.run.project.documents]
+        for references in every:
+            for _, variable in references:
                 value = env.get(variable)
                 if value:
                     secrets.setdefault(value, variable)
@@ -295,6 +331,11 @@ class _Importer:
         if env is None:
             return {**envelope, "id": live_id, "spec": spec}
         return {**envelope, "spec": spec, ENVIRONMENTS: {env: {"id": Quoted(str(live_id))}}}
+
+
+def _names(documents: list[YamlDocument]) -> set[str]:
+    names = (lookup(doc.data, ("metadata", "name")) for doc in documents)
+    return {name for name in names if isinstance(name, str)}
 
 
 def _edits(existing: AssistantSpec, spec: dict[str, Any], rules: KeepRules) -> list[Edit]:

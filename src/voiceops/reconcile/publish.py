@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from voiceops.errors import VoiceopsError
 from voiceops.reconcile.gitrepo import GitRepo, PushRejected
 from voiceops.reconcile.pending import PendingCreate, PendingCreates, entries_in, pending_path
 from voiceops.reconcile.writeonly import Digests, WriteOnlyRecord, record_in
-from voiceops.spec.environments import ENVIRONMENTS
+from voiceops.spec.environments import document_id
 from voiceops.spec.writeback import IdValue, write_environment_id, write_id
 from voiceops.spec.yamlsource import YamlDocument, load_documents
 
@@ -213,8 +212,8 @@ def _new_ids(relative: str, before: str, after: str, env: str | None) -> list[Id
     found = []
     for doc in load_documents(after, relative):
         name = _name(doc)
-        new_id = _id_of(doc, env)
-        if name and new_id is not None and name in old and _id_of(old[name], env) is None:
+        new_id = document_id(doc.data, env)
+        if name and new_id is not None and name in old and document_id(old[name].data, env) is None:
             found.append(IdWrite(relative, name, str(doc.data.get("provider", "")), new_id))
     return found
 
@@ -225,7 +224,7 @@ def _replay_id(places: Places, write: IdWrite) -> Conflict | None:
     docs = [d for d in load_documents(text, write.path) if _name(d) == write.name] if text else []
     if not docs:
         return Conflict(write, "its document was deleted meanwhile")
-    current = _id_of(docs[0], places.environment)
+    current = document_id(docs[0].data, places.environment)
     if current == write.new_id:
         return None
     if current is not None:
@@ -249,15 +248,6 @@ def _name(doc: YamlDocument) -> str | None:
     metadata = data.get("metadata") if isinstance(data, dict) else None
     name = metadata.get("name") if isinstance(metadata, dict) else None
     return name if isinstance(name, str) else None
-
-
-def _id_of(doc: YamlDocument, env: str | None) -> Any:
-    data = doc.data if isinstance(doc.data, dict) else {}
-    if env is None:
-        return data.get("id")
-    environments = data.get(ENVIRONMENTS)
-    own = environments.get(env) if isinstance(environments, dict) else None
-    return own.get("id") if isinstance(own, dict) else None
 
 
 def _read(path: Path) -> str | None:

@@ -12,11 +12,13 @@ from voiceops.errors import Diagnostic, InputErrors, Location
 from voiceops.live.providers import credentials_for
 from voiceops.live.session import RunOptions
 from voiceops.reconcile.planning import reporting_connections
+from voiceops.spec.accounts import managed_on, owners
 from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, load_specs
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.validation import Project, load_project
 from voiceops.spec.vendors import DEFAULT_FIELD_SET, FIELD_SET, credential_settings
+from voiceops.spec.yamlsource import YamlDocument
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,24 +102,42 @@ def prepare_connections(
 ) -> tuple[Project, RunOptions]:
     """Like `prepare`, for commands that need the connections but not valid specs (import).
     Specs that do validate are still loaded (as `environment` sees them), so import can
-    find the files it overwrites."""
+    find the files it overwrites; the ids of every document, valid or not, count per
+    account as in `load_project`."""
     schemas = SchemaStore()
     config = load_config(config_path, schemas).choose(environment)
-    specs: list[AssistantSpec] = []
-    every: list[AssistantSpec] = []
-    if config.assistants_dir.is_dir():
-        # A document this environment leaves out still holds its name (and its file).
-        by_environment = {
-            name: load_specs([config.assistants_dir], config.in_environment(name), schemas).specs
-            for name in config.environments
-        }
-        every = [spec for loaded in by_environment.values() for spec in loaded]
-        if config.environment in by_environment:
-            specs = by_environment[config.environment]
-        else:
-            specs = load_specs([config.assistants_dir], config, schemas).specs
-    project = Project(config, specs, schemas, [], managed=len(specs), untargeted=every or None)
+    specs, every, documents = _documents(config, schemas)
+    account_ids = managed_on(owners(documents, config, schemas), config, schemas)
+    project = Project(
+        config,
+        specs,
+        schemas,
+        [],
+        managed=len(specs),
+        untargeted=every or None,
+        account_ids=account_ids,
+        documents=documents,
+    )
     return _with_environment(project, sandbox, None)
+
+
+def _documents(
+    config: Config, schemas: SchemaStore
+) -> tuple[list[AssistantSpec], list[AssistantSpec], list[YamlDocument]]:
+    """The valid specs of the chosen environment, those of every environment, and every
+    document read."""
+    if not config.assistants_dir.is_dir():
+        return [], [], []
+    # A document this environment leaves out still holds its name (and its file).
+    by_environment = {
+        name: load_specs([config.assistants_dir], config.in_environment(name), schemas)
+        for name in config.environments
+    }
+    every = [spec for loaded in by_environment.values() for spec in loaded.specs]
+    chosen = by_environment.get(config.environment or "")
+    if chosen is None:
+        chosen = load_specs([config.assistants_dir], config, schemas)
+    return chosen.specs, every, chosen.sources
 
 
 def prepare(

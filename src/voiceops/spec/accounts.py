@@ -16,7 +16,7 @@ from typing import Any
 from voiceops.errors import Diagnostic, Location
 from voiceops.paths import lookup
 from voiceops.spec.config import Config, Connection
-from voiceops.spec.environments import ENVIRONMENTS, id_path
+from voiceops.spec.environments import document_id, id_path
 from voiceops.spec.schemas import SchemaStore
 from voiceops.spec.vendors import credential_settings, default_base_url, normalize_id
 from voiceops.spec.yamlsource import YamlDocument
@@ -67,7 +67,7 @@ def owners(documents: Iterable[YamlDocument], config: Config, schemas: SchemaSto
         for env in environments:
             connections = config.per_environment.get(env, {}) if env else config.connections
             connection = connections.get(data["provider"])
-            raw = _id_in(data, env)
+            raw = document_id(data, env)
             if connection is None or raw is None:
                 continue
             assistant_id = normalize_id(schemas, connection.type, str(raw))
@@ -75,17 +75,6 @@ def owners(documents: Iterable[YamlDocument], config: Config, schemas: SchemaSto
             owner = Owner(name, connection.name, env, where)
             found.setdefault((account_key(connection, schemas), assistant_id), []).append(owner)
     return found
-
-
-def _id_in(data: dict[str, Any], env: str | None) -> Any:
-    """The id a document names in `env` (the top-level one without environments)."""
-    if env is None:
-        return data.get("id")
-    overlay = lookup(data, (ENVIRONMENTS, env))
-    if not isinstance(overlay, dict):  # left out (`false`), or nothing of its own
-        return None
-    value = overlay.get("id")
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 def across_environments(found: Owners) -> list[Diagnostic]:

@@ -233,5 +233,20 @@ def id_path(env: str) -> YamlPath:
     return (ENVIRONMENTS, env, "id")
 
 
+def document_id(data: Any, env: str | None) -> str | int | None:
+    """The id a document's data names in `env` (its top-level `id` without environments);
+    None when it names none, is left out of `env` (`false`), or names something that is no
+    id (true, a list, a mapping)."""
+    if not isinstance(data, dict):
+        return None
+    if env is None:
+        value = data.get("id")
+    else:
+        environments = data.get(ENVIRONMENTS)
+        own = environments.get(env) if isinstance(environments, dict) else None
+        value = own.get("id") if isinstance(own, dict) else None
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
 def _spec_patch(env: str) -> YamlPath:
     return (ENVIRONMENTS, env, "spec")

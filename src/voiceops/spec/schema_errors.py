@@ -50,6 +50,9 @@ PATTERN_WORDS = {
         "and be at most 63 characters long"
     ),
     "^[A-Za-z0-9_]+$(?!\\n)": "use only letters, digits and underscores, like team_size",
+    "^[A-Za-z0-9_-]+$(?!\\n)": (
+        "use only letters, digits, underscores and hyphens, like org_2b7c or c"
+    ),
     "^[a-z0-9_]{3,16}$(?!\\n)": (
         "be 3 to 16 lowercase letters, digits and underscores, like team_size"
     ),

@@ -12,14 +12,11 @@ from pathlib import Path
 
 from voiceops import __version__
 from voiceops.errors import VoiceopsError, display_path
-from voiceops.runlock import IGNORE_LINE
+from voiceops.runlock import ignore_line_for
 from voiceops.spec.schemas import bundled_schema_dir
 
 # Workflows a user's repository gets; ci.yml runs voiceops' own tests and is not one of them.
 USER_WORKFLOWS = ("plan.yml", "apply.yml", "drift.yml")
-# What git should not see: the run locks, and the locks of the records (per environment too).
-IGNORED = IGNORE_LINE
-
 
 # The install line of the workflows; what `init` writes pins the version that wrote it.
 _INSTALL_PIN = re.compile(r"voiceops-gitops==[0-9][0-9A-Za-z.+-]*")
@@ -119,7 +116,7 @@ def _write_all(contents: list[tuple[Path, bytes]]) -> None:
 
 
 def _ignoring_lock(gitignore: Path) -> bytes:
-    """`.gitignore` as it is, plus the record's lock if it does not list it yet."""
+    """`.gitignore` as it is, plus the lock files' line (see `runlock`) if it lacks it."""
     try:
         current = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
     except UnicodeDecodeError:
@@ -131,10 +128,7 @@ def _ignoring_lock(gitignore: Path) -> bytes:
         raise VoiceopsError(
             f"cannot read {display_path(gitignore)}: {reason}; nothing was written"
         ) from None
-    if IGNORED in current.splitlines():
-        return current.encode()
-    separator = "" if not current or current.endswith("\n") else "\n"
-    return f"{current}{separator}{IGNORED}\n".encode()
+    return (current + ignore_line_for(current)).encode()
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

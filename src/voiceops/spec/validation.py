@@ -13,6 +13,7 @@ from voiceops.spec.config import Config, load_config
 from voiceops.spec.documents import AssistantSpec, LoadResult, diagnostic_order, load_specs
 from voiceops.spec.policies import policy_problems
 from voiceops.spec.schemas import SchemaStore
+from voiceops.spec.yamlsource import YamlDocument
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Project:
     # Per connection: the ids documents manage on its account, in any environment (None:
     # worked out from `every_spec`, this environment's only).
     account_ids: dict[str, frozenset[str]] | None = None
+    # Every document read, valid or not (import: whose ids, names and references count).
+    documents: list[YamlDocument] = dataclasses.field(default_factory=list)
 
     @property
     def every_spec(self) -> list[AssistantSpec]:
@@ -155,7 +158,10 @@ def load_project(
     if not result.documents:
         warnings.append(_nothing_here(config))
     account_ids = managed_on(ids, config, schemas)
-    return Project(config, specs, schemas, warnings, len(result.specs), result.specs, account_ids)
+    managed = len(result.specs)
+    return Project(
+        config, specs, schemas, warnings, managed, result.specs, account_ids, result.sources
+    )
 
 
 def _targeted(

@@ -28,16 +28,20 @@ the basic plane). An integer id is written bare, as the schemas allow integer id
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from voiceops.atomicfile import replace_file
 from voiceops.errors import Location, VoiceopsError, display_path
+from voiceops.runlock import LOCK_DIR
 from voiceops.spec.environments import ENVIRONMENTS
 from voiceops.spec.yamledit import (
     LINE_ENDING,
@@ -55,6 +59,10 @@ _BOM = "\ufeff"
 # The line breaks YAML counts, so that line numbers agree with the loader's.
 _YAML_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _FLOW_START = re.compile(r"(?:![^\s{]*\s+)?\{")
+# Held while a file is read, edited and replaced: applies of two environments run at once
+# and write ids into the same files. Each holds it for a few file operations.
+_EDIT_LOCK = "documents.lock"
+_EDIT_LOCK_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,7 @@ def insert_environment_id(
     but a `VoiceopsError`."""
     id_text(new_id)  # refuses an empty or odd id as `insert_id` does
     value: IdValue = Quoted(new_id) if isinstance(new_id, str) else new_id
-    doc = _target(load_documents(text, source), document, source)
+    doc = _target(load_documents(text, source), document, source, env)
     data = doc.data
     at = doc.location((ENVIRONMENTS, env), key=True)
     if not isinstance(data, dict) or not data:
@@ -185,40 +193,93 @@ def edit_file(
     byte-order mark and permission bits. `what` names the change in error messages.
 
     `root` is the repository: a symlink that leads out of it is refused, as is a file that
-    changes while it is being rewritten."""
+    changes while it is being rewritten. Other voiceops runs wait while the file is read,
+    edited and replaced, so that `edit` sees what they wrote."""
     target = _inside(path, root, source, what)
-    try:
-        before = os.stat(target)
-        text = read_text(target, source)
-        raw = target.read_bytes()
-    except OSError as exc:
-        raise VoiceopsError(
-            f"cannot read the file: {exc.strerror or exc}", Location(source)
-        ) from None
-    bom = _BOM.encode() if raw.startswith(_BOM.encode()) else b""
-    if raw != bom + text.encode():
-        raise _changed(source, what)
-    edited = bom + edit(text).encode()
-    try:
-        if not _same_file(before, os.stat(target)):
+    with _editing(root, source, what):
+        try:
+            before = os.stat(target)
+            text = read_text(target, source)
+            raw = target.read_bytes()
+        except OSError as exc:
+            raise VoiceopsError(
+                f"cannot read the file: {exc.strerror or exc}", Location(source)
+            ) from None
+        bom = _BOM.encode() if raw.startswith(_BOM.encode()) else b""
+        if raw != bom + text.encode():
             raise _changed(source, what)
-        replace_file(target, edited, stat.S_IMODE(before.st_mode))
+        edited = bom + edit(text).encode()
+        try:
+            if not _same_file(before, os.stat(target)):
+                raise _changed(source, what)
+            replace_file(target, edited, stat.S_IMODE(before.st_mode))
+        except OSError as exc:
+            raise VoiceopsError(
+                f"cannot write {what} into the file: {exc.strerror or exc}", Location(source)
+            ) from None
+
+
+@contextlib.contextmanager
+def _editing(root: Path, source: str, what: str) -> Iterator[None]:
+    """The lock voiceops runs take to edit a file of the repository at `root`."""
+    lock = root / LOCK_DIR / _EDIT_LOCK
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock), timeout=_EDIT_LOCK_TIMEOUT_S):
+            yield
+    except Timeout:
+        raise VoiceopsError(
+            f"cannot write {what} into the file: another voiceops run kept "
+            f"{display_path(lock)} locked for {_EDIT_LOCK_TIMEOUT_S:g} s",
+            Location(source),
+        ) from None
     except OSError as exc:
         raise VoiceopsError(
-            f"cannot write {what} into the file: {exc.strerror or exc}", Location(source)
+            f"cannot write {what} into the file: cannot lock {display_path(lock)}: "
+            f"{exc.strerror or exc}",
+            Location(source),
         ) from None
 
 
 def _target(
-    documents: list[YamlDocument], document: int | YamlDocument, source: str
+    documents: list[YamlDocument],
+    document: int | YamlDocument,
+    source: str,
+    env: str | None = None,
 ) -> YamlDocument:
+    """The document to edit, as the file holds it now. Refused when it changed since
+    `document` was loaded, other than by the ids of environments other than `env` (an apply
+    of another environment runs at the same time and writes them)."""
     index = document if isinstance(document, int) else document.index
     found = next((doc for doc in documents if doc.index == index), None)
     if found is None:
         raise VoiceopsError(f"the file has no document number {index + 1}", Location(source))
-    if isinstance(document, YamlDocument) and repr(found.data) != repr(document.data):
+    if isinstance(document, YamlDocument) and repr(_mine(found.data, env)) != repr(
+        _mine(document.data, env)
+    ):
         raise _changed(source)
     return found
+
+
+def _mine(data: Any, env: str | None) -> Any:
+    """`data` without the ids of environments other than `env`, nor the mappings that only
+    held such an id (None: every id counts)."""
+    if env is None or not isinstance(data, dict):
+        return data
+    environments = data.get(ENVIRONMENTS)
+    if environments is not None and not isinstance(environments, dict):
+        return data
+    kept = {}
+    for name, value in (environments or {}).items():
+        if name != env and isinstance(value, dict):
+            value = {key: item for key, item in value.items() if key != "id"}
+            if not value:
+                continue
+        kept[name] = value
+    result = {key: value for key, value in data.items() if key != ENVIRONMENTS}
+    if kept:
+        result[ENVIRONMENTS] = kept
+    return result
 
 
 def _insertions(text: str, doc: YamlDocument, written: str) -> list[_Insertion]:
