@@ -160,6 +160,7 @@ def _compare(
             for value in (lookup(live, path) for path in (*context.provider.sensitive, *unknown))
             if isinstance(value, str | dict | list)
         )
+        plan.unknown_keys = unknown
         _fill(plan, spec, live_raw, live, references, context, unknown)
     except Exception as exc:  # a bug; the secrets found so far are returned all the same
         return Planned(

@@ -26,6 +26,8 @@ class RunContext:
         self.listed: dict[str, frozenset[str]] = {}
         # apply --overwrite-dashboard-edits: `safety.dashboard_edits: refuse` gives way.
         self.overwrite_dashboard_edits = False
+        # Per vendor, the risk labels of its fields (worked out once: every plan asks).
+        self.labels: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
 
     @property
     def project(self) -> Project:

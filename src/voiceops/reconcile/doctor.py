@@ -12,12 +12,14 @@ changes nothing: the cookie it sets is how Edmo authenticates reads).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from voiceops.errors import VoiceopsError
 from voiceops.live.httpclient import RequestFailed
 from voiceops.live.providers.base import LiveState, Provider
+from voiceops.paths import Path as ValuePath
 from voiceops.paths import dotted
 from voiceops.reconcile.context import RunContext
 from voiceops.spec.shape import Shape, findings, missing_fields
@@ -163,15 +165,12 @@ def _check_one(
     return found
 
 
-def unknown_key_summary(provider: Provider, states: list[dict[str, Any]]) -> str | None:
-    """One line for plan and drift when live objects carry keys the schema does not know."""
-    paths: dict[str, None] = {}
-    for state in states:
-        for path in provider.unknown_paths(provider.to_spec_shape(state)):
-            paths[dotted(path)] = None
-    if not paths:
+def unknown_key_summary(provider: Provider, found: Iterable[frozenset[ValuePath]]) -> str | None:
+    """One line for plan and drift when live objects carry keys the schema does not know
+    (`found`: where each assistant's live state holds them)."""
+    listed = sorted({dotted(path) for paths in found for path in paths})
+    if not listed:
         return None
-    listed = sorted(paths)
     shown = ", ".join(listed[:5]) + (", …" if len(listed) > 5 else "")
     return (
         f"connection {provider.name!r}: live assistants carry keys the schema does not know "

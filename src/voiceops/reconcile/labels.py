@@ -28,6 +28,10 @@ def field_labels(project: Project, vendor: str) -> Labels:
 def labels_of(change: Change, labels: Labels) -> tuple[str, ...]:
     """The labels of every field `change` is at, inside, or contains (list indexes aside)."""
     path = tuple(str(p) for p in change.path if not isinstance(p, int))
+    return _labels_at(path, labels)
+
+
+def _labels_at(path: tuple[str, ...], labels: Labels) -> tuple[str, ...]:
     found: list[str] = []
     for field_path, names in labels.items():
         shorter = min(len(field_path), len(path))

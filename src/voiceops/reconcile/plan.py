@@ -107,6 +107,9 @@ class AssistantPlan:
     spec_data: dict[str, Any] | None = field(default=None, repr=False)
     # Drift only: changes made in git since the last apply, not applied yet (not drift).
     not_applied: list[Change] = field(default_factory=list)
+    # Where live state holds keys the schema does not know (memory only; for the one line
+    # plan and drift print per connection that carries any).
+    unknown_keys: frozenset[tuple[str | int, ...]] = field(default=frozenset(), repr=False)
 
     # Cached: a fresh apply compares a plan with the request rebuilt from it.
     @functools.cached_property

@@ -152,8 +152,7 @@ async def _plan_connection(
 
 def unknown_keys_warning(provider: Provider, plans: list[AssistantPlan]) -> list[str]:
     """One line when the live assistants read carry keys the schema does not know."""
-    states = [p.live_raw for p in plans if isinstance(p.live_raw, dict)]
-    summary = unknown_key_summary(provider, states)
+    summary = unknown_key_summary(provider, [p.unknown_keys for p in plans])
     return [summary] if summary else []
 
 
@@ -253,7 +252,10 @@ def absorb(run: RunContext, planned: Planned) -> AssistantPlan:
     run.redactor.add(*planned.observed, observed=True)
     plan = planned.plan
     if plan.changes:
-        plan.changes = labelled(plan.changes, field_labels(run.project, plan.provider_type))
+        vendor = plan.provider_type
+        if vendor not in run.labels:  # once per run and vendor: every assistant asks
+            run.labels[vendor] = field_labels(run.project, vendor)
+        plan.changes = labelled(plan.changes, run.labels[vendor])
     return plan
 
 

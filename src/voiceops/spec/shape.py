@@ -111,11 +111,24 @@ def child(shape: Shape | None, key: str) -> Shape | None:
     return (shape.properties or {}).get(key, shape.values)
 
 
-def unknown_keys(shape: Shape, value: Any) -> Iterator[Path]:
-    """Paths of keys in `value` that the schema does not know (in closed objects)."""
-    for finding in findings(shape, value):
-        if finding.kind == "unknown":
-            yield finding.path
+def unknown_keys(shape: Shape, value: Any, path: Path = (), depth: int = 0) -> Iterator[Path]:
+    """Paths of keys in `value` that the schema does not know (in closed objects). Only
+    containers are walked: a plan asks this of every assistant it reads."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        known = shape.properties or {}
+        for key, item in value.items():
+            sub = known.get(key, shape.values)
+            if sub is None:
+                if shape.closed:
+                    yield (*path, key)
+            elif isinstance(item, dict | list):
+                yield from unknown_keys(sub, item, (*path, key), depth + 1)
+    elif isinstance(value, list) and shape.items is not None:
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                yield from unknown_keys(shape.items, item, (*path, index), depth + 1)
 
 
 def findings(shape: Shape, value: Any, path: Path = (), depth: int = 0) -> Iterator[Finding]:
